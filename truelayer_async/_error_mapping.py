@@ -1,0 +1,140 @@
+"""Turning an error response (status, headers, body) into the right exception.
+
+Both TrueLayer error shapes are understood: ``{error, error_description, error_details}``
+(auth server, Data API v1) and RFC 7807 problem+json (Verification, connection extension).
+No body text reaches an exception except TrueLayer's own code and description.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from . import errors as e
+from ._json import loads, scrubbed_snippet
+
+__all__ = ["RETRYABLE_CODES", "RETRYABLE_STATUSES", "Api", "correlation_id_of", "error_for"]
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRYABLE_CODES = frozenset(
+    {
+        "provider_too_many_requests",
+        "internal_server_error",
+        "provider_error",
+        "temporarily_unavailable",
+        "connector_overload",
+        "provider_timeout",
+        "connector_timeout",
+        "server_error",
+    }
+)
+# A 429 that waiting seconds cannot fix (the bank's "4 unattended calls a day").
+NOT_RETRYABLE_CODES = frozenset({"provider_request_limit_exceeded"})
+
+_MAX_DESCRIPTION = 300
+
+
+class Api(enum.Enum):
+    """Which TrueLayer API a request went to; it picks the error family."""
+
+    AUTH = "auth"
+    DATA = "data"
+    VERIFICATION = "verification"
+
+
+_FAMILY: dict[Api, type[e.ApiError]] = {
+    Api.AUTH: e.AuthApiError,
+    Api.DATA: e.DataApiError,
+    Api.VERIFICATION: e.VerificationApiError,
+}
+
+
+def correlation_id_of(headers: Mapping[str, str]) -> str | None:
+    """``X-TL-Correlation-Id``, else ``Tl-Trace-Id``; ``headers`` must be case-insensitive."""
+    return headers.get("x-tl-correlation-id") or headers.get("tl-trace-id") or None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text[:_MAX_DESCRIPTION]
+
+
+def parse_error_body(body: bytes) -> tuple[str | None, str | None, dict[str, Any], str | None]:
+    """Return (error, description, details, trace_id) from either error shape, or Nones."""
+    try:
+        data = loads(body)
+    except e.MalformedResponseError:
+        return None, None, {}, None
+    if not isinstance(data, dict):
+        return None, None, {}, None
+    if "error" in data and isinstance(data["error"], str):
+        details = data.get("error_details")
+        return (
+            _text(data["error"]),
+            _text(data.get("error_description")),
+            details if isinstance(details, dict) else {},
+            None,
+        )
+    if "title" in data or "type" in data:  # problem+json
+        title = data.get("title")
+        type_ = data.get("type")
+        code = title if isinstance(title, str) else type_ if isinstance(type_, str) else None
+        errors = data.get("errors")
+        trace = data.get("trace_id") or data.get("traceId")
+        return (
+            _text(code),
+            _text(data.get("detail")),
+            {"errors": errors} if isinstance(errors, dict) else {},
+            _text(trace),
+        )
+    return None, None, {}, None
+
+
+def error_code_of(body: bytes) -> str | None:
+    """TrueLayer's error code in an error body, if it has one."""
+    return parse_error_body(body)[0]
+
+
+def error_for(
+    api: Api,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    retry_after: float | None = None,
+) -> e.TrueLayerError:
+    """The exception for an error response from ``api``."""
+    error, description, details, trace = parse_error_body(body)
+    correlation_id = correlation_id_of(headers) or trace
+    if error is None:
+        content_type = headers.get("content-type", "")
+        if "json" not in content_type and body.strip():
+            # An HTML gateway page or plain text: describe it without echoing it.
+            description = (
+                f"non-JSON error body ({content_type or 'no content type'}): "
+                + (scrubbed_snippet(body)[:80])
+            )
+    kwargs: dict[str, Any] = {"details": details, "correlation_id": correlation_id}
+    cls: type[e.ApiError] = _FAMILY[api]
+    if status == 429:
+        return e.RateLimitedError(status, error, description, retry_after=retry_after, **kwargs)
+    if api is Api.AUTH:
+        if error in ("invalid_client", "unauthorized_client"):
+            cls = e.InvalidClientError
+        elif status >= 500:
+            cls = e.TokenEndpointUnavailable
+    elif api is Api.DATA:
+        if status == 404 and error == "account_not_found":
+            cls = e.AccountNotFoundError
+        elif status == 501:
+            cls = e.EndpointNotSupportedError
+        elif status == 403 and error == "sca_exceeded":
+            cls = e.ScaExceededError
+        elif status == 403 and error == "access_denied":
+            return e.ReauthorizationRequired(
+                status, error, description, reason="consent_expired", **kwargs
+            )
+    return cls(status, error, description, **kwargs)

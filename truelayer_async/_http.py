@@ -1,0 +1,336 @@
+"""The only module that calls httpx: build requests, send them with retries, read bodies.
+
+Rules it keeps:
+
+* Retries follow the request's :class:`RetryMode`; back-off is exponential with jitter
+  and honours ``Retry-After`` up to the policy's limit.
+* Redirects are never followed (a 307/308 would resend a body holding secrets).
+* Every response is read under a size cap and closed, including discarded ones.
+* Secrets arrive as :class:`Secret` and are unwrapped only while the request is built, so
+  no SDK frame on an error path holds a raw token, and no exception chains to an httpx
+  exception (whose ``request`` carries headers and body).
+* The ``truelayer_async`` logger records method, path, status, attempt, correlation id
+  and duration: never query strings, headers or bodies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+import attrs
+import httpx
+
+from . import errors as e
+from ._error_mapping import Api, correlation_id_of, error_code_of, error_for
+from ._json import loads
+from ._retry import RetryMode, parse_retry_after, status_is_retryable
+from ._secret import Secret
+from .config import RetryPolicy, Timeouts
+
+__all__ = ["Requester", "Response", "create_client"]
+
+log = logging.getLogger("truelayer_async")
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+TOKEN_MAX_BYTES = 1024 * 1024
+USER_AGENT = "truelayer-async"
+
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+FormValue = str | Secret
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+def create_client(timeouts: Timeouts, *, max_connections: int = 100) -> httpx.AsyncClient:
+    """The AsyncClient a Session owns: no redirects, pooled, with the SDK's timeouts."""
+    return httpx.AsyncClient(
+        follow_redirects=False,
+        timeout=_httpx_timeout(timeouts, timeouts.read),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+def _httpx_timeout(timeouts: Timeouts, read: float) -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=timeouts.connect, read=read, write=timeouts.write, pool=timeouts.pool
+    )
+
+
+async def aclose_client(client: httpx.AsyncClient) -> None:
+    """Close an AsyncClient the SDK created."""
+    await client.aclose()
+
+
+@attrs.frozen
+class Response:
+    """A fully read, already closed response."""
+
+    status_code: int
+    headers: httpx.Headers = attrs.field(repr=False)
+    content: bytes = attrs.field(repr=False)
+    correlation_id: str | None
+    retries_taken: int
+    http_response: httpx.Response = attrs.field(repr=False)
+
+    def json(self, *, error_cls: type[e.MalformedResponseError] = e.MalformedResponseError) -> Any:
+        """Decode the body (Decimals for fractions); typed error on anything malformed."""
+        content_type = self.headers.get("content-type", "")
+        if self.content and "json" not in content_type:
+            raise error_cls(
+                f"expected JSON, got {content_type or 'no content type'}",
+                status_code=self.status_code,
+                content_type=content_type or None,
+                correlation_id=self.correlation_id,
+            )
+        return loads(
+            self.content,
+            status_code=self.status_code,
+            content_type=content_type or None,
+            correlation_id=self.correlation_id,
+            error_cls=error_cls,
+        )
+
+
+@attrs.define
+class _Failure:
+    """A network failure remembered outside the ``except`` block (so nothing chains)."""
+
+    kind: str
+    sent: bool
+    timeout: bool
+
+
+class Requester:
+    """Sends requests for one Session through its AsyncClient."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        timeouts: Timeouts,
+        retry_policy: RetryPolicy,
+        clock: Clock = time.time,
+        sleep: Sleep = anyio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.client = client
+        self.timeouts = timeouts
+        self.retry_policy = retry_policy
+        self.clock = clock
+        self.sleep = sleep
+        self.jitter = jitter
+        self._timeout = _httpx_timeout(timeouts, timeouts.read)
+        self._token_timeout = _httpx_timeout(timeouts, min(timeouts.token, timeouts.read))
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        api: Api,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        form: Mapping[str, FormValue] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        bearer: Secret | None = None,
+        retry_mode: RetryMode | None = None,
+        max_retries: int | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        token_endpoint: bool = False,
+    ) -> Response:
+        """Send one logical request; return its 2xx response or raise a typed error.
+
+        ``retry_mode`` defaults to IDEMPOTENT for GET/DELETE and UNSENT_ONLY otherwise.
+        """
+        mode = retry_mode or (
+            RetryMode.IDEMPOTENT if method in ("GET", "DELETE", "HEAD") else RetryMode.UNSENT_ONLY
+        )
+        retries = self.retry_policy.max_retries if max_retries is None else max_retries
+        timeout = self._token_timeout if token_endpoint else self._timeout
+        deadline = self.timeouts.total
+        path = httpx.URL(url).path
+        try:
+            with anyio.fail_after(deadline) if deadline else contextlib.nullcontext():
+                return await self._attempts(
+                    method, url, path, api, params, headers, form, json_body, bearer,
+                    mode, retries, max_bytes, timeout,
+                )  # fmt: skip
+        except TimeoutError:
+            pass  # leave the except block before raising: nothing to chain
+        raise e.TransportTimeout(
+            f"{method} {path}: no answer within the {deadline} s deadline",
+            request_sent=True,
+        )
+
+    async def _attempts(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        api: Api,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        form: Mapping[str, FormValue] | None,
+        json_body: Mapping[str, Any] | None,
+        bearer: Secret | None,
+        mode: RetryMode,
+        retries: int,
+        max_bytes: int,
+        per_attempt: httpx.Timeout,
+    ) -> Response:
+        attempt = 0
+        while True:
+            request = self._build(
+                method, url, params, headers, form, json_body, bearer, per_attempt
+            )
+            started = time.perf_counter()
+            outcome = await self._send_once(request, max_bytes)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            if isinstance(outcome, _Failure):
+                log.debug(
+                    "%s %s failed: %s (attempt %d, %.0f ms)",
+                    method, path, outcome.kind, attempt + 1, elapsed_ms,
+                )  # fmt: skip
+                retryable = not outcome.sent or mode is RetryMode.IDEMPOTENT
+                if retryable and attempt < retries:
+                    await self.sleep(self._backoff(attempt))
+                    attempt += 1
+                    continue
+                cls = e.TransportTimeout if outcome.timeout else e.TransportError
+                raise cls(
+                    f"{method} {path}: {outcome.kind} after {attempt + 1} attempt(s)",
+                    request_sent=outcome.sent,
+                )
+            response = outcome
+            status = response.status_code
+            correlation_id = correlation_id_of(response.headers)
+            log.debug(
+                "%s %s -> %d (attempt %d, %.0f ms, correlation id %s)",
+                method, path, status, attempt + 1, elapsed_ms, correlation_id,
+            )  # fmt: skip
+            if 200 <= status < 300:
+                return Response(
+                    status, response.headers, response.content, correlation_id, attempt, response
+                )
+            if 300 <= status < 400:
+                raise e.UnexpectedRedirectError(
+                    "TrueLayer answered with a redirect, which is never followed",
+                    status_code=status,
+                    correlation_id=correlation_id,
+                )
+            retry_after = parse_retry_after(response.headers, self.clock())
+            if (
+                mode is RetryMode.IDEMPOTENT
+                and attempt < retries
+                and status_is_retryable(status, error_code_of(response.content))
+                and (retry_after is None or retry_after <= self.retry_policy.max_retry_after)
+            ):
+                await self.sleep(
+                    retry_after if retry_after is not None else self._backoff(attempt)
+                )
+                attempt += 1
+                continue
+            raise error_for(
+                api, status, response.headers, response.content, retry_after=retry_after
+            )
+
+    def _backoff(self, attempt: int) -> float:
+        return self.retry_policy.backoff(attempt, self.jitter())
+
+    def _build(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        form: Mapping[str, FormValue] | None,
+        json_body: Mapping[str, Any] | None,
+        bearer: Secret | None,
+        timeout: httpx.Timeout,
+    ) -> httpx.Request:
+        all_headers = {"Accept": "application/json"}
+        if headers:
+            all_headers.update(headers)
+        if bearer is not None:
+            all_headers["Authorization"] = f"Bearer {bearer.get_secret_value()}"
+        content: bytes | None = None
+        data: dict[str, str] | None = None
+        if form is not None:
+            data = {
+                key: value.get_secret_value() if isinstance(value, Secret) else value
+                for key, value in form.items()
+            }
+        elif json_body is not None:
+            content = json.dumps(_reveal(json_body), separators=(",", ":")).encode()
+            all_headers["Content-Type"] = "application/json"
+        return self.client.build_request(
+            method,
+            url,
+            params=params,
+            headers=all_headers,
+            data=data,
+            content=content,
+            timeout=timeout,
+        )
+
+    async def _send_once(
+        self, request: httpx.Request, max_bytes: int
+    ) -> httpx.Response | _Failure:
+        failure: _Failure | None = None
+        try:
+            response = await self.client.send(request, stream=True)
+        except _NEVER_SENT as exc:
+            failure = _Failure(
+                type(exc).__name__, sent=False, timeout=isinstance(exc, httpx.TimeoutException)
+            )
+        except httpx.TimeoutException as exc:
+            failure = _Failure(type(exc).__name__, sent=True, timeout=True)
+        except httpx.TransportError as exc:
+            failure = _Failure(type(exc).__name__, sent=True, timeout=False)
+        if failure is not None:
+            return failure
+        too_large = False
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    too_large = True
+                    break
+                chunks.append(chunk)
+        except httpx.TimeoutException as exc:
+            failure = _Failure(type(exc).__name__, sent=True, timeout=True)
+        except httpx.TransportError as exc:
+            failure = _Failure(type(exc).__name__, sent=True, timeout=False)
+        finally:
+            await response.aclose()
+        if failure is not None:
+            return failure
+        if too_large:
+            raise e.ResponseTooLargeError(
+                f"response body over {max_bytes} bytes",
+                status_code=response.status_code,
+                correlation_id=correlation_id_of(response.headers),
+            )
+        response._content = b"".join(chunks)  # lets response.content work after streaming
+        return response
+
+
+def _reveal(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return value.get_secret_value()
+    if isinstance(value, Mapping):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_reveal(v) for v in value]
+    return value

@@ -1,0 +1,386 @@
+"""Every exception the SDK raises, in one tree.
+
+::
+
+    TrueLayerError
+    ├── ConfigurationError                 bad Session / Environment / store settings
+    │   └── InsecureStoreError             a store file is group/world readable or a symlink
+    ├── SessionClosedError                 the Session was closed (or entered twice)
+    ├── EventLoopMismatchError             the Session is used from a second event loop
+    ├── InvalidParameterError (ValueError) a bad argument, caught before any request
+    ├── AuthorizationCallbackError         the redirect back from the auth dialog is unusable
+    │   ├── StateMismatchError             missing / wrong / duplicated / reused state
+    │   │   └── StateExpiredError          the pending authorisation is too old
+    │   └── AuthorizationDenied            error=access_denied (or any other error=)
+    ├── TokenError                         the SDK cannot produce a usable token
+    │   ├── NoTokenError                   nothing is stored for this user and token type
+    │   ├── CodeExchangeOutcomeUnknown     the code was sent but no answer came back
+    │   ├── TokenPersistenceError          the token store could not save a new token
+    │   └── TokenStoreBusy                 the cross-process refresh lock was not free in time
+    ├── TransportError                     network failure or timeout, after retries
+    │   └── TransportTimeout               a timeout or the per-call deadline ran out
+    ├── ApiError                           TrueLayer answered with an error status
+    │   ├── AuthApiError                   ... from the auth server
+    │   │   ├── InvalidClientError         wrong client id / secret / environment
+    │   │   └── TokenEndpointUnavailable   the token endpoint kept failing (5xx)
+    │   ├── DataApiError                   ... from the Data API
+    │   │   ├── AccountNotFoundError       404 account_not_found
+    │   │   ├── EndpointNotSupportedError  501 endpoint_not_supported
+    │   │   ├── ScaExceededError           403 sca_exceeded
+    │   │   └── UnauthenticatedError       401 even after one refresh and replay
+    │   ├── VerificationApiError           ... from the Verification API (problem+json)
+    │   ├── RateLimitedError               429, after retries (``retry_after`` if known)
+    │   └── ReauthorizationRequired        the user must go through the auth dialog again
+    ├── MalformedResponseError             a body that is not the JSON we expect
+    │   ├── MalformedTokenResponse         ... from the token endpoint
+    │   ├── ResponseTooLargeError          the body went over the size cap
+    │   └── UnexpectedRedirectError        a 3xx (never followed: it would resend secrets)
+    ├── PartialResultError                 a multi-step fetch failed part way (``completed``)
+    └── StoreError                         a token store failed
+        ├── StoreConflictError             compare-and-set lost against a newer version
+        ├── StoreCorruptedError            a stored record cannot be read
+        └── StoreDecryptError              a stored record cannot be decrypted
+
+No exception holds a secret: messages carry status codes, TrueLayer error codes,
+descriptions and correlation ids, never bodies, tokens, codes or the client secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "AccountNotFoundError",
+    "ApiError",
+    "AuthApiError",
+    "AuthorizationCallbackError",
+    "AuthorizationDenied",
+    "CodeExchangeOutcomeUnknown",
+    "ConfigurationError",
+    "DataApiError",
+    "EndpointNotSupportedError",
+    "EventLoopMismatchError",
+    "InsecureStoreError",
+    "InvalidClientError",
+    "InvalidParameterError",
+    "MalformedResponseError",
+    "MalformedTokenResponse",
+    "NoTokenError",
+    "PartialResultError",
+    "RateLimitedError",
+    "ReauthorizationRequired",
+    "ResponseTooLargeError",
+    "ScaExceededError",
+    "SessionClosedError",
+    "StateExpiredError",
+    "StateMismatchError",
+    "StoreConflictError",
+    "StoreCorruptedError",
+    "StoreDecryptError",
+    "StoreError",
+    "TokenEndpointUnavailable",
+    "TokenError",
+    "TokenPersistenceError",
+    "TokenStoreBusy",
+    "TransportError",
+    "TransportTimeout",
+    "TrueLayerError",
+    "UnauthenticatedError",
+    "UnexpectedRedirectError",
+    "VerificationApiError",
+]
+
+
+class TrueLayerError(Exception):
+    """Base class of every error raised by truelayer_async."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructors defeat Exception's default pickling; rebuild from state.
+        return (_rebuild, (type(self), str(self)), self.__dict__.copy())
+
+
+def _rebuild(cls: type[TrueLayerError], message: str) -> TrueLayerError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    return err
+
+
+class ConfigurationError(TrueLayerError):
+    """The Session, Environment or a store was configured in a way that cannot work."""
+
+
+class InsecureStoreError(ConfigurationError):
+    """A token store file is readable by others, or is a symlink."""
+
+
+class SessionClosedError(TrueLayerError):
+    """The Session is closed, was never opened, or was entered twice."""
+
+
+class EventLoopMismatchError(TrueLayerError):
+    """A Session was used from an event loop other than the one that opened it."""
+
+
+class InvalidParameterError(TrueLayerError, ValueError):
+    """An argument was rejected before any request was built or sent."""
+
+
+class AuthorizationCallbackError(TrueLayerError):
+    """The redirect back from the auth dialog cannot be used to exchange a code."""
+
+
+class StateMismatchError(AuthorizationCallbackError):
+    """The ``state`` in the callback is missing, wrong, duplicated or reused."""
+
+
+class StateExpiredError(StateMismatchError):
+    """The pending authorisation for this ``state`` has expired."""
+
+
+class AuthorizationDenied(AuthorizationCallbackError):
+    """The user (or the bank) refused consent: the callback carried ``error=``."""
+
+    def __init__(self, error: str, description: str | None = None) -> None:
+        self.error = error
+        self.description = description
+        message = f"authorisation denied: {error}"
+        if description:
+            message += f" ({description})"
+        super().__init__(message)
+
+
+class TokenError(TrueLayerError):
+    """The SDK cannot produce a usable token."""
+
+
+class NoTokenError(TokenError):
+    """No token is stored for this user and token type: run the auth flow first."""
+
+
+class CodeExchangeOutcomeUnknown(TokenError):
+    """The code was sent to the token endpoint but no response arrived.
+
+    Codes are single-use, so the exchange is not retried: the user must start the auth
+    flow again.
+    """
+
+
+class TokenPersistenceError(TokenError):
+    """The token store failed to save a new token.
+
+    The new token is kept in memory and the write is retried on the next access; no second
+    refresh is made because of this failure.
+    """
+
+
+class TokenStoreBusy(TokenError):
+    """The token store's refresh lock could not be taken in time."""
+
+
+class TransportError(TrueLayerError):
+    """The network failed (connection refused, reset, timeout), after any retries.
+
+    ``request_sent`` says whether the request may have reached TrueLayer.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = False) -> None:
+        self.request_sent = request_sent
+        super().__init__(message)
+
+
+class TransportTimeout(TransportError):
+    """A timeout, or the per-call deadline, ran out."""
+
+
+class ApiError(TrueLayerError):
+    """TrueLayer answered with an error.
+
+    Attributes:
+        status_code: the HTTP status, or ``None`` when the SDK failed fast without a request.
+        error: TrueLayer's error code (``error`` or problem+json ``title``/``type``).
+        description: TrueLayer's human-readable description.
+        details: ``error_details`` (or problem+json ``errors``), a mapping.
+        correlation_id: ``X-TL-Correlation-Id`` or ``Tl-Trace-Id`` (or the body's trace id).
+    """
+
+    def __init__(
+        self,
+        status_code: int | None,
+        error: str | None,
+        description: str | None = None,
+        *,
+        details: Mapping[str, Any] | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.error = error
+        self.description = description
+        self.details: Mapping[str, Any] = details or {}
+        self.correlation_id = correlation_id
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        parts = []
+        if self.status_code is not None:
+            parts.append(str(self.status_code))
+        parts.append(self.error or "error")
+        message = " ".join(parts)
+        if self.description:
+            message += f": {self.description}"
+        if self.correlation_id:
+            message += f" [correlation id {self.correlation_id}]"
+        return message
+
+
+class AuthApiError(ApiError):
+    """The auth server (``/connect/token``, ``/api/*``, connection extension) refused."""
+
+
+class InvalidClientError(AuthApiError):
+    """Wrong client id or secret, or credentials for the other environment."""
+
+
+class TokenEndpointUnavailable(AuthApiError):
+    """The token endpoint kept failing with server errors after retries."""
+
+
+class DataApiError(ApiError):
+    """The Data API answered with an error."""
+
+
+class AccountNotFoundError(DataApiError):
+    """404 ``account_not_found``: the account or card id is unknown."""
+
+
+class EndpointNotSupportedError(DataApiError):
+    """501 ``endpoint_not_supported``: the provider does not offer this resource."""
+
+
+class ScaExceededError(DataApiError):
+    """403 ``sca_exceeded``: the resource is only reachable just after the user authenticated."""
+
+
+class UnauthenticatedError(DataApiError):
+    """401 again after the token was refreshed and the request replayed once."""
+
+
+class VerificationApiError(ApiError):
+    """The Verification API answered with a problem+json error."""
+
+
+class RateLimitedError(ApiError):
+    """429 after retries; ``retry_after`` holds the server's hint in seconds, if any."""
+
+    def __init__(
+        self,
+        status_code: int | None,
+        error: str | None,
+        description: str | None = None,
+        *,
+        details: Mapping[str, Any] | None = None,
+        correlation_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            status_code, error, description, details=details, correlation_id=correlation_id
+        )
+
+
+class ReauthorizationRequired(ApiError):
+    """The user must go through the auth dialog again.
+
+    ``reason`` is one of ``invalid_grant`` (the refresh token was refused),
+    ``refresh_outcome_unknown`` (a refresh was lost in flight and retrying it failed),
+    ``consent_expired`` (the Data API answered ``access_denied``), ``no_refresh_token``
+    (the token expired and there is no refresh token) or ``marked_invalid`` (an earlier
+    refresh failed and the stored credential was marked invalid; no request was sent).
+    """
+
+    def __init__(
+        self,
+        status_code: int | None,
+        error: str | None,
+        description: str | None = None,
+        *,
+        details: Mapping[str, Any] | None = None,
+        correlation_id: str | None = None,
+        reason: str = "invalid_grant",
+    ) -> None:
+        self.reason = reason
+        super().__init__(
+            status_code, error, description, details=details, correlation_id=correlation_id
+        )
+
+
+class MalformedResponseError(TrueLayerError):
+    """A response body is not the JSON we expect: HTML, truncated, wrong shape, bad types.
+
+    ``snippet`` is a short, scrubbed excerpt; ``path`` names the offending JSON path when
+    the shape was wrong.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        content_type: str | None = None,
+        snippet: str | None = None,
+        path: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.content_type = content_type
+        self.snippet = snippet
+        self.path = path
+        self.correlation_id = correlation_id
+        full = message
+        if status_code is not None:
+            full += f" (status {status_code}"
+            if content_type:
+                full += f", {content_type}"
+            full += ")"
+        if path:
+            full += f" at {path}"
+        if correlation_id:
+            full += f" [correlation id {correlation_id}]"
+        super().__init__(full)
+
+
+class MalformedTokenResponse(MalformedResponseError):
+    """The token endpoint answered 200 with something that is not a usable token."""
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """The response body went over the size cap; the connection was closed."""
+
+
+class UnexpectedRedirectError(MalformedResponseError):
+    """TrueLayer answered with a redirect; it is never followed, since that would resend
+    the request body (which can hold the client secret) to another place."""
+
+
+class PartialResultError(TrueLayerError):
+    """A multi-step fetch failed part way; ``completed`` holds what was fetched."""
+
+    def __init__(self, message: str, *, completed: Any) -> None:
+        self.completed = completed
+        super().__init__(message)
+
+
+class StoreError(TrueLayerError):
+    """A token store operation failed."""
+
+
+class StoreConflictError(StoreError):
+    """Compare-and-set lost: the stored record has a newer version than expected."""
+
+
+class StoreCorruptedError(StoreError):
+    """A stored record exists but cannot be read; it is left untouched."""
+
+
+class StoreDecryptError(StoreError):
+    """A stored record cannot be decrypted with the configured keys; it is left untouched."""

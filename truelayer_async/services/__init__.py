@@ -1,0 +1,1 @@
+"""The services hanging off a Session: ``tl.auth``, ``tl.data``, ``tl.verification``."""

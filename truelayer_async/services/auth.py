@@ -1,0 +1,349 @@
+"""``tl.auth``: auth links, the callback, every token grant, and credential management."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .. import errors as e
+from .._auth_link import AuthLink, build_auth_link
+from .._callback import CallbackParams, parse_callback_params
+from .._error_mapping import Api
+from .._http import FormValue
+from .._pkce import code_challenge, validate_code_verifier
+from .._retry import RetryMode
+from .._secret import Secret
+from .._token_manager import TokenManager
+from .._token_response import TokenGrant
+from ..tokens import DATA_SCOPES, PAYMENTS_SCOPES, Token, TokenRecord, TokenType
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+__all__ = ["AuthService"]
+
+_USED_STATES_KEPT = 10_000
+
+
+class AuthService:
+    """Everything about getting and keeping tokens. Reached as ``tl.auth``.
+
+    User tokens are keyed by ``(user, token_type)``: pass the same ``user`` (any string that
+    identifies the end user in your system; ``None`` for a single-user app) to
+    ``exchange_code`` and later to every data call.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.tokens = TokenManager(session)
+        self._used_states: OrderedDict[str, None] = OrderedDict()
+
+    @staticmethod
+    def data_scopes() -> tuple[str, ...]:
+        """The Data API scopes: ``DATA_SCOPES``."""
+        return DATA_SCOPES
+
+    @staticmethod
+    def payments_scopes() -> tuple[str, ...]:
+        """The Payments scopes: ``PAYMENTS_SCOPES``."""
+        return PAYMENTS_SCOPES
+
+    # -- the auth dialog ------------------------------------------------------------
+
+    def auth_link(
+        self,
+        *,
+        scopes: Iterable[str] | str,
+        state: str | None = None,
+        nonce: str | None = None,
+        redirect_uri: str | None = None,
+        providers: Iterable[str] | str | None = None,
+        provider_id: str | None = None,
+        disable_providers: Iterable[str] | str | None = None,
+        response_mode: str | None = None,
+        user_email: str | None = None,
+        language_id: str | None = None,
+        country_id: str | None = None,
+        tracking_id: str | None = None,
+        enable_mock: bool = False,
+        pkce: bool = False,
+    ) -> AuthLink:
+        """Build the link that sends the user to TrueLayer's auth dialog.
+
+        ``state`` defaults to 256 random bits. With ``pkce=True`` the link carries an S256
+        ``code_challenge`` and ``link.code_verifier`` holds the verifier to pass to
+        :meth:`exchange_code`. Keep ``link.state`` (and the verifier) server-side.
+
+        Raises:
+            InvalidParameterError: (a ``ValueError``) for empty scopes, a ``provider_id``
+                that ``providers`` does not cover, an unknown ``language_id``, a
+                ``country_id`` that is not two letters, a ``response_mode`` other than
+                ``form_post``, or no redirect URI at all.
+        """
+        return build_auth_link(
+            self._session.environment.auth_url,
+            self._session.client_id,
+            scopes=scopes,
+            redirect_uri=redirect_uri or self._session.redirect_uri,
+            state=state,
+            nonce=nonce,
+            providers=providers,
+            provider_id=provider_id,
+            disable_providers=disable_providers,
+            response_mode=response_mode,
+            user_email=user_email,
+            language_id=language_id,
+            country_id=country_id,
+            tracking_id=tracking_id,
+            enable_mock=enable_mock,
+            pkce=pkce,
+        )
+
+    def parse_callback(self, params_or_url: CallbackParams, *, expected_state: str) -> str:
+        """Check the redirect back from the dialog and return the authorisation code.
+
+        ``params_or_url`` is the full callback URL, its query string, or the query/form
+        parameters as a mapping. It must carry exactly one ``code`` and one ``state``; the
+        state is compared in constant time with ``expected_state`` and can be used once
+        per Session.
+
+        Raises:
+            AuthorizationDenied: the callback carries ``error=`` (e.g. ``access_denied``).
+            StateMismatchError: the state is missing, wrong, duplicated, non-ASCII or reused.
+            AuthorizationCallbackError: there is no code, or more than one.
+        """
+        code, state = parse_callback_params(params_or_url, expected_state)
+        if state in self._used_states:
+            raise e.StateMismatchError("this state was already used; start a new auth flow")
+        self._used_states[state] = None
+        if len(self._used_states) > _USED_STATES_KEPT:
+            self._used_states.popitem(last=False)
+        return code
+
+    # -- grants -----------------------------------------------------------------------
+
+    def _client_form(self, grant_type: str) -> dict[str, FormValue]:
+        return {
+            "grant_type": grant_type,
+            "client_id": self._session.client_id,
+            "client_secret": self._session.client_secret,
+        }
+
+    async def exchange_code(
+        self,
+        code: str | Secret,
+        token_type: TokenType = TokenType.DATA,
+        *,
+        user: str | None = None,
+        code_verifier: str | Secret | None = None,
+        redirect_uri: str | None = None,
+    ) -> Token:
+        """Exchange an authorisation code for tokens and store them under ``(user, token_type)``.
+
+        The token is stored before this returns. Codes are single-use, so a request that
+        was sent but got no answer is not retried.
+
+        Raises:
+            CodeExchangeOutcomeUnknown: the request was sent but the answer was lost.
+            AuthApiError: TrueLayer refused (``invalid_grant`` for a used/expired code).
+            TokenPersistenceError: the store failed (the token is kept in memory).
+        """
+        redirect = redirect_uri or self._session.redirect_uri
+        if not redirect:
+            raise e.InvalidParameterError(
+                "a redirect_uri is needed: pass the one of the auth link"
+            )
+        if not code:
+            raise e.InvalidParameterError("code must not be empty")
+        key = self.tokens.key(TokenType(token_type), user)
+        form = self._client_form("authorization_code")
+        form["code"] = Secret.of(code)
+        form["redirect_uri"] = redirect
+        if code_verifier is not None:
+            verifier = Secret.of(code_verifier)
+            validate_code_verifier(verifier.get_secret_value())
+            form["code_verifier"] = verifier
+        lost = False
+        try:
+            grant = await self.tokens.token_request(form, RetryMode.UNSENT_ONLY)
+        except e.TransportError as exc:
+            if not exc.request_sent:
+                raise
+            lost = True
+        if lost:
+            raise e.CodeExchangeOutcomeUnknown(
+                "the code was sent but no answer arrived; codes are single-use, so it was "
+                "not retried: start the auth flow again"
+            )
+        return await self.tokens.store_new(key, grant, TokenType(token_type))
+
+    async def refresh_token(
+        self, token_type: TokenType = TokenType.DATA, *, user: str | None = None
+    ) -> Token:
+        """Refresh the stored token now with its refresh token (rotation-safe, single flight).
+
+        Raises:
+            NoTokenError: nothing is stored for this key.
+            ReauthorizationRequired: ``invalid_grant``; the record is marked invalid.
+        """
+        key = self.tokens.key(TokenType(token_type), user)
+        return await self.tokens.refresh(key)
+
+    async def client_credentials(
+        self,
+        scopes: Iterable[str] = PAYMENTS_SCOPES,
+        token_type: TokenType = TokenType.PAYMENTS,
+    ) -> Token:
+        """An application token from the client-credentials grant, cached until it expires.
+
+        Cached under ``(token_type, sorted scopes)``; scopes in another order share the
+        cache. Transient failures are retried (this grant has no side effects).
+        """
+        scope_tuple = tuple(sorted(set(scopes)))
+        if not scope_tuple:
+            raise e.InvalidParameterError("scopes must not be empty")
+        key = self.tokens.key(TokenType(token_type), None, scope_tuple)
+
+        async def fetch(previous: TokenRecord | None) -> Token:
+            form = self._client_form("client_credentials")
+            form["scope"] = " ".join(scope_tuple)
+            grant = await self.tokens.token_request(form, RetryMode.IDEMPOTENT)
+            if grant.scopes is None:
+                grant = attrs.evolve(grant, scopes=scope_tuple)
+            return await self.tokens.save_grant(key, grant, TokenType(token_type), previous)
+
+        return await self.tokens.valid(key, fetch)
+
+    async def valid_token(
+        self, token_type: TokenType = TokenType.DATA, *, user: str | None = None
+    ) -> Token:
+        """The stored token for ``(user, token_type)``, refreshed first if it is expiring.
+
+        A token counts as expired ``leeway`` seconds (60, or half the lifetime of short
+        tokens) before ``expires_at``. Concurrent callers share one refresh. With
+        ``TokenType.PAYMENTS`` and no user and no stored token, a client-credentials token
+        is fetched.
+
+        Raises:
+            NoTokenError: nothing is stored for this key.
+            ReauthorizationRequired: expired with no refresh token, or the refresh token
+                was refused (the record is then marked invalid and later calls fail fast).
+        """
+        key = self.tokens.key(TokenType(token_type), user)
+        if (
+            token_type is TokenType.PAYMENTS
+            and user is None
+            and await self.tokens.read(key) is None
+        ):
+            return await self.client_credentials()
+        return await self.tokens.valid(key)
+
+    # -- credentials ------------------------------------------------------------------
+
+    async def delete_credential(self, *, user: str | None = None) -> None:
+        """Revoke the user's connection at TrueLayer (DELETE /api/delete), then forget it."""
+        key = self.tokens.key(TokenType.DATA, user)
+        token = await self.tokens.valid(key)
+        s = self._session
+        await s.requester().request(
+            "DELETE",
+            f"{s.environment.auth_url}/api/delete",
+            api=Api.AUTH,
+            bearer=token.access_token,
+        )
+        await s.token_store.delete(key)
+
+    async def extend_connection(
+        self,
+        *,
+        user: str | None = None,
+        user_info: Mapping[str, str],
+        redirect_uri: str | None = None,
+        state: str | None = None,
+        code_verifier: str | Secret | None = None,
+        response_mode: str | None = None,
+        user_has_reconfirmed_consent: bool = True,
+    ) -> ExtendResult:  # noqa: F821 TEMP
+        """Extend the user's 90-day connection (POST {api}/connections/extend, UK only).
+
+        ``user_info`` is TrueLayer's ``user`` object (``id``, ``name``, ``email``, ``phone``).
+        On ``no_action_needed`` the new tokens are stored and the result carries no tokens;
+        otherwise send the user to ``result.user_input_link``.
+        """
+        from .._converter import structure  # TEMP
+        from ..models import ExtendResult  # TEMP
+
+        key = self.tokens.key(TokenType.DATA, user)
+        record = await self.tokens.read(key)
+        if record is None:
+            raise e.NoTokenError(f"no data token is stored for user {user!r}")
+        if record.token.refresh_token is None:
+            raise e.ReauthorizationRequired(
+                None,
+                "no_refresh_token",
+                "there is no refresh token to extend",
+                reason="no_refresh_token",
+            )
+        redirect = redirect_uri or self._session.redirect_uri
+        if not redirect:
+            raise e.InvalidParameterError("a redirect_uri is needed")
+        if response_mode is not None and response_mode != "form_post":
+            raise e.InvalidParameterError("response_mode can only be 'form_post' (or None)")
+        s = self._session
+        body: dict[str, Any] = {
+            "user_has_reconfirmed_consent": user_has_reconfirmed_consent,
+            "client_id": s.client_id,
+            "client_secret": s.client_secret,
+            "refresh_token": record.token.refresh_token,
+            "redirect_uri": redirect,
+            "user": dict(user_info),
+        }
+        if state is not None:
+            body["state"] = state
+        if code_verifier is not None:
+            body["code_challenge"] = code_challenge(Secret.of(code_verifier).get_secret_value())
+        if response_mode is not None:
+            body["response_mode"] = response_mode
+        response = await s.requester().request(
+            "POST",
+            f"{s.environment.api_url}/connections/extend",
+            api=Api.AUTH,
+            json_body=body,
+            retry_mode=RetryMode.UNSENT_ONLY,
+        )
+        data = response.json()
+        result = structure(data, ExtendResult, correlation_id=response.correlation_id)
+        if result.access_token is not None and isinstance(data, dict):
+            grant = TokenGrant(
+                Secret(result.access_token),
+                None if result.refresh_token is None else Secret(result.refresh_token),
+                int(result.expires_in or 3600),
+                record.token.scopes,
+            )
+            await self.tokens.save_grant(key, grant, TokenType.DATA, record)
+            result = attrs.evolve(result, access_token=None, refresh_token=None)
+        return result
+
+    async def providers(
+        self,
+        *,
+        scopes: Iterable[str] | None = None,
+        countries: Iterable[str] | None = None,
+    ) -> list[Provider]:
+        """The providers available to this client (GET /api/providers)."""
+        from .._converter import structure_list  # TEMP
+        from ..models import Provider  # TEMP
+
+        params = {"clientId": self._session.client_id}
+        if scopes is not None:
+            params["scopes"] = " ".join(scopes)
+        if countries is not None:
+            params["country"] = " ".join(c.lower() for c in countries)
+        s = self._session
+        response = await s.requester().request(
+            "GET", f"{s.environment.auth_url}/api/providers", api=Api.AUTH, params=params
+        )
+        return structure_list(response.json(), Provider, correlation_id=response.correlation_id)
