@@ -34,7 +34,7 @@ from ._retry import RetryMode, parse_retry_after, status_is_retryable
 from ._secret import Secret
 from .config import RetryPolicy, Timeouts
 
-__all__ = ["Requester", "Response", "create_client"]
+__all__ = ["RateGate", "Requester", "Response", "create_client"]
 
 log = logging.getLogger("truelayer_async")
 
@@ -70,6 +70,27 @@ async def aclose_client(client: httpx.AsyncClient) -> None:
     await client.aclose()
 
 
+class RateGate:
+    """A back-off shared by many requests: one 429 holds back every request behind the gate."""
+
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, sleep: Sleep = anyio.sleep
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._until = 0.0
+
+    def hold(self, seconds: float) -> None:
+        """Hold every request back for ``seconds`` from now."""
+        self._until = max(self._until, self._clock() + seconds)
+
+    async def wait(self) -> None:
+        """Wait until the gate is open (a hold added meanwhile is seen by the next wait)."""
+        delay = self._until - self._clock()
+        if delay > 0:
+            await self._sleep(delay)
+
+
 @attrs.frozen
 class Response:
     """A fully read, already closed response."""
@@ -98,6 +119,19 @@ class Response:
             correlation_id=self.correlation_id,
             error_cls=error_cls,
         )
+
+
+@attrs.frozen
+class _Call:
+    """The settings of one logical request, shared by its attempts."""
+
+    method: str
+    path: str
+    api: Api
+    mode: RetryMode
+    retries: int
+    max_bytes: int
+    gate: RateGate | None
 
 
 @attrs.define
@@ -146,62 +180,58 @@ class Requester:
         max_retries: int | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         token_endpoint: bool = False,
+        rate_gate: RateGate | None = None,
     ) -> Response:
         """Send one logical request; return its 2xx response or raise a typed error.
 
         ``retry_mode`` defaults to IDEMPOTENT for GET/DELETE and UNSENT_ONLY otherwise.
+        ``rate_gate``, if given, is waited on before each attempt and held on a 429.
         """
         mode = retry_mode or (
             RetryMode.IDEMPOTENT if method in ("GET", "DELETE", "HEAD") else RetryMode.UNSENT_ONLY
         )
-        retries = self.retry_policy.max_retries if max_retries is None else max_retries
+        call = _Call(
+            method=method,
+            path=httpx.URL(url).path,
+            api=api,
+            mode=mode,
+            retries=self.retry_policy.max_retries if max_retries is None else max_retries,
+            max_bytes=max_bytes,
+            gate=rate_gate,
+        )
         timeout = self._token_timeout if token_endpoint else self._timeout
+
+        def build() -> httpx.Request:
+            return self._build(method, url, params, headers, form, json_body, bearer, timeout)
+
         deadline = self.timeouts.total
-        path = httpx.URL(url).path
         try:
             with anyio.fail_after(deadline) if deadline else contextlib.nullcontext():
-                return await self._attempts(
-                    method, url, path, api, params, headers, form, json_body, bearer,
-                    mode, retries, max_bytes, timeout,
-                )  # fmt: skip
+                return await self._attempts(call, build)
         except TimeoutError:
             pass  # leave the except block before raising: nothing to chain
         raise e.TransportTimeout(
-            f"{method} {path}: no answer within the {deadline} s deadline",
+            f"{method} {call.path}: no answer within the {deadline} s deadline",
             request_sent=True,
         )
 
-    async def _attempts(
-        self,
-        method: str,
-        url: str,
-        path: str,
-        api: Api,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        form: Mapping[str, FormValue] | None,
-        json_body: Mapping[str, Any] | None,
-        bearer: Secret | None,
-        mode: RetryMode,
-        retries: int,
-        max_bytes: int,
-        per_attempt: httpx.Timeout,
-    ) -> Response:
+    async def _attempts(self, call: _Call, build: Callable[[], httpx.Request]) -> Response:
+        method, path = call.method, call.path
         attempt = 0
         while True:
-            request = self._build(
-                method, url, params, headers, form, json_body, bearer, per_attempt
-            )
+            if call.gate is not None:
+                await call.gate.wait()
+            request = build()
             started = time.perf_counter()
-            outcome = await self._send_once(request, max_bytes)
+            outcome = await self._send_once(request, call.max_bytes)
             elapsed_ms = (time.perf_counter() - started) * 1000
             if isinstance(outcome, _Failure):
                 log.debug(
                     "%s %s failed: %s (attempt %d, %.0f ms)",
                     method, path, outcome.kind, attempt + 1, elapsed_ms,
                 )  # fmt: skip
-                retryable = not outcome.sent or mode is RetryMode.IDEMPOTENT
-                if retryable and attempt < retries:
+                retryable = not outcome.sent or call.mode is RetryMode.IDEMPOTENT
+                if retryable and attempt < call.retries:
                     await self.sleep(self._backoff(attempt))
                     attempt += 1
                     continue
@@ -228,19 +258,20 @@ class Requester:
                     correlation_id=correlation_id,
                 )
             retry_after = parse_retry_after(response.headers, self.clock())
+            delay = retry_after if retry_after is not None else self._backoff(attempt)
+            if status == 429 and call.gate is not None:
+                call.gate.hold(delay)
             if (
-                mode is RetryMode.IDEMPOTENT
-                and attempt < retries
+                call.mode is RetryMode.IDEMPOTENT
+                and attempt < call.retries
                 and status_is_retryable(status, error_code_of(response.content))
                 and (retry_after is None or retry_after <= self.retry_policy.max_retry_after)
             ):
-                await self.sleep(
-                    retry_after if retry_after is not None else self._backoff(attempt)
-                )
+                await self.sleep(delay)
                 attempt += 1
                 continue
             raise error_for(
-                api, status, response.headers, response.content, retry_after=retry_after
+                call.api, status, response.headers, response.content, retry_after=retry_after
             )
 
     def _backoff(self, attempt: int) -> float:

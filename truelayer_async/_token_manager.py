@@ -383,22 +383,35 @@ class TokenManager:
 
 
 def grant_from_response(response: Response) -> TokenGrant:
-    """Validate a token-endpoint 200; an ``error`` member without a token is an error."""
-    data = response.json(error_cls=e.MalformedTokenResponse)
+    """Validate a token-endpoint 200; an ``error`` member without a token is an error.
+
+    The body holds tokens, so it is decoded in a helper that returns its verdict: no frame
+    left on an error's traceback holds the body as a local (SEC-03).
+    """
+    outcome = _decode_grant(response)
+    if isinstance(outcome, TokenGrant):
+        return outcome
+    raise outcome.with_traceback(None)
+
+
+def _decode_grant(response: Response) -> TokenGrant | e.TrueLayerError:
+    try:
+        data = response.json(error_cls=e.MalformedTokenResponse)
+    except e.MalformedTokenResponse as exc:
+        return exc
     if isinstance(data, dict) and "error" in data and "access_token" not in data:
         error = data.get("error")
-        raise e.AuthApiError(
+        return e.AuthApiError(
             response.status_code,
             error if isinstance(error, str) else "error",
             None,
             correlation_id=response.correlation_id,
         )
-    problem: str | None = None
     try:
         return parse_token_response(data)
     except ValueError as exc:
         problem = str(exc)
-    raise e.MalformedTokenResponse(
+    return e.MalformedTokenResponse(
         "unusable token response",
         status_code=response.status_code,
         path=problem.split()[0] if problem.startswith("$") else None,

@@ -102,7 +102,7 @@ class Session:
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.clock: Callable[[], float] = clock or time.time
         self.leeway = leeway
-        self._sleep = sleep or anyio.sleep
+        self.sleep: Callable[[float], Awaitable[None]] = sleep or anyio.sleep
         self._given_client = http_client
         self._requester: Requester | None = None
         self._loop: anyio.lowlevel.EventLoopToken | None = None
@@ -135,7 +135,7 @@ class Session:
             timeouts=self.timeouts,
             retry_policy=self.retry_policy,
             clock=self.clock,
-            sleep=self._sleep,
+            sleep=self.sleep,
         )
         self._state = _State.OPEN
 

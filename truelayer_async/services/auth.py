@@ -11,6 +11,7 @@ import attrs
 from .. import errors as e
 from .._auth_link import AuthLink, build_auth_link
 from .._callback import CallbackParams, parse_callback_params
+from .._converter import structure, structure_list
 from .._error_mapping import Api
 from .._http import FormValue
 from .._pkce import code_challenge, validate_code_verifier
@@ -18,6 +19,7 @@ from .._retry import RetryMode
 from .._secret import Secret
 from .._token_manager import TokenManager
 from .._token_response import TokenGrant
+from ..models import ExtendResult, Provider
 from ..tokens import DATA_SCOPES, PAYMENTS_SCOPES, Token, TokenRecord, TokenType
 
 if TYPE_CHECKING:
@@ -266,16 +268,13 @@ class AuthService:
         code_verifier: str | Secret | None = None,
         response_mode: str | None = None,
         user_has_reconfirmed_consent: bool = True,
-    ) -> ExtendResult:  # noqa: F821 TEMP
+    ) -> ExtendResult:
         """Extend the user's 90-day connection (POST {api}/connections/extend, UK only).
 
         ``user_info`` is TrueLayer's ``user`` object (``id``, ``name``, ``email``, ``phone``).
         On ``no_action_needed`` the new tokens are stored and the result carries no tokens;
         otherwise send the user to ``result.user_input_link``.
         """
-        from .._converter import structure  # TEMP
-        from ..models import ExtendResult  # TEMP
-
         key = self.tokens.key(TokenType.DATA, user)
         record = await self.tokens.read(key)
         if record is None:
@@ -334,9 +333,6 @@ class AuthService:
         countries: Iterable[str] | None = None,
     ) -> list[Provider]:
         """The providers available to this client (GET /api/providers)."""
-        from .._converter import structure_list  # TEMP
-        from ..models import Provider  # TEMP
-
         params = {"clientId": self._session.client_id}
         if scopes is not None:
             params["scopes"] = " ".join(scopes)

@@ -1,17 +1,546 @@
-"""``tl.data``: the Data API v1 (placeholder until the data service lands)."""
+"""``tl.data``: every Data API v1 endpoint as a typed coroutine.
+
+Each method takes ``user`` (the same key as the auth service; ``None`` for a single-user
+app) and ``psu_ip`` (sent as ``X-PSU-IP`` when the user is present). Tokens are handled
+for you: an expiring token is refreshed first, and a 401 refreshes and replays once.
+``tl.data.with_raw_response.<method>()`` returns a :class:`RawResponse` instead.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timezone
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from urllib.parse import quote
+
+from .. import errors as e
+from .._converter import structure, structure_results
+from .._error_mapping import Api
+from .._http import RateGate, Response
+from .._raw import RawResponse
+from ..models import (
+    Account,
+    AccountBalance,
+    AsyncTask,
+    Card,
+    CardBalance,
+    CardTransaction,
+    DirectDebit,
+    Info,
+    Me,
+    StandingOrder,
+    Transaction,
+)
+from ..tokens import TokenType
+from ._authorized import authorized_request
+from ._fan_out import FetchAllResult, Progress, fetch_all
+from ._pending import PendingResult
 
 if TYPE_CHECKING:
     from ..session import Session
 
-__all__ = ["DataService"]
+__all__ = ["DataService", "DateLike", "RawDataService"]
+
+T = TypeVar("T")
+DateLike = date | datetime
+
+
+def _iso(value: DateLike, name: str) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise e.InvalidParameterError(f"{name} must be a date or a timezone-aware datetime")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise e.InvalidParameterError(f"{name} must be a date or a datetime")
+
+
+def _as_datetime(value: DateLike) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.min, tzinfo=timezone.utc)
+
+
+def date_range(from_: DateLike | None, to: DateLike | None) -> dict[str, str]:
+    """The ``from``/``to`` query parameters, checked before any request is made."""
+    params: dict[str, str] = {}
+    if from_ is not None:
+        params["from"] = _iso(from_, "from_")
+    if to is not None:
+        params["to"] = _iso(to, "to")
+    if from_ is not None and to is not None and _as_datetime(from_) > _as_datetime(to):
+        raise e.InvalidParameterError("from_ must not be after to")
+    return params
+
+
+def _segment(value: str, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise e.InvalidParameterError(f"{name} must be a non-empty string")
+    return quote(value, safe="")
+
+
+def _only(items: list[T], response: Response) -> T:
+    if len(items) != 1:
+        raise e.MalformedResponseError(
+            f"expected exactly one result, got {len(items)}",
+            status_code=response.status_code,
+            path="$.results",
+            correlation_id=response.correlation_id,
+        )
+    return items[0]
+
+
+class RawDataService:
+    """The Data API methods, returning :class:`RawResponse` (the model plus HTTP details)."""
+
+    def __init__(self, session: Session, *, rate_gate: RateGate | None = None) -> None:
+        self.session = session
+        self._rate_gate = rate_gate
+
+    async def _get(
+        self,
+        path: str,
+        *,
+        user: str | None,
+        psu_ip: str | None,
+        params: dict[str, str] | None = None,
+    ) -> Response:
+        headers = {"X-PSU-IP": psu_ip} if psu_ip else None
+        return await authorized_request(
+            self.session,
+            "GET",
+            f"{self.session.environment.data_url}{path}",
+            user=user,
+            api=Api.DATA,
+            params=params,
+            headers=headers,
+            rate_gate=self._rate_gate,
+        )
+
+    def _raw(self, response: Response, parsed: T) -> RawResponse[T]:
+        return RawResponse(
+            parsed=parsed,
+            http_response=response.http_response,
+            status_code=response.status_code,
+            headers=response.headers,
+            correlation_id=response.correlation_id,
+            retries_taken=response.retries_taken,
+        )
+
+    async def _list(
+        self,
+        path: str,
+        item: type[T],
+        user: str | None,
+        psu_ip: str | None,
+        params: dict[str, str] | None = None,
+    ) -> RawResponse[list[T]]:
+        response = await self._get(path, user=user, psu_ip=psu_ip, params=params)
+        items = structure_results(
+            response.json(),
+            item,
+            status_code=response.status_code,
+            correlation_id=response.correlation_id,
+        )
+        return self._raw(response, items)
+
+    async def _one(
+        self, path: str, item: type[T], user: str | None, psu_ip: str | None
+    ) -> RawResponse[T]:
+        raw = await self._list(path, item, user, psu_ip)
+        return self._raw_one(raw)
+
+    def _raw_one(self, raw: RawResponse[list[T]]) -> RawResponse[T]:
+        response = Response(
+            raw.status_code,
+            raw.headers,
+            b"",
+            raw.correlation_id,
+            raw.retries_taken,
+            raw.http_response,
+        )
+        return RawResponse(
+            parsed=_only(raw.parsed, response),
+            http_response=raw.http_response,
+            status_code=raw.status_code,
+            headers=raw.headers,
+            correlation_id=raw.correlation_id,
+            retries_taken=raw.retries_taken,
+        )
+
+    async def me(self, *, user: str | None = None, psu_ip: str | None = None) -> RawResponse[Me]:
+        """GET /me."""
+        return await self._one("/me", Me, user, psu_ip)
+
+    async def info(
+        self, *, user: str | None = None, psu_ip: str | None = None
+    ) -> RawResponse[list[Info]]:
+        """GET /info."""
+        return await self._list("/info", Info, user, psu_ip)
+
+    async def accounts(
+        self, *, user: str | None = None, psu_ip: str | None = None
+    ) -> RawResponse[list[Account]]:
+        """GET /accounts."""
+        return await self._list("/accounts", Account, user, psu_ip)
+
+    async def account(
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> RawResponse[Account]:
+        """GET /accounts/{account_id}."""
+        return await self._one(
+            f"/accounts/{_segment(account_id, 'account_id')}", Account, user, psu_ip
+        )
+
+    async def balance(
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> RawResponse[AccountBalance]:
+        """GET /accounts/{account_id}/balance."""
+        path = f"/accounts/{_segment(account_id, 'account_id')}/balance"
+        return await self._one(path, AccountBalance, user, psu_ip)
+
+    async def transactions(
+        self,
+        account_id: str,
+        *,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+        user: str | None = None,
+        psu_ip: str | None = None,
+    ) -> RawResponse[list[Transaction]]:
+        """GET /accounts/{account_id}/transactions."""
+        path = f"/accounts/{_segment(account_id, 'account_id')}/transactions"
+        return await self._list(path, Transaction, user, psu_ip, date_range(from_, to))
+
+    async def pending_transactions(
+        self,
+        account_id: str,
+        *,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+        user: str | None = None,
+        psu_ip: str | None = None,
+    ) -> RawResponse[list[Transaction]]:
+        """GET /accounts/{account_id}/transactions/pending."""
+        path = f"/accounts/{_segment(account_id, 'account_id')}/transactions/pending"
+        return await self._list(path, Transaction, user, psu_ip, date_range(from_, to))
+
+    async def standing_orders(
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> RawResponse[list[StandingOrder]]:
+        """GET /accounts/{account_id}/standing_orders."""
+        path = f"/accounts/{_segment(account_id, 'account_id')}/standing_orders"
+        return await self._list(path, StandingOrder, user, psu_ip)
+
+    async def direct_debits(
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> RawResponse[list[DirectDebit]]:
+        """GET /accounts/{account_id}/direct_debits."""
+        path = f"/accounts/{_segment(account_id, 'account_id')}/direct_debits"
+        return await self._list(path, DirectDebit, user, psu_ip)
+
+    async def cards(
+        self, *, user: str | None = None, psu_ip: str | None = None
+    ) -> RawResponse[list[Card]]:
+        """GET /cards."""
+        return await self._list("/cards", Card, user, psu_ip)
+
+    async def card(
+        self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> RawResponse[Card]:
+        """GET /cards/{card_id}."""
+        return await self._one(f"/cards/{_segment(card_id, 'card_id')}", Card, user, psu_ip)
+
+    async def card_balance(
+        self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> RawResponse[CardBalance]:
+        """GET /cards/{card_id}/balance."""
+        path = f"/cards/{_segment(card_id, 'card_id')}/balance"
+        return await self._one(path, CardBalance, user, psu_ip)
+
+    async def card_transactions(
+        self,
+        card_id: str,
+        *,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+        user: str | None = None,
+        psu_ip: str | None = None,
+    ) -> RawResponse[list[CardTransaction]]:
+        """GET /cards/{card_id}/transactions."""
+        path = f"/cards/{_segment(card_id, 'card_id')}/transactions"
+        return await self._list(path, CardTransaction, user, psu_ip, date_range(from_, to))
+
+    async def card_pending_transactions(
+        self,
+        card_id: str,
+        *,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+        user: str | None = None,
+        psu_ip: str | None = None,
+    ) -> RawResponse[list[CardTransaction]]:
+        """GET /cards/{card_id}/transactions/pending."""
+        path = f"/cards/{_segment(card_id, 'card_id')}/transactions/pending"
+        return await self._list(path, CardTransaction, user, psu_ip, date_range(from_, to))
 
 
 class DataService:
-    """The Data API v1. Reached as ``tl.data``."""
+    """The Data API v1. Reached as ``tl.data``.
+
+    Every method returns models (see :mod:`truelayer_async.models`); money is ``Decimal``
+    and timestamps are timezone-aware. Methods that accept ``run_async=True`` start
+    TrueLayer's async mode instead and return a :class:`PendingResult`; ``await
+    pending.result()`` polls until the data is ready.
+
+    Errors: ``ReauthorizationRequired`` (consent expired or revoked: 403 access_denied),
+    ``ScaExceededError`` (403 sca_exceeded), ``AccountNotFoundError`` (404),
+    ``EndpointNotSupportedError`` (501), ``UnauthenticatedError`` (401 after one refresh),
+    ``RateLimitedError``, ``TransportError`` and ``MalformedResponseError``. Every
+    ``ApiError`` carries the response's correlation id.
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self.with_raw_response = RawDataService(session)
+
+    async def _start_async(
+        self,
+        path: str,
+        item: type[Any],
+        *,
+        single: bool,
+        user: str | None,
+        psu_ip: str | None,
+        params: dict[str, str] | None,
+        webhook_uri: str | None,
+    ) -> PendingResult[Any]:
+        query = dict(params or {})
+        query["async"] = "true"
+        if webhook_uri is not None:
+            query["webhook_uri"] = webhook_uri
+        response = await self.with_raw_response._get(path, user=user, psu_ip=psu_ip, params=query)
+        if response.status_code != 202:
+            raise e.MalformedResponseError(
+                "expected 202 Accepted for an async request",
+                status_code=response.status_code,
+                correlation_id=response.correlation_id,
+            )
+        task = structure(response.json(), AsyncTask, correlation_id=response.correlation_id)
+        return PendingResult(self._session, task, item, single=single, user=user)
+
+    async def me(self, *, user: str | None = None, psu_ip: str | None = None) -> Me:
+        """The connection: client, provider, scopes and consent dates (GET /me)."""
+        return (await self.with_raw_response.me(user=user, psu_ip=psu_ip)).parsed
+
+    async def info(self, *, user: str | None = None, psu_ip: str | None = None) -> list[Info]:
+        """The account holder's identity (GET /info, scope ``info``)."""
+        return (await self.with_raw_response.info(user=user, psu_ip=psu_ip)).parsed
+
+    @overload
+    async def accounts(
+        self, *, user: str | None = ..., psu_ip: str | None = ..., run_async: Literal[False] = ...
+    ) -> list[Account]: ...
+    @overload
+    async def accounts(
+        self,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[list[Account]]: ...
+    async def accounts(
+        self,
+        *,
+        user: str | None = None,
+        psu_ip: str | None = None,
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> list[Account] | PendingResult[list[Account]]:
+        """Every account of the connection (GET /accounts)."""
+        if run_async:
+            return await self._start_async(
+                "/accounts", Account, single=False, user=user, psu_ip=psu_ip, params=None,
+                webhook_uri=webhook_uri,
+            )  # fmt: skip
+        return (await self.with_raw_response.accounts(user=user, psu_ip=psu_ip)).parsed
+
+    async def account(
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> Account:
+        """One account (GET /accounts/{account_id})."""
+        return (await self.with_raw_response.account(account_id, user=user, psu_ip=psu_ip)).parsed
+
+    async def balance(
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> AccountBalance:
+        """An account's balance (GET /accounts/{account_id}/balance)."""
+        return (await self.with_raw_response.balance(account_id, user=user, psu_ip=psu_ip)).parsed
+
+    @overload
+    async def transactions(
+        self,
+        account_id: str,
+        *,
+        from_: DateLike | None = ...,
+        to: DateLike | None = ...,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> list[Transaction]: ...
+    @overload
+    async def transactions(
+        self,
+        account_id: str,
+        *,
+        from_: DateLike | None = ...,
+        to: DateLike | None = ...,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[list[Transaction]]: ...
+    async def transactions(
+        self,
+        account_id: str,
+        *,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+        user: str | None = None,
+        psu_ip: str | None = None,
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> list[Transaction] | PendingResult[list[Transaction]]:
+        """An account's booked transactions, ``from_``/``to`` inclusive (a ``date`` or an aware
+        ``datetime``). ``from_ > to`` raises ``ValueError`` before any request."""
+        if run_async:
+            path = f"/accounts/{_segment(account_id, 'account_id')}/transactions"
+            return await self._start_async(
+                path, Transaction, single=False, user=user, psu_ip=psu_ip,
+                params=date_range(from_, to), webhook_uri=webhook_uri,
+            )  # fmt: skip
+        raw = await self.with_raw_response.transactions(
+            account_id, from_=from_, to=to, user=user, psu_ip=psu_ip
+        )
+        return raw.parsed
+
+    async def pending_transactions(
+        self,
+        account_id: str,
+        *,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+        user: str | None = None,
+        psu_ip: str | None = None,
+    ) -> list[Transaction]:
+        """An account's pending transactions (GET .../transactions/pending)."""
+        raw = await self.with_raw_response.pending_transactions(
+            account_id, from_=from_, to=to, user=user, psu_ip=psu_ip
+        )
+        return raw.parsed
+
+    async def standing_orders(
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> list[StandingOrder]:
+        """An account's standing orders (scope ``standing_orders``)."""
+        return (
+            await self.with_raw_response.standing_orders(account_id, user=user, psu_ip=psu_ip)
+        ).parsed
+
+    async def direct_debits(
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> list[DirectDebit]:
+        """An account's direct debits (scope ``direct_debits``)."""
+        return (
+            await self.with_raw_response.direct_debits(account_id, user=user, psu_ip=psu_ip)
+        ).parsed
+
+    async def cards(self, *, user: str | None = None, psu_ip: str | None = None) -> list[Card]:
+        """Every card of the connection (GET /cards, scope ``cards``)."""
+        return (await self.with_raw_response.cards(user=user, psu_ip=psu_ip)).parsed
+
+    async def card(
+        self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> Card:
+        """One card (GET /cards/{card_id})."""
+        return (await self.with_raw_response.card(card_id, user=user, psu_ip=psu_ip)).parsed
+
+    async def card_balance(
+        self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> CardBalance:
+        """A card's balance (GET /cards/{card_id}/balance)."""
+        return (
+            await self.with_raw_response.card_balance(card_id, user=user, psu_ip=psu_ip)
+        ).parsed
+
+    async def card_transactions(
+        self,
+        card_id: str,
+        *,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+        user: str | None = None,
+        psu_ip: str | None = None,
+    ) -> list[CardTransaction]:
+        """A card's booked transactions. Use ``transaction_type``, not the sign, for direction."""
+        raw = await self.with_raw_response.card_transactions(
+            card_id, from_=from_, to=to, user=user, psu_ip=psu_ip
+        )
+        return raw.parsed
+
+    async def card_pending_transactions(
+        self,
+        card_id: str,
+        *,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+        user: str | None = None,
+        psu_ip: str | None = None,
+    ) -> list[CardTransaction]:
+        """A card's pending transactions."""
+        raw = await self.with_raw_response.card_pending_transactions(
+            card_id, from_=from_, to=to, user=user, psu_ip=psu_ip
+        )
+        return raw.parsed
+
+    async def validate_token(self, *, user: str | None = None) -> bool:
+        """Whether the user's token is accepted by the Data API right now (GET /me).
+
+        The token comes from ``valid_token`` (so an expiring one is refreshed first), but a
+        401 is not replayed: it answers ``False``, as do ``ReauthorizationRequired`` and a
+        missing token.
+        """
+        try:
+            token = await self._session.auth.valid_token(TokenType.DATA, user=user)
+        except (e.NoTokenError, e.ReauthorizationRequired):
+            return False
+        try:
+            await self._session.requester().request(
+                "GET",
+                f"{self._session.environment.data_url}/me",
+                api=Api.DATA,
+                bearer=token.access_token,
+            )
+        except e.ApiError as exc:
+            if exc.status_code == 401 or isinstance(exc, e.ReauthorizationRequired):
+                return False
+            raise
+        return True
+
+    async def fetch_all(
+        self,
+        users: Iterable[str | None],
+        *,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+        concurrency: int = 16,
+        on_progress: Callable[[Progress], Any] | None = None,
+    ) -> list[FetchAllResult]:
+        """Fetch accounts, balances and transactions (and cards, where the scopes allow) for
+        many users at once. See :func:`truelayer_async.services._fan_out.fetch_all`."""
+        date_range(from_, to)  # fail fast on a bad range, before any request
+        raw = RawDataService(self._session, rate_gate=RateGate(sleep=self._session.sleep))
+        return await fetch_all(
+            raw, list(users), from_=from_, to=to, concurrency=concurrency, on_progress=on_progress
+        )

@@ -1,13 +1,22 @@
-"""``tl.verification``: the Verification API v1 (placeholder until it lands)."""
+"""``tl.verification``: the Verification API v1 name check."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import errors as e
+from .._converter import structure
+from .._error_mapping import Api
+from .._retry import RetryMode
+from ..models import VerificationResult
+from ._authorized import authorized_request
+
 if TYPE_CHECKING:
     from ..session import Session
 
 __all__ = ["VerificationService"]
+
+MAX_NAME = 200
 
 
 class VerificationService:
@@ -15,3 +24,30 @@ class VerificationService:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+
+    async def verify(self, name: str, *, user: str | None = None) -> VerificationResult:
+        """Check ``name`` against the account holders of the user's connection.
+
+        POST /verification/v1/verify with the user's token (obtained with the
+        ``verification`` scope). Problem+json errors raise ``VerificationApiError``
+        (429 raises ``RateLimitedError``).
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise e.InvalidParameterError("name must be a non-empty string")
+        if len(name) > MAX_NAME:
+            raise e.InvalidParameterError(f"name must be at most {MAX_NAME} characters")
+        response = await authorized_request(
+            self._session,
+            "POST",
+            f"{self._session.environment.api_url}/verification/v1/verify",
+            user=user,
+            api=Api.VERIFICATION,
+            json_body={"name": name},
+            retry_mode=RetryMode.IDEMPOTENT,  # a read: verifying twice changes nothing
+        )
+        return structure(
+            response.json(),
+            VerificationResult,
+            status_code=response.status_code,
+            correlation_id=response.correlation_id,
+        )

@@ -1,0 +1,53 @@
+"""Developer sessions: ``nox -s tests``, ``lint``, ``typing``, ``examples``, ``bench``, ``soak``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typing", "tests", "examples"]
+nox.options.reuse_existing_virtualenvs = True
+
+PACKAGE = "truelayer_async"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", PACKAGE, "tests", "examples", "benchmarks")
+    session.run("ruff", "format", "--check", PACKAGE, "tests", "examples", "benchmarks")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict", PACKAGE)
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Run every example against the embedded emulator."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "tests/examples", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks and write benchmarks/RESULTS.md."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The long fault-injection soak (about 60 s, 200 users)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "tests/reliability", "-m", "slow", "--soak-long", *session.posargs)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install everything the tests need (system packages too), then run every gate and test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+if ((${#missing[@]})); then
+    echo "installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+python -m pip install -q --disable-pip-version-check -e ".[dev]"
+
+echo "== ruff check"
+python -m ruff check truelayer_async tests examples benchmarks
+echo "== ruff format --check"
+python -m ruff format --check truelayer_async tests examples benchmarks
+echo "== mypy --strict truelayer_async"
+python -m mypy --strict truelayer_async
+echo "== pytest"
+python -m pytest "$@"

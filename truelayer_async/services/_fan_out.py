@@ -1,0 +1,166 @@
+"""``fetch_all``: many users' data at once, with bounded concurrency and per-user errors."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import attrs
+
+from .. import errors as e
+from ..models import Account, AccountBalance, Card, CardBalance, CardTransaction, Transaction
+from ..tokens import TokenType
+
+if TYPE_CHECKING:
+    from .._raw import RawResponse
+    from .data import DateLike, RawDataService
+
+__all__ = ["AccountData", "CardData", "FetchAllResult", "Progress", "fetch_all"]
+
+T = TypeVar("T")
+MAX_CONCURRENCY = 64  # stays below the Session's pool of 100 connections
+
+
+@attrs.frozen(kw_only=True)
+class AccountData:
+    """One account with its balance and transactions."""
+
+    account: Account
+    balance: AccountBalance | None
+    transactions: tuple[Transaction, ...]
+
+
+@attrs.frozen(kw_only=True)
+class CardData:
+    """One card with its balance and transactions."""
+
+    card: Card
+    balance: CardBalance | None
+    transactions: tuple[CardTransaction, ...]
+
+
+@attrs.frozen(kw_only=True)
+class FetchAllResult:
+    """One user's outcome: their data, or the error that stopped it (``ok`` tells which)."""
+
+    user: str | None
+    accounts: tuple[AccountData, ...] = ()
+    cards: tuple[CardData, ...] = ()
+    error: e.TrueLayerError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether this user's data was fetched completely."""
+        return self.error is None
+
+
+@attrs.frozen(kw_only=True)
+class Progress:
+    """Passed to ``on_progress`` after each user finishes."""
+
+    done: int
+    total: int
+    user: str | None
+    ok: bool
+
+
+async def fetch_all(
+    raw: RawDataService,
+    users: Sequence[str | None],
+    *,
+    from_: DateLike | None,
+    to: DateLike | None,
+    concurrency: int,
+    on_progress: Callable[[Progress], Any] | None,
+) -> list[FetchAllResult]:
+    """Fetch every user's data with at most ``concurrency`` requests in flight.
+
+    A user's failure (``ReauthorizationRequired``, say) is recorded in that user's result
+    and never cancels the others. Results come back in the order of ``users``.
+    """
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise e.InvalidParameterError(f"concurrency must be between 1 and {MAX_CONCURRENCY}")
+    limiter = anyio.CapacityLimiter(concurrency)
+    results: list[FetchAllResult | None] = [None] * len(users)
+    done = 0
+
+    async def limited(call: Callable[[], Awaitable[RawResponse[T]]]) -> T:
+        async with limiter:
+            return (await call()).parsed
+
+    async def one_user(index: int, user: str | None) -> None:
+        nonlocal done
+        try:
+            result = await _fetch_user(raw, user, (from_, to), limited)
+        except e.TrueLayerError as exc:
+            result = FetchAllResult(user=user, error=exc)
+        results[index] = result
+        done += 1
+        if on_progress is not None:
+            outcome = on_progress(Progress(done=done, total=len(users), user=user, ok=result.ok))
+            if inspect.isawaitable(outcome):
+                await outcome
+
+    async with anyio.create_task_group() as tg:
+        for index, user in enumerate(users):
+            tg.start_soon(one_user, index, user)
+    return [r for r in results if r is not None]
+
+
+Limited = Callable[[Callable[[], Awaitable["RawResponse[Any]"]]], Awaitable[Any]]
+
+
+async def _fetch_user(
+    raw: RawDataService,
+    user: str | None,
+    window: tuple[DateLike | None, DateLike | None],
+    limited: Limited,
+) -> FetchAllResult:
+    from_, to = window
+    token = await raw.session.auth.valid_token(TokenType.DATA, user=user)
+    scopes = set(token.scopes)
+    everything = not scopes  # scopes unknown: try everything
+    accounts: list[AccountData] = []
+    cards: list[CardData] = []
+
+    async def one_account(account: Account) -> None:
+        balance: AccountBalance | None = None
+        if everything or "balance" in scopes:
+            balance = await limited(lambda: raw.balance(account.account_id, user=user))
+        txns = await limited(
+            lambda: raw.transactions(account.account_id, from_=from_, to=to, user=user)
+        )
+        accounts.append(AccountData(account=account, balance=balance, transactions=tuple(txns)))
+
+    async def one_card(card: Card) -> None:
+        balance: CardBalance | None = None
+        if everything or "balance" in scopes:
+            balance = await limited(lambda: raw.card_balance(card.account_id, user=user))
+        txns = await limited(
+            lambda: raw.card_transactions(card.account_id, from_=from_, to=to, user=user)
+        )
+        cards.append(CardData(card=card, balance=balance, transactions=tuple(txns)))
+
+    account_list: list[Account] = []
+    if everything or "accounts" in scopes:
+        account_list = await limited(lambda: raw.accounts(user=user))
+    card_list: list[Card] = []
+    if everything or "cards" in scopes:
+        try:
+            card_list = await limited(lambda: raw.cards(user=user))
+        except e.EndpointNotSupportedError:
+            card_list = []  # the provider has no cards
+    async with anyio.create_task_group() as tg:
+        for account in account_list:
+            tg.start_soon(one_account, account)
+        for card in card_list:
+            tg.start_soon(one_card, card)
+    order = {a.account_id: i for i, a in enumerate(account_list)}
+    card_order = {c.account_id: i for i, c in enumerate(card_list)}
+    return FetchAllResult(
+        user=user,
+        accounts=tuple(sorted(accounts, key=lambda a: order[a.account.account_id])),
+        cards=tuple(sorted(cards, key=lambda c: card_order[c.card.account_id])),
+    )
