@@ -52,11 +52,23 @@ FAILURES: dict[str, Scenario] = {
     "invalid_grant_echo": lambda s: [echo_error(s)],
     "lost_then_invalid": lambda s: [httpx.ReadTimeout("lost"), echo_error(s)],
     "server_down": lambda s: [httpx.Response(503, text=f"<html>{s}</html>")] * 3,
-    "html_200": lambda s: [httpx.Response(200, text=f"<html>{s}-rt-9</html>", headers={"content-type": "text/html"})],
-    "truncated": lambda s: [httpx.Response(200, content=f'{{"access_token":"{s}'.encode(), headers={"content-type": "application/json"})],
-    "bad_expires_in": lambda s: [httpx.Response(200, json={"access_token": s, "token_type": "Bearer", "expires_in": s})],
+    "html_200": lambda s: [
+        httpx.Response(200, text=f"<html>{s}-rt-9</html>", headers={"content-type": "text/html"})
+    ],
+    "truncated": lambda s: [
+        httpx.Response(
+            200,
+            content=f'{{"access_token":"{s}'.encode(),
+            headers={"content-type": "application/json"},
+        )
+    ],
+    "bad_expires_in": lambda s: [
+        httpx.Response(200, json={"access_token": s, "token_type": "Bearer", "expires_in": s})
+    ],
     "connect_errors": lambda s: [httpx.ConnectError(f"refused {s}")] * 3,
-    "redirect": lambda s: [httpx.Response(307, headers={"location": f"https://evil.example/?t={s}"})],
+    "redirect": lambda s: [
+        httpx.Response(307, headers={"location": f"https://evil.example/?t={s}"})
+    ],
 }
 
 
@@ -123,7 +135,9 @@ async def test_logger_records_only_metadata(
     respx_mock.post(TOKEN_URL).mock(return_value=token(sentinel, 1))
     respx_mock.get(f"{DATA}/accounts/acc-1/transactions").mock(
         return_value=httpx.Response(
-            200, json={"results": [], "status": "Succeeded"}, headers={"X-TL-Correlation-Id": "corr-9"}
+            200,
+            json={"results": [], "status": "Succeeded"},
+            headers={"X-TL-Correlation-Id": "corr-9"},
         )
     )
     await tl.auth.exchange_code("c")

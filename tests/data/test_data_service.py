@@ -76,7 +76,14 @@ ENDPOINTS = [
     ("accounts", (), "/accounts", "accounts", Account, False),
     ("account", ("acc-1",), "/accounts/acc-1", "accounts", Account, True),
     ("balance", ("acc-1",), "/accounts/acc-1/balance", "balance", AccountBalance, True),
-    ("transactions", ("acc-1",), "/accounts/acc-1/transactions", "transactions", Transaction, False),
+    (
+        "transactions",
+        ("acc-1",),
+        "/accounts/acc-1/transactions",
+        "transactions",
+        Transaction,
+        False,
+    ),
     (
         "pending_transactions",
         ("acc-1",),
@@ -85,12 +92,33 @@ ENDPOINTS = [
         Transaction,
         False,
     ),
-    ("standing_orders", ("acc-1",), "/accounts/acc-1/standing_orders", "standing_orders", StandingOrder, False),
-    ("direct_debits", ("acc-1",), "/accounts/acc-1/direct_debits", "direct_debits", DirectDebit, False),
+    (
+        "standing_orders",
+        ("acc-1",),
+        "/accounts/acc-1/standing_orders",
+        "standing_orders",
+        StandingOrder,
+        False,
+    ),
+    (
+        "direct_debits",
+        ("acc-1",),
+        "/accounts/acc-1/direct_debits",
+        "direct_debits",
+        DirectDebit,
+        False,
+    ),
     ("cards", (), "/cards", "cards", Card, False),
     ("card", ("card-1",), "/cards/card-1", "cards", Card, True),
     ("card_balance", ("card-1",), "/cards/card-1/balance", "card_balance", CardBalance, True),
-    ("card_transactions", ("card-1",), "/cards/card-1/transactions", "card_transactions", CardTransaction, False),
+    (
+        "card_transactions",
+        ("card-1",),
+        "/cards/card-1/transactions",
+        "card_transactions",
+        CardTransaction,
+        False,
+    ),
     (
         "card_pending_transactions",
         ("card-1",),
@@ -135,14 +163,18 @@ async def test_every_endpoint(
 
 
 @pytest.mark.asyncio
-async def test_decimal_exactness_through_the_service(tl: Session, respx_mock: respx.MockRouter) -> None:
+async def test_decimal_exactness_through_the_service(
+    tl: Session, respx_mock: respx.MockRouter
+) -> None:
     raw_json = (
         b'{"results":[{"currency":"GBP","available":0.1,"current":-12.40,'
         b'"overdraft":12345678901234567.89,"update_timestamp":"2024-05-01T10:05:12Z"}],'
         b'"status":"Succeeded"}'
     )
     respx_mock.get(f"{DATA}/accounts/a/balance").mock(
-        return_value=httpx.Response(200, content=raw_json, headers={"content-type": "application/json"})
+        return_value=httpx.Response(
+            200, content=raw_json, headers={"content-type": "application/json"}
+        )
     )
     balance = await tl.data.balance("a", user="alice")
     assert balance.available == Decimal("0.1")
@@ -202,12 +234,16 @@ async def test_401_refreshes_and_replays_once(tl: Session, respx_mock: respx.Moc
 
 
 @pytest.mark.asyncio
-async def test_second_401_raises_unauthenticated(tl: Session, respx_mock: respx.MockRouter) -> None:
+async def test_second_401_raises_unauthenticated(
+    tl: Session, respx_mock: respx.MockRouter
+) -> None:
     token_route = respx_mock.post(TOKEN_URL)
     token_route.mock(return_value=token_response(access="at-2", refresh="rt-2"))
     before = token_route.call_count
     respx_mock.get(f"{DATA}/accounts").mock(
-        return_value=httpx.Response(401, json={"error": "invalid_token"}, headers={"X-TL-Correlation-Id": "c401"})
+        return_value=httpx.Response(
+            401, json={"error": "invalid_token"}, headers={"X-TL-Correlation-Id": "c401"}
+        )
     )
     with pytest.raises(UnauthenticatedError) as info:
         await tl.data.accounts(user="alice")
@@ -216,7 +252,9 @@ async def test_second_401_raises_unauthenticated(tl: Session, respx_mock: respx.
 
 
 @pytest.mark.asyncio
-async def test_concurrent_401s_share_one_refresh(tl: Session, respx_mock: respx.MockRouter) -> None:
+async def test_concurrent_401s_share_one_refresh(
+    tl: Session, respx_mock: respx.MockRouter
+) -> None:
     token_route = respx_mock.post(TOKEN_URL)
     token_route.mock(return_value=token_response(access="at-2", refresh="rt-2"))
     before = token_route.call_count
@@ -267,7 +305,9 @@ async def test_errors_are_typed_and_never_refresh(
 @pytest.mark.asyncio
 async def test_html_on_200_is_malformed(tl: Session, respx_mock: respx.MockRouter) -> None:
     respx_mock.get(f"{DATA}/accounts").mock(
-        return_value=httpx.Response(200, content=b"<html>hi</html>", headers={"content-type": "text/html"})
+        return_value=httpx.Response(
+            200, content=b"<html>hi</html>", headers={"content-type": "text/html"}
+        )
     )
     with pytest.raises(MalformedResponseError):
         await tl.data.accounts(user="alice")
@@ -284,7 +324,9 @@ async def test_missing_field_names_its_path(tl: Session, respx_mock: respx.MockR
 
 
 @pytest.mark.asyncio
-async def test_async_mode_polls_until_done(tl: Session, respx_mock: respx.MockRouter, sleeps: RecordingSleep) -> None:
+async def test_async_mode_polls_until_done(
+    tl: Session, respx_mock: respx.MockRouter, sleeps: RecordingSleep
+) -> None:
     task_url = "https://api.truelayer-sandbox.com/data/v1/results/task-1"
     start = respx_mock.get(f"{DATA}/accounts", params={"async": "true"}).mock(
         return_value=httpx.Response(
@@ -298,7 +340,9 @@ async def test_async_mode_polls_until_done(tl: Session, respx_mock: respx.MockRo
             ok(fixture("accounts")),
         ]
     )
-    pending = await tl.data.accounts(user="alice", run_async=True, webhook_uri="https://hook.example/x")
+    pending = await tl.data.accounts(
+        user="alice", run_async=True, webhook_uri="https://hook.example/x"
+    )
     assert pending.task.task_id == "task-1"
     assert start.calls[0].request.url.params["webhook_uri"] == "https://hook.example/x"
     accounts = await pending.result()
@@ -308,16 +352,29 @@ async def test_async_mode_polls_until_done(tl: Session, respx_mock: respx.MockRo
 
 
 @pytest.mark.asyncio
-async def test_async_failure_and_foreign_results_uri(tl: Session, respx_mock: respx.MockRouter) -> None:
+async def test_async_failure_and_foreign_results_uri(
+    tl: Session, respx_mock: respx.MockRouter
+) -> None:
     task_url = f"{DATA}/results/t2"
     respx_mock.get(f"{DATA}/accounts").mock(
         side_effect=[
-            httpx.Response(202, json={"results_uri": task_url, "status": "Queued", "task_id": "t2"}),
-            httpx.Response(202, json={"results_uri": "https://evil.example/r", "status": "Queued", "task_id": "t3"}),
+            httpx.Response(
+                202, json={"results_uri": task_url, "status": "Queued", "task_id": "t2"}
+            ),
+            httpx.Response(
+                202,
+                json={
+                    "results_uri": "https://evil.example/r",
+                    "status": "Queued",
+                    "task_id": "t3",
+                },
+            ),
         ]
     )
     respx_mock.get(task_url).mock(
-        return_value=ok({"status": "Failed", "error": "provider_error", "error_description": "down"})
+        return_value=ok(
+            {"status": "Failed", "error": "provider_error", "error_description": "down"}
+        )
     )
     pending = await tl.data.accounts(user="alice", run_async=True)
     with pytest.raises(DataApiError) as info:
@@ -345,8 +402,13 @@ async def test_verification(tl: Session, respx_mock: respx.MockRouter) -> None:
             ok(fixture("verification_result")),
             httpx.Response(
                 400,
-                json={"type": "https://docs.truelayer.com/errors#x", "title": "Bad Request", "status": 400,
-                      "detail": "name too long", "trace_id": "tr-1"},
+                json={
+                    "type": "https://docs.truelayer.com/errors#x",
+                    "title": "Bad Request",
+                    "status": 400,
+                    "detail": "name too long",
+                    "trace_id": "tr-1",
+                },
                 headers={"content-type": "application/problem+json"},
             ),
         ]
@@ -368,7 +430,49 @@ async def test_auth_server_endpoints(tl: Session, respx_mock: respx.MockRouter) 
     result = await tl.auth.providers(scopes=["info", "accounts"], countries=["GB"])
     assert result and result[0].provider_id
     params = providers.calls[0].request.url.params
-    assert params["clientId"] == "client" and params["scopes"] == "info accounts" and params["country"] == "gb"
+    assert (
+        params["clientId"] == "client"
+        and params["scopes"] == "info accounts"
+        and params["country"] == "gb"
+    )
     await tl.auth.delete_credential(user="alice")
     assert delete.calls[0].request.headers["authorization"] == "Bearer at-1"
     assert await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "alice")) is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("method", "args", "path", "fixture_name", "single"),
+    [
+        ("balance", ("acc-1",), "/accounts/acc-1/balance", "balance", True),
+        (
+            "card_pending_transactions",
+            ("c1",),
+            "/cards/c1/transactions/pending",
+            "card_transactions",
+            False,
+        ),
+        ("direct_debits", ("acc-1",), "/accounts/acc-1/direct_debits", "direct_debits", False),
+    ],
+)
+async def test_async_mode_on_other_endpoints(
+    tl: Session,
+    respx_mock: respx.MockRouter,
+    method: str,
+    args: tuple[str, ...],
+    path: str,
+    fixture_name: str,
+    single: bool,
+) -> None:
+    task_url = f"{DATA}/results/t-{method}"
+    start = respx_mock.get(f"{DATA}{path}").mock(
+        return_value=httpx.Response(
+            202, json={"results_uri": task_url, "status": "Queued", "task_id": "t"}
+        )
+    )
+    body = fixture(fixture_name)
+    respx_mock.get(task_url).mock(return_value=ok(first(body) if single else body))
+    pending = await getattr(tl.data, method)(*args, user="alice", run_async=True)
+    assert start.calls[0].request.url.params["async"] == "true"
+    result = await pending.result()
+    assert isinstance(result, list) is not single

@@ -120,7 +120,9 @@ async def _expired(tl: Session, user: str) -> Any:
     record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, user))
     assert record is not None
     past = record.token.expires_at.replace(year=2000)
-    return attrs.evolve(record, token=attrs.evolve(record.token, expires_at=past), version=record.version + 1)
+    return attrs.evolve(
+        record, token=attrs.evolve(record.token, expires_at=past), version=record.version + 1
+    )
 
 
 @pytest.mark.asyncio
@@ -133,7 +135,9 @@ async def test_one_429_holds_back_siblings(
     def handler(request: httpx.Request) -> httpx.Response:
         calls["n"] += 1
         if calls["n"] == 1:
-            return httpx.Response(429, json={"error": "provider_too_many_requests"}, headers={"Retry-After": "7"})
+            return httpx.Response(
+                429, json={"error": "provider_too_many_requests"}, headers={"Retry-After": "7"}
+            )
         path = request.url.path.removeprefix("/data/v1")
         if path == "/accounts":
             return httpx.Response(200, json=envelope([]))

@@ -79,6 +79,14 @@ def _segment(value: str, name: str) -> str:
     return quote(value, safe="")
 
 
+def _account_path(account_id: str, suffix: str = "") -> str:
+    return f"/accounts/{_segment(account_id, 'account_id')}{suffix}"
+
+
+def _card_path(card_id: str, suffix: str = "") -> str:
+    return f"/cards/{_segment(card_id, 'card_id')}{suffix}"
+
+
 def _only(items: list[T], response: Response) -> T:
     if len(items) != 1:
         raise e.MalformedResponseError(
@@ -188,15 +196,13 @@ class RawDataService:
         self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
     ) -> RawResponse[Account]:
         """GET /accounts/{account_id}."""
-        return await self._one(
-            f"/accounts/{_segment(account_id, 'account_id')}", Account, user, psu_ip
-        )
+        return await self._one(_account_path(account_id), Account, user, psu_ip)
 
     async def balance(
         self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
     ) -> RawResponse[AccountBalance]:
         """GET /accounts/{account_id}/balance."""
-        path = f"/accounts/{_segment(account_id, 'account_id')}/balance"
+        path = _account_path(account_id, "/balance")
         return await self._one(path, AccountBalance, user, psu_ip)
 
     async def transactions(
@@ -209,7 +215,7 @@ class RawDataService:
         psu_ip: str | None = None,
     ) -> RawResponse[list[Transaction]]:
         """GET /accounts/{account_id}/transactions."""
-        path = f"/accounts/{_segment(account_id, 'account_id')}/transactions"
+        path = _account_path(account_id, "/transactions")
         return await self._list(path, Transaction, user, psu_ip, date_range(from_, to))
 
     async def pending_transactions(
@@ -222,21 +228,21 @@ class RawDataService:
         psu_ip: str | None = None,
     ) -> RawResponse[list[Transaction]]:
         """GET /accounts/{account_id}/transactions/pending."""
-        path = f"/accounts/{_segment(account_id, 'account_id')}/transactions/pending"
+        path = _account_path(account_id, "/transactions/pending")
         return await self._list(path, Transaction, user, psu_ip, date_range(from_, to))
 
     async def standing_orders(
         self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
     ) -> RawResponse[list[StandingOrder]]:
         """GET /accounts/{account_id}/standing_orders."""
-        path = f"/accounts/{_segment(account_id, 'account_id')}/standing_orders"
+        path = _account_path(account_id, "/standing_orders")
         return await self._list(path, StandingOrder, user, psu_ip)
 
     async def direct_debits(
         self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
     ) -> RawResponse[list[DirectDebit]]:
         """GET /accounts/{account_id}/direct_debits."""
-        path = f"/accounts/{_segment(account_id, 'account_id')}/direct_debits"
+        path = _account_path(account_id, "/direct_debits")
         return await self._list(path, DirectDebit, user, psu_ip)
 
     async def cards(
@@ -249,13 +255,13 @@ class RawDataService:
         self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
     ) -> RawResponse[Card]:
         """GET /cards/{card_id}."""
-        return await self._one(f"/cards/{_segment(card_id, 'card_id')}", Card, user, psu_ip)
+        return await self._one(_card_path(card_id), Card, user, psu_ip)
 
     async def card_balance(
         self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
     ) -> RawResponse[CardBalance]:
         """GET /cards/{card_id}/balance."""
-        path = f"/cards/{_segment(card_id, 'card_id')}/balance"
+        path = _card_path(card_id, "/balance")
         return await self._one(path, CardBalance, user, psu_ip)
 
     async def card_transactions(
@@ -268,7 +274,7 @@ class RawDataService:
         psu_ip: str | None = None,
     ) -> RawResponse[list[CardTransaction]]:
         """GET /cards/{card_id}/transactions."""
-        path = f"/cards/{_segment(card_id, 'card_id')}/transactions"
+        path = _card_path(card_id, "/transactions")
         return await self._list(path, CardTransaction, user, psu_ip, date_range(from_, to))
 
     async def card_pending_transactions(
@@ -281,7 +287,7 @@ class RawDataService:
         psu_ip: str | None = None,
     ) -> RawResponse[list[CardTransaction]]:
         """GET /cards/{card_id}/transactions/pending."""
-        path = f"/cards/{_segment(card_id, 'card_id')}/transactions/pending"
+        path = _card_path(card_id, "/transactions/pending")
         return await self._list(path, CardTransaction, user, psu_ip, date_range(from_, to))
 
 
@@ -339,7 +345,11 @@ class DataService:
 
     @overload
     async def accounts(
-        self, *, user: str | None = ..., psu_ip: str | None = ..., run_async: Literal[False] = ...
+        self,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
     ) -> list[Account]: ...
     @overload
     async def accounts(
@@ -361,22 +371,100 @@ class DataService:
         """Every account of the connection (GET /accounts)."""
         if run_async:
             return await self._start_async(
-                "/accounts", Account, single=False, user=user, psu_ip=psu_ip, params=None,
+                "/accounts",
+                Account,
+                single=False,
+                user=user,
+                psu_ip=psu_ip,
+                params=None,
                 webhook_uri=webhook_uri,
-            )  # fmt: skip
-        return (await self.with_raw_response.accounts(user=user, psu_ip=psu_ip)).parsed
+            )
+        raw = await self.with_raw_response.accounts(user=user, psu_ip=psu_ip)
+        return raw.parsed
 
+    @overload
     async def account(
-        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> Account:
+        self,
+        account_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> Account: ...
+    @overload
+    async def account(
+        self,
+        account_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[Account]: ...
+    async def account(
+        self,
+        account_id: str,
+        *,
+        user: str | None = None,
+        psu_ip: str | None = None,
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> Account | PendingResult[Account]:
         """One account (GET /accounts/{account_id})."""
-        return (await self.with_raw_response.account(account_id, user=user, psu_ip=psu_ip)).parsed
+        if run_async:
+            return await self._start_async(
+                _account_path(account_id),
+                Account,
+                single=True,
+                user=user,
+                psu_ip=psu_ip,
+                params=None,
+                webhook_uri=webhook_uri,
+            )
+        raw = await self.with_raw_response.account(account_id, user=user, psu_ip=psu_ip)
+        return raw.parsed
 
+    @overload
     async def balance(
-        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> AccountBalance:
+        self,
+        account_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> AccountBalance: ...
+    @overload
+    async def balance(
+        self,
+        account_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[AccountBalance]: ...
+    async def balance(
+        self,
+        account_id: str,
+        *,
+        user: str | None = None,
+        psu_ip: str | None = None,
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> AccountBalance | PendingResult[AccountBalance]:
         """An account's balance (GET /accounts/{account_id}/balance)."""
-        return (await self.with_raw_response.balance(account_id, user=user, psu_ip=psu_ip)).parsed
+        if run_async:
+            return await self._start_async(
+                _account_path(account_id, "/balance"),
+                AccountBalance,
+                single=True,
+                user=user,
+                psu_ip=psu_ip,
+                params=None,
+                webhook_uri=webhook_uri,
+            )
+        raw = await self.with_raw_response.balance(account_id, user=user, psu_ip=psu_ip)
+        return raw.parsed
 
     @overload
     async def transactions(
@@ -412,19 +500,49 @@ class DataService:
         run_async: bool = False,
         webhook_uri: str | None = None,
     ) -> list[Transaction] | PendingResult[list[Transaction]]:
-        """An account's booked transactions, ``from_``/``to`` inclusive (a ``date`` or an aware
-        ``datetime``). ``from_ > to`` raises ``ValueError`` before any request."""
+        """An account's booked transactions, ``from_``/``to`` inclusive.
+
+        ``from_`` and ``to`` are ``date`` or aware ``datetime`` values; ``from_ > to``
+        raises ``ValueError`` before any request.
+        """
         if run_async:
-            path = f"/accounts/{_segment(account_id, 'account_id')}/transactions"
             return await self._start_async(
-                path, Transaction, single=False, user=user, psu_ip=psu_ip,
-                params=date_range(from_, to), webhook_uri=webhook_uri,
-            )  # fmt: skip
+                _account_path(account_id, "/transactions"),
+                Transaction,
+                single=False,
+                user=user,
+                psu_ip=psu_ip,
+                params=date_range(from_, to),
+                webhook_uri=webhook_uri,
+            )
         raw = await self.with_raw_response.transactions(
             account_id, from_=from_, to=to, user=user, psu_ip=psu_ip
         )
         return raw.parsed
 
+    @overload
+    async def pending_transactions(
+        self,
+        account_id: str,
+        *,
+        from_: DateLike | None = ...,
+        to: DateLike | None = ...,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> list[Transaction]: ...
+    @overload
+    async def pending_transactions(
+        self,
+        account_id: str,
+        *,
+        from_: DateLike | None = ...,
+        to: DateLike | None = ...,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[list[Transaction]]: ...
     async def pending_transactions(
         self,
         account_id: str,
@@ -433,47 +551,255 @@ class DataService:
         to: DateLike | None = None,
         user: str | None = None,
         psu_ip: str | None = None,
-    ) -> list[Transaction]:
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> list[Transaction] | PendingResult[list[Transaction]]:
         """An account's pending transactions (GET .../transactions/pending)."""
+        if run_async:
+            return await self._start_async(
+                _account_path(account_id, "/transactions/pending"),
+                Transaction,
+                single=False,
+                user=user,
+                psu_ip=psu_ip,
+                params=date_range(from_, to),
+                webhook_uri=webhook_uri,
+            )
         raw = await self.with_raw_response.pending_transactions(
             account_id, from_=from_, to=to, user=user, psu_ip=psu_ip
         )
         return raw.parsed
 
+    @overload
     async def standing_orders(
-        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> list[StandingOrder]:
+        self,
+        account_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> list[StandingOrder]: ...
+    @overload
+    async def standing_orders(
+        self,
+        account_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[list[StandingOrder]]: ...
+    async def standing_orders(
+        self,
+        account_id: str,
+        *,
+        user: str | None = None,
+        psu_ip: str | None = None,
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> list[StandingOrder] | PendingResult[list[StandingOrder]]:
         """An account's standing orders (scope ``standing_orders``)."""
-        return (
-            await self.with_raw_response.standing_orders(account_id, user=user, psu_ip=psu_ip)
-        ).parsed
+        if run_async:
+            return await self._start_async(
+                _account_path(account_id, "/standing_orders"),
+                StandingOrder,
+                single=False,
+                user=user,
+                psu_ip=psu_ip,
+                params=None,
+                webhook_uri=webhook_uri,
+            )
+        raw = await self.with_raw_response.standing_orders(account_id, user=user, psu_ip=psu_ip)
+        return raw.parsed
 
+    @overload
     async def direct_debits(
-        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> list[DirectDebit]:
+        self,
+        account_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> list[DirectDebit]: ...
+    @overload
+    async def direct_debits(
+        self,
+        account_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[list[DirectDebit]]: ...
+    async def direct_debits(
+        self,
+        account_id: str,
+        *,
+        user: str | None = None,
+        psu_ip: str | None = None,
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> list[DirectDebit] | PendingResult[list[DirectDebit]]:
         """An account's direct debits (scope ``direct_debits``)."""
-        return (
-            await self.with_raw_response.direct_debits(account_id, user=user, psu_ip=psu_ip)
-        ).parsed
+        if run_async:
+            return await self._start_async(
+                _account_path(account_id, "/direct_debits"),
+                DirectDebit,
+                single=False,
+                user=user,
+                psu_ip=psu_ip,
+                params=None,
+                webhook_uri=webhook_uri,
+            )
+        raw = await self.with_raw_response.direct_debits(account_id, user=user, psu_ip=psu_ip)
+        return raw.parsed
 
-    async def cards(self, *, user: str | None = None, psu_ip: str | None = None) -> list[Card]:
+    @overload
+    async def cards(
+        self,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> list[Card]: ...
+    @overload
+    async def cards(
+        self,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[list[Card]]: ...
+    async def cards(
+        self,
+        *,
+        user: str | None = None,
+        psu_ip: str | None = None,
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> list[Card] | PendingResult[list[Card]]:
         """Every card of the connection (GET /cards, scope ``cards``)."""
-        return (await self.with_raw_response.cards(user=user, psu_ip=psu_ip)).parsed
+        if run_async:
+            return await self._start_async(
+                "/cards",
+                Card,
+                single=False,
+                user=user,
+                psu_ip=psu_ip,
+                params=None,
+                webhook_uri=webhook_uri,
+            )
+        raw = await self.with_raw_response.cards(user=user, psu_ip=psu_ip)
+        return raw.parsed
 
+    @overload
     async def card(
-        self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> Card:
+        self,
+        card_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> Card: ...
+    @overload
+    async def card(
+        self,
+        card_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[Card]: ...
+    async def card(
+        self,
+        card_id: str,
+        *,
+        user: str | None = None,
+        psu_ip: str | None = None,
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> Card | PendingResult[Card]:
         """One card (GET /cards/{card_id})."""
-        return (await self.with_raw_response.card(card_id, user=user, psu_ip=psu_ip)).parsed
+        if run_async:
+            return await self._start_async(
+                _card_path(card_id),
+                Card,
+                single=True,
+                user=user,
+                psu_ip=psu_ip,
+                params=None,
+                webhook_uri=webhook_uri,
+            )
+        raw = await self.with_raw_response.card(card_id, user=user, psu_ip=psu_ip)
+        return raw.parsed
 
+    @overload
     async def card_balance(
-        self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> CardBalance:
+        self,
+        card_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> CardBalance: ...
+    @overload
+    async def card_balance(
+        self,
+        card_id: str,
+        *,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[CardBalance]: ...
+    async def card_balance(
+        self,
+        card_id: str,
+        *,
+        user: str | None = None,
+        psu_ip: str | None = None,
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> CardBalance | PendingResult[CardBalance]:
         """A card's balance (GET /cards/{card_id}/balance)."""
-        return (
-            await self.with_raw_response.card_balance(card_id, user=user, psu_ip=psu_ip)
-        ).parsed
+        if run_async:
+            return await self._start_async(
+                _card_path(card_id, "/balance"),
+                CardBalance,
+                single=True,
+                user=user,
+                psu_ip=psu_ip,
+                params=None,
+                webhook_uri=webhook_uri,
+            )
+        raw = await self.with_raw_response.card_balance(card_id, user=user, psu_ip=psu_ip)
+        return raw.parsed
 
+    @overload
+    async def card_transactions(
+        self,
+        card_id: str,
+        *,
+        from_: DateLike | None = ...,
+        to: DateLike | None = ...,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> list[CardTransaction]: ...
+    @overload
+    async def card_transactions(
+        self,
+        card_id: str,
+        *,
+        from_: DateLike | None = ...,
+        to: DateLike | None = ...,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[list[CardTransaction]]: ...
     async def card_transactions(
         self,
         card_id: str,
@@ -482,13 +808,51 @@ class DataService:
         to: DateLike | None = None,
         user: str | None = None,
         psu_ip: str | None = None,
-    ) -> list[CardTransaction]:
-        """A card's booked transactions. Use ``transaction_type``, not the sign, for direction."""
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> list[CardTransaction] | PendingResult[list[CardTransaction]]:
+        """A card's booked transactions.
+
+        Use ``transaction_type``, not the sign of ``amount``, for the direction.
+        """
+        if run_async:
+            return await self._start_async(
+                _card_path(card_id, "/transactions"),
+                CardTransaction,
+                single=False,
+                user=user,
+                psu_ip=psu_ip,
+                params=date_range(from_, to),
+                webhook_uri=webhook_uri,
+            )
         raw = await self.with_raw_response.card_transactions(
             card_id, from_=from_, to=to, user=user, psu_ip=psu_ip
         )
         return raw.parsed
 
+    @overload
+    async def card_pending_transactions(
+        self,
+        card_id: str,
+        *,
+        from_: DateLike | None = ...,
+        to: DateLike | None = ...,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[False] = ...,
+    ) -> list[CardTransaction]: ...
+    @overload
+    async def card_pending_transactions(
+        self,
+        card_id: str,
+        *,
+        from_: DateLike | None = ...,
+        to: DateLike | None = ...,
+        user: str | None = ...,
+        psu_ip: str | None = ...,
+        run_async: Literal[True],
+        webhook_uri: str | None = ...,
+    ) -> PendingResult[list[CardTransaction]]: ...
     async def card_pending_transactions(
         self,
         card_id: str,
@@ -497,8 +861,20 @@ class DataService:
         to: DateLike | None = None,
         user: str | None = None,
         psu_ip: str | None = None,
-    ) -> list[CardTransaction]:
+        run_async: bool = False,
+        webhook_uri: str | None = None,
+    ) -> list[CardTransaction] | PendingResult[list[CardTransaction]]:
         """A card's pending transactions."""
+        if run_async:
+            return await self._start_async(
+                _card_path(card_id, "/transactions/pending"),
+                CardTransaction,
+                single=False,
+                user=user,
+                psu_ip=psu_ip,
+                params=date_range(from_, to),
+                webhook_uri=webhook_uri,
+            )
         raw = await self.with_raw_response.card_pending_transactions(
             card_id, from_=from_, to=to, user=user, psu_ip=psu_ip
         )
