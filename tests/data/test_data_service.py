@@ -200,7 +200,7 @@ async def test_date_ranges(tl: Session, respx_mock: respx.MockRouter) -> None:
         await tl.data.transactions("a", from_=date(2024, 2, 1), to=date(2024, 1, 1), user="alice")
     with pytest.raises(ValueError, match="aware"):
         await tl.data.transactions("a", from_=datetime(2024, 1, 1), user="alice")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="account_id"):
         await tl.data.transactions("", user="alice")
     assert route.call_count == calls
 
