@@ -433,7 +433,7 @@ async def test_auth_server_endpoints(tl: Session, respx_mock: respx.MockRouter) 
     assert (
         params["clientId"] == "client"
         and params["scopes"] == "info accounts"
-        and params["country"] == "gb"
+        and params["country"] == "uk"
     )
     await tl.auth.delete_credential(user="alice")
     assert delete.calls[0].request.headers["authorization"] == "Bearer at-1"

@@ -30,6 +30,11 @@ __all__ = ["AuthService"]
 _USED_STATES_KEPT = 10_000
 
 
+def _provider_country(code: str) -> str:
+    code = code.lower()
+    return "uk" if code == "gb" else code
+
+
 class AuthService:
     """Everything about getting and keeping tokens. Reached as ``tl.auth``.
 
@@ -332,12 +337,15 @@ class AuthService:
         scopes: Iterable[str] | None = None,
         countries: Iterable[str] | None = None,
     ) -> list[Provider]:
-        """The providers available to this client (GET /api/providers)."""
+        """The providers available to this client (GET /api/providers).
+
+        ``countries`` are ISO 3166-1 alpha-2 codes; ``GB`` is sent as TrueLayer's ``uk``.
+        """
         params = {"clientId": self._session.client_id}
         if scopes is not None:
             params["scopes"] = " ".join(scopes)
         if countries is not None:
-            params["country"] = " ".join(c.lower() for c in countries)
+            params["country"] = " ".join(_provider_country(c) for c in countries)
         s = self._session
         response = await s.requester().request(
             "GET", f"{s.environment.auth_url}/api/providers", api=Api.AUTH, params=params

@@ -1,0 +1,79 @@
+"""A local TrueLayer emulator for tests, examples and offline development.
+
+``FakeTrueLayer`` is a Starlette ASGI app that plays TrueLayer's auth server (auth link,
+a real HTML auth dialog with the sandbox's mock users, ``/connect/token``,
+``/api/delete``, ``/api/providers``), the Data API v1, ``/connections/extend`` and the
+Verification API v1, all in memory and driven by a ``FakeClock``::
+
+    from truelayer_async.testing import FakeTrueLayer, complete_consent
+
+    async with FakeTrueLayer() as fake:
+        client = fake.http_client()
+        result = await complete_consent(client, auth_link)   # code=… in result.params
+
+Run it as a server with ``python -m truelayer_async.testing --port 8765``. The pytest
+plugin provides the ``truelayer_fake`` and ``truelayer_fake_server`` fixtures.
+
+Names are imported lazily so that loading the pytest plugin stays cheap; the emulator
+needs the ``testing`` extra (starlette, uvicorn, pyjwt, python-multipart).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._constants import (
+    DATA_SCOPES,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REDIRECT_URI,
+    DEFAULT_REDIRECT_URIS,
+)
+
+if TYPE_CHECKING:
+    from ._clock import FakeClock
+    from ._fake import FakeTrueLayer
+    from ._records import RequestRecord, WebhookRecord
+    from ._state import Connection
+    from .consent import ConsentFlowError, ConsentResult, complete_consent
+
+__all__ = [
+    "DATA_SCOPES",
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_REDIRECT_URI",
+    "DEFAULT_REDIRECT_URIS",
+    "Connection",
+    "ConsentFlowError",
+    "ConsentResult",
+    "FakeClock",
+    "FakeTrueLayer",
+    "RequestRecord",
+    "WebhookRecord",
+    "complete_consent",
+]
+
+_LAZY = {
+    "FakeClock": "._clock",
+    "FakeTrueLayer": "._fake",
+    "RequestRecord": "._records",
+    "WebhookRecord": "._records",
+    "Connection": "._state",
+    "ConsentFlowError": ".consent",
+    "ConsentResult": ".consent",
+    "complete_consent": ".consent",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

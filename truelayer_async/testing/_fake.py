@@ -1,0 +1,490 @@
+"""``FakeTrueLayer``: the emulator application and its control surface."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import anyio
+import httpx
+from starlette.responses import JSONResponse
+from starlette.routing import Router
+from starlette.types import Message, Receive, Scope, Send
+
+from ..config import Environment
+from . import _auth_api, _data_routes, _dialog, _verification
+from ._clock import FakeClock
+from ._constants import (
+    DATA_SCOPES,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SCOPES,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REDIRECT_URI,
+    FAKE_API_URL,
+    FAKE_AUTH_URL,
+)
+from ._faults import Faults, Rule, fault_response, path_matches
+from ._personas import login
+from ._records import RequestRecord, WebhookRecord
+from ._server import serve_in_thread as _serve_in_thread
+from ._state import Connection, FakeState, RefreshReuse
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+__all__ = ["FakeTrueLayer"]
+
+DAY = 86_400
+
+
+class FakeTrueLayer:
+    """A local TrueLayer: auth server, auth dialog, Data API v1 and Verification v1.
+
+    The object is an ASGI application holding all state in memory. Auth paths (``GET /``,
+    ``/dialog/…``, ``POST /connect/token``, ``DELETE /api/delete``, ``GET /api/providers``)
+    and API paths (``/data/v1/…``, ``POST /connections/extend``,
+    ``POST /verification/v1/verify``) do not collide and the Host header is ignored, so
+    one instance serves both base URLs of ``environment``.
+
+    Use it in-process (``http_client()``, ``session()``) or over real HTTP
+    (``serve_in_thread()``, ``python -m truelayer_async.testing``). Every time-based rule
+    uses ``clock`` (a ``FakeClock``): codes live ``code_ttl`` seconds (5 min), access tokens
+    ``access_token_ttl`` (1 h), refresh tokens die after ``refresh_token_idle_ttl`` unused
+    (30 days) and consent after ``consent_ttl`` (90 days). ``refresh_token_reuse`` is
+    ``"revoke"`` (default: a rotated refresh token presented again revokes the whole
+    connection), ``"reject"`` or ``"grace"`` (see ``_auth_api``). Async Data requests report
+    ``Running`` for ``async_running_polls`` polls.
+
+    ``async with FakeTrueLayer() as fake:`` closes the clients it made on exit (same as
+    ``await fake.aclose()``).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: FakeClock | None = None,
+        access_token_ttl: int = 3600,
+        code_ttl: float = 300.0,
+        consent_ttl: float = 90.0 * DAY,
+        refresh_token_idle_ttl: float = 30.0 * DAY,
+        refresh_token_reuse: RefreshReuse = "revoke",
+        async_running_polls: int = 1,
+    ) -> None:
+        if refresh_token_reuse not in ("revoke", "reject", "grace"):
+            raise ValueError("refresh_token_reuse must be 'revoke', 'reject' or 'grace'")
+        self.clock = clock if clock is not None else FakeClock()
+        self._state = FakeState(
+            self.clock,
+            access_token_ttl=access_token_ttl,
+            code_ttl=code_ttl,
+            consent_ttl=consent_ttl,
+            refresh_token_idle_ttl=refresh_token_idle_ttl,
+            refresh_token_reuse=refresh_token_reuse,
+            async_running_polls=async_running_polls,
+        )
+        self._faults = Faults()
+        self._requests: list[RequestRecord] = []
+        self._clients: list[httpx.AsyncClient] = []
+        #: Set while the fake is served over HTTP (``serve_in_thread`` or the CLI).
+        self.base_url: str | None = None
+        self._router = Router(
+            routes=[
+                *_dialog.routes(self._state),
+                *_auth_api.routes(self._state),
+                *_data_routes.routes(self._state),
+                *_verification.routes(self._state),
+            ],
+            default=_not_found,
+        )
+
+    # -- ASGI --------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._router(scope, receive, send)
+            return
+        method: str = scope["method"]
+        path: str = scope["path"]
+        body = await _read_body(receive)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        statuses: list[int] = []
+        correlation_id = str(uuid.uuid4())
+
+        async def record_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"x-tl-correlation-id" for k, _ in headers):
+                    headers.append((b"x-tl-correlation-id", correlation_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        def record(fault: str | None) -> None:
+            self._requests.append(
+                RequestRecord(
+                    method=method,
+                    path=path,
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    status=statuses[0] if statuses else None,
+                    timestamp=self.clock(),
+                    headers={
+                        k.decode("latin-1").lower(): v.decode("latin-1")
+                        for k, v in scope.get("headers", [])
+                    },
+                    grant_type=_grant_type(scope, body) if path == "/connect/token" else None,
+                    fault=fault,
+                )
+            )
+
+        delay = self._faults.delay(method, path)
+        if delay > 0:
+            await anyio.sleep(delay)
+        rule = self._faults.take("fail", method, path)
+        if rule is not None:
+            await fault_response(rule, path)(scope, replay, record_send)
+            record("fail_next")
+            return
+        if self._faults.take("drop", method, path) is not None:
+
+            async def swallow(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+
+            await self._router(scope, replay, swallow)
+            record("drop")
+            await _drop_connection(send)
+            return
+        try:
+            await self._router(scope, replay, record_send)
+        finally:
+            record(None)
+
+    # -- clients and connections ---------------------------------------------------------
+
+    def register_client(
+        self,
+        client_id: str,
+        client_secret: str,
+        redirect_uris: Iterable[str],
+        scopes: Iterable[str] = DEFAULT_CLIENT_SCOPES,
+        *,
+        regulated: bool = False,
+    ) -> None:
+        """Register a client, or add redirect URIs to an existing one (same secret)."""
+        self._state.register_client(
+            client_id, client_secret, redirect_uris, scopes, regulated=regulated
+        )
+
+    def create_connection(
+        self,
+        *,
+        client_id: str = DEFAULT_CLIENT_ID,
+        username: str = "john",
+        password: str = "doe",
+        scopes: Iterable[str] = DATA_SCOPES,
+        provider_id: str = "mock",
+    ) -> dict[str, Any]:
+        """Skip the dialog: connect a persona and return the token response, exactly as
+        ``POST /connect/token`` would after the code exchange."""
+        persona = login(username, password)
+        if persona is None:
+            raise ValueError(f"the mock bank refuses {username!r} / {password!r}")
+        with self._state.lock:
+            return self._state.create_connection(
+                client_id, persona, scopes, provider_id, self.environment.auth_url
+            )
+
+    @property
+    def connections(self) -> list[Connection]:
+        """Every connection made so far, oldest first (treat them as read-only)."""
+        return list(self._state.connections.values())
+
+    def connection(self, key: str) -> Connection:
+        """The connection with this credentials id, or behind this access or refresh token
+        (old ones too), or the newest connection of this username. Raises ``LookupError``."""
+        with self._state.lock:
+            found = self._state.find_connections(key)
+            if not found:
+                # A token, current or old: access tokens name their connection in ``sub``.
+                claims = self._state.signer.read(key)
+                owner = self._state.refresh_owner.get(key) or str((claims or {}).get("sub"))
+                if owner in self._state.connections:
+                    found = [self._state.connections[owner]]
+            if not found:
+                raise LookupError("no connection matches that key")
+            return found[-1]
+
+    def credentials_id(self, token: str) -> str:
+        """The credentials id behind an access or refresh token (old ones too)."""
+        return self.connection(token).credentials_id
+
+    def latest_access_token(self, key: str) -> str | None:
+        """The only access token currently accepted for this connection (see ``connection``)."""
+        return self.connection(key).access_token
+
+    def latest_refresh_token(self, key: str) -> str | None:
+        """The only refresh token currently accepted for this connection."""
+        return self.connection(key).refresh_token
+
+    def revoke(self, key: str) -> int:
+        """Revoke consent (as the user would at the bank) for a credentials id or for every
+        connection of a username: Data calls answer 403 ``access_denied``, refresh answers
+        ``invalid_grant``. Returns how many connections were revoked; raises
+        ``LookupError`` when none match."""
+        with self._state.lock:
+            found = self._state.find_connections(key)
+            if not found:
+                raise LookupError("no connection matches that key")
+            for connection in found:
+                connection.consent_revoked = True
+                connection.consent_updated_at = self.clock()
+            return len(found)
+
+    @property
+    def webhooks(self) -> list[WebhookRecord]:
+        """Webhooks the fake would have POSTed for async Data requests, oldest first."""
+        return self._state.webhooks
+
+    # -- fault injection -------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        path: str,
+        status: int,
+        error: str | None = None,
+        *,
+        times: int | None = 1,
+        description: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests (``None``: all, until
+        ``clear_faults``) with ``status`` instead of handling them.
+
+        ``path`` is exact or a prefix ending in ``*``. The body is the API's own error shape
+        (auth/Data JSON, problem+json for extend and Verification, an HTML page for the
+        dialog) with ``error`` (default: a typical code for the status) and
+        ``description``; ``body`` (dict/list → JSON, str/bytes → as is, with
+        ``content_type``) replaces it. ``headers`` are added, e.g. ``{"Retry-After": "1"}``.
+        """
+        self._faults.add(
+            Rule(
+                "fail",
+                path,
+                method,
+                times,
+                status=status,
+                error=error,
+                description=description,
+                headers=dict(headers or {}),
+                body=body,
+                content_type=content_type,
+            )
+        )
+
+    def add_latency(
+        self, path: str, seconds: float, *, times: int | None = None, method: str | None = None
+    ) -> None:
+        """Sleep ``seconds`` (real time, ``anyio.sleep``) before handling matching requests;
+        ``times=None`` keeps doing so until ``clear_faults``."""
+        self._faults.add(Rule("latency", path, method, times, seconds=seconds))
+
+    def drop_response_after_commit(
+        self, path: str, times: int = 1, *, method: str | None = None
+    ) -> None:
+        """Handle the next ``times`` matching requests fully (a refresh really rotates,
+        a code really gets used) and then lose the response.
+
+        In-process (``httpx.ASGITransport``) the app raises
+        ``httpx.RemoteProtocolError("Server disconnected without sending a response.")``,
+        which httpx hands to the caller with the request attached. Over a real server
+        (uvicorn, as run by ``serve_in_thread`` or the CLI) the TCP connection is closed
+        without a byte of response, which httpx reports as the same exception.
+        """
+        self._faults.add(Rule("drop", path, method, times))
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._faults.clear()
+
+    # -- request log ---------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every request received, oldest first (clear it with ``requests.clear()``)."""
+        return self._requests
+
+    def count(
+        self,
+        path: str | None = None,
+        *,
+        method: str | None = None,
+        grant_type: str | None = None,
+        status: int | None = None,
+    ) -> int:
+        """How many recorded requests match (``path`` exact or prefix ending in ``*``)."""
+        return sum(
+            1
+            for r in self._requests
+            if (path is None or path_matches(path, r.path))
+            and (method is None or r.method == method.upper())
+            and (grant_type is None or r.grant_type == grant_type)
+            and (status is None or r.status == status)
+        )
+
+    @property
+    def token_requests(self) -> int:
+        """How many ``POST /connect/token`` requests arrived (faulted ones included)."""
+        return self.count("/connect/token", method="POST")
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counts of token requests: ``token`` (all), ``authorization_code``, ``refresh``,
+        ``client_credentials``; and ``data`` (requests under ``/data/v1``)."""
+        return {
+            "token": self.token_requests,
+            "authorization_code": self.count("/connect/token", grant_type="authorization_code"),
+            "refresh": self.count("/connect/token", grant_type="refresh_token"),
+            "client_credentials": self.count("/connect/token", grant_type="client_credentials"),
+            "data": self.count("/data/v1/*"),
+        }
+
+    # -- ways to reach it ------------------------------------------------------------------
+
+    @property
+    def environment(self) -> Environment:
+        """Where the SDK should send requests: the real base URL while served, otherwise
+        ``https://auth.truelayer.fake`` and ``https://api.truelayer.fake`` (in-process)."""
+        if self.base_url is not None:
+            return Environment.custom(self.base_url, name="fake")
+        return Environment.custom(FAKE_AUTH_URL, FAKE_API_URL, name="fake")
+
+    def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` that reaches this fake: in-process through
+        ``httpx.ASGITransport`` (or over the network while served), with
+        ``follow_redirects=False`` and ``base_url`` = the API URL unless overridden. The
+        fake keeps track of it and ``aclose()`` closes it."""
+        if self.base_url is None:
+            kwargs.setdefault("transport", httpx.ASGITransport(app=self))
+        kwargs.setdefault("follow_redirects", False)
+        kwargs.setdefault("base_url", self.environment.api_url)
+        client = httpx.AsyncClient(**kwargs)
+        self._clients.append(client)
+        return client
+
+    def session(self, **kwargs: Any) -> Session:
+        """A ``truelayer_async.Session`` wired to this fake.
+
+        Defaults: the default client id/secret (override with ``client_id=`` /
+        ``client_secret=``), ``redirect_uri=DEFAULT_REDIRECT_URI``,
+        ``environment=self.environment``, ``http_client=self.http_client()``,
+        ``clock=self.clock``. The Session does not close a client it was given; the fake
+        does, in ``aclose()``.
+        """
+        from ..session import Session  # imported late: the emulator does not need the SDK
+
+        client_id = kwargs.pop("client_id", DEFAULT_CLIENT_ID)
+        client_secret = kwargs.pop("client_secret", DEFAULT_CLIENT_SECRET)
+        kwargs.setdefault("redirect_uri", DEFAULT_REDIRECT_URI)
+        kwargs.setdefault("environment", self.environment)
+        kwargs.setdefault("clock", self.clock)
+        if "http_client" not in kwargs:
+            kwargs["http_client"] = self.http_client()
+        return Session(client_id, client_secret, **kwargs)
+
+    async def aclose(self) -> None:
+        """Close every client made by ``http_client()`` / ``session()``."""
+        clients, self._clients = self._clients, []
+        for client in clients:
+            await client.aclose()
+
+    async def __aenter__(self) -> FakeTrueLayer:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @contextmanager
+    def serve_in_thread(
+        self, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 10.0
+    ) -> Iterator[str]:
+        """Serve over real HTTP (uvicorn on a background thread); yields the base URL.
+
+        Only loopback hosts are accepted. While it runs, ``base_url`` is set, so
+        ``environment`` and ``http_client()`` use the network.
+        """
+        with _serve_in_thread(self, host, port, timeout=timeout) as url:
+            previous, self.base_url = self.base_url, url
+            try:
+                yield url
+            finally:
+                self.base_url = previous
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _grant_type(scope: Scope, body: bytes) -> str | None:
+    content_type = ""
+    for key, value in scope.get("headers", []):
+        if key.lower() == b"content-type":
+            content_type = value.decode("latin-1").lower()
+    try:
+        if "json" in content_type:
+            parsed = json.loads(body)
+            value = parsed.get("grant_type") if isinstance(parsed, dict) else None
+            return value if isinstance(value, str) else None
+        return dict(parse_qsl(body.decode("utf-8"))).get("grant_type")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+async def _drop_connection(send: Send) -> None:
+    """Lose the response: close the socket under uvicorn, else raise what httpx raises."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is not None and hasattr(cycle, "disconnected"):
+        transport.close()
+        # Wait for uvicorn to notice, so it does not try to send a 500 of its own.
+        with anyio.move_on_after(1.0):
+            # uvicorn offers no event for this, so poll.
+            while not getattr(cycle, "disconnected", True):  # noqa: ASYNC110
+                await anyio.sleep(0.001)
+        return
+    raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse(
+        {"error": "not_found", "error_description": "No such endpoint in the emulator."}, 404
+    )
+    await response(scope, receive, send)

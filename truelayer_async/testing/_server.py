@@ -1,0 +1,98 @@
+"""Running the emulator as a real HTTP server (uvicorn, h11, loopback by default)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["base_url_for", "is_loopback", "serve_in_thread", "uvicorn_config"]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback name or address."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url_for(host: str, port: int) -> str:
+    """``http://host:port`` (IPv6 literals in brackets)."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def uvicorn_config(app: Any, host: str, port: int, *, log_level: str = "warning") -> Any:
+    """A uvicorn config with no lifespan, h11, plain asyncio and no websockets."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level=log_level,
+        access_log=False,
+        http="h11",
+        ws="none",
+        loop="asyncio",
+    )
+
+
+@contextmanager
+def serve_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 10.0
+) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a background thread; yields the base URL.
+
+    The socket is bound before the thread starts (``port=0`` picks a free port); the
+    context waits until uvicorn has started, and on exit asks it to stop and joins it.
+    """
+    import uvicorn
+
+    if not is_loopback(host):
+        raise ValueError(f"refusing to serve on non-loopback host {host!r}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        actual_port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn_config(app, host, actual_port))
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                server.run(sockets=[sock])
+            except BaseException as exc:  # surfaced to the caller below
+                failure.append(exc)
+
+        thread = threading.Thread(target=run, name=f"truelayer-fake:{actual_port}", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"the emulator failed to start: {failure!r}")
+            if time.monotonic() > deadline:
+                server.should_exit = True
+                thread.join(timeout)
+                raise TimeoutError("the emulator did not start in time")
+            time.sleep(0.005)
+        try:
+            yield base_url_for(host, actual_port)
+        finally:
+            server.should_exit = True
+            thread.join(timeout)
+            if thread.is_alive():
+                server.force_exit = True
+                thread.join(timeout)
+    finally:
+        sock.close()
