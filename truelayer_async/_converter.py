@@ -70,7 +70,8 @@ __all__ = [
 T = TypeVar("T")
 
 _UTC = timezone.utc
-_MAX_SCALAR_CHARS = 64
+_MAX_TIMESTAMP_CHARS = 64
+_MAX_MONEY_CHARS = 100
 
 StructureHook = Callable[[Any, Any], Any]
 
@@ -127,7 +128,7 @@ def _structure_money(value: Any, _: Any) -> Any:
 
 def _is_decimal_text(text: str) -> bool:
     # Decimal() alone would also take "NaN", "Infinity", "1_000" and surrounding spaces.
-    return len(text) <= _MAX_SCALAR_CHARS and _MONEY_RE.fullmatch(text) is not None
+    return len(text) <= _MAX_MONEY_CHARS and _MONEY_RE.fullmatch(text) is not None
 
 
 # ------------------------------------------------------------------------ timestamps
@@ -176,8 +177,8 @@ def _parse_timestamp(text: str) -> datetime:
         tail = text[19:]
         if tail[-1:] == "Z":
             fraction, zone = tail[:-1], "+00:00"
-        elif len(tail) >= 6 and tail[-6] in "+-" and tail[-3] == ":":
-            fraction, zone = tail[:-6], tail[-6:]
+        elif len(tail) >= 6 and tail[-6] in "+-" and tail[-3] == ":" and tail[-2] in "012345":
+            fraction, zone = tail[:-6], tail[-6:]  # fromisoformat allows minutes >= 60
         else:
             fraction, zone = tail, "+00:00"
         if not fraction or (len(fraction) in (4, 7) and fraction[0] == "."):
@@ -196,7 +197,7 @@ def _timestamp(value: Any) -> datetime:
     cached = _TIMESTAMPS.get(value)
     if cached is not None:
         return cached
-    if value.__class__ is str and len(value) <= _MAX_SCALAR_CHARS:
+    if value.__class__ is str and len(value) <= _MAX_TIMESTAMP_CHARS:
         try:
             parsed = _parse_timestamp(value)
         except ValueError:
