@@ -13,6 +13,7 @@ from typing import Any
 
 from . import errors as e
 from ._json import loads, scrubbed_snippet
+from ._secret import Secret
 
 __all__ = ["RETRYABLE_CODES", "RETRYABLE_STATUSES", "Api", "correlation_id_of", "error_for"]
 
@@ -29,8 +30,10 @@ RETRYABLE_CODES = frozenset(
         "server_error",
     }
 )
-# A 429 that waiting seconds cannot fix (the bank's "4 unattended calls a day").
-NOT_RETRYABLE_CODES = frozenset({"provider_request_limit_exceeded"})
+# Codes that waiting cannot fix: the bank's "4 unattended calls a day" (a 429), and the
+# provider lacking the feature (Data API v3 answers 502 "Feature Not Supported").
+FEATURE_NOT_SUPPORTED = frozenset({"Feature Not Supported", "feature_not_supported"})
+NOT_RETRYABLE_CODES = frozenset({"provider_request_limit_exceeded", *FEATURE_NOT_SUPPORTED})
 
 _MAX_DESCRIPTION = 300
 
@@ -93,6 +96,23 @@ def parse_error_body(body: bytes) -> tuple[str | None, str | None, dict[str, Any
     return None, None, {}, None
 
 
+_MIN_REDACTED = 8  # shorter values are not real credentials; replacing them would garble text
+
+
+def _redacted(value: Any, secrets: tuple[Secret, ...]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            raw = secret.get_secret_value()
+            if len(raw) >= _MIN_REDACTED and raw in value:
+                value = value.replace(raw, "[redacted]")
+        return value
+    if isinstance(value, tuple | list):
+        return type(value)(_redacted(v, secrets) for v in value)
+    if isinstance(value, dict):
+        return {_redacted(k, secrets): _redacted(v, secrets) for k, v in value.items()}
+    return value
+
+
 def error_code_of(body: bytes) -> str | None:
     """TrueLayer's error code in an error body, if it has one."""
     return parse_error_body(body)[0]
@@ -105,9 +125,18 @@ def error_for(
     body: bytes,
     *,
     retry_after: float | None = None,
+    redact: tuple[Secret, ...] = (),
 ) -> e.TrueLayerError:
-    """The exception for an error response from ``api``."""
+    """The exception for an error response from ``api``.
+
+    ``redact`` holds the secrets the request sent: a server that echoes one (in its
+    ``error_description``, say) does not get it into the exception (SEC-06).
+    """
     error, description, details, trace = parse_error_body(body)
+    if redact:
+        error, description, details, trace = _redacted(
+            (error, description, details, trace), redact
+        )
     correlation_id = correlation_id_of(headers) or trace
     if error is None:
         content_type = headers.get("content-type", "")
@@ -129,7 +158,7 @@ def error_for(
     elif api is Api.DATA:
         if status == 404 and error == "account_not_found":
             cls = e.AccountNotFoundError
-        elif status == 501:
+        elif status == 501 or (status >= 500 and error in FEATURE_NOT_SUPPORTED):
             cls = e.EndpointNotSupportedError
         elif status == 403 and error == "sca_exceeded":
             cls = e.ScaExceededError

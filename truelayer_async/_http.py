@@ -132,6 +132,7 @@ class _Call:
     retries: int
     max_bytes: int
     gate: RateGate | None
+    secrets: tuple[Secret, ...] = ()  # what this request sends; scrubbed from error texts
 
 
 @attrs.define
@@ -190,24 +191,28 @@ class Requester:
         mode = retry_mode or (
             RetryMode.IDEMPOTENT if method in ("GET", "DELETE", "HEAD") else RetryMode.UNSENT_ONLY
         )
-        call = _Call(
-            method=method,
-            path=httpx.URL(url).path,
-            api=api,
-            mode=mode,
-            retries=self.retry_policy.max_retries if max_retries is None else max_retries,
-            max_bytes=max_bytes,
-            gate=rate_gate,
-        )
         timeout = self._token_timeout if token_endpoint else self._timeout
 
         def build() -> httpx.Request:
             return self._build(method, url, params, headers, form, json_body, bearer, timeout)
 
+        # The first attempt's request is built here so that its parsed URL also gives the
+        # path for logs and errors: parsing the URL a second time cost ~15 µs a call.
+        first = build()
+        call = _Call(
+            method=method,
+            path=first.url.path,
+            api=api,
+            mode=mode,
+            retries=self.retry_policy.max_retries if max_retries is None else max_retries,
+            max_bytes=max_bytes,
+            gate=rate_gate,
+            secrets=_secrets_of(form, json_body, bearer),
+        )
         deadline = self.timeouts.total
         try:
             with anyio.fail_after(deadline) if deadline else contextlib.nullcontext():
-                return await self._attempts(call, build)
+                return await self._attempts(call, build, first)
         except TimeoutError:
             pass  # leave the except block before raising: nothing to chain
         raise e.TransportTimeout(
@@ -215,13 +220,19 @@ class Requester:
             request_sent=True,
         )
 
-    async def _attempts(self, call: _Call, build: Callable[[], httpx.Request]) -> Response:
+    async def _attempts(
+        self,
+        call: _Call,
+        build: Callable[[], httpx.Request],
+        first: httpx.Request | None = None,
+    ) -> Response:
         method, path = call.method, call.path
         attempt = 0
         while True:
             if call.gate is not None:
                 await call.gate.wait()
-            request = build()
+            request = first if first is not None else build()
+            first = None  # every retry sends a freshly built request
             started = time.perf_counter()
             outcome = await self._send_once(request, call.max_bytes)
             elapsed_ms = (time.perf_counter() - started) * 1000
@@ -271,7 +282,12 @@ class Requester:
                 attempt += 1
                 continue
             raise error_for(
-                call.api, status, response.headers, response.content, retry_after=retry_after
+                call.api,
+                status,
+                response.headers,
+                response.content,
+                retry_after=retry_after,
+                redact=call.secrets,
             )
 
     def _backoff(self, attempt: int) -> float:
@@ -348,6 +364,7 @@ class Requester:
         if failure is not None:
             return failure
         if too_large:
+            del chunks, chunk  # the body may hold tokens: keep it off the traceback (SEC-03)
             raise e.ResponseTooLargeError(
                 f"response body over {max_bytes} bytes",
                 status_code=response.status_code,
@@ -355,6 +372,18 @@ class Requester:
             )
         response._content = b"".join(chunks)  # lets response.content work after streaming
         return response
+
+
+def _secrets_of(
+    form: Mapping[str, FormValue] | None,
+    json_body: Mapping[str, Any] | None,
+    bearer: Secret | None,
+) -> tuple[Secret, ...]:
+    found = [v for v in (form or {}).values() if isinstance(v, Secret)]
+    found.extend(v for v in (json_body or {}).values() if isinstance(v, Secret))
+    if bearer is not None:
+        found.append(bearer)
+    return tuple(found)
 
 
 def _reveal(value: Any) -> Any:

@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 import attrs
 
 from . import errors as e
@@ -46,6 +47,13 @@ log = logging.getLogger("truelayer_async")
 ADVISORY_BACKOFF = 5.0
 STORE_LOCK_TIMEOUT = 60.0
 
+# Per-key refresh locks, shared by every Session of one event loop that uses the same
+# store object: two Sessions over one store must not both refresh (TK-04). Weak values:
+# a lock lives only while someone holds or waits for it. Locks are created lazily, inside
+# the running loop; nothing here is an asyncio primitive at import time.
+_LockKey = tuple[int, object, TokenKey]
+_SHARED_LOCKS: weakref.WeakValueDictionary[_LockKey, anyio.Lock] = weakref.WeakValueDictionary()
+
 Renew = Callable[[TokenRecord | None], Awaitable[Token]]
 
 
@@ -54,9 +62,6 @@ class TokenManager:
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._locks: weakref.WeakValueDictionary[TokenKey, anyio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
         self._unsaved: dict[TokenKey, TokenRecord] = {}
         self._backoff_until: dict[TokenKey, float] = {}
 
@@ -87,10 +92,11 @@ class TokenManager:
         )
 
     def _lock(self, key: TokenKey) -> anyio.Lock:
-        lock = self._locks.get(key)
+        shared_key = (id(self._session.token_store), anyio.lowlevel.current_token(), key)
+        lock = _SHARED_LOCKS.get(shared_key)
         if lock is None:
             lock = anyio.Lock()
-            self._locks[key] = lock
+            _SHARED_LOCKS[shared_key] = lock
         return lock
 
     def _store_lock(self, key: TokenKey) -> AbstractAsyncContextManager[Any]:

@@ -28,8 +28,12 @@ class TokenGrant:
 def _expires_in(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.strip().isdigit() and len(value) <= 12:
-        value = int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        if not (text.isascii() and text.isdigit() and len(text) <= 12):
+            return None
+        value = int(text)
     if isinstance(value, int) and 0 < value <= MAX_EXPIRES_IN:
         return value
     return None

@@ -11,6 +11,7 @@
     ├── AuthorizationCallbackError         the redirect back from the auth dialog is unusable
     │   ├── StateMismatchError             missing / wrong / duplicated / reused state
     │   │   └── StateExpiredError          the pending authorisation is too old
+    │   ├── IssuerMismatchError            ``iss`` names another auth server (RFC 9207)
     │   └── AuthorizationDenied            error=access_denied (or any other error=)
     ├── TokenError                         the SDK cannot produce a usable token
     │   ├── NoTokenError                   nothing is stored for this user and token type
@@ -64,6 +65,7 @@ __all__ = [
     "InsecureStoreError",
     "InvalidClientError",
     "InvalidParameterError",
+    "IssuerMismatchError",
     "MalformedResponseError",
     "MalformedTokenResponse",
     "NoTokenError",
@@ -136,6 +138,12 @@ class StateMismatchError(AuthorizationCallbackError):
 
 class StateExpiredError(StateMismatchError):
     """The pending authorisation for this ``state`` has expired."""
+
+
+class IssuerMismatchError(AuthorizationCallbackError):
+    """The callback's ``iss`` (RFC 9207) is not the issuer of the Session's environment:
+    the response comes from another authorization server (a mix-up attack, or a sandbox
+    callback reaching a live Session)."""
 
 
 class AuthorizationDenied(AuthorizationCallbackError):

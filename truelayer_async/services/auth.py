@@ -10,7 +10,7 @@ import attrs
 
 from .. import errors as e
 from .._auth_link import AuthLink, build_auth_link
-from .._callback import CallbackParams, parse_callback_params
+from .._callback import CallbackParams, checked_callback
 from .._converter import structure, structure_list
 from .._error_mapping import Api
 from .._http import FormValue
@@ -28,6 +28,16 @@ if TYPE_CHECKING:
 __all__ = ["AuthService"]
 
 _USED_STATES_KEPT = 10_000
+#: How long a state issued by ``auth_link`` stays usable (OA-03: at most 10 minutes).
+STATE_TTL = 600.0
+
+
+def _valid_verifier(verifier: Secret) -> bool:
+    try:
+        validate_code_verifier(verifier.get_secret_value())
+    except e.InvalidParameterError:
+        return False
+    return True
 
 
 def _provider_country(code: str) -> str:
@@ -47,6 +57,7 @@ class AuthService:
         self._session = session
         self.tokens = TokenManager(session)
         self._used_states: OrderedDict[str, None] = OrderedDict()
+        self._issued_states: OrderedDict[str, float] = OrderedDict()
 
     @staticmethod
     def data_scopes() -> tuple[str, ...]:
@@ -90,7 +101,7 @@ class AuthService:
                 ``country_id`` that is not two letters, a ``response_mode`` other than
                 ``form_post``, or no redirect URI at all.
         """
-        return build_auth_link(
+        link = build_auth_link(
             self._session.environment.auth_url,
             self._session.client_id,
             scopes=scopes,
@@ -108,6 +119,11 @@ class AuthService:
             enable_mock=enable_mock,
             pkce=pkce,
         )
+        self._issued_states[link.state] = self._session.clock()
+        self._issued_states.move_to_end(link.state)
+        while len(self._issued_states) > _USED_STATES_KEPT:
+            self._issued_states.popitem(last=False)
+        return link
 
     def parse_callback(self, params_or_url: CallbackParams, *, expected_state: str) -> str:
         """Check the redirect back from the dialog and return the authorisation code.
@@ -120,14 +136,36 @@ class AuthService:
         Raises:
             AuthorizationDenied: the callback carries ``error=`` (e.g. ``access_denied``).
             StateMismatchError: the state is missing, wrong, duplicated, non-ASCII or reused.
+            StateExpiredError: the state was issued by this Session's ``auth_link`` more
+                than 10 minutes ago (states issued elsewhere are not timed).
+            IssuerMismatchError: the callback carries an ``iss`` that is not this
+                environment's issuer (RFC 9207).
             AuthorizationCallbackError: there is no code, or more than one.
         """
-        code, state = parse_callback_params(params_or_url, expected_state)
+        outcome = self._check_callback(params_or_url, expected_state)
+        # The callback holds the code and the state: raise from a frame that holds neither.
+        del params_or_url, expected_state
+        if isinstance(outcome, e.TrueLayerError):
+            raise outcome.with_traceback(None)
+        return outcome
+
+    def _check_callback(
+        self, params_or_url: CallbackParams, expected_state: str
+    ) -> str | e.TrueLayerError:
+        outcome = checked_callback(params_or_url, expected_state, self._session.environment.issuer)
+        if isinstance(outcome, e.TrueLayerError):
+            return outcome
+        code, state = outcome
         if state in self._used_states:
-            raise e.StateMismatchError("this state was already used; start a new auth flow")
+            return e.StateMismatchError("this state was already used; start a new auth flow")
         self._used_states[state] = None
         if len(self._used_states) > _USED_STATES_KEPT:
             self._used_states.popitem(last=False)
+        issued = self._issued_states.pop(state, None)
+        if issued is not None and self._session.clock() - issued > STATE_TTL:
+            return e.StateExpiredError(
+                f"this auth link is older than {STATE_TTL:.0f} s; start a new auth flow"
+            )
         return code
 
     # -- grants -----------------------------------------------------------------------
@@ -163,15 +201,21 @@ class AuthService:
             raise e.InvalidParameterError(
                 "a redirect_uri is needed: pass the one of the auth link"
             )
-        if not code:
+        # Wrap at once: no frame on an error path keeps the raw code or verifier (SEC-03).
+        secret_code = Secret.of(code)
+        verifier = None if code_verifier is None else Secret.of(code_verifier)
+        del code, code_verifier
+        if not secret_code:
             raise e.InvalidParameterError("code must not be empty")
         key = self.tokens.key(TokenType(token_type), user)
         form = self._client_form("authorization_code")
-        form["code"] = Secret.of(code)
+        form["code"] = secret_code
         form["redirect_uri"] = redirect
-        if code_verifier is not None:
-            verifier = Secret.of(code_verifier)
-            validate_code_verifier(verifier.get_secret_value())
+        if verifier is not None:
+            if not _valid_verifier(verifier):
+                raise e.InvalidParameterError(
+                    "a PKCE code_verifier is 43 to 128 characters of A-Z a-z 0-9 - . _ ~"
+                )
             form["code_verifier"] = verifier
         lost = False
         try:
