@@ -1,0 +1,100 @@
+"""CI runs every example, and the demo, against the emulator: exit 0 and the key lines."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from tests.conftest import require_binary
+
+from .conftest import EXAMPLES, Run, run_python
+
+pytestmark = pytest.mark.usefixtures("example_env")
+
+
+def ok(run: Run) -> str:
+    assert run.code == 0, f"exit {run.code}\n--- stdout\n{run.out}\n--- stderr\n{run.err}"
+    assert "Traceback" not in run.err
+    return run.out
+
+
+def test_every_example_is_tested() -> None:
+    scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
+    assert scripts == {"batch_fetch.py", "fastapi_app.py", "trio_accounts.py", "worker.py"}
+
+
+def test_demo(example_env: dict[str, str]) -> None:
+    out = ok(run_python(["-m", "truelayer_async", "demo"], example_env, timeout=30))
+    assert "1. Build the auth link" in out
+    assert "redirected to http://127.0.0.1:8080/callback?code=…&state=…" in out
+    assert "state: matches" in out
+    # The accounts table, with balances.
+    assert re.search(r"Everyday Current .*│ +[\d,]+\.\d\d GBP", out)
+    assert "Rainy Day Saver" in out
+    # Transaction counts per account, cards and per-category totals.
+    assert re.search(r"Everyday Current +│ +\d+ │", out)
+    assert re.search(r"Account transactions \(90 days\) +│ +\d+", out)
+    assert "Mock Credit Card" in out or "Mock" in out
+    assert "Totals per category" in out
+    assert "PURCHASE" in out
+    refreshes = re.search(r"Token refreshes: (\d+)", out)
+    assert refreshes is not None and int(refreshes.group(1)) >= 1
+    assert "refreshed the token" in out
+
+
+def test_demo_help(example_env: dict[str, str]) -> None:
+    out = ok(run_python(["-m", "truelayer_async", "demo", "--help"], example_env))
+    assert "emulator" in out
+
+
+def test_console_script(example_env: dict[str, str]) -> None:
+    """`pip install -e .` puts `truelayer-async` on PATH (pyproject's [project.scripts])."""
+    script = require_binary("truelayer-async")
+    proc = subprocess.run(
+        [script, "--version"], capture_output=True, text=True, env=example_env, timeout=30
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("truelayer-async ")
+
+
+def test_batch_fetch(example_env: dict[str, str]) -> None:
+    out = ok(
+        run_python(
+            [str(EXAMPLES / "batch_fetch.py"), "--count", "6", "--concurrency", "3"], example_env
+        )
+    )
+    assert "connected 8 users through the emulator's consent pages" in out
+    for n in range(1, 7):
+        assert re.search(rf"^user-0{n}: ok, 2 accounts", out, re.M), out
+    assert re.search(r"^revoked-user: FAILED ReauthorizationRequired", out, re.M)
+    assert re.search(
+        r"^locked-user: FAILED DataApiError: 403 account_temporarily_locked", out, re.M
+    )
+    assert "6 users ok, 2 failed, concurrency 3" in out
+    assert "[  8/8]" in out
+
+
+def test_worker(example_env: dict[str, str]) -> None:
+    out = ok(run_python([str(EXAMPLES / "worker.py"), "--cycles", "2"], example_env))
+    assert "cycle 1: 3 synced, 0 failed, 0 flagged" in out
+    assert "flagged carol: must reconnect" in out
+    assert "cycle 2: 2 synced, 0 failed, 1 flagged (carol)" in out
+    refreshes = re.search(r"token refreshes: (\d+)", out)
+    assert refreshes is not None and int(refreshes.group(1)) >= 2  # alice's and bob's
+
+
+def test_trio_accounts(example_env: dict[str, str]) -> None:
+    out = ok(run_python([str(EXAMPLES / "trio_accounts.py")], example_env))
+    assert "event loop: trio" in out
+    assert re.search(r"^Everyday Current +[\d,]+\.\d\d GBP", out, re.M)
+    assert re.search(r"^\d+ transactions in the last 7 days", out, re.M)
+
+
+def test_fastapi_app_smoke_test(example_env: dict[str, str]) -> None:
+    out = ok(run_python([str(EXAMPLES / "fastapi_app.py"), "--smoke-test"], example_env))
+    assert "/callback -> /accounts" in out
+    assert "shows account: Everyday Current" in out
+    assert re.search(r"/transactions -> \d+ transactions", out)
+    assert "smoke test passed" in out

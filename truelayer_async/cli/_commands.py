@@ -1,0 +1,41 @@
+"""Dispatch a parsed command line to its implementation."""
+
+from __future__ import annotations
+
+import argparse
+
+import anyio
+
+from ._errors import USAGE, CliError
+
+__all__ = ["run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``args.command``; returns the exit status (errors propagate)."""
+    command = args.command
+    if command == "demo":
+        from ._demo import run_demo
+
+        return anyio.run(run_demo, args)
+    if command == "login":
+        from ._login import run_login
+
+        return anyio.run(run_login, args)
+    if command == "accounts":
+        from ._data_commands import run_accounts
+
+        return anyio.run(run_accounts, args)
+    if command == "transactions":
+        from ._data_commands import run_transactions
+
+        return anyio.run(run_transactions, args)
+    if command == "fetch-all":
+        from ._data_commands import run_fetch_all
+
+        return anyio.run(run_fetch_all, args)
+    if command == "fake-server":
+        from ._fake_server import run_fake_server
+
+        return run_fake_server(args)
+    raise CliError(f"unknown command {command!r}", USAGE)

@@ -1,0 +1,232 @@
+"""The argument parser (stdlib argparse; importing it needs no optional package)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from ._config import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_ENVIRONMENT, ENV_STORE
+
+__all__ = ["build_parser"]
+
+DESCRIPTION = """\
+Command-line companion of the truelayer_async SDK. Start with `truelayer-async demo`:
+it runs the whole integration against a built-in emulator, with no credentials.
+"""
+
+EPILOG = f"""\
+credentials come from {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET} (or --client-id /
+--client-secret); the environment from --environment or {ENV_ENVIRONMENT}; tokens are
+kept in a SQLite file: --store, {ENV_STORE}, or ~/.config/truelayer-async/tokens.db.
+
+exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 authorisation needed or
+refused (run login), 4 not found, 5 network, 6 some users failed (fetch-all),
+130 interrupted.
+"""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _common(*, user: bool) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("connection")
+    group.add_argument(
+        "--environment",
+        choices=("sandbox", "production"),
+        help=f"TrueLayer environment (default: ${ENV_ENVIRONMENT} or sandbox)",
+    )
+    group.add_argument("--client-id", metavar="ID", help=f"default: ${ENV_CLIENT_ID}")
+    group.add_argument(
+        "--client-secret",
+        metavar="SECRET",
+        help=f"default: ${ENV_CLIENT_SECRET} (prefer the variable: flags show in `ps`)",
+    )
+    group.add_argument(
+        "--store",
+        metavar="PATH",
+        help=f"token store file (default: ${ENV_STORE} or ~/.config/truelayer-async/tokens.db)",
+    )
+    if user:
+        group.add_argument(
+            "--user",
+            metavar="NAME",
+            help="whose token to use or save (any name you choose; default: none)",
+        )
+    advanced = parent.add_argument_group("advanced")
+    advanced.add_argument(
+        "--auth-url",
+        metavar="URL",
+        help="use this auth server instead of --environment (e.g. a `fake-server`)",
+    )
+    advanced.add_argument(
+        "--api-url", metavar="URL", help="use this API base URL (default: --auth-url)"
+    )
+    advanced.add_argument(
+        "--debug", action="store_true", help="show a traceback for unexpected errors"
+    )
+    return parent
+
+
+def _format(parser: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
+    parser.add_argument(
+        "--format", choices=choices, default="table", help="output format (default: table)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``truelayer-async`` parser; ``args.command`` names the subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="truelayer-async",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the whole integration against the built-in emulator",
+        description="Connect a mock bank user through the emulator's consent pages, list "
+        "accounts, balances, 90 days of transactions and cards, then show a token refresh. "
+        "Needs no credentials and no network.",
+    )
+    demo.add_argument("--user", default="demo", help="the token key to use (default: demo)")
+    demo.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    login = sub.add_parser(
+        "login",
+        parents=[_common(user=True)],
+        help="connect a bank account and save the token",
+        description="Open TrueLayer's auth dialog, wait for the redirect on a loopback port, "
+        "check the state, exchange the code (PKCE) and save the token in the store.",
+    )
+    login.add_argument(
+        "--redirect-uri",
+        default="http://127.0.0.1:8080/callback",
+        help="loopback redirect URI registered in your TrueLayer console "
+        "(default: http://127.0.0.1:8080/callback)",
+    )
+    login.add_argument(
+        "--no-browser", action="store_true", help="print the link but do not open a browser"
+    )
+    login.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the redirect (default: 300)",
+    )
+    login.add_argument(
+        "--scopes",
+        metavar="LIST",
+        help="comma-separated scopes (default: accounts,balance,transactions,cards,info,"
+        "offline_access)",
+    )
+    login.add_argument(
+        "--providers",
+        metavar="LIST",
+        help="space- or comma-separated provider selectors (default: uk-cs-mock uk-ob-all "
+        "uk-oauth-all; no uk-cs-mock in production)",
+    )
+
+    accounts = sub.add_parser(
+        "accounts",
+        parents=[_common(user=True)],
+        help="list accounts and balances",
+        description="List the connected accounts with their balances.",
+    )
+    _format(accounts, ("table", "json", "csv"))
+    accounts.add_argument("--no-balance", action="store_true", help="skip the balance requests")
+
+    txns = sub.add_parser(
+        "transactions",
+        parents=[_common(user=True)],
+        help="list an account's transactions",
+        description="List an account's booked transactions, newest first.",
+    )
+    txns.add_argument("--account", required=True, metavar="ID", help="the account id")
+    txns.add_argument(
+        "--from", dest="from_", type=_date, metavar="YYYY-MM-DD", help="first day (inclusive)"
+    )
+    txns.add_argument("--to", type=_date, metavar="YYYY-MM-DD", help="last day (inclusive)")
+    _format(txns, ("table", "json", "csv"))
+
+    fetch = sub.add_parser(
+        "fetch-all",
+        parents=[_common(user=False)],
+        help="fetch many users' data concurrently",
+        description="Fetch accounts, balances, transactions and cards of many users with "
+        "bounded concurrency. One user's failure is reported without stopping the others.",
+    )
+    fetch.add_argument(
+        "--users",
+        metavar="A,B,C",
+        help="comma-separated users (default: every user in the store, if it can list them)",
+    )
+    fetch.add_argument(
+        "--from", dest="from_", type=_date, metavar="YYYY-MM-DD", help="first day (inclusive)"
+    )
+    fetch.add_argument("--to", type=_date, metavar="YYYY-MM-DD", help="last day (inclusive)")
+    fetch.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="requests in flight at most (1-64, default 8)",
+    )
+    _format(fetch, ("table", "json"))
+
+    fake = sub.add_parser(
+        "fake-server",
+        help="serve the TrueLayer emulator on loopback",
+        description="Serve the local TrueLayer emulator (auth server, consent pages, Data "
+        "API) until Ctrl-C. Needs the [testing] extra.",
+    )
+    fake.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to listen on (default: 127.0.0.1)"
+    )
+    fake.add_argument(
+        "--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)"
+    )
+    fake.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="also accept this redirect URI for the default client (repeatable)",
+    )
+    fake.add_argument(
+        "--access-token-ttl",
+        type=_positive_int,
+        default=3600,
+        metavar="SECONDS",
+        help="access token lifetime (default: 3600)",
+    )
+    fake.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
