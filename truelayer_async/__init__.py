@@ -9,10 +9,14 @@ Start with :class:`Session`::
 from __future__ import annotations
 
 from ._auth_link import AuthLink
+from ._converter import unstructure
+from ._raw import RawResponse
 from ._secret import Secret
 from .config import Environment, RetryPolicy, Timeouts
 from .errors import *  # noqa: F403 - the error tree is part of the public API
 from .errors import __all__ as _errors_all
+from .services._fan_out import AccountData, CardData, FetchAllResult, Progress
+from .services._pending import PendingResult
 from .session import Session
 from .stores import LockingTokenStore, MemoryTokenStore, TokenStore
 from .tokens import DATA_SCOPES, PAYMENTS_SCOPES, Token, TokenKey, TokenRecord, TokenType
@@ -22,10 +26,16 @@ __version__ = "0.1.0"
 __all__ = [
     "DATA_SCOPES",
     "PAYMENTS_SCOPES",
+    "AccountData",
     "AuthLink",
+    "CardData",
     "Environment",
+    "FetchAllResult",
     "LockingTokenStore",
     "MemoryTokenStore",
+    "PendingResult",
+    "Progress",
+    "RawResponse",
     "RetryPolicy",
     "Secret",
     "Session",
@@ -36,5 +46,6 @@ __all__ = [
     "TokenStore",
     "TokenType",
     "__version__",
+    "unstructure",
     *_errors_all,
 ]

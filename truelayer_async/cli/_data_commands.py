@@ -29,8 +29,8 @@ from ._output import (
 )
 
 if TYPE_CHECKING:
-    from ..services._fan_out import FetchAllResult
-    from ..services._fan_out import Progress as FetchProgress
+    from .. import FetchAllResult
+    from .. import Progress as FetchProgress
     from ..session import Session
     from ..stores import TokenStore
 

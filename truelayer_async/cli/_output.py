@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from .._converter import unstructure
+from .. import unstructure
 from ..models import Account, AccountBalance, Card, CardBalance, CardTransaction, Transaction
 
 __all__ = [
