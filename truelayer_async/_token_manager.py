@@ -149,12 +149,7 @@ class TokenManager:
                 "run the auth flow (auth_link, parse_callback, exchange_code) first"
             )
         if record.token.refresh_token is None:
-            raise e.ReauthorizationRequired(
-                None,
-                "no_refresh_token",
-                "the token expired and there is no refresh token (was offline_access granted?)",
-                reason="no_refresh_token",
-            )
+            raise _no_refresh_token()
         if self._in_advisory_backoff(key, record, now):
             return record.token
         return await self._refresh_with_store_lock(key, record.token.access_token)
@@ -167,6 +162,12 @@ class TokenManager:
         async with self._lock(key):
             if key in self._unsaved:
                 await self._retry_persist(key)
+            return await self._refresh_with_store_lock(key, used)
+
+    async def _refresh_with_store_lock(self, key: TokenKey, replacing: Secret | None) -> Token:
+        """Refresh under the store's lock, unless the token being replaced already was."""
+        async with self._store_lock(key):
+            # Re-read under the cross-process lock: another process may have refreshed.
             record = await self._session.token_store.get(key)
             if record is None:
                 raise e.NoTokenError(
@@ -175,41 +176,13 @@ class TokenManager:
             if record.invalid:
                 raise _marked_invalid()
             if (
-                used is not None
-                and record.token.access_token != used
+                replacing is not None
+                and record.token.access_token != replacing
                 and self._usable(record, self._session.clock())
             ):
                 return record.token
             if record.token.refresh_token is None:
-                raise e.ReauthorizationRequired(
-                    None,
-                    "no_refresh_token",
-                    "there is no refresh token",
-                    reason="no_refresh_token",
-                )
-            return await self._refresh_with_store_lock(key, used or record.token.access_token)
-
-    async def _refresh_with_store_lock(self, key: TokenKey, replacing: Secret) -> Token:
-        async with self._store_lock(key):
-            # Re-read under the cross-process lock: another process may have refreshed.
-            record = await self._session.token_store.get(key)
-            if record is None:
-                raise e.NoTokenError(
-                    f"the {key.token_type.value} token for {key.user!r} was deleted"
-                )
-            if record.invalid:
-                raise _marked_invalid()
-            if record.token.access_token != replacing and self._usable(
-                record, self._session.clock()
-            ):
-                return record.token
-            if record.token.refresh_token is None:
-                raise e.ReauthorizationRequired(
-                    None,
-                    "no_refresh_token",
-                    "there is no refresh token",
-                    reason="no_refresh_token",
-                )
+                raise _no_refresh_token()
             with anyio.CancelScope(shield=True):
                 token = await self._refresh(key, record)
             return token
@@ -422,6 +395,15 @@ def _decode_grant(response: Response) -> TokenGrant | e.TrueLayerError:
         status_code=response.status_code,
         path=problem.split()[0] if problem.startswith("$") else None,
         correlation_id=response.correlation_id,
+    )
+
+
+def _no_refresh_token() -> e.ReauthorizationRequired:
+    return e.ReauthorizationRequired(
+        None,
+        "no_refresh_token",
+        "the token expired and there is no refresh token (was offline_access granted?)",
+        reason="no_refresh_token",
     )
 
 
