@@ -8,6 +8,8 @@ Start with :class:`Session`::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._auth_link import AuthLink
 from ._converter import unstructure
 from ._raw import RawResponse
@@ -21,10 +23,28 @@ from .session import Session
 from .stores import LockingTokenStore, MemoryTokenStore, TokenStore
 from .tokens import DATA_SCOPES, PAYMENTS_SCOPES, Token, TokenKey, TokenRecord, TokenType
 
+if TYPE_CHECKING:
+    from .stores import FernetCodec, RedisTokenStore, SqliteTokenStore
+
 __version__ = "0.1.0"
+
+_LAZY_STORES = ("SqliteTokenStore", "RedisTokenStore", "FernetCodec")
+
+
+def __getattr__(name: str) -> object:
+    # The persistent stores load on first use, so importing the SDK stays lean.
+    if name in _LAZY_STORES:
+        from . import stores
+
+        return getattr(stores, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DATA_SCOPES",
+    "FernetCodec",
+    "RedisTokenStore",
+    "SqliteTokenStore",
     "PAYMENTS_SCOPES",
     "AccountData",
     "AuthLink",

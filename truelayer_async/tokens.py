@@ -161,4 +161,5 @@ class TokenRecord:
             )
         except (KeyError, TypeError, ValueError, OverflowError):
             pass  # raise outside the except block: the cause may hold secrets
+        del data  # and from a frame that no longer holds the raw record (SEC-03)
         raise StoreCorruptedError("stored token record is unreadable; it was left untouched")
