@@ -735,6 +735,32 @@ def structure_results(
     ).results
 
 
+def structure_one_result(
+    body: Any,
+    item_cls: type[T],
+    *,
+    status_code: int | None = None,
+    correlation_id: str | None = None,
+) -> T:
+    """Unwrap an envelope that must hold exactly one result (``/me``, ``/accounts/{id}``…).
+
+    Raises:
+        MalformedResponseError: as :func:`structure_envelope`, or ``results`` does not hold
+            exactly one item (path ``$.results``).
+    """
+    items = structure_results(
+        body, item_cls, status_code=status_code, correlation_id=correlation_id
+    )
+    if len(items) != 1:
+        raise _error(
+            f"expected exactly one result, got {len(items)}",
+            "$.results",
+            status_code,
+            correlation_id,
+        )
+    return items[0]
+
+
 def unstructure(obj: Any) -> Any:
     """Turn a model (or list of models) back into JSON-ready values.
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import anyio
 
 from .. import errors as e
-from .._converter import structure_results
+from .._converter import structure_one_result, structure_results
 from .._error_mapping import Api
 from ..models import AsyncTask
 from ._authorized import authorized_request
@@ -65,24 +65,19 @@ class PendingResult(Generic[T]):
                         correlation_id=response.correlation_id,
                     )
                 if status == _DONE:
-                    items = structure_results(
-                        body,
-                        self._item,
-                        status_code=response.status_code,
-                        correlation_id=response.correlation_id,
+                    parse = structure_one_result if self._single else structure_results
+                    return cast(
+                        T,
+                        parse(
+                            body,
+                            self._item,
+                            status_code=response.status_code,
+                            correlation_id=response.correlation_id,
+                        ),
                     )
-                    if self._single:
-                        return cast(T, items[0] if len(items) == 1 else _one_or_fail(items))
-                    return cast(T, items)
                 await self._session.sleep(interval)
                 interval = min(interval * 2, max_interval)
         raise e.TransportTimeout(f"async task {self.task.task_id} not done within {max_wait} s")
-
-
-def _one_or_fail(items: list[Any]) -> Any:
-    raise e.MalformedResponseError(
-        f"expected exactly one result, got {len(items)}", path="$.results"
-    )
 
 
 def _check_same_origin(url: str, api_url: str) -> None:

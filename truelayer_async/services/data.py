@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from urllib.parse import quote
 
 from .. import errors as e
-from .._converter import structure, structure_results
+from .._converter import structure, structure_one_result, structure_results
 from .._error_mapping import Api
 from .._http import RateGate, Response
 from .._raw import RawResponse
@@ -87,17 +87,6 @@ def _card_path(card_id: str, suffix: str = "") -> str:
     return f"/cards/{_segment(card_id, 'card_id')}{suffix}"
 
 
-def _only(items: list[T], response: Response) -> T:
-    if len(items) != 1:
-        raise e.MalformedResponseError(
-            f"expected exactly one result, got {len(items)}",
-            status_code=response.status_code,
-            path="$.results",
-            correlation_id=response.correlation_id,
-        )
-    return items[0]
-
-
 class RawDataService:
     """The Data API methods, returning :class:`RawResponse` (the model plus HTTP details)."""
 
@@ -155,26 +144,14 @@ class RawDataService:
     async def _one(
         self, path: str, item: type[T], user: str | None, psu_ip: str | None
     ) -> RawResponse[T]:
-        raw = await self._list(path, item, user, psu_ip)
-        return self._raw_one(raw)
-
-    def _raw_one(self, raw: RawResponse[list[T]]) -> RawResponse[T]:
-        response = Response(
-            raw.status_code,
-            raw.headers,
-            b"",
-            raw.correlation_id,
-            raw.retries_taken,
-            raw.http_response,
+        response = await self._get(path, user=user, psu_ip=psu_ip)
+        parsed = structure_one_result(
+            response.json(),
+            item,
+            status_code=response.status_code,
+            correlation_id=response.correlation_id,
         )
-        return RawResponse(
-            parsed=_only(raw.parsed, response),
-            http_response=raw.http_response,
-            status_code=raw.status_code,
-            headers=raw.headers,
-            correlation_id=raw.correlation_id,
-            retries_taken=raw.retries_taken,
-        )
+        return self._raw(response, parsed)
 
     async def me(self, *, user: str | None = None, psu_ip: str | None = None) -> RawResponse[Me]:
         """GET /me."""
