@@ -122,26 +122,24 @@ async def _fetch_user(
     token = await raw.session.auth.valid_token(TokenType.DATA, user=user)
     scopes = set(token.scopes)
     everything = not scopes  # scopes unknown: try everything
-    accounts: list[AccountData] = []
-    cards: list[CardData] = []
 
-    async def one_account(account: Account) -> None:
+    async def one_account(index: int, account: Account) -> None:
         balance: AccountBalance | None = None
         if everything or "balance" in scopes:
             balance = await limited(lambda: raw.balance(account.account_id, user=user))
         txns = await limited(
             lambda: raw.transactions(account.account_id, from_=from_, to=to, user=user)
         )
-        accounts.append(AccountData(account=account, balance=balance, transactions=tuple(txns)))
+        accounts[index] = AccountData(account=account, balance=balance, transactions=tuple(txns))
 
-    async def one_card(card: Card) -> None:
+    async def one_card(index: int, card: Card) -> None:
         balance: CardBalance | None = None
         if everything or "balance" in scopes:
             balance = await limited(lambda: raw.card_balance(card.account_id, user=user))
         txns = await limited(
             lambda: raw.card_transactions(card.account_id, from_=from_, to=to, user=user)
         )
-        cards.append(CardData(card=card, balance=balance, transactions=tuple(txns)))
+        cards[index] = CardData(card=card, balance=balance, transactions=tuple(txns))
 
     account_list: list[Account] = []
     if everything or "accounts" in scopes:
@@ -152,15 +150,16 @@ async def _fetch_user(
             card_list = await limited(lambda: raw.cards(user=user))
         except e.EndpointNotSupportedError:
             card_list = []  # the provider has no cards
+    # Each task fills its own slot, so results keep the API's order.
+    accounts: list[AccountData | None] = [None] * len(account_list)
+    cards: list[CardData | None] = [None] * len(card_list)
     async with anyio.create_task_group() as tg:
-        for account in account_list:
-            tg.start_soon(one_account, account)
-        for card in card_list:
-            tg.start_soon(one_card, card)
-    order = {a.account_id: i for i, a in enumerate(account_list)}
-    card_order = {c.account_id: i for i, c in enumerate(card_list)}
+        for index, account in enumerate(account_list):
+            tg.start_soon(one_account, index, account)
+        for index, card in enumerate(card_list):
+            tg.start_soon(one_card, index, card)
     return FetchAllResult(
         user=user,
-        accounts=tuple(sorted(accounts, key=lambda a: order[a.account.account_id])),
-        cards=tuple(sorted(cards, key=lambda c: card_order[c.card.account_id])),
+        accounts=tuple(a for a in accounts if a is not None),
+        cards=tuple(c for c in cards if c is not None),
     )
