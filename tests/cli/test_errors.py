@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -152,7 +153,7 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_missing_rich_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "rich", None)
+    monkeypatch.setitem(sys.modules, "rich", None)
     result = run_cli(capsys, "demo")
     assert_clean_error(result, codes.USAGE, "pip install 'truelayer-async[cli]'")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 
 import httpx
 import pytest
@@ -141,7 +142,7 @@ async def test_logger_records_only_metadata(
         )
     )
     await tl.auth.exchange_code("c")
-    await tl.data.transactions("acc-1", from_=__import__("datetime").date(2024, 1, 1))
+    await tl.data.transactions("acc-1", from_=date(2024, 1, 1))
     messages = [r.getMessage() for r in caplog.records if r.name == "truelayer_async"]
     line = next(m for m in messages if "/transactions" in m)
     assert "GET /data/v1/accounts/acc-1/transactions -> 200" in line

@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
+import attrs
 import httpx
 import pytest
 import respx
 
 from tests.auth.conftest import REDIRECT, TOKEN_URL, form_of, token_response
 from tests.conftest import FakeClock, RecordingSleep
-from truelayer_async import InvalidParameterError, ReauthorizationRequired, Session
+from truelayer_async import (
+    InvalidParameterError,
+    ReauthorizationRequired,
+    Session,
+    TokenRecord,
+    TokenType,
+)
 from truelayer_async.services._fan_out import Progress
 
 DATA = "https://api.truelayer-sandbox.com/data/v1"
@@ -94,7 +101,7 @@ async def test_fetch_all_bounded_and_isolated(
             await tl.auth.exchange_code(user, user=user)
         # u7's connection has lapsed: its refresh is refused.
         await tl.auth.tokens.persist(
-            tl.auth.tokens.key(__import__("truelayer_async").TokenType.DATA, "u7"),
+            tl.auth.tokens.key(TokenType.DATA, "u7"),
             await _expired(tl, "u7"),
         )
         results = await tl.data.fetch_all(users, concurrency=5, on_progress=progress.append)
@@ -112,11 +119,7 @@ async def test_fetch_all_bounded_and_isolated(
     assert sum(not p.ok for p in progress) == 1
 
 
-async def _expired(tl: Session, user: str) -> Any:
-    import attrs
-
-    from truelayer_async import TokenType
-
+async def _expired(tl: Session, user: str) -> TokenRecord:
     record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, user))
     assert record is not None
     past = record.token.expires_at.replace(year=2000)

@@ -21,7 +21,12 @@ from truelayer_async import (
     TokenType,
 )
 from truelayer_async.models import Account, ActionNeeded, TransactionCategory
-from truelayer_async.testing import FakeTrueLayer, complete_consent
+from truelayer_async.testing import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    FakeTrueLayer,
+    complete_consent,
+)
 
 SCOPES = (*DATA_SCOPES, "direct_debits", "standing_orders", "verification")
 
@@ -178,23 +183,22 @@ async def test_lost_refresh_response_recovers_on_a_grace_server() -> None:
 
 
 @pytest.mark.asyncio
-async def test_expired_access_token_is_refreshed_after_401(
+async def test_connection_refreshed_behind_our_back_needs_reauthorisation(
     tl: Session, fake: FakeTrueLayer
 ) -> None:
     await connect(tl, fake)
     # Another client refreshed this connection: our access token is no longer the newest.
     record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "alice"))
     assert record is not None
+    assert record.token.refresh_token is not None
     async with fake.http_client(base_url=fake.environment.auth_url) as raw:
         response = await raw.post(
             "/connect/token",
             data={
                 "grant_type": "refresh_token",
-                "client_id": "sandbox-truelayer-async",
-                "client_secret": "sandbox-secret-not-for-production",
-                "refresh_token": record.token.refresh_token.get_secret_value()  # type: ignore[union-attr]
-                if record.token.refresh_token
-                else "",
+                "client_id": DEFAULT_CLIENT_ID,
+                "client_secret": DEFAULT_CLIENT_SECRET,
+                "refresh_token": record.token.refresh_token.get_secret_value(),
             },
         )
         assert response.status_code == 200
