@@ -39,8 +39,7 @@ def _rss_bytes() -> int:
 
 def child(mode: str, body_path: str) -> None:
     """Run one measurement in this (fresh) process and print the JSON result."""
-    from truelayer_async._converter import structure_results
-    from truelayer_async._json import loads
+    from truelayer_async._fast_decode import decode_results
     from truelayer_async.models import Transaction
 
     gc.collect()
@@ -50,14 +49,14 @@ def child(mode: str, body_path: str) -> None:
     result: Any
     traced_peak = None
     if mode == "sdk":
-        result = structure_results(loads(body), Transaction)
+        result = decode_results(body, Transaction)
     elif mode == "stdlib":
         result = json.loads(body)
     elif mode == "sdk-tracemalloc":
         import tracemalloc
 
         tracemalloc.start()
-        result = structure_results(loads(body), Transaction)
+        result = decode_results(body, Transaction)
         traced_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     else:

@@ -11,7 +11,7 @@ Policy (the same for every model in :mod:`truelayer_async.models`):
   OpenAPI documents). It rejects ``float``, ``bool``, NaN, Infinity and anything else,
   and never goes through ``float``, so the value equals the JSON literal exactly.
 * **Timestamps** accept ISO-8601 with ``Z``, a ``±HH:MM`` offset, or no offset (read as
-  UTC), a fraction of any length (truncated to microseconds), and a bare date (midnight
+  UTC), a fraction of any length (rounded half up to microseconds), and a bare date (midnight
   UTC). A small parser handles the forms that Python 3.10's ``fromisoformat`` rejects.
   The result is always timezone-aware. **Dates** accept ``YYYY-MM-DD`` or a timestamp,
   whose calendar date is taken as written (no time-zone conversion).
@@ -142,6 +142,7 @@ _TS_FULL = re.compile(
     r"(?:[Zz]|([+-])([0-9]{2})(?::?([0-9]{2}))?)?)?"
 )
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def _parse_timestamp_slow(text: str) -> datetime:
@@ -160,9 +161,15 @@ def _parse_timestamp_slow(text: str) -> datetime:
         offset = timedelta(hours=int(off_h), minutes=minutes)
         if offset:
             tz = timezone(-offset if sign == "-" else offset)
-    return datetime(
+    moment = datetime(
         int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tz
     )
+    if fraction and len(fraction) > 6 and fraction[6] >= "5":  # round half up
+        try:
+            return moment + _ONE_MICROSECOND
+        except OverflowError:
+            raise ValueError("timestamp out of range") from None
+    return moment
 
 
 def _parse_timestamp(text: str) -> datetime:

@@ -29,6 +29,7 @@ from truelayer_async import (
     TokenType,
     UnauthenticatedError,
     VerificationApiError,
+    _fast_decode,
 )
 from truelayer_async.models import (
     Account,
@@ -160,6 +161,28 @@ async def test_every_endpoint(
     assert raw.correlation_id == "corr-ok" and raw.status_code == 200
     assert raw.retries_taken == 0 and raw.parsed == result
     assert raw.http_response.status_code == 200
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("method", "args", "path", "fixture_name", "model", "single"), ENDPOINTS)
+async def test_every_endpoint_gives_the_same_models_with_and_without_speedups(
+    tl: Session,
+    respx_mock: respx.MockRouter,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    args: tuple[str, ...],
+    path: str,
+    fixture_name: str,
+    model: type,
+    single: bool,
+) -> None:
+    body = fixture(fixture_name)
+    respx_mock.get(f"{DATA}{path}").mock(return_value=ok(first(body) if single else body))
+    assert _fast_decode.available()
+    fast = await getattr(tl.data, method)(*args, user="alice")
+    monkeypatch.setattr(_fast_decode, "_ENABLED", False)
+    strict = await getattr(tl.data, method)(*args, user="alice")
+    assert fast == strict
 
 
 @pytest.mark.asyncio

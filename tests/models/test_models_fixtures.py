@@ -204,7 +204,7 @@ def test_transactions() -> None:
         ),
         Transaction(
             transaction_id="3484333edb2078e77cf2ed58f1dec11e",
-            timestamp=utc(2024, 1, 1, 0, 0, 0, 123456),
+            timestamp=utc(2024, 1, 1, 0, 0, 0, 123457),
             description="CARD PAYMENT TO CORNER SHOP",
             amount=Decimal("-12.40"),
             currency="GBP",

@@ -42,8 +42,10 @@ def _timestamp(text: Any) -> datetime:
         ("2017-02-07T17:29:24.740802Z", datetime(2017, 2, 7, 17, 29, 24, 740802, UTC)),
         ("2018-03-06T00:00:00", datetime(2018, 3, 6, tzinfo=UTC)),
         ("2019-07-24T11:29:47.414+00:00", datetime(2019, 7, 24, 11, 29, 47, 414000, UTC)),
-        ("2024-01-01T00:00:00.1234567Z", datetime(2024, 1, 1, 0, 0, 0, 123456, UTC)),
-        ("2024-01-01T00:00:00.123456789Z", datetime(2024, 1, 1, 0, 0, 0, 123456, UTC)),
+        ("2024-01-01T00:00:00.1234567Z", datetime(2024, 1, 1, 0, 0, 0, 123457, UTC)),
+        ("2024-01-01T00:00:00.1234564Z", datetime(2024, 1, 1, 0, 0, 0, 123456, UTC)),
+        ("2024-01-01T00:00:00.123456789Z", datetime(2024, 1, 1, 0, 0, 0, 123457, UTC)),
+        ("2024-01-01T00:00:00.123456499Z", datetime(2024, 1, 1, 0, 0, 0, 123456, UTC)),
         (
             "2024-01-01T10:00:00+05:30",
             datetime(2024, 1, 1, 10, tzinfo=timezone(timedelta(hours=5, minutes=30))),
@@ -87,8 +89,15 @@ def test_naive_timestamps_are_utc() -> None:
     assert parsed.tzinfo is UTC
 
 
-def test_fraction_longer_than_microseconds_is_truncated_not_rounded() -> None:
-    assert _timestamp("2024-01-01T00:00:00.9999999Z").microsecond == 999999
+def test_fraction_beyond_microseconds_rounds_half_up_and_carries() -> None:
+    # The same rule as msgspec (the speedups decoder), so both decoders agree.
+    assert _timestamp("2024-12-31T23:59:59.9999995Z") == datetime(2025, 1, 1, tzinfo=UTC)
+    assert _timestamp("2024-01-01T00:00:00.9999994Z").microsecond == 999999
+
+
+def test_rounding_past_year_9999_is_rejected() -> None:
+    with pytest.raises(MalformedResponseError, match="timestamp"):
+        _timestamp("9999-12-31T23:59:59.9999999Z")
 
 
 def test_cached_and_uncached_results_agree() -> None:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from .. import errors as e
 from .._converter import structure, structure_one_result, structure_results
 from .._error_mapping import Api
+from .._fast_decode import decode_results, fast_results
 from .._http import RateGate, Response
 from .._raw import RawResponse
 from ..models import (
@@ -87,6 +88,24 @@ def _card_path(card_id: str, suffix: str = "") -> str:
     return f"/cards/{_segment(card_id, 'card_id')}{suffix}"
 
 
+def _results(response: Response, item: type[T]) -> list[T]:
+    content_type = response.headers.get("content-type", "")
+    if "json" in content_type:
+        return decode_results(
+            response.content,
+            item,
+            status_code=response.status_code,
+            content_type=content_type,
+            correlation_id=response.correlation_id,
+        )
+    return structure_results(  # response.json() raises the typed "not JSON" error
+        response.json(),
+        item,
+        status_code=response.status_code,
+        correlation_id=response.correlation_id,
+    )
+
+
 class RawDataService:
     """The Data API methods, returning :class:`RawResponse` (the model plus HTTP details)."""
 
@@ -133,18 +152,16 @@ class RawDataService:
         params: dict[str, str] | None = None,
     ) -> RawResponse[list[T]]:
         response = await self._get(path, user=user, psu_ip=psu_ip, params=params)
-        items = structure_results(
-            response.json(),
-            item,
-            status_code=response.status_code,
-            correlation_id=response.correlation_id,
-        )
-        return self._raw(response, items)
+        return self._raw(response, _results(response, item))
 
     async def _one(
         self, path: str, item: type[T], user: str | None, psu_ip: str | None
     ) -> RawResponse[T]:
         response = await self._get(path, user=user, psu_ip=psu_ip)
+        is_json = "json" in response.headers.get("content-type", "")
+        fast = fast_results(response.content, item) if is_json else None
+        if fast is not None and len(fast) == 1:
+            return self._raw(response, fast[0])
         parsed = structure_one_result(
             response.json(),
             item,

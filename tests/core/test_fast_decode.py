@@ -1,0 +1,286 @@
+"""The speedups decoder (msgspec) against the strict decoder (json + cattrs).
+
+The contract: whenever ``decode_results`` returns a list, the strict decoder accepts the
+same body and returns equal models (same Decimal literals, same offsets, real model
+classes); whenever the strict decoder rejects a body, ``decode_results`` returns ``None``
+(so the caller raises the strict decoder's error). The only documented difference is a
+duplicated key that holds no money, which the fast path resolves last-wins.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.models.support import fixture_bytes
+from truelayer_async import _fast_decode
+from truelayer_async._converter import structure_results
+from truelayer_async._fast_decode import fast_results as decode_results
+from truelayer_async._json import loads
+from truelayer_async.errors import MalformedResponseError
+from truelayer_async.models import (
+    Account,
+    AccountBalance,
+    Card,
+    CardBalance,
+    CardTransaction,
+    DirectDebit,
+    Info,
+    Me,
+    StandingOrder,
+    Transaction,
+)
+
+FIXTURES = [
+    ("accounts.json", Account),
+    ("balance.json", AccountBalance),
+    ("transactions.json", Transaction),
+    ("pending_transactions.json", Transaction),
+    ("standing_orders.json", StandingOrder),
+    ("direct_debits.json", DirectDebit),
+    ("cards.json", Card),
+    ("card_balance.json", CardBalance),
+    ("card_transactions.json", CardTransaction),
+    ("info.json", Info),
+    ("info_legacy.json", Info),
+    ("me.json", Me),
+]
+
+
+def strict(body: bytes, cls: type[Any]) -> list[Any] | None:
+    try:
+        return structure_results(loads(body), cls)
+    except MalformedResponseError:
+        return None
+
+
+def walk(value: Any) -> list[Any]:
+    """Every attrs object inside ``value`` (lists, tuples, nested fields)."""
+    found: list[Any] = []
+    if isinstance(value, list | tuple):
+        for item in value:
+            found += walk(item)
+    elif attrs.has(type(value)):
+        found.append(value)
+        for field in attrs.fields(type(value)):
+            found += walk(getattr(value, field.name))
+    return found
+
+
+def assert_same(fast: list[Any], expected: list[Any]) -> None:
+    assert fast == expected
+    for got, want in zip(walk(fast), walk(expected), strict=True):
+        assert type(got) is type(want)  # never a twin class
+        for field in attrs.fields(type(got)):
+            a, b = getattr(got, field.name), getattr(want, field.name)
+            assert type(a) is type(b)
+            if isinstance(a, Decimal):
+                assert str(a) == str(b)  # the same literal, not just an equal number
+            if hasattr(a, "utcoffset") and hasattr(a, "hour"):
+                assert a.utcoffset() == b.utcoffset()
+
+
+def test_the_speedups_extra_is_installed_for_the_tests() -> None:
+    assert _fast_decode.available()
+
+
+@pytest.mark.parametrize(("name", "cls"), FIXTURES)
+def test_every_data_fixture_decodes_the_same_on_both_paths(name: str, cls: type[Any]) -> None:
+    body = fixture_bytes(name)
+    expected = strict(body, cls)
+    assert expected is not None
+    fast = decode_results(body, cls)
+    if fast is not None:
+        assert_same(fast, expected)
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [Account, AccountBalance, Transaction, StandingOrder, DirectDebit, Card, CardBalance,
+     CardTransaction, Info, Me],
+)  # fmt: skip
+def test_every_data_model_has_a_fast_plan(cls: type[Any]) -> None:
+    assert _fast_decode._make_plan(cls) is not None
+
+
+def test_the_fast_path_vouches_for_plain_bodies() -> None:
+    # Not a shortcut that silently always falls back.
+    for name, cls in [
+        ("accounts.json", Account),
+        ("balance.json", AccountBalance),
+        ("cards.json", Card),
+    ]:
+        assert decode_results(fixture_bytes(name), cls) is not None, name
+
+
+# ----------------------------------------------------------------- money duplicates
+
+ITEM = (
+    '"transaction_id":"t1","timestamp":"2024-01-01T00:00:00Z","description":"d",'
+    '"transaction_type":"DEBIT","transaction_category":"PURCHASE"'
+)
+
+
+def body_of(*items: str) -> bytes:
+    return ('{"results":[' + ",".join("{" + item + "}" for item in items) + "]}").encode()
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        ITEM + ',"amount":1.5,"amount":2.5,"currency":"GBP"',
+        ITEM + ',"amount":1.5,"currency":"GBP","currency":"EUR"',
+        ITEM + ',"amount":1.5,"\\u0061mount":2.5,"currency":"GBP"',
+        ITEM + ',"amount":1.5,"currency":"GBP","running_balance":{"amount":1,"amount":2}',
+        ITEM + ',"amount":null,"currency":"GBP"',
+        ITEM + ',"amount":"NaN","currency":"GBP"',
+        ITEM + ',"amount":" 1","currency":"GBP"',
+        ITEM + ',"amount":1.5,"currency":"GBP","running_balance":{"amount":1,"currency":null}',
+    ],
+)
+def test_money_the_fast_path_cannot_vouch_for_goes_to_the_strict_decoder(item: str) -> None:
+    body = body_of(item)
+    assert decode_results(body, Transaction) is None
+
+
+def test_a_shadowed_results_list_with_money_is_not_vouched_for() -> None:
+    item = ITEM + ',"amount":1.5,"currency":"GBP"'
+    body = ('{"results":[{' + item + '}],"results":[{' + item + "}]}").encode()
+    assert decode_results(body, Transaction) is None
+    assert strict(body, Transaction) is None
+
+
+def test_a_duplicated_key_without_money_resolves_last_wins_on_the_fast_path() -> None:
+    # The documented difference: the strict decoder rejects it, the fast path does not.
+    item = ITEM + ',"amount":1.5,"currency":"GBP","description":"again"'
+    fast = decode_results(body_of(item), Transaction)
+    assert fast is not None
+    assert fast[0].description == "again"
+
+
+def test_numeric_strings_and_integers_become_exact_decimals() -> None:
+    body = body_of(
+        ITEM + ',"amount":"-12.40","currency":"GBP"',
+        ITEM + ',"amount":-0,"currency":"GBP","running_balance":{"amount":500}',
+    )
+    fast = decode_results(body, Transaction)
+    assert fast is not None
+    assert_same(fast, strict(body, Transaction) or [])
+    assert [str(t.amount) for t in fast] == ["-12.40", "0"]
+
+
+# --------------------------------------------------------------- differential fuzz
+
+
+def mostly(valid: st.SearchStrategy[str], odd: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """``valid`` nine times in ten, else ``odd`` (values one or both decoders reject)."""
+    return st.integers(0, 9).flatmap(lambda n: valid if n else odd)
+
+
+_AMOUNTS = mostly(
+    st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str),
+        st.integers(-(10**20), 10**20).map(str),
+        st.sampled_from(["-0", "-0.0", "1e3", "1.5E-2", "12345678901234567.89", '"12.40"']),
+    ),
+    st.sampled_from(
+        ['" 1"', '"NaN"', '"1_000"', '"1e5"', '".5"', "null", "true", '"abc"', "[1]", "{}",
+         "1" * 5000, "1." + "0" * 5000]
+    ),
+)  # fmt: skip
+_ZONES = ["Z", "z", "+00:00", "-00:00", "+05:30", "+0530", "-23:59"]
+_TIMESTAMPS = mostly(
+    st.builds(
+        lambda moment, fraction, zone: json.dumps(
+            moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + zone
+        ),
+        st.datetimes(),
+        st.sampled_from(["", ".1", ".123", ".123456", ".1234564", ".1234565", ".9999999"]),
+        st.sampled_from(_ZONES),
+    ),
+    st.one_of(
+        st.datetimes().map(lambda moment: json.dumps(moment.isoformat())),  # naive
+        st.sampled_from(
+            [
+                '"2024-01-01 00:00:00Z"', '"2024-01-01T00:00Z"', '"2024-01-01"',
+                '"2024-01-01T00:00:00+05"',
+                '"2024-02-30T00:00:00Z"', '"2024-01-01T24:00:00Z"', '"2024-01-01T23:59:60Z"',
+                '"2024-01-01T00:00:00,5Z"', '"9999-12-31T23:59:59.9999999Z"',
+                '"2024-12-31T23:59:59.9999995Z"', '"0000-01-01T00:00:00Z"', "null", "0",
+            ]
+        ),
+    ),
+)  # fmt: skip
+_TYPES = mostly(st.sampled_from(['"DEBIT"', '"CREDIT"']), st.sampled_from(['"NEW"', "null", "1"]))
+_CATEGORIES = mostly(
+    st.sampled_from(['"PURCHASE"', '"ATM"', '"TRANSFER"']), st.sampled_from(['"NEW"', "null", "1"])
+)
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)  # no lone surrogates
+_STRINGS = mostly(
+    st.one_of(
+        _TEXT.map(json.dumps),
+        _TEXT.map(lambda text: json.dumps(text, ensure_ascii=False)),
+    ),
+    st.sampled_from(['"\\ud800"', '"a\\"b"', '"\\u0041"', "null", "1", '""']),
+)
+_CURRENCIES = mostly(st.sampled_from(['"GBP"', '"EUR"']), st.sampled_from(["null", "1"]))
+_OPTIONAL: dict[str, st.SearchStrategy[str]] = {
+    "transaction_classification": mostly(
+        st.sampled_from(["[]", '["a","b"]']), st.sampled_from(['"ab"', "[1]", "null"])
+    ),
+    "merchant_name": mostly(_STRINGS, st.just("null")),
+    "normalised_provider_transaction_id": _STRINGS,
+    "running_balance": mostly(
+        st.sampled_from(['{"amount":1.25,"currency":"GBP"}', '{"amount":2}']),
+        st.sampled_from(['{"currency":"GBP"}', '{"amount":1,"currency":null}', "null", "[]"]),
+    ),
+    "meta": mostly(
+        st.sampled_from(['{"x":1.50,"y":[1,2.5e3],"z":null}', "{}"]),
+        st.sampled_from(["null", "[]"]),
+    ),
+    "extra": mostly(
+        st.sampled_from(["1", '{"a":[]}']), st.sampled_from(['{"amount":1}', '"amount"'])
+    ),
+}
+
+
+@st.composite
+def transaction_items(draw: st.DrawFn) -> str:
+    pairs = [
+        ("transaction_id", draw(_STRINGS)),
+        ("timestamp", draw(_TIMESTAMPS)),
+        ("description", draw(_STRINGS)),
+        ("amount", draw(_AMOUNTS)),
+        ("currency", draw(_CURRENCIES)),
+        ("transaction_type", draw(_TYPES)),
+        ("transaction_category", draw(_CATEGORIES)),
+    ]
+    if draw(st.integers(0, 19)) == 0:  # a required key missing
+        pairs.pop(draw(st.integers(0, len(pairs) - 1)))
+    pairs += [(key, draw(values)) for key, values in _OPTIONAL.items() if draw(st.booleans())]
+    if draw(st.integers(0, 9)) == 0:  # a duplicated key, with or without money
+        key = draw(st.sampled_from(["amount", "currency", "description"]))
+        pairs.append((key, draw(_AMOUNTS if key == "amount" else _STRINGS)))
+    if draw(st.integers(0, 19)) == 0:  # a money key spelled with an escape
+        pairs = [("\\u0061mount" if key == "amount" else key, value) for key, value in pairs]
+    order = draw(st.permutations(range(len(pairs))))
+    return ",".join(f'"{pairs[i][0]}":{pairs[i][1]}' for i in order)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(transaction_items(), max_size=3), st.sampled_from(["", ',"status":"Succeeded"']))
+def test_fast_and_strict_agree_on_generated_bodies(items: list[str], status: str) -> None:
+    body = ('{"results":[' + ",".join("{" + i + "}" for i in items) + "]" + status + "}").encode()
+    fast = decode_results(body, Transaction)
+    expected = strict(body, Transaction)
+    if fast is not None:
+        if body.count(b'"description"') > len(fast):
+            return  # maybe the documented last-wins difference (non-money duplicate)
+        assert expected is not None, body
+        assert_same(fast, expected)

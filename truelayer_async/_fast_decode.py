@@ -1,0 +1,297 @@
+"""The optional fast decoder for Data API result lists (the ``speedups`` extra: msgspec).
+
+msgspec parses the body straight into the models, without building the dict tree that
+:func:`._json.loads` and the cattrs converter go through. It is only ever a shortcut: when
+msgspec is not installed, when a model is outside what it can decode, or when a body is
+anything but plainly well formed, :func:`fast_results` returns ``None`` and
+:func:`decode_results` uses the strict pure-Python decoder instead, which produces the
+same models or the precise :class:`~truelayer_async.errors.MalformedResponseError`. So
+both decoders accept the same bodies and give equal results
+(``tests/core/test_fast_decode.py`` checks this differentially).
+
+How the fast path keeps the strict decoder's rules:
+
+* Each model gets a *twin*: a slotted subclass with the same fields whose types msgspec
+  understands (``SomeEnum | str`` becomes ``SomeEnum``, so an unknown value falls back;
+  timestamps must carry an offset, so naive ones fall back). msgspec builds twins, then
+  :func:`_finisher` turns each into the real model class in place (``__class__``
+  assignment: same slots, same layout), so no second object is built.
+* Money fields are decoded as plain JSON values and checked by the converter's own money
+  rule (numbers exact, numeric strings only, never ``float``).
+* Timestamps: msgspec reads the same forms the strict decoder reads with an offset and
+  rounds a fraction beyond microseconds the same way (half up).
+* Duplicate keys: msgspec keeps the last of duplicated keys. The strict decoder rejects
+  them; the fast path only vouches for a body when every money key (each ``Decimal``
+  field's name, and ``currency`` beside them) occurs in the raw bytes exactly as often as
+  the decoded models hold a value for it. A duplicated or shadowed money key, a money key
+  spelled with escapes, or one set to ``null`` therefore sends the body to the strict
+  decoder. Duplicates of other keys are resolved last-wins on this path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import types
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
+
+import attrs
+
+from ._converter import _InvalidValue, _structure_money, structure_results
+from ._json import loads
+from .models.common import WIRE_NAME
+
+try:
+    import msgspec
+
+    _INSTALLED = True
+except ImportError:  # pragma: no cover - the speedups extra is not installed
+    _INSTALLED = False
+
+# TRUELAYER_ASYNC_SPEEDUPS=0 turns the fast path off (read once, at import).
+_ENABLED = _INSTALLED and os.environ.get("TRUELAYER_ASYNC_SPEEDUPS", "1") != "0"
+
+__all__ = ["available", "decode_results", "fast_results"]
+
+T = TypeVar("T")
+
+_Finisher = Callable[[Any, list[int]], None]
+# A \u escape that could spell a letter or "_" in a key (\u0041-\u007F).
+_LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
+
+
+class _Unsupported(Exception):
+    """A model the fast path does not decode (always the strict decoder)."""
+
+
+class _Fallback(Exception):
+    """A body the fast path cannot vouch for."""
+
+
+def available() -> bool:
+    """Whether the fast path is on: msgspec is installed (``pip install
+    truelayer-async[speedups]``) and ``TRUELAYER_ASYNC_SPEEDUPS`` is not ``0``."""
+    return _ENABLED
+
+
+@attrs.frozen
+class _Plan:
+    decoder: Any  # a msgspec.json.Decoder of the envelope
+    finish: _Finisher
+    counters: int
+    money_keys: tuple[tuple[bytes, int], ...]  # (b'"amount"', its counter), ...
+
+
+_PLANS: dict[type[Any], _Plan | None] = {}
+_UNPLANNED = object()
+
+
+def decode_results(
+    body: bytes,
+    item_cls: type[T],
+    *,
+    status_code: int | None = None,
+    content_type: str | None = None,
+    correlation_id: str | None = None,
+) -> list[T]:
+    """The ``results`` of a Data API envelope body: the fast path, else the strict one.
+
+    Raises:
+        MalformedResponseError: as :func:`._converter.structure_results`.
+    """
+    fast = fast_results(body, item_cls)
+    if fast is not None:
+        return fast
+    decoded = loads(
+        body, status_code=status_code, content_type=content_type, correlation_id=correlation_id
+    )
+    return structure_results(
+        decoded, item_cls, status_code=status_code, correlation_id=correlation_id
+    )
+
+
+def fast_results(body: bytes, item_cls: type[T]) -> list[T] | None:
+    """The ``results`` of a Data API envelope, or ``None`` to use the strict decoder."""
+    if not _ENABLED:
+        return None
+    plan = _PLANS.get(item_cls, _UNPLANNED)
+    if plan is _UNPLANNED:
+        plan = _PLANS[item_cls] = _make_plan(item_cls)
+    if plan is None:
+        return None
+    assert isinstance(plan, _Plan)
+    counts = [0] * plan.counters
+    try:
+        results = plan.decoder.decode(body).results
+        finish = plan.finish
+        for item in results:
+            finish(item, counts)
+    except Exception:  # any doubt at all: the strict decoder decides
+        return None
+    if plan.money_keys:
+        if b"\\u" in body and _LETTER_ESCAPE.search(body) is not None:
+            return None
+        for key, counter in plan.money_keys:
+            if body.count(key) != counts[counter]:
+                return None
+    return cast(list[T], results)
+
+
+# ------------------------------------------------------------------------ planning
+
+
+def _make_plan(item_cls: type[Any]) -> _Plan | None:
+    if not _INSTALLED:
+        return None
+    money: dict[str, int] = {}
+    try:
+        twin, finish = _twin(item_cls, {}, money)
+    except _Unsupported:
+        return None
+    envelope = msgspec.defstruct(
+        "_Envelope",
+        [("results", list[twin]), ("status", Union[str, None], None)],  # type: ignore[valid-type]  # noqa: UP007
+    )
+    decoder = msgspec.json.Decoder(envelope, float_hook=Decimal)
+    keys = tuple((f'"{name}"'.encode(), index) for name, index in money.items())
+    if "currency" in money and len(money) == 1:
+        keys = ()  # currency alone, with no amount beside it, is not money
+    return _Plan(decoder=decoder, finish=finish, counters=len(money), money_keys=keys)
+
+
+_Twins = dict[type[Any], tuple[type[Any], _Finisher]]
+
+
+def _twin(cl: type[Any], done: _Twins, money: dict[str, int]) -> tuple[type[Any], _Finisher]:
+    """The msgspec-decodable twin of attrs class ``cl`` and the function that finishes it."""
+    if cl in done:
+        return done[cl]
+    if not (attrs.has(cl) and isinstance(cl, type) and "__slots__" in cl.__dict__):
+        raise _Unsupported
+    if hasattr(cl, "__attrs_post_init__") or hasattr(cl, "__attrs_pre_init__"):
+        raise _Unsupported
+    attrs.resolve_types(cl)
+    fields = attrs.fields(cl)
+    twin_fields: dict[str, Any] = {}
+    lines = ["def finish(o, counts):", "  _set(o, '__class__', _cl)"]
+    ns: dict[str, Any] = {"_cl": cl, "_set": object.__setattr__, "_Decimal": Decimal}
+    for field in fields:
+        if (
+            not field.init
+            or field.converter is not None
+            or field.validator is not None
+            or WIRE_NAME in field.metadata
+            or field.alias != field.name
+            or not _immutable_default(field.default)
+        ):
+            raise _Unsupported
+        inner, nullable = _strip_optional(field.type)
+        wire_type, check = _wire_type(field.name, inner, done, money, ns)
+        if nullable:
+            wire_type = Union[wire_type, None]  # noqa: UP007
+        default = attrs.NOTHING if field.default is attrs.NOTHING else field.default
+        twin_fields[field.name] = attrs.field(type=wire_type, default=default)
+        if check:
+            read = f"  v = o.{field.name}"
+            if nullable:
+                lines += [read, "  if v is not None:", *("  " + line for line in check)]
+            else:
+                lines += [read, *check]
+    twin = attrs.make_class(
+        f"_Wire{cl.__name__}", twin_fields, bases=(cl,), frozen=True, slots=True, kw_only=True
+    )
+    _check_layout(twin, cl)
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<truelayer_async fast finish {cl.__qualname__}>", "exec"), ns)  # noqa: S102
+    done[cl] = (twin, ns["finish"])
+    return done[cl]
+
+
+def _wire_type(
+    name: str,
+    tp: Any,
+    done: _Twins,
+    money: dict[str, int],
+    ns: dict[str, Any],
+) -> tuple[Any, list[str]]:
+    """(the type msgspec decodes field ``name`` as, finisher lines checking ``v``)."""
+    if tp is Decimal:
+        index = money.setdefault(name, len(money))
+        ns["_money"] = _money
+        return Any, [
+            "  if v.__class__ is not _Decimal:",
+            f"    _set(o, {name!r}, _money(v))",
+            f"  counts[{index}] += 1",
+        ]
+    if tp is str:
+        if name == "currency":
+            index = money.setdefault(name, len(money))
+            return str, [f"  counts[{index}] += 1"]
+        return str, []
+    if tp in (int, bool, date) or tp == dict[str, Any]:
+        return tp, []
+    if tp is datetime:
+        return Annotated[datetime, msgspec.Meta(tz=True)], []
+    enum_cls = _enum_of_enum_or_str(tp)
+    if enum_cls is not None:
+        return enum_cls, []
+    if get_origin(tp) is tuple:
+        args = get_args(tp)
+        if len(args) != 2 or args[1] is not Ellipsis:
+            raise _Unsupported
+        if args[0] is str:
+            return tuple[str, ...], []
+        twin, finish = _twin(args[0], done, money)
+        ns[f"_finish_{name}"] = finish
+        return tuple[twin, ...], ["  for item in v:", f"    _finish_{name}(item, counts)"]  # type: ignore[valid-type]
+    if attrs.has(tp):
+        twin, finish = _twin(tp, done, money)
+        ns[f"_finish_{name}"] = finish
+        return twin, [f"  _finish_{name}(v, counts)"]
+    raise _Unsupported
+
+
+def _money(value: Any) -> Decimal:
+    # The converter's rule for ints and numeric strings; anything else is doubt.
+    try:
+        return cast(Decimal, _structure_money(value, None))
+    except _InvalidValue:
+        raise _Fallback from None
+
+
+def _strip_optional(tp: Any) -> tuple[Any, bool]:
+    if get_origin(tp) in (Union, types.UnionType):
+        args = get_args(tp)
+        rest = tuple(arg for arg in args if arg is not type(None))
+        if len(rest) != len(args):
+            return (rest[0] if len(rest) == 1 else Union[rest]), True  # noqa: UP007
+    return tp, False
+
+
+def _enum_of_enum_or_str(tp: Any) -> type[Enum] | None:
+    if get_origin(tp) not in (Union, types.UnionType):
+        return None
+    args = get_args(tp)
+    if len(args) != 2 or str not in args:
+        return None
+    other = args[0] if args[1] is str else args[1]
+    return other if isinstance(other, type) and issubclass(other, Enum) else None
+
+
+def _immutable_default(default: Any) -> bool:
+    return default is attrs.NOTHING or default is None or default == ()
+
+
+def _check_layout(twin: type[Any], cl: type[Any]) -> None:
+    # The twin must be turnable into ``cl`` in place: no slots or __dict__ of its own.
+    probe = object.__new__(twin)
+    try:
+        object.__setattr__(probe, "__class__", cl)
+    except TypeError:
+        raise _Unsupported from None
+    if twin.__dict__.get("__slots__") != ():
+        raise _Unsupported
