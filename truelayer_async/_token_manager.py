@@ -113,16 +113,20 @@ class TokenManager:
 
         ``renew`` replaces the refresh grant (client credentials fetch a new token).
         """
-        self._session.requester()  # open, and on the Session's loop, even on the fast path
-        record = await self.read(key)
-        if (
-            record is not None
-            and key not in self._unsaved
-            and self._usable(record, self._session.clock())
-        ):
-            return record.token
-        if record is not None and record.invalid and key not in self._unsaved:
-            raise _marked_invalid()
+        session = self._session
+        session.requester()  # open, and on the Session's loop, even on the fast path
+        # A key with an unsaved record always takes the lock (which retries the write);
+        # otherwise the store's record is served if usable. Testing `not unsaved` first
+        # keeps the common case at one hash of the key (in the store).
+        unsaved = self._unsaved
+        if not unsaved or key not in unsaved:
+            record = await session.token_store.get(key)
+            # Tested again after the await: a failed write may have been kept meanwhile.
+            if record is not None and (not unsaved or key not in unsaved):
+                if self._usable(record, session.clock()):
+                    return record.token
+                if record.invalid:
+                    raise _marked_invalid()
         async with self._lock(key):
             return await self._valid_locked(key, renew)
 

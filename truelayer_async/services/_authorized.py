@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import errors as e
 from .._error_mapping import Api
 from .._http import RateGate, Response
 from .._retry import RetryMode
+from .._secret import Secret
 from ..tokens import TokenType
 
 if TYPE_CHECKING:
@@ -37,11 +38,14 @@ async def authorized_request(
     replay raises ``UnauthenticatedError``.
     """
     tokens = session.auth.tokens
-    token = await session.auth.valid_token(TokenType.DATA, user=user)
+    # What session.auth.valid_token(TokenType.DATA, user=user) does, minus a layer: its
+    # only other step, the client-credentials fallback, is for PAYMENTS tokens.
+    token = await tokens.valid(tokens.key(TokenType.DATA, user))
     requester = session.requester()
 
-    async def send(bearer_token: Any) -> Response:
-        return await requester.request(
+    # A plain function returning the coroutine: one coroutine frame fewer per request.
+    def send(bearer_token: Secret) -> Awaitable[Response]:
+        return requester.request(
             method,
             url,
             api=api,
