@@ -37,7 +37,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 
@@ -64,6 +64,18 @@ _Finisher = Callable[[Any, list[int]], None]
 _LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
 
 
+_ISO_4217 = """
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+BYN BZD CAD CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
+GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS
+KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR
+MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF
+SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD
+TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+""".split()  # noqa: SIM905 - a table is easier to read
+_CURRENCY: Any = Literal[tuple(_ISO_4217)]
+
+
 class _Unsupported(Exception):
     """A model the fast path does not decode (always the strict decoder)."""
 
@@ -80,7 +92,7 @@ def available() -> bool:
 
 @attrs.frozen
 class _Plan:
-    decoder: Any  # a msgspec.json.Decoder of the envelope
+    decoder: Any  # a msgspec.json.Decoder of the envelope of twins
     finish: _Finisher
     counters: int
     money_keys: tuple[tuple[bytes, int], ...]  # (b'"amount"', its counter), ...
@@ -133,7 +145,8 @@ def fast_results(body: bytes, item_cls: type[T]) -> list[T] | None:
     except Exception:  # any doubt at all: the strict decoder decides
         return None
     if plan.money_keys:
-        if b"\\u" in body and _LETTER_ESCAPE.search(body) is not None:
+        # memchr for a backslash first: a 2-byte search costs as much as a decode's tenth.
+        if b"\\" in body and _LETTER_ESCAPE.search(body) is not None:
             return None
         for key, counter in plan.money_keys:
             if body.count(key) != counts[counter]:
@@ -156,11 +169,15 @@ def _make_plan(item_cls: type[Any]) -> _Plan | None:
         "_Envelope",
         [("results", list[twin]), ("status", Union[str, None], None)],  # type: ignore[valid-type]  # noqa: UP007
     )
-    decoder = msgspec.json.Decoder(envelope, float_hook=Decimal)
     keys = tuple((f'"{name}"'.encode(), index) for name, index in money.items())
     if "currency" in money and len(money) == 1:
         keys = ()  # currency alone, with no amount beside it, is not money
-    return _Plan(decoder=decoder, finish=finish, counters=len(money), money_keys=keys)
+    return _Plan(
+        decoder=msgspec.json.Decoder(envelope, float_hook=Decimal),
+        finish=finish,
+        counters=len(money),
+        money_keys=keys,
+    )
 
 
 _Twins = dict[type[Any], tuple[type[Any], _Finisher]]
@@ -230,7 +247,7 @@ def _wire_type(
     if tp is str:
         if name == "currency":
             index = money.setdefault(name, len(money))
-            return str, [f"  counts[{index}] += 1"]
+            return _CURRENCY, [f"  counts[{index}] += 1"]
         return str, []
     if tp in (int, bool, date) or tp == dict[str, Any]:
         return tp, []
