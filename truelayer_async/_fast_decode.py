@@ -163,17 +163,18 @@ def _make_plan(item_cls: type[Any]) -> _Plan | None:
     money: dict[str, int] = {}
     try:
         twin, finish = _twin(item_cls, {}, money)
-    except _Unsupported:
+        envelope = msgspec.defstruct(
+            "_Envelope",
+            [("results", list[twin]), ("status", Union[str, None], None)],  # type: ignore[valid-type]  # noqa: UP007
+        )
+        decoder = msgspec.json.Decoder(envelope, float_hook=Decimal)
+    except (_Unsupported, TypeError):  # a model outside the fast path, or an old msgspec
         return None
-    envelope = msgspec.defstruct(
-        "_Envelope",
-        [("results", list[twin]), ("status", Union[str, None], None)],  # type: ignore[valid-type]  # noqa: UP007
-    )
     keys = tuple((f'"{name}"'.encode(), index) for name, index in money.items())
     if "currency" in money and len(money) == 1:
         keys = ()  # currency alone, with no amount beside it, is not money
     return _Plan(
-        decoder=msgspec.json.Decoder(envelope, float_hook=Decimal),
+        decoder=decoder,
         finish=finish,
         counters=len(money),
         money_keys=keys,

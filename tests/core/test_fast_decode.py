@@ -284,3 +284,49 @@ def test_fast_and_strict_agree_on_generated_bodies(items: list[str], status: str
             return  # maybe the documented last-wins difference (non-money duplicate)
         assert expected is not None, body
         assert_same(fast, expected)
+
+
+# ------------------------------------------------------- card balances: dates, optional money
+
+_DATES = ['"2024-02-29"', '"2023-02-29"', '"2024-13-01"', '"0000-01-01"', '"2024-01-01T10:00:00Z"',
+          '"2024-1-1"', '"20240101"', "null", "1"]  # fmt: skip
+_MONEY = ["12.5", "-0.01", "500", '"12.50"', '" 1"', "null", '"NaN"', "1e2"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_MONEY),
+    st.sampled_from(_MONEY),
+    st.sampled_from(_DATES),
+    st.sampled_from(['"GBP"', '"XXX"', '"gbp"', "null"]),
+    st.booleans(),
+)
+def test_card_balances_agree_on_both_paths(
+    current: str, limit: str, due: str, currency: str, twice: bool
+) -> None:
+    item = (
+        f'"current":{current},"credit_limit":{limit},"payment_due_date":{due},'
+        f'"currency":{currency},"update_timestamp":"2024-01-01T00:00:00+01:00"'
+    )
+    if twice:
+        item += f',"credit_limit":{limit}'
+    body = body_of(item)
+    fast = decode_results(body, CardBalance)
+    expected = strict(body, CardBalance)
+    if fast is not None:
+        assert expected is not None, body
+        assert_same(fast, expected)
+
+
+def test_a_model_msgspec_cannot_decode_has_no_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: Any, **__: Any) -> None:
+        raise TypeError("an old msgspec without attrs support")
+
+    monkeypatch.setattr(_fast_decode.msgspec.json, "Decoder", refuse)
+    assert _fast_decode._make_plan(Account) is None
+
+
+def test_turning_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_fast_decode, "_ENABLED", False)
+    assert not _fast_decode.available()
+    assert decode_results(fixture_bytes("accounts.json"), Account) is None
