@@ -32,14 +32,16 @@ SUITES = ("overhead", "decode", "refresh", "loopback", "memory")
 WHAT_DIFFERS = """
 The baselines do less than the SDK, by design; that difference is what the ratios price.
 Per Data API call the SDK also looks up (and if needed refreshes) the user's token,
-keeps the retry/deadline bookkeeping, decodes numbers with a fraction to exact `Decimal`
-and rejects duplicate keys and NaN (`_json.loads`, an `object_pairs_hook` plus
-`parse_float=Decimal`), and builds validated frozen attrs models with aware datetimes
-and enums. For small bodies (#1) the fixed per-call part shows; for transaction lists
-(#2, and the transactions third of #4) the decoding and model building dominate, and on
-this 2-core machine, shared with the emulator, that client CPU is what bounds #4's
-throughput. `benchmarks/PROFILE.md` has the profiles, the change made and the options
-that were measured and not taken.
+keeps the retry/deadline bookkeeping, decodes every amount to an exact `Decimal`, every
+timestamp to an aware `datetime` and known vocabularies to enums, and builds frozen attrs
+models. These figures are taken with the `speedups` extra installed (it is part of
+`[dev]`): msgspec decodes Data API lists straight into the models and the SDK checks
+money and duplicate money keys itself; without it the strict pure-Python decoder
+(`_json.loads` with an `object_pairs_hook` and `parse_float=Decimal`, then the cattrs
+converter) does the same work about three times slower, as the notes of #2 show. For
+small bodies (#1) the fixed per-call part shows; on this 2-core machine, shared with the
+emulator, client CPU is what bounds #4's throughput. `benchmarks/PROFILE.md` has the
+profiles, the changes made and the options that were measured and not taken.
 """
 
 OTHER_CLIENTS = """

@@ -5,9 +5,10 @@ Subject: what ``tl.data.transactions()`` does with a response body once it has i
 installed, msgspec decodes straight into the frozen models and the SDK checks money and
 duplicate money keys; without it (or for a body the fast path cannot vouch for), the
 strict path: ``_json.loads`` (exact ``Decimal``, duplicate keys and NaN rejected) then
-``structure_results``. Both give exact Decimals, aware datetimes and enums. Baseline: ``json.loads`` of the same bytes (floats,
-plain dicts). Alternating runs in one process, ``gc.collect()`` before each; the figure
-is CPU time (``time.process_time``), the garbage collector left on as in real use.
+``structure_results``. Both give exact Decimals, aware datetimes and enums. Baseline:
+``json.loads`` of the same bytes (floats, plain dicts). Alternating runs in one process,
+``gc.collect()`` before each; the figure is CPU time (``time.process_time``), the
+garbage collector left on as in real use.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ the result alive, then reports its peak RSS (``VmHWM``; ``ru_maxrss`` where ther
 ``/proc``; see ``_common.peak_rss_kib`` for why not ``getrusage`` on Linux). The figure
 is peak RSS minus the resident size before the body was read:
 the body itself (as an HTTP response holds it) plus everything decoding allocated.
-``stdlib`` mode (``json.loads``) is measured the same way for reference, and one
+``stdlib`` mode (``json.loads``) and ``sdk-strict`` mode (the strict decoder, as without
+the ``speedups`` extra) are measured the same way for reference, and one
 ``tracemalloc`` run gives the Python-heap peak of the SDK decode alone.
 """
 
@@ -39,7 +40,9 @@ def _rss_bytes() -> int:
 
 def child(mode: str, body_path: str) -> None:
     """Run one measurement in this (fresh) process and print the JSON result."""
+    from truelayer_async._converter import structure_results
     from truelayer_async._fast_decode import decode_results
+    from truelayer_async._json import loads
     from truelayer_async.models import Transaction
 
     gc.collect()
@@ -50,6 +53,8 @@ def child(mode: str, body_path: str) -> None:
     traced_peak = None
     if mode == "sdk":
         result = decode_results(body, Transaction)
+    elif mode == "sdk-strict":  # the pure-Python decoder, as without the speedups extra
+        result = structure_results(loads(body), Transaction)
     elif mode == "stdlib":
         result = json.loads(body)
     elif mode == "sdk-tracemalloc":
@@ -97,6 +102,7 @@ def run(settings: Settings) -> list[Figure]:
     size = len(body)
     sdk: list[float] = []
     stdlib: list[float] = []
+    strict: list[float] = []
     body_mib: list[float] = []
     timeout = 60 + count / 1000
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,6 +116,8 @@ def run(settings: Settings) -> list[Figure]:
             sdk.append((result["peak"] - result["rss_before"]) / MIB)
             stdlib_result = _measure("stdlib", path, timeout)
             stdlib.append((stdlib_result["peak"] - stdlib_result["rss_before"]) / MIB)
+            strict_result = _measure("sdk-strict", path, timeout)
+            strict.append((strict_result["peak"] - strict_result["rss_before"]) / MIB)
             body_mib.append(size / MIB)
         traced = None
         if not settings.smoke:
@@ -122,6 +130,9 @@ def run(settings: Settings) -> list[Figure]:
         f"`json.loads` of the same body, measured the same way: "
         f"{statistics.median(stdlib):.0f} MiB ({stdlib_ratio:.1f}× the body)"
         + (": plain dicts, floats and strings alone exceed 3×." if stdlib_ratio > 3 else "."),
+        f"Without the `speedups` extra (the strict decoder, measured the same way): "
+        f"{statistics.median(strict):.0f} MiB "
+        f"({statistics.median(strict) / (size / MIB):.1f}× the body).",
     ]
     if traced is not None:
         notes.append(
@@ -141,7 +152,7 @@ def run(settings: Settings) -> list[Figure]:
             target="≤ 3×",
             target_ratio=3.0,
             notes=notes,
-            extra={"stdlib_mib": stdlib, "tracemalloc_peak_bytes": traced},
+            extra={"stdlib_mib": stdlib, "strict_mib": strict, "tracemalloc_peak_bytes": traced},
         )
     ]
 
