@@ -13,9 +13,11 @@ How the fast path keeps the strict decoder's rules:
 
 * Each model gets a *twin*: a slotted subclass with the same fields whose types msgspec
   understands (``SomeEnum | str`` becomes ``SomeEnum``, so an unknown value falls back;
-  timestamps must carry an offset, so naive ones fall back). msgspec builds twins, then
-  :func:`_finisher` turns each into the real model class in place (``__class__``
-  assignment: same slots, same layout), so no second object is built.
+  timestamps must carry an offset, so naive ones fall back; currency codes are a
+  ``Literal`` of ISO 4217 codes, so each is one shared string and an unknown code falls
+  back). msgspec builds twins, then a finisher generated per model turns each into the
+  real model class in place (``__class__`` assignment: same slots, same layout), so no
+  second object is built.
 * Money fields are decoded as plain JSON values and checked by the converter's own money
   rule (numbers exact, numeric strings only, never ``float``).
 * Timestamps: msgspec reads the same forms the strict decoder reads with an offset and
@@ -60,7 +62,7 @@ __all__ = ["available", "decode_results", "fast_results"]
 T = TypeVar("T")
 
 _Finisher = Callable[[Any, list[int]], None]
-# A \u escape that could spell a letter or "_" in a key (\u0041-\u007F).
+# A \u escape that could spell a letter or "_" in a key (\u0040-\u007F).
 _LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
 
 
