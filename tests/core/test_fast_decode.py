@@ -10,8 +10,11 @@ duplicated key that holds no money, which the fast path resolves last-wins.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import attrs
 import pytest
@@ -273,11 +276,28 @@ def transaction_items(draw: st.DrawFn) -> str:
     return ",".join(f'"{pairs[i][0]}":{pairs[i][1]}' for i in order)
 
 
+@contextmanager
+def chunks_of(size: int | None) -> Iterator[None]:
+    """Decode bodies longer than ``size`` bytes in chunks of ``size`` (None: the default)."""
+    if size is None:
+        yield
+        return
+    with mock.patch.object(_fast_decode, "_CHUNK_BYTES", size):
+        yield
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(transaction_items(), max_size=3), st.sampled_from(["", ',"status":"Succeeded"']))
-def test_fast_and_strict_agree_on_generated_bodies(items: list[str], status: str) -> None:
-    body = ('{"results":[' + ",".join("{" + i + "}" for i in items) + "]" + status + "}").encode()
-    fast = decode_results(body, Transaction)
+@given(
+    st.lists(transaction_items(), max_size=4),
+    st.sampled_from(["", ',"status":"Succeeded"']),
+    st.sampled_from([None, 1, 40, 300]),
+)
+def test_fast_and_strict_agree_on_generated_bodies(
+    items: list[str], status: str, chunk: int | None
+) -> None:
+    body = ('{"results":[' + ", ".join("{" + i + "}" for i in items) + "]" + status + "}").encode()
+    with chunks_of(chunk):
+        fast = decode_results(body, Transaction)
     expected = strict(body, Transaction)
     if fast is not None:
         if body.count(b'"description"') > len(fast):
@@ -330,3 +350,49 @@ def test_turning_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_fast_decode, "_ENABLED", False)
     assert not _fast_decode.available()
     assert decode_results(fixture_bytes("accounts.json"), Account) is None
+
+
+# ------------------------------------------------------------------ chunked decoding
+
+GOOD = ITEM + ',"amount":-1.50,"currency":"GBP","transaction_classification":["A","B"]'
+
+
+def test_long_bodies_are_decoded_in_chunks_with_the_same_result() -> None:
+    body = body_of(*[GOOD.replace('"t1"', f'"t{i}"') for i in range(3_000)])
+    assert len(body) > _fast_decode._CHUNK_BYTES
+    with mock.patch.object(_fast_decode, "_in_one_piece", side_effect=AssertionError):
+        fast = decode_results(body, Transaction)  # the chunked path alone
+    assert fast is not None and len(fast) == 3_000
+    assert_same(fast, strict(body, Transaction) or [])
+    # Repeated values are kept once.
+    assert fast[0].transaction_classification is fast[-1].transaction_classification
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a string holding "}, {" where a cut could land
+        body_of(GOOD, GOOD.replace('"description":"d"', '"description":"x\\"}, {\\"y"'), GOOD),
+        # an item holding an array of objects
+        body_of(GOOD, GOOD + ',"extra":[{"a":1}, {"b":2}, {"c":3}]', GOOD),
+        # "results" first met inside another key's value
+        b'{"x":{"results":[]},"results":[{' + GOOD.encode() + b"}]}",
+    ],
+)
+@pytest.mark.parametrize("chunk", [1, 8, 60])
+def test_a_cut_inside_an_item_falls_back_to_one_piece(body: bytes, chunk: int) -> None:
+    with chunks_of(chunk):
+        fast = decode_results(body, Transaction)
+    assert fast is not None
+    assert_same(fast, strict(body, Transaction) or [])
+
+
+def test_the_table_of_shared_values_stays_bounded() -> None:
+    items = [GOOD + f',"merchant_name":"shop {i}"' for i in range(400)]
+    with (
+        mock.patch.object(_fast_decode, "_SHARED_MAX", 10),
+        mock.patch.object(_fast_decode, "_CHUNK_BYTES", 1_000),
+    ):
+        fast = decode_results(body_of(*items), Transaction)
+        assert fast is not None and len(fast) == 400
+        assert len(_fast_decode._SHARED) < 50  # emptied chunk by chunk, not 400 names
