@@ -188,7 +188,9 @@ def _parse_timestamp(text: str) -> datetime:
             fraction, zone = tail[:-6], tail[-6:]  # fromisoformat allows minutes >= 60
         else:
             fraction, zone = tail, "+00:00"
-        if not fraction or (len(fraction) in (4, 7) and fraction[0] == "."):
+        if not fraction or (
+            len(fraction) in (4, 7) and fraction[0] == "." and fraction[1:].isdigit()
+        ):
             return datetime.fromisoformat(text[:19] + fraction + zone)
     return _parse_timestamp_slow(text)
 

@@ -32,11 +32,16 @@ How the fast path keeps the strict decoder's rules:
   field's name, and ``currency`` beside them) occurs in the raw bytes exactly as often as
   the decoded models hold a value for it. A duplicated or shadowed money key, a money key
   spelled with escapes, or one set to ``null`` therefore sends the body to the strict
-  decoder. Duplicates of other keys are resolved last-wins on this path.
+  decoder. So does a second ``"results"`` key. Duplicates of other keys are resolved
+  last-wins on this path.
+* Bytes msgspec skips (unknown keys and their values) are still checked to be UTF-8. It
+  does not check the digits of an integer it skips: one longer than Python's
+  4,300-digit limit, which the strict decoder rejects, passes there unread.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import types
@@ -66,7 +71,7 @@ __all__ = ["available", "decode_results", "fast_results"]
 
 T = TypeVar("T")
 
-_Finisher = Callable[[Any, list[int]], None]
+_Finisher = Callable[[Any, list[int], dict[Any, Any]], None]
 # A \u escape that could spell a letter or "_" in a key (\u0040-\u007F).
 _LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
 
@@ -79,6 +84,7 @@ KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP 
 MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF
 SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD
 TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+BYR CYP EEK HRK LTL LVL MRO MTL SIT SKK STD VEF ZMK
 """.split()  # noqa: SIM905 - a table is easier to read
 _CURRENCY: Any = Literal[tuple(_ISO_4217)]
 
@@ -113,14 +119,15 @@ _UNPLANNED = object()
 # finisher replaces by shared values (below) die chunk by chunk instead of all being
 # alive at the end: that lowers the peak memory of a long list by about a tenth.
 _CHUNK_BYTES = 256 * 1024
-_STATUS = rb'"status"\s*:\s*(?:"[A-Za-z_]*"|null)'
-_HEAD = re.compile(rb"\s*\{\s*(" + _STATUS + rb'\s*,\s*)?"results"\s*:\s*\[')
-_TAIL = re.compile(rb"\]\s*(,\s*" + _STATUS + rb"\s*)?\}\s*\Z")
+# "~" stands for JSON's whitespace (a regex's \s would also take \f and \v).
+_STATUS = rb'"status"~:~(?:"[A-Za-z_]*"|null)'
+_HEAD = re.compile((rb"~\{~(" + _STATUS + rb'~,~)?"results"~:~\[').replace(b"~", rb"[ \t\n\r]*"))
+_TAIL = re.compile((rb"\]~(,~" + _STATUS + rb"~)?\}~\Z").replace(b"~", rb"[ \t\n\r]*"))
 _TAIL_MAX = 100  # bytes at the end of a body that _TAIL may span
-# Fields whose values repeat from item to item: each distinct value is kept once, in a
-# table emptied (before a body or a chunk) once it holds more than _SHARED_MAX values.
+# Fields whose values repeat from item to item: within one body, each distinct value is
+# kept once, in a table emptied between chunks once it holds more than _SHARED_MAX values
+# (a table per call: no user data outlives the call).
 _SHARED_FIELDS = frozenset({"transaction_classification", "merchant_name"})
-_SHARED: dict[Any, Any] = {}
 _SHARED_MAX = 4096
 
 
@@ -158,8 +165,8 @@ def fast_results(body: bytes, item_cls: type[T]) -> list[T] | None:
     if plan is None:
         return None
     assert isinstance(plan, _Plan)
-    if len(_SHARED) > _SHARED_MAX:
-        _SHARED.clear()
+    if not (body.isascii() or _is_utf8(body)):
+        return None  # msgspec checks only the strings it decodes, not the ones it skips
     decoded = _in_chunks(body, plan) if len(body) > _CHUNK_BYTES else None
     if decoded is None:
         decoded = _in_one_piece(body, plan)
@@ -180,12 +187,15 @@ _Decoded = tuple[list[Any], list[int]]  # the finished items, the money counters
 
 
 def _in_one_piece(body: bytes, plan: _Plan) -> _Decoded | None:
+    if body.count(b'"results"') != 1:
+        return None  # msgspec would keep the last of two results arrays
     counts = [0] * plan.counters
+    shared: dict[Any, Any] = {}
     try:
         results: list[Any] = plan.decoder.decode(body).results
         finish = plan.finish
         for item in results:
-            finish(item, counts)
+            finish(item, counts, shared)
     except Exception:  # any doubt at all: the strict decoder decides
         return None
     return results, counts
@@ -207,17 +217,18 @@ def _in_chunks(body: bytes, plan: _Plan) -> _Decoded | None:
         return None
     start, close = head.end(), tail.start()  # just inside the brackets
     counts = [0] * plan.counters
+    shared: dict[Any, Any] = {}
     results: list[Any] = []
     decode, finish = plan.items.decode, plan.finish
     try:
         while start < close:
-            if len(_SHARED) > _SHARED_MAX:
-                _SHARED.clear()
+            if len(shared) > _SHARED_MAX:
+                shared.clear()
             cut = _item_boundary(body, start + _CHUNK_BYTES, close)
             stop = close if cut < 0 else cut + 1
             chunk = decode(b"".join((b"[", memoryview(body)[start:stop], b"]")))
             for item in chunk:
-                finish(item, counts)
+                finish(item, counts, shared)
             results += chunk
             start = stop + 1  # past the comma
     except Exception:  # a cut inside an item after all, or any other doubt
@@ -225,8 +236,22 @@ def _in_chunks(body: bytes, plan: _Plan) -> _Decoded | None:
     return results, counts
 
 
+def _is_utf8(body: bytes) -> bool:
+    """Whether ``body`` is valid UTF-8, checked a megabyte at a time (bounded memory)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(body)
+    try:
+        for start in range(0, len(body), 1 << 20):
+            decoder.decode(view[start : start + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _item_boundary(body: bytes, start: int, end: int) -> int:
-    """The first ``}`` at or after ``start`` followed by ``,`` and ``{``, or -1."""
+    """The first ``}`` at or after ``start`` directly followed by ``,`` and then, after
+    any JSON whitespace, ``{``; or -1."""
     while start < end:
         cut = body.find(b"},", start, end)
         if cut < 0:
@@ -255,7 +280,7 @@ def _make_plan(item_cls: type[Any]) -> _Plan | None:
         )
         decoder = msgspec.json.Decoder(envelope, float_hook=Decimal)
         items = msgspec.json.Decoder(list[twin], float_hook=Decimal)  # type: ignore[valid-type]
-    except (_Unsupported, TypeError):  # a model outside the fast path, or an old msgspec
+    except Exception:  # a model outside the fast path, an old msgspec, anything else
         return None
     keys = tuple((f'"{name}"'.encode(), index) for name, index in money.items())
     if "currency" in money and len(money) == 1:
@@ -283,12 +308,11 @@ def _twin(cl: type[Any], done: _Twins, money: dict[str, int]) -> tuple[type[Any]
     attrs.resolve_types(cl)
     fields = attrs.fields(cl)
     twin_fields: dict[str, Any] = {}
-    lines = ["def finish(o, counts):", "  _set(o, '__class__', _cl)"]
+    lines = ["def finish(o, counts, shared):", "  _set(o, '__class__', _cl)"]
     ns: dict[str, Any] = {
         "_cl": cl,
         "_set": object.__setattr__,
         "_Decimal": Decimal,
-        "_shared": _SHARED,
     }
     for field in fields:
         if (
@@ -305,7 +329,7 @@ def _twin(cl: type[Any], done: _Twins, money: dict[str, int]) -> tuple[type[Any]
         if field.name in _SHARED_FIELDS and wire_type in (str, tuple[str, ...]):
             check = [
                 *check,
-                "  w = _shared.setdefault(v, v)",
+                "  w = shared.setdefault(v, v)",
                 "  if w is not v:",
                 f"    _set(o, {field.name!r}, w)",
             ]
@@ -365,11 +389,11 @@ def _wire_type(
             return tuple[str, ...], []
         twin, finish = _twin(args[0], done, money)
         ns[f"_finish_{name}"] = finish
-        return tuple[twin, ...], ["  for item in v:", f"    _finish_{name}(item, counts)"]  # type: ignore[valid-type]
+        return tuple[twin, ...], ["  for item in v:", f"    _finish_{name}(item, counts, shared)"]  # type: ignore[valid-type]
     if attrs.has(tp):
         twin, finish = _twin(tp, done, money)
         ns[f"_finish_{name}"] = finish
-        return twin, [f"  _finish_{name}(v, counts)"]
+        return twin, [f"  _finish_{name}(v, counts, shared)"]
     raise _Unsupported
 
 

@@ -171,6 +171,8 @@ class Session:
         # Fast path (every request runs this): on asyncio, the running loop being the
         # loop this Session opened in is what the token comparison below establishes,
         # at a tenth of its cost. Anything else (trio, another loop) takes the full check.
+        # asyncio._get_running_loop is in asyncio.events.__all__; unlike the public
+        # get_running_loop it returns None outside a loop instead of raising.
         if self._asyncio_loop is not None and asyncio._get_running_loop() is self._asyncio_loop:
             return
         if anyio.lowlevel.current_token() != self._loop:

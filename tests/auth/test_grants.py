@@ -246,6 +246,16 @@ async def test_data_token_never_serves_payments(tl: Session, token_route: respx.
 
 
 @pytest.mark.asyncio
+async def test_payments_named_as_a_string_gets_client_credentials_too(
+    tl: Session, token_route: respx.Route
+) -> None:
+    token_route.return_value = token_response(access="pay-2", refresh=None, scope="payments")
+    token = await tl.auth.valid_token("payments")
+    assert token.access_token == Secret("pay-2") and token.token_type is TokenType.PAYMENTS
+    assert form_of(token_route.calls[-1].request)["grant_type"] == "client_credentials"
+
+
+@pytest.mark.asyncio
 async def test_users_are_isolated(tl: Session, token_route: respx.Route) -> None:
     token_route.return_value = token_response(access="a-at", refresh="a-rt")
     await tl.auth.exchange_code("c1", user="alice")

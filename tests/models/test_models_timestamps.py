@@ -14,6 +14,7 @@ from truelayer_async.errors import MalformedResponseError
 from truelayer_async.models import CardBalance, Info, Transaction
 
 UTC = timezone.utc
+IST = timezone(timedelta(hours=5, minutes=30))
 
 
 def _timestamp(text: Any) -> datetime:
@@ -43,6 +44,9 @@ def _timestamp(text: Any) -> datetime:
         ("2018-03-06T00:00:00", datetime(2018, 3, 6, tzinfo=UTC)),
         ("2019-07-24T11:29:47.414+00:00", datetime(2019, 7, 24, 11, 29, 47, 414000, UTC)),
         ("2024-01-01T00:00:00.1234567Z", datetime(2024, 1, 1, 0, 0, 0, 123457, UTC)),
+        # a fraction and a +HHMM offset that together look like a 3- or 6-digit fraction
+        ("2000-01-01T00:00:00.1+0530", datetime(2000, 1, 1, 0, 0, 0, 100000, IST)),
+        ("2000-01-01T00:00:00.1234+0530", datetime(2000, 1, 1, 0, 0, 0, 123400, IST)),
         ("2024-01-01T00:00:00.1234564Z", datetime(2024, 1, 1, 0, 0, 0, 123456, UTC)),
         ("2024-01-01T00:00:00.123456789Z", datetime(2024, 1, 1, 0, 0, 0, 123457, UTC)),
         ("2024-01-01T00:00:00.123456499Z", datetime(2024, 1, 1, 0, 0, 0, 123456, UTC)),

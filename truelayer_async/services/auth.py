@@ -286,11 +286,7 @@ class AuthService:
         # The Enum call costs ~0.4 µs; skip it for an actual member (the usual case).
         typed = token_type if type(token_type) is TokenType else TokenType(token_type)
         key = self.tokens.key(typed, user)
-        if (
-            token_type is TokenType.PAYMENTS
-            and user is None
-            and await self.tokens.read(key) is None
-        ):
+        if typed is TokenType.PAYMENTS and user is None and await self.tokens.read(key) is None:
             return await self.client_credentials()
         return await self.tokens.valid(key)
 
