@@ -48,12 +48,11 @@ import types
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 
-from ._converter import _InvalidValue, _structure_money, structure_results
+from ._converter import _enum_or_str, _structure_money, structure_results
 from ._json import loads
 from .models.common import WIRE_NAME
 
@@ -91,10 +90,6 @@ _CURRENCY: Any = Literal[tuple(_ISO_4217)]
 
 class _Unsupported(Exception):
     """A model the fast path does not decode (always the strict decoder)."""
-
-
-class _Fallback(Exception):
-    """A body the fast path cannot vouch for."""
 
 
 def available() -> bool:
@@ -335,8 +330,7 @@ def _twin(cl: type[Any], done: _Twins, money: dict[str, int]) -> tuple[type[Any]
             ]
         if nullable:
             wire_type = Union[wire_type, None]  # noqa: UP007
-        default = attrs.NOTHING if field.default is attrs.NOTHING else field.default
-        twin_fields[field.name] = attrs.field(type=wire_type, default=default)
+        twin_fields[field.name] = attrs.field(type=wire_type, default=field.default)
         if check:
             read = f"  v = o.{field.name}"
             if nullable:
@@ -363,10 +357,10 @@ def _wire_type(
     """(the type msgspec decodes field ``name`` as, finisher lines checking ``v``)."""
     if tp is Decimal:
         index = money.setdefault(name, len(money))
-        ns["_money"] = _money
+        ns["_money"] = _structure_money  # raises on doubt, and the caller falls back
         return Any, [
             "  if v.__class__ is not _Decimal:",
-            f"    _set(o, {name!r}, _money(v))",
+            f"    _set(o, {name!r}, _money(v, None))",
             f"  counts[{index}] += 1",
         ]
     if tp is str:
@@ -378,9 +372,9 @@ def _wire_type(
         return tp, []
     if tp is datetime:
         return Annotated[datetime, msgspec.Meta(tz=True)], []
-    enum_cls = _enum_of_enum_or_str(tp)
-    if enum_cls is not None:
-        return enum_cls, []
+    enum_info = _enum_or_str(tp)  # SomeEnum | str (its None is stripped already)
+    if enum_info is not None:
+        return enum_info[0], []
     if get_origin(tp) is tuple:
         args = get_args(tp)
         if len(args) != 2 or args[1] is not Ellipsis:
@@ -397,14 +391,6 @@ def _wire_type(
     raise _Unsupported
 
 
-def _money(value: Any) -> Decimal:
-    # The converter's rule for ints and numeric strings; anything else is doubt.
-    try:
-        return cast(Decimal, _structure_money(value, None))
-    except _InvalidValue:
-        raise _Fallback from None
-
-
 def _strip_optional(tp: Any) -> tuple[Any, bool]:
     if get_origin(tp) in (Union, types.UnionType):
         args = get_args(tp)
@@ -412,16 +398,6 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
         if len(rest) != len(args):
             return (rest[0] if len(rest) == 1 else Union[rest]), True  # noqa: UP007
     return tp, False
-
-
-def _enum_of_enum_or_str(tp: Any) -> type[Enum] | None:
-    if get_origin(tp) not in (Union, types.UnionType):
-        return None
-    args = get_args(tp)
-    if len(args) != 2 or str not in args:
-        return None
-    other = args[0] if args[1] is str else args[1]
-    return other if isinstance(other, type) and issubclass(other, Enum) else None
 
 
 def _immutable_default(default: Any) -> bool:
