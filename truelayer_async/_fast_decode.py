@@ -136,6 +136,9 @@ def decode_results(
 ) -> list[T]:
     """The ``results`` of a Data API envelope body: the fast path, else the strict one.
 
+    What a ``tl.data`` list call does with a JSON body (``services/data.py`` gets there
+    through its ``Response``); the benchmarks call it on bare bytes.
+
     Raises:
         MalformedResponseError: as :func:`._converter.structure_results`.
     """

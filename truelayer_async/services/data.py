@@ -16,7 +16,7 @@ from urllib.parse import quote
 from .. import errors as e
 from .._converter import structure, structure_one_result, structure_results
 from .._error_mapping import Api
-from .._fast_decode import decode_results, fast_results
+from .._fast_decode import fast_results
 from .._http import RateGate, Response
 from .._raw import RawResponse
 from ..models import (
@@ -88,16 +88,17 @@ def _card_path(card_id: str, suffix: str = "") -> str:
     return f"/cards/{_segment(card_id, 'card_id')}{suffix}"
 
 
+def _fast(response: Response, item: type[T]) -> list[T] | None:
+    # The speedups decoder's results, where it vouches for a JSON body; else None.
+    if "json" not in response.headers.get("content-type", ""):
+        return None
+    return fast_results(response.content, item)
+
+
 def _results(response: Response, item: type[T]) -> list[T]:
-    content_type = response.headers.get("content-type", "")
-    if "json" in content_type:
-        return decode_results(
-            response.content,
-            item,
-            status_code=response.status_code,
-            content_type=content_type,
-            correlation_id=response.correlation_id,
-        )
+    fast = _fast(response, item)
+    if fast is not None:
+        return fast
     return structure_results(  # response.json() raises the typed "not JSON" error
         response.json(),
         item,
@@ -158,8 +159,7 @@ class RawDataService:
         self, path: str, item: type[T], user: str | None, psu_ip: str | None
     ) -> RawResponse[T]:
         response = await self._get(path, user=user, psu_ip=psu_ip)
-        is_json = "json" in response.headers.get("content-type", "")
-        fast = fast_results(response.content, item) if is_json else None
+        fast = _fast(response, item)
         if fast is not None and len(fast) == 1:
             return self._raw(response, fast[0])
         parsed = structure_one_result(
