@@ -10,6 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from truelayer_async import MemoryTokenStore
+from truelayer_async.tokens import TokenKey, TokenRecord
+
 
 class FakeClock:
     """A wall clock (unix seconds) that only moves when told to."""
@@ -65,3 +68,19 @@ def no_env_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("TRUELAYER_CLIENT_ID", "TRUELAYER_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     yield
+
+
+class FailingStore(MemoryTokenStore):
+    """A memory store that records every write and fails the next ``fail`` of them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = 0
+        self.writes: list[TokenRecord] = []
+
+    async def set(self, key: TokenKey, record: TokenRecord) -> None:
+        self.writes.append(record)
+        if self.fail:
+            self.fail -= 1
+            raise OSError("disk full")
+        await super().set(key, record)

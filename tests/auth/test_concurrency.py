@@ -8,14 +8,12 @@ import pytest
 import respx
 
 from tests.auth.conftest import form_of, token_response
-from tests.conftest import FakeClock
+from tests.conftest import FailingStore, FakeClock
 from truelayer_async import (
     MemoryTokenStore,
     Secret,
     Session,
-    TokenKey,
     TokenPersistenceError,
-    TokenRecord,
     TokenType,
 )
 
@@ -173,25 +171,11 @@ async def test_cancelled_leader_still_completes_and_stores_the_refresh(
     assert waiter_result == [Secret("u-at-1")]
 
 
-class FlakyStore(MemoryTokenStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.failures = 0
-        self.writes: list[TokenRecord] = []
-
-    async def set(self, key: TokenKey, record: TokenRecord) -> None:
-        self.writes.append(record)
-        if self.failures:
-            self.failures -= 1
-            raise OSError("disk full")
-        await super().set(key, record)
-
-
 @pytest.mark.asyncio
 async def test_store_write_failure_is_loud_keeps_token_and_never_refreshes_twice(
     clock: FakeClock, token_route: respx.Route
 ) -> None:
-    store = FlakyStore()
+    store = FailingStore()
     server = SlowTokenServer(delay=0)
     token_route.side_effect = server
     async with Session(
@@ -199,7 +183,7 @@ async def test_store_write_failure_is_loud_keeps_token_and_never_refreshes_twice
     ) as tl:
         await tl.auth.exchange_code("u", user="u")
         clock.advance(4000)
-        store.failures = 1
+        store.fail = 1
         with pytest.raises(TokenPersistenceError) as info:
             await tl.auth.valid_token(user="u")
         assert "u-rt" not in str(info.value)
@@ -216,7 +200,7 @@ async def test_store_write_failure_is_loud_keeps_token_and_never_refreshes_twice
 async def test_store_keeps_failing_then_recovers(
     clock: FakeClock, token_route: respx.Route
 ) -> None:
-    store = FlakyStore()
+    store = FailingStore()
     server = SlowTokenServer(delay=0)
     token_route.side_effect = server
     async with Session(
@@ -224,7 +208,7 @@ async def test_store_keeps_failing_then_recovers(
     ) as tl:
         await tl.auth.exchange_code("u", user="u")
         clock.advance(4000)
-        store.failures = 3
+        store.fail = 3
         for _ in range(3):
             with pytest.raises(TokenPersistenceError):
                 await tl.auth.valid_token(user="u")

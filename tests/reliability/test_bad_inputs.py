@@ -18,7 +18,7 @@ import httpx
 import pytest
 import respx
 
-from tests.conftest import FakeClock, RecordingSleep
+from tests.conftest import FailingStore, FakeClock, RecordingSleep
 from tests.reliability.conftest import (
     API,
     DATA,
@@ -39,7 +39,7 @@ from truelayer_async import errors as e
 from truelayer_async._error_mapping import Api
 from truelayer_async._http import TOKEN_MAX_BYTES
 from truelayer_async._retry import RetryMode
-from truelayer_async.stores import FernetCodec, MemoryTokenStore, SqliteTokenStore
+from truelayer_async.stores import FernetCodec, SqliteTokenStore
 from truelayer_async.tokens import TokenKey, TokenRecord
 
 pytestmark = pytest.mark.asyncio
@@ -727,20 +727,6 @@ async def test_bad_input_27_redirects_are_never_followed(
         with guard.raises(e.UnexpectedRedirectError):
             await tl.data.accounts(user="u")
     assert evil.call_count == 0
-
-
-class FailingStore(MemoryTokenStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fail = 0
-        self.writes: list[TokenRecord] = []
-
-    async def set(self, key: TokenKey, record: TokenRecord) -> None:
-        self.writes.append(record)
-        if self.fail:
-            self.fail -= 1
-            raise OSError("disk full")
-        await super().set(key, record)
 
 
 async def test_bad_input_28_store_write_fails_after_refresh(

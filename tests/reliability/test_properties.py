@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from tests.conftest import FakeClock, RecordingSleep
+from tests.conftest import FailingStore, FakeClock, RecordingSleep
 from tests.reliability.conftest import (
     ACCOUNTS_URL,
     PROPERTY,
@@ -31,11 +31,11 @@ from tests.reliability.conftest import (
     form_of,
     refresh_of,
 )
-from truelayer_async import MemoryTokenStore, Session, TokenType
+from truelayer_async import Session, TokenType
 from truelayer_async import errors as e
 from truelayer_async._json import loads
 from truelayer_async._pkce import code_challenge, new_code_verifier
-from truelayer_async.tokens import TokenKey, TokenRecord
+from truelayer_async.tokens import TokenKey
 
 VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
@@ -117,20 +117,6 @@ async def test_pr01_arbitrary_bodies_through_a_data_call(body: bytes) -> None:
 # -- the state machine ----------------------------------------------------------------------
 
 
-class FlakyStore(MemoryTokenStore):
-    """A durable store (it survives crash_restart) whose writes can be made to fail."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fail = 0
-
-    async def set(self, key: TokenKey, record: TokenRecord) -> None:
-        if self.fail:
-            self.fail -= 1
-            raise OSError("disk full")
-        await super().set(key, record)
-
-
 LOUD = (e.TokenPersistenceError, e.TransportError)
 ALLOWED = (e.ReauthorizationRequired, e.UnauthenticatedError, *LOUD)
 
@@ -150,7 +136,7 @@ class RefreshMachine(RuleBasedStateMachine):
         self.secrets = Secrets("tlsecret_machine")
         self.server = TokenServer(self.secrets, reuse=self.reuse)
         self.clock = FakeClock(1_700_000_000.0)
-        self.store = FlakyStore()
+        self.store = FailingStore()
         self.drops = 0
         # True while the SDK has said loudly that the store may lag the server: a
         # TokenPersistenceError, a refresh whose outcome is unknown (TransportError with

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from tests.conftest import FakeClock
+from tests.conftest import FailingStore, FakeClock
 from tests.reliability.conftest import (
     ACCOUNTS_URL,
     REDIRECT,
@@ -29,7 +29,6 @@ from tests.reliability.conftest import (
 from truelayer_async import MemoryTokenStore, Session
 from truelayer_async import errors as e
 from truelayer_async.stores import SqliteTokenStore
-from truelayer_async.tokens import TokenKey, TokenRecord
 
 pytestmark = pytest.mark.asyncio
 
@@ -263,24 +262,10 @@ async def test_tk07_refresh_token_kept_when_absent(
     assert refresh_of(record) == (secrets.refresh(7) if refresh == "new" else secrets.refresh(1))
 
 
-class FlakyStore(MemoryTokenStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fail = 0
-        self.writes: list[TokenRecord] = []
-
-    async def set(self, key: TokenKey, record: TokenRecord) -> None:
-        self.writes.append(record)
-        if self.fail:
-            self.fail -= 1
-            raise OSError("disk full")
-        await super().set(key, record)
-
-
 async def test_tk08_persist_before_use_and_loud_failures(
     server: TokenServer, secrets: Secrets, clock: FakeClock, guard: Guard
 ) -> None:
-    store = FlakyStore()
+    store = FailingStore()
     async with Session(
         "c", secrets.client_secret, redirect_uri=REDIRECT, clock=clock, token_store=store
     ) as tl:
