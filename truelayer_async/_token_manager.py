@@ -1,15 +1,21 @@
 """Keeping tokens valid: single-flight refresh per token key, persist before use.
 
-The algorithm (reliability.md TK-01..TK-14):
+The algorithm (reliability.md TK-01..TK-14, issue #15):
 
 * Fast path, no lock: a stored token that is not within its leeway of expiry is returned.
-* Otherwise take the key's lock (one per key, so unrelated users never wait on each
-  other), and the store's cross-process lock if it has one; re-read the store, and skip
-  the refresh if another task or process already did it.
-* The refresh runs in a shielded cancel scope: a cancelled caller cannot lose a rotated
-  refresh token. The new pair is written in one record before it is returned.
-* A failed write raises TokenPersistenceError but keeps the new record in memory; the
-  next access retries the write rather than refreshing again.
+* Everything that spends a refresh token or a code (refresh, forced refresh, connection
+  extension, code exchange) runs as a *flight* (``_flight.py``): a task that no caller
+  owns, so cancelling a caller by any mechanism (asyncio or anyio) never cancels it. The
+  flight takes the key's lock (one per key and store, shared by every Session of the
+  loop that uses the store) and the store's cross-process lock if it has one, re-reads
+  the store, and skips the refresh if another task or process already did it. The new
+  pair is written in one record inside the flight, before anyone gets it.
+* Concurrent refreshes of one key (automatic or forced) join one flight. Each flight
+  bounds its network time by the token timeout; a waiting caller leaves at its own
+  deadline (``Timeouts.total``) while the flight goes on.
+* A failed write raises TokenPersistenceError but keeps the new record in memory, next
+  to the key's lock (so every Session on the store sees it); the next access retries the
+  write rather than refreshing again.
 * ``invalid_grant`` marks the record invalid (kept, not deleted); later calls fail fast.
 * A refresh whose response was lost is retried once with the same refresh token; if the
   server then says ``invalid_grant`` and no other writer rotated it, the outcome is
@@ -23,47 +29,100 @@ import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
-import anyio.lowlevel
 import attrs
 
 from . import errors as e
 from ._error_mapping import Api
+from ._flight import Flight
 from ._http import TOKEN_MAX_BYTES, FormValue, Response
 from ._retry import RetryMode
 from ._secret import Secret
-from ._token_response import TokenGrant, parse_token_response
+from ._token_response import TokenGrant, parse_token_response, salvage_refresh_token
 from .tokens import Token, TokenKey, TokenRecord, TokenType
 
 if TYPE_CHECKING:
     from .session import Session
+    from .stores import TokenStore
 
 __all__ = ["TokenManager"]
 
 log = logging.getLogger("truelayer_async")
 
+T = TypeVar("T")
+
 ADVISORY_BACKOFF = 5.0
 STORE_LOCK_TIMEOUT = 60.0
 
-# Per-key refresh locks, shared by every Session of one event loop that uses the same
-# store object: two Sessions over one store must not both refresh (TK-04). Weak values:
-# a lock lives only while someone holds or waits for it. Locks are created lazily, inside
-# the running loop; nothing here is an asyncio primitive at import time.
-_LockKey = tuple[int, object, TokenKey]
-_SHARED_LOCKS: weakref.WeakValueDictionary[_LockKey, anyio.Lock] = weakref.WeakValueDictionary()
-
 Renew = Callable[[TokenRecord | None], Awaitable[Token]]
+Spend = Callable[[TokenRecord | None], Awaitable[T]]
+
+
+class _Shared:
+    """What every Session of one event loop using one token store shares, per key.
+
+    Two Sessions over one store must not both refresh (TK-04), and a record one of them
+    failed to save must be seen by the other (issue #15, item 3): so the locks, the
+    refresh flights in progress, the unsaved records and the advisory back-off live here,
+    not in a Session.
+    """
+
+    def __init__(self) -> None:
+        # Weak values: a lock lives only while a flight holds or waits for it.
+        self._locks: weakref.WeakValueDictionary[TokenKey, anyio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self.refreshing: dict[TokenKey, Flight[Token]] = {}
+        self.unsaved: dict[TokenKey, TokenRecord] = {}
+        self.backoff_until: dict[TokenKey, float] = {}
+
+    def lock(self, key: TokenKey) -> anyio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = anyio.Lock()
+            self._locks[key] = lock
+        return lock
+
+
+# One _Shared per (store object, event loop), alive while a TokenManager holds it (a
+# manager keeps its store alive, so the store's id cannot be reused meanwhile). Created
+# lazily inside the running loop; nothing here is an event-loop object at import time.
+_SHARED: weakref.WeakValueDictionary[tuple[int, object], _Shared] = weakref.WeakValueDictionary()
+
+
+def _shared_for(store: TokenStore, loop: object) -> _Shared:
+    shared = _SHARED.get((id(store), loop))
+    if shared is None:
+        shared = _Shared()
+        _SHARED[(id(store), loop)] = shared
+    return shared
 
 
 class TokenManager:
-    """Owns the per-key locks and the refresh / persist logic for one Session."""
+    """The refresh / persist logic for one Session; flights and locks shared per store."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._unsaved: dict[TokenKey, TokenRecord] = {}
-        self._backoff_until: dict[TokenKey, float] = {}
+        self._shared_state: _Shared | None = None
+        self._flights: set[Flight[Any]] = set()  # started by this Session, for aclose
+
+    @property
+    def _shared(self) -> _Shared:
+        shared = self._shared_state
+        if shared is None:
+            session = self._session
+            session.requester()  # open, and on the Session's loop
+            shared = _shared_for(session.token_store, session._loop)
+            self._shared_state = shared
+        return shared
+
+    @property
+    def _unsaved(self) -> Mapping[TokenKey, TokenRecord]:
+        """Records the store failed to save (for tests; read-only, any thread)."""
+        shared = self._shared_state
+        return {} if shared is None else shared.unsaved
 
     # -- keys and reads -------------------------------------------------------------
 
@@ -78,7 +137,7 @@ class TokenManager:
 
     async def read(self, key: TokenKey) -> TokenRecord | None:
         """The newest record for ``key``: an unsaved one first, else the store's."""
-        unsaved = self._unsaved.get(key)
+        unsaved = self._shared.unsaved.get(key)
         if unsaved is not None:
             return unsaved
         return await self._session.token_store.get(key)
@@ -91,20 +150,85 @@ class TokenManager:
             and not token.is_expired(now, leeway=self._session.leeway)
         )
 
-    def _lock(self, key: TokenKey) -> anyio.Lock:
-        shared_key = (id(self._session.token_store), anyio.lowlevel.current_token(), key)
-        lock = _SHARED_LOCKS.get(shared_key)
-        if lock is None:
-            lock = anyio.Lock()
-            _SHARED_LOCKS[shared_key] = lock
-        return lock
-
     def _store_lock(self, key: TokenKey) -> AbstractAsyncContextManager[Any]:
         lock = getattr(self._session.token_store, "lock", None)
         if lock is None:
             return nullcontext()
         result: AbstractAsyncContextManager[Any] = lock(key, timeout=STORE_LOCK_TIMEOUT)
         return result
+
+    # -- flights ----------------------------------------------------------------------
+
+    def _launch(
+        self, key: TokenKey, name: str, body: Callable[[], Awaitable[T]], *, join: bool
+    ) -> tuple[Flight[T], bool]:
+        """Start a flight for ``key`` (or join the refresh in progress when ``join``).
+
+        Returns the flight and whether this call started it. Flights of one key run one
+        at a time, under the key's lock.
+        """
+        shared = self._shared
+        if join:
+            running = shared.refreshing.get(key)
+            if running is not None:
+                return running, False  # type: ignore[return-value]  # join: T is Token
+        flight: Flight[T] = Flight(name)
+        if join:
+            shared.refreshing[key] = flight  # type: ignore[assignment]  # join: T is Token
+        lock = shared.lock(key)
+        flights = self._flights
+        flights.add(flight)
+
+        async def run() -> T:
+            try:
+                async with lock:
+                    return await body()
+            finally:
+                # No await between here and the waiters being woken: nobody joins a
+                # finished flight, and nobody misses a running one.
+                if shared.refreshing.get(key) is flight:
+                    del shared.refreshing[key]
+                flights.discard(flight)
+
+        flight.start(run)
+        return flight, True
+
+    async def _outcome(self, flight: Flight[T]) -> T:
+        """Wait for a flight, leaving at the caller's own deadline if it has one."""
+        total = self._session.timeouts.total
+        if not total:
+            return await flight.wait()
+        with anyio.move_on_after(total):
+            return await flight.wait()
+        raise e.TransportTimeout(
+            f"no token within the {total} s deadline; the {flight.name} goes on and its "
+            "result will be stored",
+            request_sent=True,
+        )
+
+    async def spend(self, key: TokenKey, name: str, body: Spend[T]) -> T:
+        """Run ``body(record)`` as a flight under the key's locks (exclusive, never joined).
+
+        For operations that spend a code or the refresh token outside the refresh grant
+        (code exchange, connection extension): they and refreshes of the key never
+        overlap, and the caller's cancellation never interrupts them.
+        """
+
+        async def locked() -> T:
+            async with self._store_lock(key):
+                if key in self._shared.unsaved:
+                    await self._retry_persist(key)
+                record = await self.read(key)
+                return await body(record)
+
+        flight, _ = self._launch(key, name, locked, join=False)
+        return await self._outcome(flight)
+
+    async def drain(self, limit: float) -> None:
+        """Wait (at most ``limit`` seconds) for the flights this Session started."""
+        with anyio.move_on_after(limit, shield=True):
+            while self._flights:
+                await next(iter(self._flights)).wait_quietly()
 
     # -- the valid-token path ---------------------------------------------------------
 
@@ -113,13 +237,14 @@ class TokenManager:
 
         ``renew`` replaces the refresh grant (client credentials fetch a new token).
         """
-        session = self._session
-        session.requester()  # open, and on the Session's loop, even on the fast path
-        # A key with an unsaved record always takes the lock (which retries the write);
+        # Resolving the shared state checks the Session is open and on its loop, even
+        # on the fast path.
+        unsaved = self._shared.unsaved
+        # A key with an unsaved record always takes the flight (which retries the write);
         # otherwise the store's record is served if usable. Testing `not unsaved` first
         # keeps the common case at one hash of the key (in the store).
-        unsaved = self._unsaved
         if not unsaved or key not in unsaved:
+            session = self._session
             record = await session.token_store.get(key)
             # Tested again after the await: a failed write may have been kept meanwhile.
             if record is not None and (not unsaved or key not in unsaved):
@@ -127,11 +252,13 @@ class TokenManager:
                     return record.token
                 if record.invalid:
                     raise _marked_invalid()
-        async with self._lock(key):
-            return await self._valid_locked(key, renew)
+        flight, _ = self._launch(
+            key, "token refresh", lambda: self._valid_locked(key, renew), join=True
+        )
+        return await self._outcome(flight)
 
     async def _valid_locked(self, key: TokenKey, renew: Renew | None) -> Token:
-        if key in self._unsaved:
+        if key in self._shared.unsaved:
             await self._retry_persist(key)
         now = self._session.clock()
         record = await self._session.token_store.get(key)
@@ -144,9 +271,7 @@ class TokenManager:
                 record = await self._session.token_store.get(key)
                 if record is not None and self._usable(record, self._session.clock()):
                     return record.token
-                with anyio.CancelScope(shield=True):
-                    token = await renew(record)
-                return token
+                return await renew(record)
         if record is None:
             raise e.NoTokenError(
                 f"no {key.token_type.value} token is stored for user {key.user!r}: "
@@ -162,11 +287,21 @@ class TokenManager:
         """Refresh now (single flight), unless the token ``used`` was already replaced.
 
         This is what a 401 triggers: only the token that request used is invalidated.
+        Concurrent refreshes of one key, forced or not, share one flight.
         """
-        async with self._lock(key):
-            if key in self._unsaved:
+
+        async def body() -> Token:
+            if key in self._shared.unsaved:
                 await self._retry_persist(key)
             return await self._refresh_with_store_lock(key, used)
+
+        flight, started = self._launch(key, "token refresh", body, join=True)
+        token = await self._outcome(flight)
+        if not started and used is not None and token.access_token == used:
+            # The flight we joined kept the very token that was refused: refresh it.
+            flight, _ = self._launch(key, "token refresh", body, join=True)
+            token = await self._outcome(flight)
+        return token
 
     async def _refresh_with_store_lock(self, key: TokenKey, replacing: Secret | None) -> Token:
         """Refresh under the store's lock, unless the token being replaced already was."""
@@ -187,12 +322,10 @@ class TokenManager:
                 return record.token
             if record.token.refresh_token is None:
                 raise _no_refresh_token()
-            with anyio.CancelScope(shield=True):
-                token = await self._refresh(key, record)
-            return token
+            return await self._refresh(key, record)
 
     def _in_advisory_backoff(self, key: TokenKey, record: TokenRecord, now: float) -> bool:
-        until = self._backoff_until.get(key)
+        until = self._shared.backoff_until.get(key)
         if until is None or now >= until:
             return False
         return bool(record.token.access_token) and now < record.token.expires_at.timestamp()
@@ -200,6 +333,7 @@ class TokenManager:
     # -- the refresh grant ------------------------------------------------------------
 
     async def _refresh(self, key: TokenKey, record: TokenRecord) -> Token:
+        """Spend the record's refresh token and save the new pair (inside a flight)."""
         refresh_token = record.token.refresh_token
         assert refresh_token is not None
         form: dict[str, FormValue] = {
@@ -208,59 +342,92 @@ class TokenManager:
             "client_secret": self._session.client_secret,
             "refresh_token": refresh_token,
         }
+        limit = self._session.timeouts.token
+        # The flight's own deadline covers the network only: once an answer is in, its
+        # refresh token is saved whatever the time.
+        with anyio.move_on_after(limit) as deadline:
+            outcome = await self._refresh_grant(key, form, refresh_token)
+        if deadline.cancelled_caught:
+            stuck = e.TransportTimeout(
+                f"POST /connect/token: no answer within the {limit} s refresh deadline",
+                request_sent=True,
+            )
+            return self._serve_stale_or_raise(key, record, stuck)
+        if isinstance(outcome, TokenGrant):
+            self._shared.backoff_until.pop(key, None)
+            return await self.save_grant(key, outcome, record.token.token_type, previous=record)
+        if isinstance(outcome, Token):
+            return outcome  # another writer rotated it: not lost after all
+        if isinstance(outcome, _Unsent):
+            return self._serve_stale_or_raise(key, record, outcome.error)
+        await self._mark_invalid(key, record, outcome.reason or "invalid_grant")
+        raise outcome.with_traceback(None)
+
+    async def _refresh_grant(
+        self, key: TokenKey, form: Mapping[str, FormValue], refresh_token: Secret
+    ) -> TokenGrant | Token | _Unsent | e.ReauthorizationRequired:
+        """The token endpoint's verdict on a refresh, retried once if the answer was lost.
+
+        Returns instead of marking or raising, so the caller does the store writes outside
+        the network deadline.
+        """
         lost = False
         try:
-            grant = await self.token_request(form, RetryMode.UNSENT_ONLY)
+            return await self.token_request(form, RetryMode.UNSENT_ONLY)
         except e.TransportError as exc:
             if not exc.request_sent:
-                return self._serve_stale_or_raise(key, record, exc)
+                return _Unsent(exc)
             lost = True
         except e.AuthApiError as exc:
             if exc.error == "invalid_grant":
-                await self._mark_invalid(key, record, "invalid_grant")
-                raise _reauth_from(exc, "invalid_grant") from None
+                return _reauth_from(exc, "invalid_grant")
             if isinstance(exc, e.TokenEndpointUnavailable):
-                return self._serve_stale_or_raise(key, record, exc)
+                return _Unsent(exc)
             raise
-        if lost:
-            log.debug("refresh response lost; retrying once with the same refresh token")
-            try:
-                grant = await self.token_request(form, RetryMode.UNSENT_ONLY)
-            except e.AuthApiError as exc:
-                if exc.error != "invalid_grant":
-                    raise
-                current = await self._session.token_store.get(key)
-                if (
-                    current is not None
-                    and current.token.refresh_token != refresh_token
-                    and self._usable(current, self._session.clock())
-                ):
-                    return current.token  # another writer rotated it: not lost after all
-                await self._mark_invalid(key, record, "refresh_outcome_unknown")
-                raise _reauth_from(exc, "refresh_outcome_unknown") from None
-        self._backoff_until.pop(key, None)
-        return await self.save_grant(key, grant, record.token.token_type, previous=record)
+        assert lost
+        log.debug("refresh response lost; retrying once with the same refresh token")
+        try:
+            return await self.token_request(form, RetryMode.UNSENT_ONLY)
+        except e.AuthApiError as exc:
+            if exc.error != "invalid_grant":
+                raise
+            current = await self._session.token_store.get(key)
+            if (
+                current is not None
+                and current.token.refresh_token != refresh_token
+                and self._usable(current, self._session.clock())
+            ):
+                return current.token
+            return _reauth_from(exc, "refresh_outcome_unknown")
 
     def _serve_stale_or_raise(self, key: TokenKey, record: TokenRecord, exc: Exception) -> Token:
         now = self._session.clock()
         if record.token.access_token and now < record.token.expires_at.timestamp():
-            self._backoff_until[key] = now + ADVISORY_BACKOFF
+            self._shared.backoff_until[key] = now + ADVISORY_BACKOFF
             log.debug("refresh failed transiently; serving the still-valid access token")
             return record.token
-        raise exc
+        raise exc.with_traceback(None)
 
     async def token_request(self, form: Mapping[str, FormValue], mode: RetryMode) -> TokenGrant:
-        """POST /connect/token and validate the answer."""
+        """POST /connect/token (within the token timeout, in all) and validate the answer."""
         s = self._session
-        response = await s.requester().request(
-            "POST",
-            f"{s.environment.auth_url}/connect/token",
-            api=Api.AUTH,
-            form=form,
-            retry_mode=mode,
-            token_endpoint=True,
-            max_bytes=TOKEN_MAX_BYTES,
-        )
+        limit = s.timeouts.token
+        # A total deadline: a server trickling bytes defeats the per-read timeout.
+        with anyio.move_on_after(limit) as deadline:
+            response = await s.flight_requester().request(
+                "POST",
+                f"{s.environment.auth_url}/connect/token",
+                api=Api.AUTH,
+                form=form,
+                retry_mode=mode,
+                token_endpoint=True,
+                max_bytes=TOKEN_MAX_BYTES,
+            )
+        if deadline.cancelled_caught:
+            raise e.TransportTimeout(
+                f"POST /connect/token: no answer within the {limit} s token deadline",
+                request_sent=True,
+            )
         return grant_from_response(response)
 
     # -- persistence ------------------------------------------------------------------
@@ -317,16 +484,16 @@ class TokenManager:
         except Exception as exc:  # any store failure must be loud and typed
             failure = type(exc).__name__
         if failure is None:
-            self._unsaved.pop(key, None)
+            self._shared.unsaved.pop(key, None)
             return
-        self._unsaved[key] = record
+        self._shared.unsaved[key] = record
         raise e.TokenPersistenceError(
             f"the token store failed to save the new token ({failure}); it is kept in memory "
             "and the write will be retried on the next access"
         )
 
     async def _retry_persist(self, key: TokenKey) -> None:
-        record = self._unsaved[key]
+        record = self._shared.unsaved[key]
         current: TokenRecord | None = None
         failure: str | None = None
         try:
@@ -352,17 +519,32 @@ class TokenManager:
 
     async def store_new(self, key: TokenKey, grant: TokenGrant, token_type: TokenType) -> Token:
         """Store a brand-new grant (code exchange, extension) over whatever is stored."""
-        async with self._lock(key), self._store_lock(key):
-            with anyio.CancelScope(shield=True):
-                current = await self.read(key)
-                previous = None
-                if current is not None:
-                    # A new connection: never carry over the old connection's refresh token.
-                    previous = attrs.evolve(
-                        current, token=attrs.evolve(current.token, refresh_token=None)
-                    )
-                token = await self.save_grant(key, grant, token_type, previous)
-            return token
+
+        async def save(current: TokenRecord | None) -> Token:
+            return await self.save_new(key, grant, token_type, current)
+
+        return await self.spend(key, "token save", save)
+
+    async def save_new(
+        self,
+        key: TokenKey,
+        grant: TokenGrant,
+        token_type: TokenType,
+        current: TokenRecord | None,
+    ) -> Token:
+        """Save a new connection's grant over ``current`` (inside a flight)."""
+        previous = None
+        if current is not None:
+            # A new connection: never carry over the old connection's refresh token.
+            previous = attrs.evolve(current, token=attrs.evolve(current.token, refresh_token=None))
+        return await self.save_grant(key, grant, token_type, previous)
+
+
+@attrs.frozen
+class _Unsent:
+    """A refresh that never reached the token endpoint (or was refused as unavailable)."""
+
+    error: e.TrueLayerError
 
 
 def grant_from_response(response: Response) -> TokenGrant:
@@ -381,7 +563,11 @@ def _decode_grant(response: Response) -> TokenGrant | e.TrueLayerError:
     try:
         data = response.json(error_cls=e.MalformedTokenResponse)
     except e.MalformedTokenResponse as exc:
-        return exc
+        refresh = salvage_refresh_token(response.content) if response.status_code == 200 else None
+        if refresh is None:
+            return exc
+        # Still an error for the caller, but the issued refresh token is saved first.
+        return TokenGrant(None, refresh, 0, None, problem="$ is not valid JSON")
     if isinstance(data, dict) and "error" in data and "access_token" not in data:
         error = data.get("error")
         return e.AuthApiError(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import attrs
 
 from ._secret import Secret
 
-__all__ = ["TokenGrant", "parse_token_response"]
+__all__ = ["TokenGrant", "parse_token_response", "salvage_refresh_token"]
 
 MAX_EXPIRES_IN = 365 * 24 * 3600
 
@@ -62,3 +63,23 @@ def parse_token_response(data: Any) -> TokenGrant:
             raise ValueError(problem)
         return TokenGrant(None, refresh_token, 0, scopes, problem)
     return TokenGrant(Secret(str(access)), refresh_token, expires_in or 1, scopes)
+
+
+def salvage_refresh_token(body: bytes) -> Secret | None:
+    """The refresh token of a token response rejected as malformed, if it names just one.
+
+    A 200 from the token endpoint may already have rotated the pair (issue #15, item 4):
+    when its JSON is refused (a duplicated key, say), the refresh token it carries is
+    still the only one left. It is salvaged when the top-level object gives exactly one
+    non-empty string value for ``refresh_token`` (repeats of the same value count once).
+    """
+    try:
+        top = json.loads(body.decode("utf-8-sig"), object_pairs_hook=list)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    if not isinstance(top, list):
+        return None
+    values = {v for k, v in top if k == "refresh_token" and isinstance(v, str) and v}
+    if len(values) != 1 or any(k == "refresh_token" and v not in values for k, v in top):
+        return None
+    return Secret(values.pop())

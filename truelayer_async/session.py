@@ -27,10 +27,14 @@ if TYPE_CHECKING:
 
 __all__ = ["Session"]
 
+#: Seconds ``aclose()`` waits for token flights beyond the token timeout.
+FLIGHT_DRAIN_MARGIN = 5.0
+
 
 class _State(enum.Enum):
     UNOPENED = "unopened"
     OPEN = "open"
+    CLOSING = "closing"
     CLOSED = "closed"
 
 
@@ -150,6 +154,10 @@ class Session:
             self._state = _State.CLOSED
             return
         self._check_loop()
+        # Token operations in flight (a refresh whose answer is on its way) finish and
+        # store their result first, within a bound; new calls are refused meanwhile.
+        self._state = _State.CLOSING
+        await self.auth.tokens.drain(self.timeouts.token + FLIGHT_DRAIN_MARGIN)
         self._state = _State.CLOSED
         requester, self._requester = self._requester, None
         if requester is not None and self._given_client is None:
@@ -191,3 +199,9 @@ class Session:
             raise SessionClosedError("this Session is closed; create a new one")
         self._check_loop()
         return self._requester
+
+    def flight_requester(self) -> Requester:
+        """The requester for token flights (internal): also while ``aclose()`` drains them."""
+        if self._state is _State.CLOSING and self._requester is not None:
+            return self._requester
+        return self.requester()

@@ -153,7 +153,7 @@ async def test_cc04_cancelling_a_request_releases_everything(served: FakeTrueLay
         pool = tl.requester().client._transport._pool  # type: ignore[attr-defined]
         assert all(conn.is_idle() or conn.is_closed() for conn in pool.connections)
         assert await tl.data.accounts(user="u")  # the next request succeeds
-        async with tl.auth.tokens._lock(key):  # and no lock was left held
+        async with tl.auth.tokens._shared.lock(key):  # and no lock was left held
             pass
 
 

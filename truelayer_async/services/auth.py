@@ -13,7 +13,7 @@ from .._auth_link import AuthLink, build_auth_link
 from .._callback import CallbackParams, checked_callback
 from .._converter import structure, structure_list
 from .._error_mapping import Api
-from .._http import FormValue
+from .._http import FormValue, Response
 from .._pkce import code_challenge, validate_code_verifier
 from .._retry import RetryMode
 from .._secret import Secret
@@ -217,19 +217,26 @@ class AuthService:
                     "a PKCE code_verifier is 43 to 128 characters of A-Z a-z 0-9 - . _ ~"
                 )
             form["code_verifier"] = verifier
-        lost = False
-        try:
-            grant = await self.tokens.token_request(form, RetryMode.UNSENT_ONLY)
-        except e.TransportError as exc:
-            if not exc.request_sent:
-                raise
-            lost = True
-        if lost:
-            raise e.CodeExchangeOutcomeUnknown(
-                "the code was sent but no answer arrived; codes are single-use, so it was "
-                "not retried: start the auth flow again"
-            )
-        return await self.tokens.store_new(key, grant, TokenType(token_type))
+        typed = TokenType(token_type)
+
+        async def exchange(current: TokenRecord | None) -> Token:
+            # Runs as a flight: once the code is sent, cancelling the caller cannot lose
+            # the new connection's tokens.
+            lost = False
+            try:
+                grant = await self.tokens.token_request(form, RetryMode.UNSENT_ONLY)
+            except e.TransportError as exc:
+                if not exc.request_sent:
+                    raise
+                lost = True
+            if lost:
+                raise e.CodeExchangeOutcomeUnknown(
+                    "the code was sent but no answer arrived; codes are single-use, so it "
+                    "was not retried: start the auth flow again"
+                )
+            return await self.tokens.save_new(key, grant, typed, current)
+
+        return await self.tokens.spend(key, "code exchange", exchange)
 
     async def refresh_token(
         self, token_type: TokenType = TokenType.DATA, *, user: str | None = None
@@ -323,16 +330,6 @@ class AuthService:
         otherwise send the user to ``result.user_input_link``.
         """
         key = self.tokens.key(TokenType.DATA, user)
-        record = await self.tokens.read(key)
-        if record is None:
-            raise e.NoTokenError(f"no data token is stored for user {user!r}")
-        if record.token.refresh_token is None:
-            raise e.ReauthorizationRequired(
-                None,
-                "no_refresh_token",
-                "there is no refresh token to extend",
-                reason="no_refresh_token",
-            )
         redirect = redirect_uri or self._session.redirect_uri
         if not redirect:
             raise e.InvalidParameterError("a redirect_uri is needed")
@@ -343,7 +340,6 @@ class AuthService:
             "user_has_reconfirmed_consent": user_has_reconfirmed_consent,
             "client_id": s.client_id,
             "client_secret": s.client_secret,
-            "refresh_token": record.token.refresh_token,
             "redirect_uri": redirect,
             "user": dict(user_info),
         }
@@ -351,27 +347,38 @@ class AuthService:
             body["state"] = state
         if code_verifier is not None:
             body["code_challenge"] = code_challenge(Secret.of(code_verifier).get_secret_value())
+            del code_verifier
         if response_mode is not None:
             body["response_mode"] = response_mode
-        response = await s.requester().request(
-            "POST",
-            f"{s.environment.api_url}/connections/extend",
-            api=Api.AUTH,
-            json_body=body,
-            retry_mode=RetryMode.UNSENT_ONLY,
-        )
-        data = response.json()
-        result = structure(data, ExtendResult, correlation_id=response.correlation_id)
-        if result.access_token is not None and isinstance(data, dict):
-            grant = TokenGrant(
-                Secret(result.access_token),
-                None if result.refresh_token is None else Secret(result.refresh_token),
-                int(result.expires_in or 3600),
-                record.token.scopes,
+
+        async def extend(record: TokenRecord | None) -> ExtendResult:
+            # Runs as a flight under the key's locks: it spends the refresh token, so it
+            # never overlaps a refresh, and cancelling the caller cannot lose the new pair.
+            if record is None:
+                raise e.NoTokenError(f"no data token is stored for user {user!r}")
+            if record.token.refresh_token is None:
+                raise e.ReauthorizationRequired(
+                    None,
+                    "no_refresh_token",
+                    "there is no refresh token to extend",
+                    reason="no_refresh_token",
+                )
+            response = await s.flight_requester().request(
+                "POST",
+                f"{s.environment.api_url}/connections/extend",
+                api=Api.AUTH,
+                json_body={**body, "refresh_token": record.token.refresh_token},
+                retry_mode=RetryMode.UNSENT_ONLY,
             )
-            await self.tokens.save_grant(key, grant, TokenType.DATA, record)
-            result = attrs.evolve(result, access_token=None, refresh_token=None)
-        return result
+            outcome = _extend_outcome(response, record.token.scopes)
+            if isinstance(outcome, e.TrueLayerError):
+                raise outcome.with_traceback(None)
+            result, grant = outcome
+            if grant is not None:
+                await self.tokens.save_grant(key, grant, TokenType.DATA, record)
+            return result
+
+        return await self.tokens.spend(key, "connection extension", extend)
 
     async def providers(
         self,
@@ -393,3 +400,27 @@ class AuthService:
             "GET", f"{s.environment.auth_url}/api/providers", api=Api.AUTH, params=params
         )
         return structure_list(response.json(), Provider, correlation_id=response.correlation_id)
+
+
+def _extend_outcome(
+    response: Response, scopes: tuple[str, ...]
+) -> tuple[ExtendResult, TokenGrant | None] | e.TrueLayerError:
+    """The extension's result without its tokens, and the tokens as a grant.
+
+    The body holds the new pair in clear: it is decoded here and the verdict returned,
+    so no frame left on an error's traceback holds a raw token (SEC-03).
+    """
+    try:
+        data = response.json()
+        result = structure(data, ExtendResult, correlation_id=response.correlation_id)
+    except e.TrueLayerError as exc:
+        return exc.with_traceback(None)
+    if result.access_token is None:
+        return result, None
+    grant = TokenGrant(
+        Secret(result.access_token),
+        None if result.refresh_token is None else Secret(result.refresh_token),
+        int(result.expires_in or 3600),
+        scopes,
+    )
+    return attrs.evolve(result, access_token=None, refresh_token=None), grant
