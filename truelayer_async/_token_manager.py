@@ -237,8 +237,7 @@ class TokenManager:
 
         ``renew`` replaces the refresh grant (client credentials fetch a new token).
         """
-        # Resolving the shared state checks the Session is open and on its loop, even
-        # on the fast path.
+        self._session.requester()  # open, and on the Session's loop, even on the fast path
         unsaved = self._shared.unsaved
         # A key with an unsaved record always takes the flight (which retries the write);
         # otherwise the store's record is served if usable. Testing `not unsaved` first
