@@ -152,6 +152,8 @@ class Session:
         self._check_loop()
         self._state = _State.CLOSED
         requester, self._requester = self._requester, None
+        if requester is not None:
+            requester.close()  # calls waiting to retry end with SessionClosedError
         if requester is not None and self._given_client is None:
             await aclose_client(requester.client)
 
