@@ -74,6 +74,8 @@ def _char_ends(text: str, i: int, ch: str) -> set[int]:
         ends.add(i + 1)
     if text.startswith("%", i):
         ends.update(_percent_ends(text, i, ch))
+        if ch == " ":  # form-encoded ("+"), then percent-encoded again ("%2B")
+            ends.update(_percent_ends(text, i, "+"))
     if text.startswith("\\", i):
         ends.update(_json_ends(text, i, ch))
     return ends

@@ -66,13 +66,13 @@ class StateBook:
         is not timed; it is still single use while remembered.
         """
         now = self._clock()
+        issued = self._signed_time(state)
+        if issued is None:  # looked up before pruning: an expired one must still be found
+            issued = self._chosen.pop(state, None)
         self._prune(now)
         if state in self._used:
             return e.StateMismatchError("this state was already used; start a new auth flow")
         self._used[state] = now
-        issued = self._signed_time(state)
-        if issued is None:
-            issued = self._chosen.pop(state, None)
         if issued is not None and now - issued > self._ttl:
             return e.StateExpiredError(
                 f"this auth link is older than {self._ttl:.0f} s; start a new auth flow"
