@@ -199,6 +199,10 @@ class Requester:
         ``SessionClosedError`` instead of reaching a closed client."""
         self._closed = True
 
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (a method: its answer changes across awaits)."""
+        return self._closed
+
     async def request(
         self,
         method: str,
@@ -274,7 +278,7 @@ class Requester:
         while True:
             if call.gate is not None:
                 await call.gate.wait()
-            if self._closed:
+            if self.closed():
                 raise _closed_error()
             request = first if first is not None else build()
             first = None  # every retry sends a freshly built request
@@ -283,7 +287,7 @@ class Requester:
             started = time.perf_counter() if debug else 0.0
             outcome = await self._send_once(request, call.max_bytes)
             elapsed_ms = (time.perf_counter() - started) * 1000 if debug else 0.0
-            if outcome is _CLOSED or (self._closed and isinstance(outcome, _Failure)):
+            if outcome is _CLOSED or (isinstance(outcome, _Failure) and self.closed()):
                 raise _closed_error()
             if isinstance(outcome, _Failure):
                 if debug:
@@ -361,7 +365,7 @@ class Requester:
         failure: str | None = None
         try:
             return self._assemble(method, url, params, headers, form, json_body, bearer, timeout)
-        except Exception as exc:  # noqa: BLE001 - any failure: its traceback holds secrets
+        except Exception as exc:  # any failure: its traceback holds the secrets
             failure = type(exc).__name__
         raise e.InvalidParameterError(f"{method} {_path_of(url)}: request not built ({failure})")
 
@@ -408,7 +412,7 @@ class Requester:
         failure: _Failure | None = None
         try:
             response = await self.client.send(request, stream=True)
-        except RuntimeError as exc:
+        except RuntimeError:
             if not self.client.is_closed:
                 raise
             return _CLOSED  # httpx: "Cannot send a request, as the client has been closed."
