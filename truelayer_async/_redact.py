@@ -11,7 +11,8 @@ them the secret) for the life of the process.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ._secret import Secret
@@ -22,6 +23,10 @@ __all__ = ["redact"]
 MIN_REDACTED = 8
 REDACTED = "[redacted]"
 
+_ENCODED = re.compile(r"[%\\+]")
+_ESCAPES = frozenset("%\\+")  # what every encoded form of a character starts with
+_ANCHOR = re.compile(r"[A-Za-z0-9_.-]{4}")
+_WIDEST = 20  # the most characters one secret character takes: 4 UTF-8 bytes as "%25XX"
 _HEX = frozenset("0123456789abcdefABCDEF")
 _JSON_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n"}
 _JSON_SHORT.update({"\r": "\\r", "\t": "\\t"})
@@ -67,8 +72,11 @@ def _json_ends(text: str, i: int, ch: str) -> Iterable[int]:
 
 
 def _char_ends(text: str, i: int, ch: str) -> set[int]:
+    seen = text[i : i + 1]
+    if seen not in _ESCAPES:  # the usual case: only the raw character can match here
+        return {i + 1} if seen == ch else set()
     ends: set[int] = set()
-    if text.startswith(ch, i):
+    if seen == ch:
         ends.add(i + 1)
     if ch == " " and text.startswith("+", i):  # form encoding
         ends.add(i + 1)
@@ -91,18 +99,42 @@ def _match_end(text: str, start: int, secret: str) -> int:
     return max(ends)
 
 
+def _starts(text: str, secret: str) -> Iterator[int]:
+    """Where an encoded form of ``secret`` may begin in ``text``, in order.
+
+    URL and JSON encoders never escape ASCII letters, digits, ``_ . -``: the first run of
+    four of them in the secret (its anchor) appears raw in every form. Each place the
+    anchor occurs bounds where the form can begin (each character before the anchor
+    takes at most ``_WIDEST`` characters), so a long text costs a C-speed ``find`` plus
+    a few tries per occurrence. A secret without an anchor is tried at every "%", "\\",
+    "+" and at its first character.
+    """
+    anchor = _ANCHOR.search(secret)
+    if anchor is None:
+        first = re.escape(secret[0])  # a one-character class: no secret cached by ``re``
+        yield from (m.start() for m in re.finditer(f"[%\\\\+{first}]", text))
+        return
+    run, before = anchor.group(), anchor.start()
+    at = text.find(run)
+    while at >= 0:
+        yield from range(max(0, at - before * _WIDEST), at - before + 1)
+        at = text.find(run, at + 1)
+
+
 def _redact_text(text: str, secret: str) -> str:
-    starts = {secret[0], "%", "\\", "+"}
+    text = text.replace(secret, REDACTED)  # the raw form, at C speed
+    if _ENCODED.search(text) is None:
+        return text  # no "%", "\\" or "+": no other form can be there
     out: list[str] = []
-    i = done = 0
-    while i < len(text):
-        end = _match_end(text, i, secret) if text[i] in starts else -1
-        if end < 0:
-            i += 1
-            continue
-        out.append(text[done:i])
-        out.append(REDACTED)
-        i = done = end
+    done = 0
+    for start in _starts(text, secret):
+        if start < done:
+            continue  # inside a form already replaced
+        end = _match_end(text, start, secret)
+        if end >= 0:
+            out.append(text[done:start])
+            out.append(REDACTED)
+            done = end
     if not out:
         return text
     out.append(text[done:])
