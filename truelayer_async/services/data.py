@@ -75,7 +75,7 @@ def date_range(from_: DateLike | None, to: DateLike | None) -> dict[str, str]:
     return params
 
 
-def psu_ip_header(psu_ip: object) -> str:
+def _psu_ip_header(psu_ip: object) -> str:
     """The ``X-PSU-IP`` value: one IPv4 or IPv6 address, or ``InvalidParameterError``.
 
     It usually comes from ``X-Forwarded-For``, so it is untrusted: a list, a name, CR/LF
@@ -137,7 +137,7 @@ class RawDataService:
         params: dict[str, str] | None = None,
     ) -> Response:
         # None or "" (no forwarded address): the user is not present, no header.
-        headers = None if psu_ip is None or psu_ip == "" else {"X-PSU-IP": psu_ip_header(psu_ip)}
+        headers = None if psu_ip is None or psu_ip == "" else {"X-PSU-IP": _psu_ip_header(psu_ip)}
         return await authorized_request(
             self.session,
             "GET",
