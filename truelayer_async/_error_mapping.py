@@ -13,6 +13,7 @@ from typing import Any
 
 from . import errors as e
 from ._json import loads, scrubbed_snippet
+from ._redact import redact as _redacted
 from ._secret import Secret
 
 __all__ = ["RETRYABLE_CODES", "RETRYABLE_STATUSES", "Api", "correlation_id_of", "error_for"]
@@ -36,6 +37,7 @@ FEATURE_NOT_SUPPORTED = frozenset({"Feature Not Supported", "feature_not_support
 NOT_RETRYABLE_CODES = frozenset({"provider_request_limit_exceeded", *FEATURE_NOT_SUPPORTED})
 
 _MAX_DESCRIPTION = 300
+_REDACT_SCAN = 8192  # bytes of a non-JSON error body redacted before its snippet is cut
 
 
 class Api(enum.Enum):
@@ -59,10 +61,15 @@ def correlation_id_of(headers: Mapping[str, str]) -> str | None:
 
 
 def _text(value: Any) -> str | None:
+    # Whole: error_for cuts it to _MAX_DESCRIPTION only after redaction, so a secret
+    # straddling the cut cannot leave its first part behind.
     if value is None:
         return None
-    text = value if isinstance(value, str) else str(value)
-    return text[:_MAX_DESCRIPTION]
+    return value if isinstance(value, str) else str(value)
+
+
+def _capped(text: str | None) -> str | None:
+    return None if text is None else text[:_MAX_DESCRIPTION]
 
 
 def parse_error_body(body: bytes) -> tuple[str | None, str | None, dict[str, Any], str | None]:
@@ -96,23 +103,6 @@ def parse_error_body(body: bytes) -> tuple[str | None, str | None, dict[str, Any
     return None, None, {}, None
 
 
-_MIN_REDACTED = 8  # shorter values are not real credentials; replacing them would garble text
-
-
-def _redacted(value: Any, secrets: tuple[Secret, ...]) -> Any:
-    if isinstance(value, str):
-        for secret in secrets:
-            raw = secret.get_secret_value()
-            if len(raw) >= _MIN_REDACTED and raw in value:
-                value = value.replace(raw, "[redacted]")
-        return value
-    if isinstance(value, tuple | list):
-        return type(value)(_redacted(v, secrets) for v in value)
-    if isinstance(value, dict):
-        return {_redacted(k, secrets): _redacted(v, secrets) for k, v in value.items()}
-    return value
-
-
 def error_code_of(body: bytes) -> str | None:
     """TrueLayer's error code in an error body, if it has one."""
     return parse_error_body(body)[0]
@@ -130,22 +120,28 @@ def error_for(
     """The exception for an error response from ``api``.
 
     ``redact`` holds the secrets the request sent: a server that echoes one (in its
-    ``error_description``, say) does not get it into the exception (SEC-06).
+    ``error_description``, say), raw, percent-, form- or JSON-encoded, does not get it
+    into the exception (SEC-06).
     """
     error, description, details, trace = parse_error_body(body)
-    if redact:
-        error, description, details, trace = _redacted(
-            (error, description, details, trace), redact
-        )
-    correlation_id = correlation_id_of(headers) or trace
     if error is None:
         content_type = headers.get("content-type", "")
         if "json" not in content_type and body.strip():
-            # An HTML gateway page or plain text: describe it without echoing it.
+            # An HTML gateway page or plain text: describe it without echoing it. Known
+            # secrets go first, whole, before the snippet could cut one in two.
+            if redact:
+                text = _redacted(body[:_REDACT_SCAN].decode("utf-8", "replace"), redact)
+                body = text.encode()
             description = (
                 f"non-JSON error body ({content_type or 'no content type'}): "
                 + (scrubbed_snippet(body)[:80])
             )
+    if redact:
+        error, description, details, trace = _redacted(
+            (error, description, details, trace), redact
+        )
+    error, description, trace = _capped(error), _capped(description), _capped(trace)
+    correlation_id = correlation_id_of(headers) or trace
     kwargs: dict[str, Any] = {"details": details, "correlation_id": correlation_id}
     cls: type[e.ApiError] = _FAMILY[api]
     if status == 429:

@@ -5,7 +5,12 @@ Rules it keeps:
 * Retries follow the request's :class:`RetryMode`; back-off is exponential with jitter
   and honours ``Retry-After`` up to the policy's limit.
 * Redirects are never followed (a 307/308 would resend a body holding secrets).
-* Every response is read under a size cap and closed, including discarded ones.
+* Every response is read under a size cap and closed, including discarded ones; gzip
+  and deflate bodies are inflated a slice at a time, so the cap bounds the decompressed
+  size (``_inflate.py``). The token endpoint asks for ``Accept-Encoding: identity``.
+* Header values are checked before a request is built, and a request that cannot be
+  built raises a typed error from a frame that holds no raw secret.
+* Calls waiting to (re)try when the Session closes end with ``SessionClosedError``.
 * Secrets arrive as :class:`Secret` and are unwrapped only while the request is built, so
   no SDK frame on an error path holds a raw token, and no exception chains to an httpx
   exception (whose ``request`` carries headers and body).
@@ -18,9 +23,11 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import attrs
@@ -28,6 +35,7 @@ import httpx
 
 from . import errors as e
 from ._error_mapping import Api, correlation_id_of, error_code_of, error_for
+from ._inflate import InflateError, inflater_for
 from ._json import loads
 from ._retry import RetryMode, parse_retry_after, status_is_retryable
 from ._secret import Secret
@@ -54,7 +62,7 @@ def create_client(timeouts: Timeouts, *, max_connections: int = 100) -> httpx.As
         follow_redirects=False,
         timeout=_httpx_timeout(timeouts, timeouts.read),
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
     )
 
 
@@ -147,6 +155,9 @@ class _Call:
         return self.url.path
 
 
+_CLOSED = "closed"  # what _send_once returns when the client was closed under it
+
+
 @attrs.define
 class _Failure:
     """A network failure remembered outside the ``except`` block (so nothing chains)."""
@@ -181,6 +192,16 @@ class Requester:
         self._token_timeout = _httpx_timeout(
             timeouts, min(timeouts.token, timeouts.read)
         ).as_dict()
+        self._closed = False
+
+    def close(self) -> None:
+        """Mark the Session closed: calls in flight or waiting to retry end with
+        ``SessionClosedError`` instead of reaching a closed client."""
+        self._closed = True
+
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (a method: its answer changes across awaits)."""
+        return self._closed
 
     async def request(
         self,
@@ -208,6 +229,14 @@ class Requester:
             RetryMode.IDEMPOTENT if method in ("GET", "DELETE", "HEAD") else RetryMode.UNSENT_ONLY
         )
         timeout = self._token_timeout if token_endpoint else self._timeout
+        if headers:
+            _check_header_values(headers)
+        if bearer is not None and not _is_header_value(bearer.get_secret_value()):
+            raise e.MalformedTokenResponse(
+                "the access token holds characters an HTTP header cannot carry"
+            )
+        if token_endpoint:  # a token answer is small: no compressed body to inflate at all
+            headers = {**headers, **_IDENTITY} if headers else _IDENTITY
 
         def build() -> httpx.Request:
             return self._build(method, url, params, headers, form, json_body, bearer, timeout)
@@ -249,6 +278,8 @@ class Requester:
         while True:
             if call.gate is not None:
                 await call.gate.wait()
+            if self.closed():
+                raise _closed_error()
             request = first if first is not None else build()
             first = None  # every retry sends a freshly built request
             # Asked once an attempt: with DEBUG off, no timing and no log call at all.
@@ -256,6 +287,8 @@ class Requester:
             started = time.perf_counter() if debug else 0.0
             outcome = await self._send_once(request, call.max_bytes)
             elapsed_ms = (time.perf_counter() - started) * 1000 if debug else 0.0
+            if outcome is _CLOSED or (isinstance(outcome, _Failure) and self.closed()):
+                raise _closed_error()
             if isinstance(outcome, _Failure):
                 if debug:
                     log.debug(
@@ -273,6 +306,7 @@ class Requester:
                     request_sent=outcome.sent,
                 )
             response = outcome
+            assert not isinstance(response, str)  # _CLOSED was handled above
             status = response.status_code
             correlation_id = correlation_id_of(response.headers)
             if debug:
@@ -326,6 +360,26 @@ class Requester:
         bearer: Secret | None,
         timeout: dict[str, float | None],
     ) -> httpx.Request:
+        # _assemble's frame holds the raw secrets: if building fails, its exception (and
+        # that frame) is dropped here and a typed error is raised from this frame instead.
+        failure: str | None = None
+        try:
+            return self._assemble(method, url, params, headers, form, json_body, bearer, timeout)
+        except Exception as exc:  # any failure: its traceback holds the secrets
+            failure = type(exc).__name__
+        raise e.InvalidParameterError(f"{method} {_path_of(url)}: request not built ({failure})")
+
+    def _assemble(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        form: Mapping[str, FormValue] | None,
+        json_body: Mapping[str, Any] | None,
+        bearer: Secret | None,
+        timeout: dict[str, float | None],
+    ) -> httpx.Request:
         all_headers = {"Accept": "application/json"}
         if headers:
             all_headers.update(headers)
@@ -354,10 +408,14 @@ class Requester:
 
     async def _send_once(
         self, request: httpx.Request, max_bytes: int
-    ) -> httpx.Response | _Failure:
+    ) -> httpx.Response | _Failure | str:
         failure: _Failure | None = None
         try:
             response = await self.client.send(request, stream=True)
+        except RuntimeError:
+            if not self.client.is_closed:
+                raise
+            return _CLOSED  # httpx: "Cannot send a request, as the client has been closed."
         except _NEVER_SENT as exc:
             failure = _Failure(
                 type(exc).__name__, sent=False, timeout=isinstance(exc, httpx.TimeoutException)
@@ -376,16 +434,25 @@ class Requester:
             if len(response.content) > max_bytes:
                 raise _too_large(response, max_bytes)
             return response
-        too_large = False
+        too_large = corrupt = False
+        # gzip and deflate are inflated here, a slice at a time, so the cap applies to the
+        # decompressed size as it grows; other encodings are left to httpx.
+        inflater = inflater_for(response.headers.get("content-encoding"), max_bytes)
         try:
             chunks: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    too_large = True
+            source = response.aiter_bytes() if inflater is None else response.aiter_raw()
+            async for data in source:
+                for chunk in (data,) if inflater is None else inflater.feed(data):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        too_large = True
+                        break
+                    chunks.append(chunk)
+                if too_large:
                     break
-                chunks.append(chunk)
+        except (InflateError, httpx.DecodingError):
+            corrupt = True
         except httpx.TimeoutException as exc:
             failure = _Failure(type(exc).__name__, sent=True, timeout=True)
         except httpx.TransportError as exc:
@@ -394,8 +461,16 @@ class Requester:
             await response.aclose()
         if failure is not None:
             return failure
-        if too_large:
-            del chunks, chunk  # the body may hold tokens: keep it off the traceback (SEC-03)
+        if too_large or corrupt:
+            # The body may hold tokens: keep it off the traceback (SEC-03).
+            chunks.clear()
+            data = chunk = b""
+            if corrupt:
+                raise e.MalformedResponseError(
+                    "the compressed response body is corrupt",
+                    status_code=response.status_code,
+                    correlation_id=correlation_id_of(response.headers),
+                )
             raise _too_large(response, max_bytes)
         response._content = b"".join(chunks)  # lets response.content work after streaming
         return response
@@ -407,6 +482,38 @@ def _too_large(response: httpx.Response, max_bytes: int) -> e.ResponseTooLargeEr
         status_code=response.status_code,
         correlation_id=correlation_id_of(response.headers),
     )
+
+
+_IDENTITY = {"Accept-Encoding": "identity"}
+
+
+def _closed_error() -> e.SessionClosedError:
+    return e.SessionClosedError("the Session was closed while this call was in progress")
+
+
+def _path_of(url: str) -> str:
+    # For an error message: the path only, never a query string.
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return "?"
+
+
+# RFC 9110 field values: visible ASCII, space and tab (no CR, LF, NUL, non-ASCII).
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def _is_header_value(value: str) -> bool:
+    return _HEADER_VALUE.fullmatch(value) is not None
+
+
+def _check_header_values(headers: Mapping[str, str]) -> None:
+    for name, value in headers.items():
+        if not isinstance(value, str) or not _is_header_value(value):
+            raise e.InvalidParameterError(
+                f"the {name} header value must be printable ASCII (no CR, LF or control "
+                "characters)"
+            )
 
 
 def _secrets_of(

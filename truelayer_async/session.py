@@ -160,6 +160,8 @@ class Session:
         await self.auth.tokens.drain(self.timeouts.token + FLIGHT_DRAIN_MARGIN)
         self._state = _State.CLOSED
         requester, self._requester = self._requester, None
+        if requester is not None:
+            requester.close()  # calls waiting to retry end with SessionClosedError
         if requester is not None and self._given_client is None:
             await aclose_client(requester.client)
 

@@ -230,10 +230,15 @@ async def test_date_ranges(tl: Session, respx_mock: respx.MockRouter) -> None:
 
 @pytest.mark.asyncio
 async def test_account_ids_are_quoted(tl: Session, respx_mock: respx.MockRouter) -> None:
-    route = respx_mock.get(f"{DATA}/accounts/a%2F..%2Fb/balance").mock(
+    # Characters that stay inside the segment are percent-encoded; ids that would leave
+    # it ("a/../b") are refused (tests/reliability/test_i15_sec.py).
+    route = respx_mock.get(f"{DATA}/accounts/a%20b%3Ac%40d/balance").mock(
         return_value=ok(first(fixture("balance")))
     )
-    await tl.data.balance("a/../b", user="alice")
+    await tl.data.balance("a b:c@d", user="alice")
+    assert route.call_count == 1
+    with pytest.raises(InvalidParameterError):
+        await tl.data.balance("a/../b", user="alice")
     assert route.call_count == 1
 
 

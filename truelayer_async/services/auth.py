@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from .._http import FormValue, Response
 from .._pkce import code_challenge, validate_code_verifier
 from .._retry import RetryMode
 from .._secret import Secret
+from .._states import StateBook
 from .._token_manager import TokenManager
 from .._token_response import TokenGrant
 from ..models import ExtendResult, Provider
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AuthService"]
 
-_USED_STATES_KEPT = 10_000
 #: How long a state issued by ``auth_link`` stays usable (OA-03: at most 10 minutes).
 STATE_TTL = 600.0
 
@@ -56,8 +55,7 @@ class AuthService:
     def __init__(self, session: Session) -> None:
         self._session = session
         self.tokens = TokenManager(session)
-        self._used_states: OrderedDict[str, None] = OrderedDict()
-        self._issued_states: OrderedDict[str, float] = OrderedDict()
+        self._states = StateBook(session.clock, STATE_TTL)
 
     @staticmethod
     def data_scopes() -> tuple[str, ...]:
@@ -91,7 +89,9 @@ class AuthService:
     ) -> AuthLink:
         """Build the link that sends the user to TrueLayer's auth dialog.
 
-        ``state`` defaults to 256 random bits. With ``pkce=True`` the link carries an S256
+        ``state`` defaults to 256 random bits followed by its issue time, signed with a
+        key only this Session holds, so it expires after ``STATE_TTL`` (10 minutes)
+        however many links are issued meanwhile. With ``pkce=True`` the link carries an S256
         ``code_challenge`` and ``link.code_verifier`` holds the verifier to pass to
         :meth:`exchange_code`. Keep ``link.state`` (and the verifier) server-side.
 
@@ -106,7 +106,7 @@ class AuthService:
             self._session.client_id,
             scopes=scopes,
             redirect_uri=redirect_uri or self._session.redirect_uri,
-            state=state,
+            state=self._states.new() if state is None else state,
             nonce=nonce,
             providers=providers,
             provider_id=provider_id,
@@ -119,10 +119,8 @@ class AuthService:
             enable_mock=enable_mock,
             pkce=pkce,
         )
-        self._issued_states[link.state] = self._session.clock()
-        self._issued_states.move_to_end(link.state)
-        while len(self._issued_states) > _USED_STATES_KEPT:
-            self._issued_states.popitem(last=False)
+        if state is not None:
+            self._states.chosen(link.state)
         return link
 
     def parse_callback(self, params_or_url: CallbackParams, *, expected_state: str) -> str:
@@ -137,7 +135,9 @@ class AuthService:
             AuthorizationDenied: the callback carries ``error=`` (e.g. ``access_denied``).
             StateMismatchError: the state is missing, wrong, duplicated, non-ASCII or reused.
             StateExpiredError: the state was issued by this Session's ``auth_link`` more
-                than 10 minutes ago (states issued elsewhere are not timed).
+                than 10 minutes ago (states issued elsewhere are not timed; a state you
+                chose yourself is timed while this Session remembers it, i.e. within
+                its lifetime).
             IssuerMismatchError: the callback carries an ``iss`` that is not this
                 environment's issuer (RFC 9207).
             AuthorizationCallbackError: there is no code, or more than one.
@@ -156,17 +156,8 @@ class AuthService:
         if isinstance(outcome, e.TrueLayerError):
             return outcome
         code, state = outcome
-        if state in self._used_states:
-            return e.StateMismatchError("this state was already used; start a new auth flow")
-        self._used_states[state] = None
-        if len(self._used_states) > _USED_STATES_KEPT:
-            self._used_states.popitem(last=False)
-        issued = self._issued_states.pop(state, None)
-        if issued is not None and self._session.clock() - issued > STATE_TTL:
-            return e.StateExpiredError(
-                f"this auth link is older than {STATE_TTL:.0f} s; start a new auth flow"
-            )
-        return code
+        refused = self._states.accept(state)
+        return code if refused is None else refused
 
     # -- grants -----------------------------------------------------------------------
 

@@ -8,16 +8,17 @@ for you: an expiring token is refreshed first, and a 401 refreshes and replays o
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
-from urllib.parse import quote
 
 from .. import errors as e
 from .._converter import structure, structure_one_result, structure_results
 from .._error_mapping import Api
 from .._fast_decode import fast_results
 from .._http import RateGate, Response
+from .._path_segment import path_segment
 from .._raw import RawResponse
 from ..models import (
     Account,
@@ -74,18 +75,31 @@ def date_range(from_: DateLike | None, to: DateLike | None) -> dict[str, str]:
     return params
 
 
-def _segment(value: str, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise e.InvalidParameterError(f"{name} must be a non-empty string")
-    return quote(value, safe="")
+def _psu_ip_header(psu_ip: object) -> str:
+    """The ``X-PSU-IP`` value: one IPv4 or IPv6 address, or ``InvalidParameterError``.
+
+    It usually comes from ``X-Forwarded-For``, so it is untrusted: a list, a name, CR/LF
+    or non-ASCII text is refused before any request (the message does not echo it).
+    """
+    if isinstance(psu_ip, str) and psu_ip.isascii():
+        try:
+            ipaddress.ip_address(psu_ip)
+        except ValueError:
+            pass
+        else:
+            return psu_ip
+    raise e.InvalidParameterError(
+        "psu_ip must be one IPv4 or IPv6 address (the end user's, e.g. the first entry of "
+        "X-Forwarded-For)"
+    )
 
 
 def _account_path(account_id: str, suffix: str = "") -> str:
-    return f"/accounts/{_segment(account_id, 'account_id')}{suffix}"
+    return f"/accounts/{path_segment(account_id, 'account_id')}{suffix}"
 
 
 def _card_path(card_id: str, suffix: str = "") -> str:
-    return f"/cards/{_segment(card_id, 'card_id')}{suffix}"
+    return f"/cards/{path_segment(card_id, 'card_id')}{suffix}"
 
 
 def _fast(response: Response, item: type[T]) -> list[T] | None:
@@ -122,7 +136,8 @@ class RawDataService:
         psu_ip: str | None,
         params: dict[str, str] | None = None,
     ) -> Response:
-        headers = {"X-PSU-IP": psu_ip} if psu_ip else None
+        # None or "" (no forwarded address): the user is not present, no header.
+        headers = None if psu_ip is None or psu_ip == "" else {"X-PSU-IP": _psu_ip_header(psu_ip)}
         return await authorized_request(
             self.session,
             "GET",

@@ -30,7 +30,8 @@ class VerificationService:
 
         POST /verification/v1/verify with the user's token (obtained with the
         ``verification`` scope). Problem+json errors raise ``VerificationApiError``
-        (429 raises ``RateLimitedError``).
+        (429 raises ``RateLimitedError``). Like every POST, it is retried only when the
+        request never left the machine: a 5xx or a lost answer is raised, not resent.
         """
         if not isinstance(name, str) or not name.strip():
             raise e.InvalidParameterError("name must be a non-empty string")
@@ -43,7 +44,9 @@ class VerificationService:
             user=user,
             api=Api.VERIFICATION,
             json_body={"name": name},
-            retry_mode=RetryMode.IDEMPOTENT,  # a read: verifying twice changes nothing
+            # Sent means possibly counted (verification may be metered): a POST is retried
+            # only if it never left the machine, like every other POST.
+            retry_mode=RetryMode.UNSENT_ONLY,
         )
         return structure(
             response.json(),
