@@ -151,7 +151,8 @@ class Session:
     async def aclose(self) -> None:
         """Close the Session and the AsyncClient it created. Safe to call twice."""
         if self._state is not _State.OPEN:
-            self._state = _State.CLOSED
+            if self._state is not _State.CLOSING:  # a concurrent aclose() is draining
+                self._state = _State.CLOSED
             return
         self._check_loop()
         # Token operations in flight (a refresh whose answer is on its way) finish and
