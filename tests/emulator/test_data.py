@@ -82,7 +82,8 @@ async def test_scope_checks(
     response = await conn.get(path.format(current=conn.current, card=conn.card))
     assert response.status_code == 403
     body = response.json()
-    assert body["error"] == "access_denied" and missing in body["error_description"]
+    assert body["error"] == "insufficient_scope" and missing in body["error_description"]
+    assert missing in body["error_details"]["missing_scopes"]
 
 
 @pytest.mark.asyncio

@@ -36,6 +36,7 @@ from ._state import Connection, FakeState, RefreshReuse
 
 if TYPE_CHECKING:
     from ..session import Session
+    from ..tokens import Token
 
 __all__ = ["FakeTrueLayer"]
 
@@ -206,6 +207,45 @@ class FakeTrueLayer:
             return self._state.create_connection(
                 client_id, persona, scopes, provider_id, self.environment.auth_url
             )
+
+    async def connect(
+        self,
+        session: Session,
+        *,
+        user: str | None = None,
+        username: str = "john",
+        password: str | None = None,
+        scopes: Iterable[str] | None = None,
+        provider_id: str = "mock",
+    ) -> Token:
+        """Connect a mock user to ``session`` and store the token under ``user``.
+
+        Runs the real journey against this fake: ``session.auth.auth_link(pkce=True)``,
+        the dialog and mock bank pages (``complete_consent``), ``parse_callback`` and
+        ``exchange_code``; so it works for ``fake.session()`` (in-process) and for a
+        Session pointed at ``serve_in_thread()`` alike. The Session must be open::
+
+            async with fake.session() as tl:
+                await fake.connect(tl, user="alice", username="john")
+                accounts = await tl.data.accounts(user="alice")
+
+        ``username``/``password`` pick the persona (see ``PERSONAS``; the password defaults
+        to ``doe``, or ``error`` for ``error.<code>`` personas); ``scopes`` default to every
+        Data scope. Returns the stored :class:`~truelayer_async.Token`. Raises
+        ``ConsentFlowError`` when the dialog or the mock bank refuses, and ``ValueError``
+        when ``session`` does not talk to this fake.
+        """
+        from ._connect import connect_user  # imported late: the emulator does not need the SDK
+
+        return await connect_user(
+            self,
+            session,
+            user=user,
+            username=username,
+            password=password,
+            scopes=scopes,
+            provider_id=provider_id,
+        )
 
     @property
     def connections(self) -> list[Connection]:
