@@ -48,9 +48,7 @@ def test_the_default_still_keeps_decimal() -> None:
 
 
 @pytest.mark.parametrize(("name", "cls"), LISTS)
-def test_json_dumps_works_and_the_round_trip_gives_equal_models(
-    name: str, cls: type[Any]
-) -> None:
+def test_json_dumps_works_and_the_round_trip_gives_equal_models(name: str, cls: type[Any]) -> None:
     models = structure_results(fixture(name), cls)
     text = json.dumps(unstructure(models, json_safe=True))
     again = [structure(item, cls) for item in json.loads(text)]

@@ -297,9 +297,10 @@ class DataService:
 
     Errors: ``ReauthorizationRequired`` (consent expired or revoked: 403 access_denied),
     ``InsufficientScopeError`` (the token lacks the endpoint's scope: raised before any
-    request when the token's scopes are known), ``ScaExceededError`` (403 sca_exceeded), ``AccountNotFoundError`` (404),
-    ``EndpointNotSupportedError`` (501), ``UnauthenticatedError`` (401 after one refresh),
-    ``RateLimitedError``, ``TransportError`` and ``MalformedResponseError``. Every
+    request when the token's scopes are known), ``ScaExceededError`` (403 sca_exceeded),
+    ``AccountNotFoundError`` (404), ``EndpointNotSupportedError`` (501),
+    ``UnauthenticatedError`` (401 after one refresh), ``RateLimitedError``,
+    ``TransportError`` and ``MalformedResponseError``. Every
     ``ApiError`` carries the response's correlation id.
     """
 

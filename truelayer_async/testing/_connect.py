@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._constants import DATA_SCOPES, FAKE_AUTH_URL
+from ._personas import default_password
 from .consent import ConsentFlowError, complete_consent
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ async def connect_user(
 ) -> Token:
     """See :meth:`FakeTrueLayer.connect`."""
     if password is None:
-        password = "error" if username.startswith("error.") else "doe"
+        password = default_password(username)
     wanted = tuple(DATA_SCOPES if scopes is None else scopes)
     async with _dialog_client(fake, session) as client:
         link = session.auth.auth_link(scopes=wanted, pkce=True, providers=provider_id)

@@ -65,8 +65,17 @@ class Ctx:
     window: tuple[datetime, datetime] | None
 
     @property
+    def accounts(self) -> tuple[Account, ...]:
+        """The persona's accounts; a card-only bank answers 501."""
+        data = self.connection.data()
+        if not data.accounts_supported:
+            raise DataError(501, "endpoint_not_supported", "Feature not supported by the provider")
+        return data.accounts
+
+    @property
     def account(self) -> Account:
-        found = self.connection.data().account(self.params["account_id"])
+        wanted = self.params["account_id"]
+        found = next((a for a in self.accounts if a.account_id == wanted), None)
         if found is None:
             raise DataError(404, "account_not_found", "account not found")
         return found
@@ -115,7 +124,7 @@ def _info(ctx: Ctx) -> list[dict[str, Any]]:
 
 def _accounts(ctx: Ctx) -> list[dict[str, Any]]:
     pid = ctx.connection.provider_id
-    return [_render.account(a, pid, ctx.now) for a in ctx.connection.data().accounts]
+    return [_render.account(a, pid, ctx.now) for a in ctx.accounts]
 
 
 def _account(ctx: Ctx) -> list[dict[str, Any]]:

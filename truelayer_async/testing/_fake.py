@@ -29,7 +29,7 @@ from ._constants import (
     FAKE_AUTH_URL,
 )
 from ._faults import Faults, Rule, fault_response, path_matches
-from ._personas import login
+from ._personas import default_password, login, refusal
 from ._records import RequestRecord, WebhookRecord
 from ._server import serve_in_thread as _serve_in_thread
 from ._state import Connection, FakeState, RefreshReuse
@@ -194,15 +194,20 @@ class FakeTrueLayer:
         *,
         client_id: str = DEFAULT_CLIENT_ID,
         username: str = "john",
-        password: str = "doe",
+        password: str | None = None,
         scopes: Iterable[str] = DATA_SCOPES,
         provider_id: str = "mock",
     ) -> dict[str, Any]:
-        """Skip the dialog: connect a persona and return the token response, exactly as
-        ``POST /connect/token`` would after the code exchange."""
+        """Skip the dialog: connect a persona and return the token response (a dict with
+        ``access_token``, ``refresh_token``, ``scope``…), exactly as ``POST /connect/token``
+        would after the code exchange. For raw HTTP tests; to give a Session a user, use
+        :meth:`connect`. ``password`` defaults as in :meth:`connect`; a refused persona
+        raises ``ValueError`` saying why."""
+        if password is None:
+            password = default_password(username)
         persona = login(username, password)
         if persona is None:
-            raise ValueError(f"the mock bank refuses {username!r} / {password!r}")
+            raise ValueError(f"the mock bank refuses {username!r}: {refusal(username, password)}")
         with self._state.lock:
             return self._state.create_connection(
                 client_id, persona, scopes, provider_id, self.environment.auth_url
@@ -433,8 +438,10 @@ class FakeTrueLayer:
         Defaults: the default client id/secret (override with ``client_id=`` /
         ``client_secret=``), ``redirect_uri=DEFAULT_REDIRECT_URI``,
         ``environment=self.environment``, ``http_client=self.http_client()``,
-        ``clock=self.clock``. The Session does not close a client it was given; the fake
-        does, in ``aclose()``.
+        ``clock=self.clock`` and ``sleep=self.clock.sleep``: the SDK's own waits (a 429's
+        ``Retry-After``, retry back-off) move the fake clock instead of taking real time.
+        Pass ``sleep=anyio.sleep`` to wait for real. The Session does not close a client
+        it was given; the fake does, in ``aclose()``.
         """
         from ..session import Session  # imported late: the emulator does not need the SDK
 
@@ -443,6 +450,7 @@ class FakeTrueLayer:
         kwargs.setdefault("redirect_uri", DEFAULT_REDIRECT_URI)
         kwargs.setdefault("environment", self.environment)
         kwargs.setdefault("clock", self.clock)
+        kwargs.setdefault("sleep", self.clock.sleep)
         if "http_client" not in kwargs:
             kwargs["http_client"] = self.http_client()
         return Session(client_id, client_secret, **kwargs)
