@@ -73,9 +73,16 @@ async def connect_user(
     wanted = tuple(DATA_SCOPES if scopes is None else scopes)
     async with _dialog_client(fake, session) as client:
         link = session.auth.auth_link(scopes=wanted, pkce=True, providers=provider_id)
-        code = _callback_code(
-            client, session, link, username=username, password=password, provider_id=provider_id
-        )
+        # The code goes straight from the dialog into the exchange: no local holds it.
         return await session.auth.exchange_code(
-            await code, user=user, code_verifier=link.code_verifier
+            await _callback_code(
+                client,
+                session,
+                link,
+                username=username,
+                password=password,
+                provider_id=provider_id,
+            ),
+            user=user,
+            code_verifier=link.code_verifier,
         )
