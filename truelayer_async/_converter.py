@@ -770,12 +770,31 @@ def structure_one_result(
     return items[0]
 
 
-def unstructure(obj: Any) -> Any:
+def _decimal_text(value: Decimal) -> str:
+    # Positional notation, never "1E+3": the literal a person (or a JS client) expects.
+    return format(value, "f")
+
+
+def _make_json_safe_converter() -> cattrs.Converter:
+    converter = make_converter(detailed_validation=False)
+    converter.register_unstructure_hook(Decimal, _decimal_text)
+    return converter
+
+
+_JSON_SAFE_CONVERTER = _make_json_safe_converter()
+
+
+def unstructure(obj: Any, *, json_safe: bool = False) -> Any:
     """Turn a model (or list of models) back into JSON-ready values.
 
     Field names are the wire names; ``None`` fields are left out; timestamps and dates
     become ISO-8601 strings; enum members become their values; tuples become lists.
-    ``Decimal`` values are kept as ``Decimal`` so that no precision is lost: encode them
-    as JSON numbers (or strings) yourself.
+
+    Money: by default ``Decimal`` values stay ``Decimal`` (which ``json.dumps`` rejects
+    and FastAPI turns into a float, so ``500.00`` would come out as ``500.0``). With
+    ``json_safe=True`` every ``Decimal`` (``meta`` values included) becomes its exact
+    decimal string (``"500.00"``), so ``json.dumps`` and any web framework can send it
+    unchanged, and structuring the result again gives an equal model.
     """
-    return _CONVERTER.unstructure(obj)
+    converter = _JSON_SAFE_CONVERTER if json_safe else _CONVERTER
+    return converter.unstructure(obj)

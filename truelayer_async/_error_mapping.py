@@ -108,6 +108,14 @@ def error_code_of(body: bytes) -> str | None:
     return parse_error_body(body)[0]
 
 
+def _missing_scopes(details: Mapping[str, Any]) -> tuple[str, ...]:
+    # The emulator's error_details {"missing_scopes": [...]}; TrueLayer's shape is unknown.
+    value = details.get("missing_scopes")
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return ()
+
+
 def error_for(
     api: Api,
     status: int,
@@ -158,6 +166,10 @@ def error_for(
             cls = e.EndpointNotSupportedError
         elif status == 403 and error == "sca_exceeded":
             cls = e.ScaExceededError
+        elif status == 403 and error == "insufficient_scope":
+            return e.InsufficientScopeError(
+                status, error, description, missing_scopes=_missing_scopes(details), **kwargs
+            )
         elif status == 403 and error == "access_denied":
             return e.ReauthorizationRequired(
                 status, error, description, reason="consent_expired", **kwargs

@@ -27,6 +27,7 @@
     │   ├── DataApiError                   ... from the Data API
     │   │   ├── AccountNotFoundError       404 account_not_found
     │   │   ├── EndpointNotSupportedError  501 endpoint_not_supported
+    │   │   ├── InsufficientScopeError     the token lacks the scope the endpoint needs
     │   │   ├── ScaExceededError           403 sca_exceeded
     │   │   └── UnauthenticatedError       401 even after one refresh and replay
     │   ├── VerificationApiError           ... from the Verification API (problem+json)
@@ -63,6 +64,7 @@ __all__ = [
     "EndpointNotSupportedError",
     "EventLoopMismatchError",
     "InsecureStoreError",
+    "InsufficientScopeError",
     "InvalidClientError",
     "InvalidParameterError",
     "IssuerMismatchError",
@@ -263,6 +265,32 @@ class AccountNotFoundError(DataApiError):
 
 class EndpointNotSupportedError(DataApiError):
     """501 ``endpoint_not_supported``: the provider does not offer this resource."""
+
+
+class InsufficientScopeError(DataApiError):
+    """The user's token was not granted a scope this endpoint needs.
+
+    Raised before any request when the token's scopes are known (``Token.scopes``), with
+    ``status_code=None``; or from a 403 ``insufficient_scope`` answer. ``missing_scopes``
+    names what is missing (empty when the server did not say). Unlike
+    :class:`ReauthorizationRequired`, the stored token is still good for the endpoints it
+    covers; to reach this one, send the user through an auth link asking for the scope.
+    """
+
+    def __init__(
+        self,
+        status_code: int | None,
+        error: str | None,
+        description: str | None = None,
+        *,
+        details: Mapping[str, Any] | None = None,
+        correlation_id: str | None = None,
+        missing_scopes: tuple[str, ...] = (),
+    ) -> None:
+        self.missing_scopes = missing_scopes
+        super().__init__(
+            status_code, error, description, details=details, correlation_id=correlation_id
+        )
 
 
 class ScaExceededError(DataApiError):

@@ -22,12 +22,17 @@ __all__ = [
     "TokenType",
 ]
 
+#: Every Data API scope: what ``tl.data`` can read, plus ``offline_access`` (a refresh
+#: token). The auth dialog only lists providers that offer every scope asked for, so ask
+#: for fewer where a card-only provider must be offered.
 DATA_SCOPES: tuple[str, ...] = (
     "accounts",
     "balance",
     "transactions",
     "cards",
     "info",
+    "standing_orders",
+    "direct_debits",
     "offline_access",
 )
 PAYMENTS_SCOPES: tuple[str, ...] = ("payments",)

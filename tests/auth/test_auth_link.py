@@ -179,6 +179,8 @@ def test_scope_constants(tl: Session) -> None:
         "transactions",
         "cards",
         "info",
+        "standing_orders",
+        "direct_debits",
         "offline_access",
     )
     assert PAYMENTS_SCOPES == ("payments",)

@@ -18,6 +18,7 @@ import respx
 from tests.auth.conftest import AUTH, REDIRECT, TOKEN_URL, token_response
 from tests.conftest import FakeClock, RecordingSleep
 from truelayer_async import (
+    DATA_SCOPES,
     AccountNotFoundError,
     DataApiError,
     EndpointNotSupportedError,
@@ -65,7 +66,10 @@ def first(body: dict[str, Any]) -> dict[str, Any]:
 async def tl(
     clock: FakeClock, sleeps: RecordingSleep, respx_mock: respx.MockRouter
 ) -> AsyncIterator[Session]:
-    respx_mock.post(TOKEN_URL).mock(return_value=token_response(access="at-1", refresh="rt-1"))
+    granted = " ".join(DATA_SCOPES)
+    respx_mock.post(TOKEN_URL).mock(
+        return_value=token_response(access="at-1", refresh="rt-1", scope=granted)
+    )
     async with Session("client", "secret", redirect_uri=REDIRECT, clock=clock, sleep=sleeps) as s:
         await s.auth.exchange_code("code", user="alice")
         yield s

@@ -163,3 +163,22 @@ async def test_fetch_all_rejects_bad_arguments(respx_mock: respx.MockRouter) -> 
             await tl.data.fetch_all(["a"], concurrency=0)
         with pytest.raises(InvalidParameterError):
             await tl.data.fetch_all(["a"], concurrency=1000)
+
+
+# -- either side may be unsupported ------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_card_only_bank_is_fetched_without_accounts() -> None:
+    from truelayer_async.testing import FakeTrueLayer
+
+    async with FakeTrueLayer() as fake, fake.session() as tl:
+        await fake.connect(tl, user="amex", username="john", password="cards")
+        await fake.connect(tl, user="no-cards", username="john2")
+        amex, no_cards = await tl.data.fetch_all(["amex", "no-cards"])
+    assert amex.ok, amex.error
+    assert amex.accounts == () and len(amex.cards) == 1
+    assert amex.cards[0].balance is not None and amex.cards[0].transactions
+    assert no_cards.ok and len(no_cards.accounts) == 2 and no_cards.cards == ()
+    assert fake.count("/data/v1/accounts", status=501) == 1
+    assert fake.count("/data/v1/cards", status=501) == 1

@@ -82,7 +82,8 @@ async def test_scope_checks(
     response = await conn.get(path.format(current=conn.current, card=conn.card))
     assert response.status_code == 403
     body = response.json()
-    assert body["error"] == "access_denied" and missing in body["error_description"]
+    assert body["error"] == "insufficient_scope" and missing in body["error_description"]
+    assert missing in body["error_details"]["missing_scopes"]
 
 
 @pytest.mark.asyncio
@@ -465,3 +466,19 @@ async def test_standing_orders_and_direct_debits(
     assert all(isinstance(d["previous_payment_amount"], Decimal) for d in debits)
     assert await conn.results(f"/accounts/{conn.savings}/standing_orders") == []
     assert Decimal(str(orders[0]["next_payment_amount"])) > 0
+
+
+@pytest.mark.asyncio
+async def test_the_card_only_persona_has_cards_and_no_accounts(
+    fake: FakeTrueLayer, client: httpx.AsyncClient
+) -> None:
+    tokens = fake.create_connection(username="john", password="cards")
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    for path in ("/accounts", "/accounts/anything", "/accounts/anything/balance"):
+        response = await client.get(f"/data/v1{path}", headers=headers)
+        assert response.status_code == 501, path
+        assert response.json()["error"] == "endpoint_not_supported"
+    cards = await client.get("/data/v1/cards", headers=headers)
+    assert len(cards.json()["results"]) == 1
+    info = await client.get("/data/v1/info", headers=headers)
+    assert info.status_code == 200

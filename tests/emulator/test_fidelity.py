@@ -189,11 +189,12 @@ async def _expired(
     return response, Expect(DATA, "/accounts", "get", 401)
 
 
-@case("403 access_denied (scope)")
+@case("403 insufficient_scope")
 async def _scope(fake: FakeTrueLayer, client: httpx.AsyncClient) -> tuple[httpx.Response, Expect]:
     headers, _, _ = connection(fake, scopes=("accounts",))
     response = await client.get(f"{API}/data/v1/info", headers=headers)
-    assert response.json()["error"] == "access_denied"
+    assert response.json()["error"] == "insufficient_scope"
+    assert response.json()["error_details"] == {"missing_scopes": ["info"]}
     return response, Expect(DATA, "/info", "get", 403)
 
 

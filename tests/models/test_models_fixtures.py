@@ -8,8 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
+
 from tests.models.support import fixture
 from truelayer_async import _converter as conv
+from truelayer_async.errors import MalformedResponseError
 from truelayer_async.models import (
     Account,
     AccountBalance,
@@ -423,6 +426,23 @@ def test_card_transactions() -> None:
             },
         ),
     ]
+
+
+def test_card_transactions_without_transaction_type_decode_with_none() -> None:
+    # Some card providers leave transaction_type out; one such item must not reject the list.
+    first, second = conv.structure_results(
+        fixture("card_transactions_without_type.json"), CardTransaction
+    )
+    assert first.transaction_type is None
+    assert first.amount == Decimal("19.99") and first.meta == {"cardNumber": "3742********1005"}
+    assert second.transaction_type is TransactionType.CREDIT
+    assert "transaction_type" not in conv.unstructure(first)
+
+
+def test_account_transactions_still_require_transaction_type() -> None:
+    with pytest.raises(MalformedResponseError) as caught:
+        conv.structure_results(fixture("card_transactions_without_type.json"), Transaction)
+    assert caught.value.path == "$.results[0].transaction_type"
 
 
 def test_card_and_account_transactions_are_distinct_types() -> None:

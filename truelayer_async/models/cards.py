@@ -8,6 +8,7 @@ from decimal import Decimal
 import attrs
 
 from .common import ProviderInfo
+from .enums import TransactionType
 from .transactions import _BaseTransaction
 
 __all__ = ["Card", "CardBalance", "CardTransaction"]
@@ -83,4 +84,10 @@ class CardTransaction(_BaseTransaction):
     is not consistent across providers for cards: use ``transaction_type`` for the
     direction. ``meta`` may also carry ``cardNumber`` (masked, camelCase on the wire)
     and ``location``.
+
+    ``transaction_type`` is ``None`` when the provider did not send one (some card
+    providers leave it out, although the OpenAPI document marks it required): one such
+    item does not reject the whole list.
     """
+
+    transaction_type: TransactionType | str | None = None

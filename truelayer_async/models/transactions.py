@@ -31,7 +31,6 @@ class _BaseTransaction:
     description: str
     amount: Decimal
     currency: str
-    transaction_type: TransactionType | str
     transaction_category: TransactionCategory | str
     transaction_classification: tuple[str, ...] = ()
     normalised_provider_transaction_id: str | None = None
@@ -65,3 +64,5 @@ class Transaction(_BaseTransaction):
             ``provider_transaction_category``, ``provider_reference``,
             ``counter_party_iban``...), or ``None`` when absent.
     """
+
+    transaction_type: TransactionType | str

@@ -11,6 +11,7 @@ from .._http import RateGate, Response
 from .._retry import RetryMode
 from .._secret import Secret
 from ..tokens import TokenType
+from ._scopes import check_scopes
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -30,8 +31,12 @@ async def authorized_request(
     json_body: Mapping[str, Any] | None = None,
     retry_mode: RetryMode | None = None,
     rate_gate: RateGate | None = None,
+    scopes: tuple[str, ...] = (),
 ) -> Response:
     """Send with the user's DATA token; on 401 refresh that token (single flight) and replay once.
+
+    ``scopes`` are those the endpoint needs: when the token's scopes are known and lack
+    one, ``InsufficientScopeError`` is raised before anything is sent.
 
     Only the token the failed request used is invalidated: if another task already
     replaced it, the replay uses the newer token without a second refresh. A 401 on the
@@ -41,6 +46,7 @@ async def authorized_request(
     # What session.auth.valid_token(TokenType.DATA, user=user) does, minus a layer: its
     # only other step, the client-credentials fallback, is for PAYMENTS tokens.
     token = await tokens.valid(tokens.key(TokenType.DATA, user))
+    check_scopes(token.scopes, scopes)
     requester = session.requester()
 
     # A plain function returning the coroutine: one coroutine frame fewer per request.

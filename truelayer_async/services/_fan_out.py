@@ -77,7 +77,9 @@ async def fetch_all(
 ) -> list[FetchAllResult]:
     """Fetch every user's data with at most ``concurrency`` requests in flight.
 
-    A user's failure (``ReauthorizationRequired``, say) is recorded in that user's result
+    Resources the token's known scopes do not cover are skipped, and a 501 on ``/accounts``
+    or ``/cards`` (a bank without that kind of product) reads as none of them. A user's
+    failure (``ReauthorizationRequired``, say) is recorded in that user's result
     and never cancels the others. Results come back in the order of ``users``.
     """
     if not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -112,6 +114,14 @@ async def fetch_all(
 Limited = Callable[[Callable[[], Awaitable["RawResponse[Any]"]]], Awaitable[Any]]
 
 
+async def _unless_unsupported(call: Awaitable[list[T]]) -> list[T]:
+    """The listed resources, or none when the provider does not offer them (501)."""
+    try:
+        return await call
+    except e.EndpointNotSupportedError:
+        return []
+
+
 async def _fetch_user(
     raw: RawDataService,
     user: str | None,
@@ -127,29 +137,32 @@ async def _fetch_user(
         balance: AccountBalance | None = None
         if everything or "balance" in scopes:
             balance = await limited(lambda: raw.balance(account.account_id, user=user))
-        txns = await limited(
-            lambda: raw.transactions(account.account_id, from_=from_, to=to, user=user)
-        )
+        txns: list[Transaction] = []
+        if everything or "transactions" in scopes:
+            txns = await limited(
+                lambda: raw.transactions(account.account_id, from_=from_, to=to, user=user)
+            )
         accounts[index] = AccountData(account=account, balance=balance, transactions=tuple(txns))
 
     async def one_card(index: int, card: Card) -> None:
         balance: CardBalance | None = None
         if everything or "balance" in scopes:
             balance = await limited(lambda: raw.card_balance(card.account_id, user=user))
-        txns = await limited(
-            lambda: raw.card_transactions(card.account_id, from_=from_, to=to, user=user)
-        )
-        cards[index] = CardData(card=card, balance=balance, transactions=tuple(txns))
+        card_txns: list[CardTransaction] = []
+        if everything or "transactions" in scopes:
+            card_txns = await limited(
+                lambda: raw.card_transactions(card.account_id, from_=from_, to=to, user=user)
+            )
+        cards[index] = CardData(card=card, balance=balance, transactions=tuple(card_txns))
 
+    # Either side may be unsupported (501): a bank without cards, or a card-only bank
+    # (Amex, Barclaycard) without accounts.
     account_list: list[Account] = []
     if everything or "accounts" in scopes:
-        account_list = await limited(lambda: raw.accounts(user=user))
+        account_list = await _unless_unsupported(limited(lambda: raw.accounts(user=user)))
     card_list: list[Card] = []
     if everything or "cards" in scopes:
-        try:
-            card_list = await limited(lambda: raw.cards(user=user))
-        except e.EndpointNotSupportedError:
-            card_list = []  # the provider has no cards
+        card_list = await _unless_unsupported(limited(lambda: raw.cards(user=user)))
     # Each task fills its own slot, so results keep the API's order.
     accounts: list[AccountData | None] = [None] * len(account_list)
     cards: list[CardData | None] = [None] * len(card_list)

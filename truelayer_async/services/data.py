@@ -37,6 +37,7 @@ from ..tokens import TokenType
 from ._authorized import authorized_request
 from ._fan_out import FetchAllResult, Progress, fetch_all
 from ._pending import PendingResult
+from ._scopes import required_scopes
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -147,6 +148,7 @@ class RawDataService:
             params=params,
             headers=headers,
             rate_gate=self._rate_gate,
+            scopes=required_scopes(path),
         )
 
     def _raw(self, response: Response, parsed: T) -> RawResponse[T]:
@@ -309,9 +311,11 @@ class DataService:
     pending.result()`` polls until the data is ready.
 
     Errors: ``ReauthorizationRequired`` (consent expired or revoked: 403 access_denied),
-    ``ScaExceededError`` (403 sca_exceeded), ``AccountNotFoundError`` (404),
-    ``EndpointNotSupportedError`` (501), ``UnauthenticatedError`` (401 after one refresh),
-    ``RateLimitedError``, ``TransportError`` and ``MalformedResponseError``. Every
+    ``InsufficientScopeError`` (the token lacks the endpoint's scope: raised before any
+    request when the token's scopes are known), ``ScaExceededError`` (403 sca_exceeded),
+    ``AccountNotFoundError`` (404), ``EndpointNotSupportedError`` (501),
+    ``UnauthenticatedError`` (401 after one refresh), ``RateLimitedError``,
+    ``TransportError`` and ``MalformedResponseError``. Every
     ``ApiError`` carries the response's correlation id.
     """
 
@@ -925,7 +929,8 @@ class DataService:
         """Fetch accounts, balances and transactions (and cards, where the scopes allow) for
         many users at once. See :func:`truelayer_async.services._fan_out.fetch_all`."""
         date_range(from_, to)  # fail fast on a bad range, before any request
-        raw = RawDataService(self._session, rate_gate=RateGate(sleep=self._session.sleep))
+        gate = RateGate(clock=self._session.clock, sleep=self._session.sleep)
+        raw = RawDataService(self._session, rate_gate=gate)
         return await fetch_all(
             raw, list(users), from_=from_, to=to, concurrency=concurrency, on_progress=on_progress
         )

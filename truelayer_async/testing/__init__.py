@@ -11,6 +11,12 @@ Verification API v1, all in memory and driven by a ``FakeClock``::
         client = fake.http_client()
         result = await complete_consent(client, auth_link)   # code=… in result.params
 
+To give a Session a connected user in one line (the real dialog, in-process or served)::
+
+    async with fake.session() as tl:
+        await fake.connect(tl, user="alice", username="john")
+
+``PERSONAS`` lists the mock bank's users and ``ERROR_PERSONAS`` the ``error.<code>`` ones.
 Run it as a server with ``python -m truelayer_async.testing --port 8765``. The pytest
 plugin provides the ``truelayer_fake`` and ``truelayer_fake_server`` fixtures.
 
@@ -34,6 +40,7 @@ from ._constants import (
 if TYPE_CHECKING:
     from ._clock import FakeClock
     from ._fake import FakeTrueLayer
+    from ._personas import ERROR_PERSONAS, PERSONAS, ErrorPersona, MockUser
     from ._records import RequestRecord, WebhookRecord
     from ._state import Connection
     from .consent import ConsentFlowError, ConsentResult, complete_consent
@@ -44,11 +51,15 @@ __all__ = [
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_REDIRECT_URI",
     "DEFAULT_REDIRECT_URIS",
+    "ERROR_PERSONAS",
+    "PERSONAS",
     "Connection",
     "ConsentFlowError",
     "ConsentResult",
+    "ErrorPersona",
     "FakeClock",
     "FakeTrueLayer",
+    "MockUser",
     "RequestRecord",
     "WebhookRecord",
     "complete_consent",
@@ -57,6 +68,10 @@ __all__ = [
 _LAZY = {
     "FakeClock": "._clock",
     "FakeTrueLayer": "._fake",
+    "ERROR_PERSONAS": "._personas",
+    "PERSONAS": "._personas",
+    "ErrorPersona": "._personas",
+    "MockUser": "._personas",
     "RequestRecord": "._records",
     "WebhookRecord": "._records",
     "Connection": "._state",

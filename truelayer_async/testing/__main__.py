@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  client_id     {DEFAULT_CLIENT_ID}\n"
         f"  client_secret {DEFAULT_CLIENT_SECRET}\n"
         f"  redirect_uris {' '.join(DEFAULT_REDIRECT_URIS)}\n"
-        "  mock bank     john / doe (see truelayer_async.testing._personas)",
+        "  mock bank     john / doe (all users: truelayer_async.testing.PERSONAS)",
         flush=True,
     )
     server = uvicorn.Server(uvicorn_config(fake, args.host, port, log_level=args.log_level))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
+import anyio.lowlevel
+
 __all__ = ["FakeClock"]
 
 
@@ -13,7 +15,8 @@ class FakeClock:
 
     Calling it returns unix epoch seconds, like ``time.time``; that is the clock protocol
     the SDK accepts (``Session(..., clock=fake.clock)``). It starts at the real time of
-    construction unless ``start`` is given.
+    construction unless ``start`` is given. ``sleep`` is the matching sleep protocol
+    (``Session(..., sleep=fake.clock.sleep)``): it moves the clock instead of waiting.
     """
 
     def __init__(self, start: float | None = None) -> None:
@@ -29,6 +32,16 @@ class FakeClock:
             raise ValueError("a FakeClock only moves forward")
         self._now += seconds
         return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds`` (negative counts as 0) and yield to other
+        tasks once (a checkpoint, like ``anyio.sleep(0)``), without waiting in real time.
+
+        Tasks sleeping concurrently each move the clock, so it may move further than any
+        single sleep asked for; time never goes backwards.
+        """
+        self.advance(max(0.0, seconds))
+        await anyio.lowlevel.checkpoint()
 
     def utcnow(self) -> datetime:
         """The current fake time as an aware UTC datetime."""

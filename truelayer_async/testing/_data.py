@@ -12,6 +12,7 @@ Per persona (``john`` shown; other ``johnN`` differ in amounts, ids and merchant
   ``transaction_category`` values in any 90-day window), 2-3 pending card payments, an
   overdraft, 3 standing orders (one inactive) and 5 direct debits (one inactive);
 * a ``SAVINGS`` account: monthly transfers in, interest, an occasional withdrawal;
+* no accounts for a card-only persona (password ``cards``);
 * a ``CREDIT`` card (unless the persona has no cards): purchases as *positive* ``DEBIT``
   amounts and repayments as negative ``CREDIT`` amounts, like the spec's example (so
   clients must read ``transaction_type``, not the sign), plus 1-2 pending purchases.
@@ -150,6 +151,8 @@ class BankData:
     accounts: tuple[Account, ...]
     #: ``None`` when the provider does not support cards for this persona.
     cards: tuple[Card, ...] | None
+    #: ``False`` for a card-only bank: ``/accounts…`` answers 501 (``accounts`` is empty).
+    accounts_supported: bool = True
 
     def account(self, account_id: str) -> Account | None:
         return next((a for a in self.accounts if a.account_id == account_id), None)
@@ -312,8 +315,9 @@ def generate(persona: Persona, anchor: datetime) -> BankData:
         holder_name=persona.holder_name,
         emails=(f"{first}.doe{persona.index or ''}@example.com",),
         phones=(f"+44 7700 900{100 + persona.index:03d}",),
-        accounts=(current, savings),
+        accounts=() if persona.card_only else (current, savings),
         cards=cards,
+        accounts_supported=not persona.card_only,
     )
 
 

@@ -3,7 +3,8 @@
 Order of checks for every endpoint: bearer token (401 ``unauthorized`` for unknown,
 superseded, deleted or revoked tokens; 401 ``invalid_token`` "The token expired at '…'"
 once expired; 403 ``access_denied`` when consent was revoked or is past 90 days) →
-scopes (403 ``access_denied`` naming the missing scope) → query parameters (400
+scopes (403 ``insufficient_scope``, RFC 6750's code, naming the missing scopes in the
+description and in ``error_details.missing_scopes``) → query parameters (400
 ``validation_error``; ``from`` after ``to`` → 400 ``invalid_date_range``) → the
 provider (error personas, 404 ``account_not_found``, 501 ``endpoint_not_supported``).
 
@@ -64,8 +65,17 @@ class Ctx:
     window: tuple[datetime, datetime] | None
 
     @property
+    def accounts(self) -> tuple[Account, ...]:
+        """The persona's accounts; a card-only bank answers 501."""
+        data = self.connection.data()
+        if not data.accounts_supported:
+            raise DataError(501, "endpoint_not_supported", "Feature not supported by the provider")
+        return data.accounts
+
+    @property
     def account(self) -> Account:
-        found = self.connection.data().account(self.params["account_id"])
+        wanted = self.params["account_id"]
+        found = next((a for a in self.accounts if a.account_id == wanted), None)
         if found is None:
             raise DataError(404, "account_not_found", "account not found")
         return found
@@ -114,7 +124,7 @@ def _info(ctx: Ctx) -> list[dict[str, Any]]:
 
 def _accounts(ctx: Ctx) -> list[dict[str, Any]]:
     pid = ctx.connection.provider_id
-    return [_render.account(a, pid, ctx.now) for a in ctx.connection.data().accounts]
+    return [_render.account(a, pid, ctx.now) for a in ctx.accounts]
 
 
 def _account(ctx: Ctx) -> list[dict[str, Any]]:
@@ -211,6 +221,17 @@ def _check_webhook_uri(value: str) -> None:
         raise DataError(400, "validation_error", "webhook_uri must be an absolute URL.")
 
 
+def _scope_error(missing: list[str], credentials_id: str) -> Response:
+    return data_error(
+        403,
+        "insufficient_scope",
+        f"The access token does not grant the {' and '.join(missing)} scope(s) "
+        "this endpoint needs.",
+        credentials_id=credentials_id,
+        details={"missing_scopes": missing},
+    )
+
+
 def _run(ctx: Ctx, producer: Producer, provider_call: bool) -> list[dict[str, Any]]:
     persona = ctx.connection.persona
     if provider_call and persona.error:
@@ -258,13 +279,7 @@ def routes(state: FakeState) -> list[BaseRoute]:
         cid = connection.credentials_id
         missing = [s for s in scopes if s not in connection.scopes]
         if missing:
-            return data_error(
-                403,
-                "access_denied",
-                f"The access token does not grant the {' and '.join(missing)} scope(s) "
-                "this endpoint needs.",
-                credentials_id=cid,
-            )
+            return _scope_error(missing, cid)
         now = from_epoch(state.clock())
         query = dict(request.query_params)
         try:
@@ -348,9 +363,7 @@ def routes(state: FakeState) -> list[BaseRoute]:
                 return connection
             cid = connection.credentials_id
             if "accounts" not in connection.scopes:
-                return data_error(
-                    403, "access_denied", "The accounts scope is required.", credentials_id=cid
-                )
+                return _scope_error(["accounts"], cid)
             if connection.last_batch is None:
                 return data_error(
                     404, "task_not_found", "No batch was requested.", credentials_id=cid
@@ -432,12 +445,7 @@ def _batch(
     cid = connection.credentials_id
     missing = [s for s in ("accounts", "transactions") if s not in connection.scopes]
     if missing:
-        return data_error(
-            403,
-            "access_denied",
-            f"The {' and '.join(missing)} scope(s) are required.",
-            credentials_id=cid,
-        )
+        return _scope_error(missing, cid)
     now = from_epoch(state.clock())
     try:
         query = {k: body[k] for k in ("from", "to") if body.get(k) is not None}

@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Route
 from . import _html
 from ._catalog import DEFAULT_SELECTORS, find_provider, offered_providers
 from ._constants import LINK_SCOPES
-from ._personas import login
+from ._personas import login, refusal
 from ._state import AuthSession, FakeState
 
 __all__ = ["redirect_with", "routes"]
@@ -105,10 +105,11 @@ def routes(state: FakeState) -> list[BaseRoute]:
             if session.step != "login":
                 return _error(400, "invalid_request", "Unexpected step: login.")
             username = str(form.get("username", "")).strip()
-            persona = login(username, str(form.get("password", "")))
+            password = str(form.get("password", ""))
+            persona = login(username, password)
             expected = state.connections.get(session.reauth_credentials_id or "")
             if persona is None:
-                session.login_error = "Wrong username or password."
+                session.login_error = refusal(username, password)
             elif expected is not None and persona.username != expected.persona.username:
                 session.login_error = f"Please log in as {expected.persona.username}."
             else:

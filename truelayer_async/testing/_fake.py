@@ -29,13 +29,14 @@ from ._constants import (
     FAKE_AUTH_URL,
 )
 from ._faults import Faults, Rule, fault_response, path_matches
-from ._personas import login
+from ._personas import default_password, login, refusal
 from ._records import RequestRecord, WebhookRecord
 from ._server import serve_in_thread as _serve_in_thread
 from ._state import Connection, FakeState, RefreshReuse
 
 if TYPE_CHECKING:
     from ..session import Session
+    from ..tokens import Token
 
 __all__ = ["FakeTrueLayer"]
 
@@ -193,19 +194,63 @@ class FakeTrueLayer:
         *,
         client_id: str = DEFAULT_CLIENT_ID,
         username: str = "john",
-        password: str = "doe",
+        password: str | None = None,
         scopes: Iterable[str] = DATA_SCOPES,
         provider_id: str = "mock",
     ) -> dict[str, Any]:
-        """Skip the dialog: connect a persona and return the token response, exactly as
-        ``POST /connect/token`` would after the code exchange."""
+        """Skip the dialog: connect a persona and return the token response (a dict with
+        ``access_token``, ``refresh_token``, ``scope``…), exactly as ``POST /connect/token``
+        would after the code exchange. For raw HTTP tests; to give a Session a user, use
+        :meth:`connect`. ``password`` defaults as in :meth:`connect`; a refused persona
+        raises ``ValueError`` saying why."""
+        if password is None:
+            password = default_password(username)
         persona = login(username, password)
         if persona is None:
-            raise ValueError(f"the mock bank refuses {username!r} / {password!r}")
+            raise ValueError(f"the mock bank refuses {username!r}: {refusal(username, password)}")
         with self._state.lock:
             return self._state.create_connection(
                 client_id, persona, scopes, provider_id, self.environment.auth_url
             )
+
+    async def connect(
+        self,
+        session: Session,
+        *,
+        user: str | None = None,
+        username: str = "john",
+        password: str | None = None,
+        scopes: Iterable[str] | None = None,
+        provider_id: str = "mock",
+    ) -> Token:
+        """Connect a mock user to ``session`` and store the token under ``user``.
+
+        Runs the real journey against this fake: ``session.auth.auth_link(pkce=True)``,
+        the dialog and mock bank pages (``complete_consent``), ``parse_callback`` and
+        ``exchange_code``; so it works for ``fake.session()`` (in-process) and for a
+        Session pointed at ``serve_in_thread()`` alike. The Session must be open::
+
+            async with fake.session() as tl:
+                await fake.connect(tl, user="alice", username="john")
+                accounts = await tl.data.accounts(user="alice")
+
+        ``username``/``password`` pick the persona (see ``PERSONAS``; the password defaults
+        to ``doe``, or ``error`` for ``error.<code>`` personas); ``scopes`` default to every
+        Data scope. Returns the stored :class:`~truelayer_async.Token`. Raises
+        ``ConsentFlowError`` when the dialog or the mock bank refuses, and ``ValueError``
+        when ``session`` does not talk to this fake.
+        """
+        from ._connect import connect_user  # imported late: the emulator does not need the SDK
+
+        return await connect_user(
+            self,
+            session,
+            user=user,
+            username=username,
+            password=password,
+            scopes=scopes,
+            provider_id=provider_id,
+        )
 
     @property
     def connections(self) -> list[Connection]:
@@ -393,8 +438,10 @@ class FakeTrueLayer:
         Defaults: the default client id/secret (override with ``client_id=`` /
         ``client_secret=``), ``redirect_uri=DEFAULT_REDIRECT_URI``,
         ``environment=self.environment``, ``http_client=self.http_client()``,
-        ``clock=self.clock``. The Session does not close a client it was given; the fake
-        does, in ``aclose()``.
+        ``clock=self.clock`` and ``sleep=self.clock.sleep``: the SDK's own waits (a 429's
+        ``Retry-After``, retry back-off) move the fake clock instead of taking real time.
+        Pass ``sleep=anyio.sleep`` to wait for real. The Session does not close a client
+        it was given; the fake does, in ``aclose()``.
         """
         from ..session import Session  # imported late: the emulator does not need the SDK
 
@@ -403,6 +450,7 @@ class FakeTrueLayer:
         kwargs.setdefault("redirect_uri", DEFAULT_REDIRECT_URI)
         kwargs.setdefault("environment", self.environment)
         kwargs.setdefault("clock", self.clock)
+        kwargs.setdefault("sleep", self.clock.sleep)
         if "http_client" not in kwargs:
             kwargs["http_client"] = self.http_client()
         return Session(client_id, client_secret, **kwargs)

@@ -69,10 +69,15 @@ def auth_error(status: int, error: str, description: str | None = None) -> Respo
 
 
 def data_error(
-    status: int, error: str, description: str, *, credentials_id: str | None = None
+    status: int,
+    error: str,
+    description: str,
+    *,
+    credentials_id: str | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> Response:
     """A Data API error body with TrueLayer's headers."""
-    body = {"error": error, "error_description": description, "error_details": {}}
+    body = {"error": error, "error_description": description, "error_details": dict(details or {})}
     return json_response(body, status, headers=data_headers(credentials_id))
 
 
