@@ -36,9 +36,7 @@ async def test_keys_lists_every_stored_key(tmp_path: Path) -> None:
         assert key_for("alice") not in await store.keys()
 
 
-async def test_keys_never_reads_a_record(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_keys_never_reads_a_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Encrypted records are listed by a store that cannot decrypt them, and no record
     is decoded on the way."""
     path = tmp_path / "tokens.db"

@@ -535,9 +535,7 @@ def _check_file(path: str) -> None:
 
 
 # ``str(TokenKey)``: namespace|type|-|scopes or namespace|type|u:USER|scopes (see tokens.py).
-_KEY = re.compile(
-    r"(?P<ns>.+?)\|(?P<type>data|payments)\|(?:-|u:(?P<user>.+))\|(?P<scopes>[^|]+)"
-)
+_KEY = re.compile(r"(?P<ns>.+?)\|(?P<type>data|payments)\|(?:-|u:(?P<user>.+))\|(?P<scopes>[^|]+)")
 
 
 def _parse_key(text: str) -> TokenKey | None:
