@@ -13,7 +13,7 @@ from .. import errors as e
 from ..config import Environment
 from ..tokens import TokenKey, TokenType
 from ._config import open_session, store_path, where_flags
-from ._errors import NOT_FOUND, OK, CliError, hint_command
+from ._errors import NETWORK, NOT_FOUND, OK, CliError, hint_command
 from ._output import console, table, write_json
 
 if TYPE_CHECKING:
@@ -177,6 +177,12 @@ async def run_logout(args: argparse.Namespace) -> int:
             raise nothing
         try:
             await tl.auth.delete_credential(user=args.user)
+        except (e.TransportError, e.TokenEndpointUnavailable) as exc:
+            raise CliError(
+                f"TrueLayer could not be reached to delete the connection of {who} ({exc}); "
+                "the token is kept: run logout again later",
+                NETWORK,
+            ) from None
         except (e.ReauthorizationRequired, e.AuthApiError) as exc:
             if not _already_gone(exc):
                 raise
