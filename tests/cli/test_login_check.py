@@ -39,9 +39,7 @@ def test_a_wrong_secret_fails_before_the_link(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    fake.register_client(
-        "sandbox-truelayer-async", "sandbox-secret-not-for-production", [redirect]
-    )
+    fake.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, [redirect])
     monkeypatch.setenv("TRUELAYER_CLIENT_SECRET", WRONG)
     # Without the check this would wait for the redirect, then time out.
     result = login(capsys, fake, redirect, "--timeout", "2")
@@ -77,9 +75,7 @@ def test_good_credentials_go_on_to_the_bank(
     """The check's token is never stored; a client that may not use the checked scope
     (TrueLayer answers invalid_scope after authenticating it) still logs in."""
     if scopes is None:
-        fake.register_client(
-            "sandbox-truelayer-async", "sandbox-secret-not-for-production", [redirect]
-        )
+        fake.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, [redirect])
     else:
         fake.register_client("data-only", "data-only-secret", [redirect], scopes)
         monkeypatch.setenv("TRUELAYER_CLIENT_ID", "data-only")
