@@ -18,9 +18,13 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from truelayer_async import DATA_SCOPES
+from truelayer_async import DATA_SCOPES, FetchAllResult
 from truelayer_async.cli import _demo, _output
+from truelayer_async.cli._data_commands import _results_table
 from truelayer_async.cli._output import accounts_table, cards_table, money, transactions_table
+from truelayer_async.cli._parser import build_parser
+from truelayer_async.cli._users import StoredUser, _users_table
+from truelayer_async.errors import ReauthorizationRequired
 from truelayer_async.models import (
     Account,
     AccountBalance,
@@ -203,3 +207,39 @@ def test_the_demo_reads_well(
     for name in ("Everyday Current", "Rainy Day Saver", "Mock Credit Card", "STANDING_ORDER"):
         assert any(name in line for line in table_lines), (name, text)
     assert "…" not in SHORT.sub("", "\n".join(table_lines))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_users_table(width: int) -> None:
+    users = [
+        StoredUser(
+            server="https://auth.truelayer-sandbox.com",
+            client_id="sandbox-truelayer-async",
+            user=name,
+            expires_at=datetime(2026, 12, 4, 19, 23, tzinfo=timezone.utc),
+            refresh_token=True,
+            login_again=reason,
+        )
+        for name, reason in [
+            ("alice", None),
+            ("bob.smith@example.com", "TrueLayer refused it (consent_revoked)"),
+        ]
+    ]
+    flags = ("--environment", "sandbox")
+    lines = render(_users_table(users[0].server, users[0].client_id, users, flags), width)
+    assert_reads_well(lines, width, ["alice", "bob.smith@example.com", "2026-12-04 19:23 UTC"])
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_fetch_all_results_table(width: int) -> None:
+    results = [
+        FetchAllResult(user="alice"),
+        FetchAllResult(
+            user="carol.jones",
+            error=ReauthorizationRequired(403, "access_denied", reason="consent_revoked"),
+        ),
+    ]
+    args = build_parser().parse_args(["fetch-all", "--auth-url", "http://127.0.0.1:8765"])
+    lines = render(_results_table(results, args), width)
+    assert_reads_well(lines, width, ["alice", "carol.jones"])
+    assert "127.0.0.1:8765" in "".join(lines)  # the hint, wrapped if need be
