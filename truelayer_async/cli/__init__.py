@@ -21,7 +21,7 @@ MISSING_RICH = (
     "truelayer-async: the command-line tool needs the [cli] extra: "
     "pip install 'truelayer-async[cli]'"
 )
-_STORE_COMMANDS = ("login", "accounts", "transactions", "fetch-all")
+_STORE_COMMANDS = ("login", "accounts", "transactions", "fetch-all", "users", "logout")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,13 +70,14 @@ def _report(raised: Exception, args: argparse.Namespace) -> int:
         return INTERRUPTED
     if getattr(args, "debug", False):
         traceback.print_exception(raised)
-    store: str | None = None
-    if args.command in _STORE_COMMANDS:
-        from ._config import store_path
+    from ._config import store_path, where_flags
 
-        store = str(store_path(args))
+    store = str(store_path(args)) if args.command in _STORE_COMMANDS else None
     ctx = ErrorContext(
-        user=getattr(args, "user", None), account_id=getattr(args, "account", None), store=store
+        user=getattr(args, "user", None),
+        account_id=getattr(args, "account", None),
+        store=store,
+        flags=where_flags(args),
     )
     message, code = describe(exc, ctx)
     if not isinstance(exc, (CliError, TrueLayerError)):

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 import anyio
 from anyio.abc import SocketStream
 
-from ._errors import AUTH, USAGE, CliError
+from ._errors import AUTH, USAGE, CliError, ErrorContext, hint_command
 
 __all__ = ["CallbackServer", "Page"]
 
@@ -48,9 +48,12 @@ def page_html(title: str, text: str) -> str:
 
 
 class CallbackServer:
-    """Listens on the host and port of a loopback ``http://`` redirect URI."""
+    """Listens on the host and port of a loopback ``http://`` redirect URI.
 
-    def __init__(self, redirect_uri: str) -> None:
+    ``context`` (the user and the flags of this login) makes the hints in messages concrete.
+    """
+
+    def __init__(self, redirect_uri: str, *, context: ErrorContext | None = None) -> None:
         parts = urlsplit(redirect_uri)
         if parts.scheme != "http" or not parts.hostname or not _is_loopback(parts.hostname):
             raise CliError(
@@ -68,6 +71,7 @@ class CallbackServer:
         self.host = parts.hostname
         self.port = port
         self.path = parts.path or "/"
+        self.context = context or ErrorContext()
         self._listener: anyio.abc.Listener[SocketStream] | None = None
 
     async def __aenter__(self) -> CallbackServer:
@@ -135,7 +139,7 @@ class CallbackServer:
                     status, title, text = await handle(query)
                 except Exception as exc:
                     failure.append(exc)
-                    status, title, text = 400, "Login failed", _failure_text(exc)
+                    status, title, text = 400, "Login failed", _failure_text(exc, self.context)
                 try:
                     await _send(stream, status, title, text)
                 finally:
@@ -158,19 +162,20 @@ class CallbackServer:
             await done.wait()
             tg.cancel_scope.cancel()
         if timed_out:
+            again = hint_command("login", self.context.flags, self.context.user)
             raise CliError(
                 f"no redirect arrived at {self.redirect_uri} within {seconds:g} s: "
-                "run login again",
+                f"run login again (`{again}`)",
                 AUTH,
             )
         if failure:
             raise failure[0]
 
 
-def _failure_text(exc: BaseException) -> str:
+def _failure_text(exc: BaseException, context: ErrorContext) -> str:
     from ._errors import describe
 
-    message, _ = describe(exc)
+    message, _ = describe(exc, context)
     return f"{message}. Return to your terminal."
 
 

@@ -34,6 +34,14 @@ def run(args: argparse.Namespace) -> int:
         from ._data_commands import run_fetch_all
 
         return anyio.run(run_fetch_all, args)
+    if command == "users":
+        from ._users import run_users
+
+        return anyio.run(run_users, args)
+    if command == "logout":
+        from ._users import run_logout
+
+        return anyio.run(run_logout, args)
     if command == "fake-server":
         from ._fake_server import run_fake_server
 

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from ..stores import TokenStore
 
 __all__ = [
+    "ENV_API_URL",
+    "ENV_AUTH_URL",
     "ENV_CLIENT_ID",
     "ENV_CLIENT_SECRET",
     "ENV_ENVIRONMENT",
@@ -30,12 +32,25 @@ __all__ = [
     "open_session",
     "open_store",
     "store_path",
+    "where_flags",
 ]
 
 ENV_CLIENT_ID = "TRUELAYER_CLIENT_ID"
 ENV_CLIENT_SECRET = "TRUELAYER_CLIENT_SECRET"
 ENV_ENVIRONMENT = "TRUELAYER_ENVIRONMENT"
 ENV_STORE = "TRUELAYER_ASYNC_STORE"
+ENV_AUTH_URL = "TRUELAYER_AUTH_URL"
+ENV_API_URL = "TRUELAYER_API_URL"
+
+#: Flags that choose the server, the client or the store, repeated in every hint so that
+#: a pasted hint reaches the same place (never --client-secret: hints are printed).
+_WHERE_FLAGS = (
+    ("environment", "--environment"),
+    ("auth_url", "--auth-url"),
+    ("api_url", "--api-url"),
+    ("client_id", "--client-id"),
+    ("store", "--store"),
+)
 
 #: Providers offered by the auth dialog: the mock bank only exists in the sandbox.
 _PROVIDERS = {
@@ -61,19 +76,39 @@ def store_path(args: argparse.Namespace) -> Path:
 
 
 def environment(args: argparse.Namespace) -> Environment:
-    """``--auth-url``/``--api-url`` if given, else ``--environment`` (default sandbox)."""
+    """Where to talk to. Flags beat variables: ``--auth-url``/``--api-url``, else
+    ``--environment``, else ``$TRUELAYER_AUTH_URL``/``$TRUELAYER_API_URL``, else
+    ``$TRUELAYER_ENVIRONMENT``, else the sandbox."""
+    flag_env: str | None = getattr(args, "environment", None)
     auth_url: str | None = getattr(args, "auth_url", None)
     api_url: str | None = getattr(args, "api_url", None)
+    if not auth_url and not flag_env:
+        auth_url = os.environ.get(ENV_AUTH_URL) or None
+    if not api_url and not flag_env:
+        api_url = os.environ.get(ENV_API_URL) or None
     if api_url and not auth_url:
-        raise CliError("--api-url needs --auth-url too", USAGE)
+        raise CliError(
+            f"--api-url needs --auth-url too (and {ENV_API_URL} needs {ENV_AUTH_URL})", USAGE
+        )
     if auth_url:
         return Environment.custom(auth_url, api_url or auth_url, name="custom")
-    name = getattr(args, "environment", None) or os.environ.get(ENV_ENVIRONMENT) or "sandbox"
+    name = flag_env or os.environ.get(ENV_ENVIRONMENT) or "sandbox"
     if name == "production":
         return Environment.PRODUCTION
     if name == "sandbox":
         return Environment.SANDBOX
     raise CliError(f"{ENV_ENVIRONMENT} must be 'sandbox' or 'production', not {name!r}", USAGE)
+
+
+def where_flags(args: argparse.Namespace | None) -> tuple[str, ...]:
+    """The flags the user gave that choose the server, the client and the store, to be
+    repeated in hints (see :func:`~._errors.hint_command`)."""
+    words: list[str] = []
+    for attribute, flag in _WHERE_FLAGS:
+        value = None if args is None else getattr(args, attribute, None)
+        if value:
+            words += [flag, str(value)]
+    return tuple(words)
 
 
 def default_providers(env: Environment) -> str:

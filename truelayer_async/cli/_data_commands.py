@@ -13,8 +13,9 @@ from rich.text import Text
 
 from .. import errors as e
 from ..models import Account, AccountBalance
-from ._config import open_session
-from ._errors import OK, PARTIAL, USAGE, CliError, ErrorContext, describe
+from ..tokens import TokenType
+from ._config import open_session, where_flags
+from ._errors import AUTH, OK, PARTIAL, USAGE, CliError, ErrorContext, describe, hint_command
 from ._output import (
     ACCOUNT_COLUMNS,
     TRANSACTION_COLUMNS,
@@ -22,6 +23,7 @@ from ._output import (
     accounts_json,
     accounts_table,
     console,
+    table,
     transaction_rows,
     transactions_table,
     write_csv,
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
     from .. import FetchAllResult
     from .. import Progress as FetchProgress
     from ..session import Session
-    from ..stores import TokenStore
 
 __all__ = ["run_accounts", "run_fetch_all", "run_transactions"]
 
@@ -50,8 +51,13 @@ async def run_accounts(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         write_csv(ACCOUNT_COLUMNS, account_rows(pairs))
     else:
-        out = console()
-        out.print(accounts_table(pairs, title=f"Accounts ({len(accounts)})"))
+        caption = (
+            "ids shortened: `transactions --account` takes the prefix; "
+            "--format json shows them whole"
+        )
+        console().print(
+            accounts_table(pairs, title=f"Accounts ({len(accounts)})", caption=caption)
+        )
     return OK
 
 
@@ -76,12 +82,23 @@ async def run_transactions(args: argparse.Namespace) -> int:
     """List one account's transactions."""
     if args.from_ is not None and args.to is not None and args.from_ > args.to:
         raise CliError(f"--from ({args.from_}) is after --to ({args.to})", USAGE)
-    if not args.account.strip():
+    wanted = args.account.strip().rstrip("…")  # a short id copied with its ellipsis
+    if not wanted:
         raise CliError("--account must not be empty", USAGE)
     async with open_session(args) as tl:
-        txns = await tl.data.transactions(
-            args.account, from_=args.from_, to=args.to, user=args.user
-        )
+        account_id = wanted
+        try:
+            txns = await tl.data.transactions(
+                account_id, from_=args.from_, to=args.to, user=args.user
+            )
+        except e.AccountNotFoundError:
+            resolved = await _account_by_prefix(tl, args.user, wanted)
+            if resolved is None:
+                raise
+            account_id = resolved
+            txns = await tl.data.transactions(
+                account_id, from_=args.from_, to=args.to, user=args.user
+            )
     if args.format == "json":
         write_json(txns)
     elif args.format == "csv":
@@ -91,23 +108,38 @@ async def run_transactions(args: argparse.Namespace) -> int:
         if args.from_ or args.to:
             window = f", {args.from_ or '…'} to {args.to or '…'}"
         console().print(
-            transactions_table(txns, title=f"Transactions of {args.account} ({len(txns)}{window})")
+            transactions_table(txns, title=f"Transactions of {account_id} ({len(txns)}{window})")
         )
     return OK
 
 
-async def _store_users(store: TokenStore) -> list[str | None] | None:
-    """Every user with a data token in ``store``, if the store can list its keys."""
-    keys = getattr(store, "keys", None)
+async def _account_by_prefix(tl: Session, user: str | None, prefix: str) -> str | None:
+    """The one account whose id starts with ``prefix`` (the tables show short ids)."""
+    matches = [a.account_id for a in await tl.data.accounts(user=user)]
+    matches = [account_id for account_id in matches if account_id.startswith(prefix)]
+    if len(matches) > 1:
+        raise CliError(
+            f"--account {prefix!r} matches {len(matches)} accounts: give more characters",
+            USAGE,
+        )
+    return matches[0] if matches else None
+
+
+async def _store_users(tl: Session) -> list[str | None] | None:
+    """Every user with a data token for this server and client, if the store can list
+    its keys (``SqliteTokenStore.keys()``)."""
+    keys = getattr(tl.token_store, "keys", None)
     if keys is None:
         return None
     listed: Any = keys()
     if hasattr(listed, "__await__"):
         listed = await listed
+    namespace = tl.auth.tokens.key(TokenType.DATA, None).namespace
     users: list[str | None] = []
     for key in listed:
-        token_type = getattr(key, "token_type", None)
-        if getattr(token_type, "value", token_type) == "data" and key.user not in users:
+        if key.namespace != namespace or key.token_type is not TokenType.DATA:
+            continue
+        if key.user not in users:
             users.append(key.user)
     return users
 
@@ -125,21 +157,25 @@ async def run_fetch_all(args: argparse.Namespace) -> int:
             raise CliError("--users is empty", USAGE)
     async with open_session(args) as tl:
         if users is None:
-            users = await _store_users(tl.token_store)
+            users = await _store_users(tl)
             if users is None:
                 raise CliError("this token store cannot list its users: pass --users a,b,c", USAGE)
             if not users:
-                raise e.NoTokenError("the token store holds no data tokens")
+                raise CliError(
+                    f"no user has a token for {tl.environment.auth_url} in the store: "
+                    f"run `{hint_command('login', where_flags(args), 'NAME')}` first",
+                    AUTH,
+                )
         results = await _fetch_with_progress(tl, users, args)
     failed = [r for r in results if not r.ok]
     if args.format == "json":
-        write_json([_result_json(r) for r in results])
+        write_json([_result_json(r, args) for r in results])
     else:
-        console().print(_results_table(results))
+        console().print(_results_table(results, args))
     if failed:
         for result in failed:
             assert result.error is not None
-            message, _ = describe(result.error, ErrorContext(user=result.user))
+            message, _ = describe(result.error, _context(args, result.user))
             print(f"truelayer-async: user {result.user!r} failed: {message}", file=sys.stderr)
         print(f"truelayer-async: {len(failed)} of {len(results)} users failed", file=sys.stderr)
         return PARTIAL
@@ -174,10 +210,14 @@ async def _fetch_with_progress(
         )
 
 
-def _result_json(result: FetchAllResult) -> dict[str, Any]:
+def _context(args: argparse.Namespace, user: str | None) -> ErrorContext:
+    return ErrorContext(user=user, flags=where_flags(args))
+
+
+def _result_json(result: FetchAllResult, args: argparse.Namespace) -> dict[str, Any]:
     error = None
     if result.error is not None:
-        message, code = describe(result.error, ErrorContext(user=result.user))
+        message, code = describe(result.error, _context(args, result.user))
         error = {"type": type(result.error).__name__, "message": message, "exit_code": code}
     return {
         "user": result.user,
@@ -197,28 +237,28 @@ def _result_json(result: FetchAllResult) -> dict[str, Any]:
     }
 
 
-def _results_table(results: list[FetchAllResult]) -> Table:
+def _results_table(results: list[FetchAllResult], args: argparse.Namespace) -> Table:
     ok = sum(1 for r in results if r.ok)
-    table = Table(title=f"fetch-all: {ok} of {len(results)} users ok", title_justify="left")
-    table.add_column("User")
-    table.add_column("Status")
-    table.add_column("Accounts", justify="right")
-    table.add_column("Cards", justify="right")
-    table.add_column("Transactions", justify="right")
+    out = table(f"fetch-all: {ok} of {len(results)} users ok")
+    out.add_column("User", no_wrap=True)
+    out.add_column("Status")
+    out.add_column("Accounts", justify="right", no_wrap=True)
+    out.add_column("Cards", justify="right", no_wrap=True)
+    out.add_column("Transactions", justify="right", no_wrap=True)
     for r in results:
         if r.error is not None:
-            message, _ = describe(r.error, ErrorContext(user=r.user))
+            message, _ = describe(r.error, _context(args, r.user))
             status = Text.assemble(("failed", "red"), f": {message}")
         else:
             status = Text("ok", style="green")
         txns = sum(len(a.transactions) for a in r.accounts) + sum(
             len(c.transactions) for c in r.cards
         )
-        table.add_row(
+        out.add_row(
             "-" if r.user is None else r.user,
             status,
             str(len(r.accounts)),
             str(len(r.cards)),
             str(txns),
         )
-    return table
+    return out

@@ -18,6 +18,8 @@ code meaning
 
 from __future__ import annotations
 
+import shlex
+
 import attrs
 
 from .. import errors as e
@@ -34,6 +36,7 @@ __all__ = [
     "CliError",
     "ErrorContext",
     "describe",
+    "hint_command",
     "unwrap",
 ]
 
@@ -63,6 +66,8 @@ class ErrorContext:
     user: str | None = None
     account_id: str | None = None
     store: str | None = None
+    #: The flags that chose the server, client and store (``where_flags(args)``).
+    flags: tuple[str, ...] = ()
 
 
 def unwrap(exc: BaseException) -> BaseException:
@@ -79,8 +84,12 @@ def _who(user: str | None) -> str:
     return "the default user" if user is None else f"user {user!r}"
 
 
-def _login_hint(user: str | None) -> str:
-    return "truelayer-async login" + ("" if user is None else f" --user {user}")
+def hint_command(command: str, flags: tuple[str, ...] = (), user: str | None = None) -> str:
+    """``truelayer-async COMMAND FLAGS [--user USER]``, quoted to be pasted as it is."""
+    words = ["truelayer-async", command, *flags]
+    if user is not None:
+        words += ["--user", user]
+    return shlex.join(words)
 
 
 def describe(exc: BaseException, ctx: ErrorContext | None = None) -> tuple[str, int]:
@@ -93,41 +102,41 @@ def describe(exc: BaseException, ctx: ErrorContext | None = None) -> tuple[str, 
     exc = unwrap(exc)
     if isinstance(exc, CliError):
         return exc.message, exc.code
+    login = f"`{hint_command('login', ctx.flags, ctx.user)}`"
     if isinstance(exc, e.NoTokenError):
         where = f" in {ctx.store}" if ctx.store else ""
-        return (
-            f"no token is stored for {_who(ctx.user)}{where}: run login first "
-            f"({_login_hint(ctx.user)})",
-            AUTH,
-        )
+        return f"no token is stored for {_who(ctx.user)}{where}: run login first ({login})", AUTH
     if isinstance(exc, e.ReauthorizationRequired):
         return (
             f"the bank connection of {_who(ctx.user)} needs re-authorisation "
-            f"(consent expired or revoked; reason: {exc.reason}): run login again "
-            f"({_login_hint(ctx.user)})",
+            f"(consent expired or revoked; reason: {exc.reason}): run login again ({login})",
             AUTH,
         )
     if isinstance(exc, e.AuthorizationDenied):
-        return f"{exc}: the bank connection was not made; run login again to retry", AUTH
+        return f"{exc}: the bank connection was not made; run login again ({login})", AUTH
     if isinstance(exc, e.StateMismatchError):
         return (
-            f"the redirect does not belong to this login ({exc}); run login again",
+            f"the redirect does not belong to this login ({exc}); run login again ({login})",
             AUTH,
         )
     if isinstance(exc, e.AuthorizationCallbackError):
-        return f"the redirect from the bank is unusable ({exc}); run login again", AUTH
+        return f"the redirect from the bank is unusable ({exc}); run login again ({login})", AUTH
     if isinstance(exc, e.CodeExchangeOutcomeUnknown):
-        return f"network failure during the code exchange ({exc}); run login again", NETWORK
+        return (
+            f"network failure during the code exchange ({exc}); run login again ({login})",
+            NETWORK,
+        )
     if isinstance(exc, e.InvalidClientError):
         return (
             f"TrueLayer refused the client credentials ({exc}): check TRUELAYER_CLIENT_ID, "
-            "TRUELAYER_CLIENT_SECRET and --environment",
+            "TRUELAYER_CLIENT_SECRET and the server (--environment or --auth-url)",
             AUTH,
         )
     if isinstance(exc, e.AccountNotFoundError):
         what = f"account {ctx.account_id!r}" if ctx.account_id else "the account"
         return (
-            f"{what} was not found ({exc}); list the ids with `truelayer-async accounts`",
+            f"{what} was not found ({exc}); list the ids with "
+            f"`{hint_command('accounts', ctx.flags, ctx.user)}`",
             NOT_FOUND,
         )
     if isinstance(exc, e.TransportError):

@@ -69,8 +69,8 @@ def run_fake_server(args: argparse.Namespace) -> int:
                 "  mock bank user    john / doe\n"
                 "Try:\n"
                 f"  export TRUELAYER_CLIENT_ID={DEFAULT_CLIENT_ID} "
-                f"TRUELAYER_CLIENT_SECRET={DEFAULT_CLIENT_SECRET}\n"
-                f"  truelayer-async login --auth-url {url} --api-url {url}\n"
+                f"TRUELAYER_CLIENT_SECRET={DEFAULT_CLIENT_SECRET} TRUELAYER_AUTH_URL={url}\n"
+                "  truelayer-async login --user alice\n"
                 "Press Ctrl-C to stop.",
                 flush=True,
             )

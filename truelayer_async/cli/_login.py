@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import argparse
 import webbrowser
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
+from .. import errors as e
+from .._retry import RetryMode
 from ..tokens import DATA_SCOPES
 from ._callback_server import CallbackServer, Page
-from ._config import default_providers, environment, open_session, store_path
-from ._errors import OK, USAGE, CliError
+from ._config import default_providers, environment, open_session, store_path, where_flags
+from ._errors import OK, USAGE, CliError, ErrorContext
 from ._output import console
 
-__all__ = ["run_login"]
+if TYPE_CHECKING:
+    from ..session import Session
+
+__all__ = ["check_client", "run_login"]
+
+#: Asked for by the credentials check: a client-credentials scope. The token, if any,
+#: is thrown away; a refusal of the scope itself still proves the credentials.
+_CHECK_SCOPE = "payments"
 
 
 def _split(text: str) -> list[str]:
@@ -29,6 +39,22 @@ def _open_browser(url: str) -> bool:
     return webbrowser.open(url)
 
 
+async def check_client(tl: Session) -> None:
+    """Prove the client id and secret before the user spends time at the bank.
+
+    One client-credentials grant, never stored. Only ``invalid_client`` means wrong
+    credentials: any other refusal (a scope or grant this client may not use) comes after
+    the server authenticated the client. Network failures propagate.
+    """
+    form = tl.auth._client_form("client_credentials")
+    form["scope"] = _CHECK_SCOPE
+    try:
+        await tl.auth.tokens.token_request(form, RetryMode.IDEMPOTENT)
+    except e.AuthApiError as exc:
+        if exc.error == "invalid_client" or isinstance(exc, e.TokenEndpointUnavailable):
+            raise
+
+
 async def run_login(args: argparse.Namespace) -> int:
     """Print (and open) the auth link, receive the redirect, exchange the code, save it."""
     scopes = _split(args.scopes) if args.scopes else list(DATA_SCOPES)
@@ -36,9 +62,11 @@ async def run_login(args: argparse.Namespace) -> int:
         raise CliError("--scopes is empty", USAGE)
     env = environment(args)
     providers = _split(args.providers) if args.providers else _split(default_providers(env))
-    server = CallbackServer(args.redirect_uri)
+    context = ErrorContext(user=args.user, flags=where_flags(args))
+    server = CallbackServer(args.redirect_uri, context=context)
     out = console()
     async with open_session(args, create_store=True, redirect_uri=args.redirect_uri) as tl:
+        await check_client(tl)  # before the browser: a wrong secret fails in a second
         link = tl.auth.auth_link(scopes=scopes, pkce=True, providers=providers)
         async with server:
             # Plain print: the link must stay on one line to be copied.

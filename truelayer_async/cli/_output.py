@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .. import unstructure
 from ..models import Account, AccountBalance, Card, CardBalance, CardTransaction, Transaction
@@ -29,6 +30,8 @@ __all__ = [
     "console",
     "jsonable",
     "money",
+    "short_id",
+    "table",
     "transaction_rows",
     "transactions_table",
     "write_csv",
@@ -111,6 +114,35 @@ def _text(value: object) -> str:
     return str(value)
 
 
+#: Ids are 32 hex characters or more: tables show the first 8 (``--format json`` has
+#: them whole, and ``transactions --account`` takes any unambiguous prefix).
+SHORT_ID = 8
+
+
+def short_id(value: str) -> str:
+    """``45e5ac65…``: the first characters of a long id."""
+    return value if len(value) <= SHORT_ID + 1 else value[:SHORT_ID] + "…"
+
+
+def table(title: str, *, caption: str | None = None) -> Table:
+    """A table that reads well from 80 columns up: money, dates and names never wrap
+    (columns marked ``no_wrap``); free text wraps within its column."""
+    return Table(
+        title=title,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+    )
+
+
+def _named(name: str, detail: str | None) -> Text:
+    """A name, with a dim detail (type, network) on a second line."""
+    text = Text(name)
+    if detail:
+        text.append("\n" + detail, style="dim")
+    return text
+
+
 # -- accounts ----------------------------------------------------------------------------
 
 ACCOUNT_COLUMNS = (
@@ -151,29 +183,38 @@ def account_rows(
 
 
 def accounts_table(
-    accounts: Sequence[tuple[Account, AccountBalance | None]], *, title: str = "Accounts"
+    accounts: Sequence[tuple[Account, AccountBalance | None]],
+    *,
+    title: str = "Accounts",
+    caption: str | None = None,
 ) -> Table:
-    """Accounts with their balances."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("Account id", no_wrap=True)
-    table.add_column("Name")
-    table.add_column("Type")
-    table.add_column("Sort code / number")
-    table.add_column("Current", justify="right", no_wrap=True)
-    table.add_column("Available", justify="right", no_wrap=True)
+    """Accounts with their balances (the type under the name, ids shortened)."""
+    out = table(title, caption=caption)
+    out.add_column("Account", no_wrap=True)
+    out.add_column("Name")
+    out.add_column("Sort code / number")
+    out.add_column("Current", justify="right", no_wrap=True)
+    out.add_column("Available", justify="right", no_wrap=True)
     for account, balance in accounts:
         number = account.account_number
-        ident = " ".join(x for x in (number.sort_code, number.number) if x) or (number.iban or "-")
+        ident = " ".join(x for x in (number.sort_code, number.number) if x) or _iban(number.iban)
         currency = balance.currency if balance is not None else account.currency
-        table.add_row(
-            account.account_id,
-            account.display_name,
-            _text(account.account_type),
+        kind = None if account.account_type is None else _text(account.account_type).lower()
+        out.add_row(
+            short_id(account.account_id),
+            _named(account.display_name, kind),
             ident,
             money(None if balance is None else balance.current, currency),
             money(None if balance is None else balance.available, currency),
         )
-    return table
+    return out
+
+
+def _iban(iban: str | None) -> str:
+    """``GB29 NWBK 6016 …``: in groups of four, as printed on statements (wraps cleanly)."""
+    if not iban:
+        return "-"
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
 
 def accounts_json(
@@ -229,15 +270,15 @@ def transactions_table(
     transactions: Sequence[Transaction | CardTransaction], *, title: str = "Transactions"
 ) -> Table:
     """Transactions, newest first as the API sends them."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("Date", no_wrap=True)
-    table.add_column("Description")
-    table.add_column("Category")
-    table.add_column("Amount", justify="right", no_wrap=True)
-    table.add_column("Balance after", justify="right", no_wrap=True)
+    out = table(title)
+    out.add_column("Date", no_wrap=True)
+    out.add_column("Description")
+    out.add_column("Category", no_wrap=True)
+    out.add_column("Amount", justify="right", no_wrap=True)
+    out.add_column("Balance after", justify="right", no_wrap=True)
     for t in transactions:
         running = t.running_balance
-        table.add_row(
+        out.add_row(
             t.timestamp.date().isoformat(),
             t.merchant_name or t.description,
             _text(t.transaction_category),
@@ -247,7 +288,7 @@ def transactions_table(
                 None if running is None else running.currency,
             ),
         )
-    return table
+    return out
 
 
 # -- cards -------------------------------------------------------------------------------
@@ -256,24 +297,23 @@ def transactions_table(
 def cards_table(
     cards: Sequence[tuple[Card, CardBalance | None, int]], *, title: str = "Cards"
 ) -> Table:
-    """Cards with their balance and how many transactions were fetched."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("Card id", no_wrap=True)
-    table.add_column("Name", min_width=12)
-    table.add_column("Network")
-    table.add_column("Number", no_wrap=True)
-    table.add_column("Balance", justify="right", no_wrap=True)
-    table.add_column("Credit limit", justify="right", no_wrap=True)
-    table.add_column("Txns", justify="right")
+    """Cards with their balance and how many transactions were fetched (the network and
+    last digits under the name, ids shortened)."""
+    out = table(title)
+    out.add_column("Card", no_wrap=True)
+    out.add_column("Name")
+    out.add_column("Balance", justify="right", no_wrap=True)
+    out.add_column("Credit limit", justify="right", no_wrap=True)
+    out.add_column("Txns", justify="right", no_wrap=True)
     for card, balance, count in cards:
         currency = (balance.currency if balance else None) or card.currency
-        table.add_row(
-            card.account_id,
-            _text(card.display_name),
-            _text(card.card_network),
-            f"•••• {card.partial_card_number}" if card.partial_card_number else "-",
+        digits = f"•••• {card.partial_card_number}" if card.partial_card_number else None
+        detail = " ".join(x for x in (card.card_network, digits) if x) or None
+        out.add_row(
+            short_id(card.account_id),
+            _named(_text(card.display_name), detail),
             money(None if balance is None else balance.current, currency),
             money(None if balance is None else balance.credit_limit, currency),
             str(count),
         )
-    return table
+    return out

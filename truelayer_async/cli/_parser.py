@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from ._config import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_ENVIRONMENT, ENV_STORE
+from ._config import (
+    ENV_API_URL,
+    ENV_AUTH_URL,
+    ENV_CLIENT_ID,
+    ENV_CLIENT_SECRET,
+    ENV_ENVIRONMENT,
+    ENV_STORE,
+)
 
 __all__ = ["build_parser"]
 
@@ -16,8 +23,9 @@ it runs the whole integration against a built-in emulator, with no credentials.
 
 EPILOG = f"""\
 credentials come from {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET} (or --client-id /
---client-secret); the environment from --environment or {ENV_ENVIRONMENT}; tokens are
-kept in a SQLite file: --store, {ENV_STORE}, or ~/.config/truelayer-async/tokens.db.
+--client-secret); the server from --auth-url/--api-url, --environment, {ENV_AUTH_URL}/
+{ENV_API_URL} or {ENV_ENVIRONMENT} (flags first; default: the sandbox); tokens are kept in
+a SQLite file: --store, {ENV_STORE}, or ~/.config/truelayer-async/tokens.db.
 
 exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 authorisation needed or
 refused (run login), 4 not found, 5 network, 6 some users failed (fetch-all),
@@ -52,6 +60,14 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _store_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--store",
+        metavar="PATH",
+        help=f"token store file (default: ${ENV_STORE} or ~/.config/truelayer-async/tokens.db)",
+    )
+
+
 def _common(*, user: bool) -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("connection")
@@ -66,11 +82,7 @@ def _common(*, user: bool) -> argparse.ArgumentParser:
         metavar="SECRET",
         help=f"default: ${ENV_CLIENT_SECRET} (prefer the variable: flags show in `ps`)",
     )
-    group.add_argument(
-        "--store",
-        metavar="PATH",
-        help=f"token store file (default: ${ENV_STORE} or ~/.config/truelayer-async/tokens.db)",
-    )
+    _store_option(group)
     if user:
         group.add_argument(
             "--user",
@@ -81,10 +93,13 @@ def _common(*, user: bool) -> argparse.ArgumentParser:
     advanced.add_argument(
         "--auth-url",
         metavar="URL",
-        help="use this auth server instead of --environment (e.g. a `fake-server`)",
+        help=f"use this auth server instead of --environment, e.g. a `fake-server` "
+        f"(default: ${ENV_AUTH_URL})",
     )
     advanced.add_argument(
-        "--api-url", metavar="URL", help="use this API base URL (default: --auth-url)"
+        "--api-url",
+        metavar="URL",
+        help=f"use this API base URL (default: ${ENV_API_URL}, else the auth URL)",
     )
     advanced.add_argument(
         "--debug", action="store_true", help="show a traceback for unexpected errors"
@@ -187,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument(
         "--users",
         metavar="A,B,C",
-        help="comma-separated users (default: every user in the store, if it can list them)",
+        help="comma-separated users (default: every user stored for this server and client; "
+        "see `users`)",
     )
     fetch.add_argument(
         "--from", dest="from_", type=_date, metavar="YYYY-MM-DD", help="first day (inclusive)"
@@ -201,6 +217,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests in flight at most (1-64, default 8)",
     )
     _format(fetch, ("table", "json"))
+
+    users = sub.add_parser(
+        "users",
+        help="list the users whose tokens are stored, per server",
+        description="List every user with a stored bank connection, grouped by server and "
+        "client: when the access token expires, whether a refresh token is kept, and whether "
+        "the user must log in again. Reads the store only (no request, no credentials).",
+    )
+    _store_option(users.add_argument_group("connection"))
+    _format(users, ("table", "json"))
+    users.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    sub.add_parser(
+        "logout",
+        parents=[_common(user=True)],
+        help="delete a user's connection at TrueLayer and forget the token",
+        description="Delete the user's bank connection at TrueLayer (DELETE /api/delete) "
+        "and remove the token from the store. If TrueLayer no longer accepts the connection "
+        "(already revoked or expired), the token is still removed locally.",
+    )
 
     fake = sub.add_parser(
         "fake-server",

@@ -81,10 +81,18 @@ async def fetch_all(
     or ``/cards`` (a bank without that kind of product) reads as none of them. A user's
     failure (``ReauthorizationRequired``, say) is recorded in that user's result
     and never cancels the others. Results come back in the order of ``users``.
+
+    A user's failure (``ReauthorizationRequired``, say) is recorded in that user's result
+    and never cancels the others. Results come back in the order of ``users``. At most
+    ``concurrency`` users are in progress at once (in the order given), so users finish
+    one after another and ``on_progress`` moves steadily instead of all at the end.
     """
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise e.InvalidParameterError(f"concurrency must be between 1 and {MAX_CONCURRENCY}")
     limiter = anyio.CapacityLimiter(concurrency)
+    # Started all at once, every user would share the request slots round-robin and
+    # none would finish until nearly all had (progress stuck, then one jump).
+    user_window = anyio.CapacityLimiter(concurrency)
     results: list[FetchAllResult | None] = [None] * len(users)
     done = 0
 
@@ -95,7 +103,8 @@ async def fetch_all(
     async def one_user(index: int, user: str | None) -> None:
         nonlocal done
         try:
-            result = await _fetch_user(raw, user, (from_, to), limited)
+            async with user_window:
+                result = await _fetch_user(raw, user, (from_, to), limited)
         except e.TrueLayerError as exc:
             result = FetchAllResult(user=user, error=exc)
         results[index] = result

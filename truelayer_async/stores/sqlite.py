@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import random
+import re
 import secrets
 import sqlite3
 import stat
@@ -29,7 +30,7 @@ from ..errors import (
     TokenStoreBusy,
     TrueLayerError,
 )
-from ..tokens import TokenKey, TokenRecord
+from ..tokens import TokenKey, TokenRecord, TokenType
 from .codec import Codec, load_record, reencrypt_error, safe_dump_record
 
 __all__ = ["SqliteTokenStore"]
@@ -154,6 +155,17 @@ class SqliteTokenStore:
         """Remove the record under ``key`` (no error if there is none)."""
         await self._run(self._delete_sync, str(key))
 
+    async def keys(self) -> list[TokenKey]:
+        """Every key that has a record, sorted by their string form.
+
+        Reads the key column only: no record is decrypted or returned, so an undecryptable
+        record is listed too. A row whose key is not a ``TokenKey`` string (written by
+        something else) is skipped.
+        """
+        rows = await self._run(self._keys_sync)
+        parsed = (_parse_key(row) for row in rows)
+        return [key for key in parsed if key is not None]
+
     # -- LockingTokenStore ------------------------------------------------------------
 
     def lock(
@@ -254,6 +266,11 @@ class SqliteTokenStore:
             ).fetchone()
         stored = 0 if row is None else row[0]
         return StoreConflictError(f"version conflict: stored {stored!r}, writing {record.version}")
+
+    def _keys_sync(self) -> list[str]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT key FROM truelayer_tokens ORDER BY key").fetchall()
+        return [row[0] for row in rows if isinstance(row[0], str)]
 
     def _delete_sync(self, key: str) -> None:
         with self._connect() as conn:
@@ -515,6 +532,25 @@ def _check_file(path: str) -> None:
         except FileNotFoundError:
             continue
         _check_mode(path + suffix, side)
+
+
+# ``str(TokenKey)``: namespace|type|-|scopes or namespace|type|u:USER|scopes (see tokens.py).
+_KEY = re.compile(r"(?P<ns>.+?)\|(?P<type>data|payments)\|(?:-|u:(?P<user>.+))\|(?P<scopes>[^|]+)")
+
+
+def _parse_key(text: str) -> TokenKey | None:
+    """The ``TokenKey`` whose ``str()`` is ``text``, or ``None``."""
+    match = _KEY.fullmatch(text)
+    if match is None:
+        return None
+    scopes = match["scopes"]
+    key = TokenKey(
+        match["ns"],
+        TokenType(match["type"]),
+        match["user"],
+        () if scopes == "-" else tuple(scopes.split("+")),
+    )
+    return key if str(key) == text else None
 
 
 def _lock_is_free(conn: sqlite3.Connection, key: str, now: float) -> bool:
