@@ -15,7 +15,8 @@ Where it runs is chosen by ``TRUELAYER_ENVIRONMENT``, never by which variables a
 
 * ``sandbox`` or ``production``: TrueLayer, with ``TRUELAYER_CLIENT_ID`` and
   ``TRUELAYER_CLIENT_SECRET``, for users connected beforehand with
-  ``truelayer-async login --user NAME`` (which saves their tokens in the store read here)::
+  ``truelayer-async login --environment sandbox --user NAME`` (which saves their tokens
+  in the store read here)::
 
       TRUELAYER_ENVIRONMENT=sandbox python examples/batch_fetch.py --users alice,bob
 
@@ -108,10 +109,11 @@ def summarise(result: Any) -> str:
     )
 
 
-def next_step(result: Any) -> str:
-    """What to do about a failed user."""
+def next_step(result: Any, env: str) -> str:
+    """What to do about a failed user (``env``: sandbox or production)."""
     if isinstance(result.error, tla.NoTokenError):
-        return f"never connected: run `truelayer-async login --user {result.user}`"
+        login = f"truelayer-async login --environment {env} --user {result.user}"
+        return f"never connected: run `{login}`"
     if isinstance(result.error, tla.ReauthorizationRequired):
         return "ask the user to reconnect (consent expired or revoked)"
     return f"retry later ({type(result.error).__name__})"
@@ -143,7 +145,7 @@ async def fetch_and_report(tl: tla.Session, users: list[str], args: argparse.Nam
         f"concurrency {args.concurrency}, {elapsed:.2f} s"
     )
     for result in failed:
-        print(f"  {result.user}: {next_step(result)}")
+        print(f"  {result.user}: {next_step(result, tl.environment.name)}")
     return 1 if len(failed) == len(results) else 0
 
 

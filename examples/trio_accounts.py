@@ -14,7 +14,7 @@ Where it runs is chosen by ``TRUELAYER_ENVIRONMENT``, never by which variables a
   ``TRUELAYER_CLIENT_SECRET``, for a user connected beforehand with the command-line tool
   (it saves the token in the store read here)::
 
-      truelayer-async login --user alice
+      truelayer-async login --environment sandbox --user alice
       TRUELAYER_ENVIRONMENT=sandbox python examples/trio_accounts.py --user alice
 
 Needs ``pip install "truelayer-async[examples]"``.
@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         anyio.run(run, target, args.user, backend="trio")
     except (tla.NoTokenError, tla.ReauthorizationRequired) as exc:
         why = "has no stored token" if isinstance(exc, tla.NoTokenError) else "must reconnect"
-        hint = f"run `truelayer-async login --user {args.user}`"
-        sys.exit(f"{parser.prog}: error: {args.user!r} {why} ({target}): {hint}")
+        login = f"truelayer-async login --environment {target} --user {args.user}"
+        sys.exit(f"{parser.prog}: error: {args.user!r} {why}: run `{login}`")
     except tla.TrueLayerError as exc:
         sys.exit(f"{parser.prog}: error: {type(exc).__name__}: {exc}")
     return 0

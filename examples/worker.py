@@ -17,7 +17,8 @@ Where it runs is chosen by ``TRUELAYER_ENVIRONMENT``, never by which variables a
 
 * ``sandbox`` or ``production``: TrueLayer, with ``TRUELAYER_CLIENT_ID`` and
   ``TRUELAYER_CLIENT_SECRET``, for users connected beforehand with
-  ``truelayer-async login --user NAME`` (which saves their tokens in the store read here)::
+  ``truelayer-async login --environment sandbox --user NAME`` (which saves their tokens
+  in the store read here)::
 
       TRUELAYER_ENVIRONMENT=sandbox python examples/worker.py --users alice,bob \\
           --interval 3600 --cycles 0
@@ -54,6 +55,7 @@ class UserState:
 class Worker:
     def __init__(self, tl: tla.Session, users: list[str], *, parallel: int = 4) -> None:
         self.tl = tl
+        self.env = tl.environment.name  # sandbox or production
         self.users = {user: UserState() for user in users}
         self._limiter = anyio.CapacityLimiter(parallel)
 
@@ -88,7 +90,8 @@ class Worker:
                     return
                 except tla.NoTokenError:
                     state.flagged = "never connected"
-                    print(f"  flagged {user}: run `truelayer-async login --user {user}`")
+                    login = f"truelayer-async login --environment {self.env} --user {user}"
+                    print(f"  flagged {user}: never connected, run `{login}`")
                     return
                 except tla.TrueLayerError as exc:
                     failed.append(user)

@@ -81,8 +81,8 @@ def test_sandbox_without_a_stored_token_says_to_log_in(example_env: dict[str, st
     line = one_error_line(run)
     assert run.code == 1
     assert line == (
-        "trio_accounts.py: error: 'alice' has no stored token (sandbox): "
-        "run `truelayer-async login --user alice`"
+        "trio_accounts.py: error: 'alice' has no stored token: "
+        "run `truelayer-async login --environment sandbox --user alice`"
     )
     assert "target: sandbox" in run.out
 
@@ -96,7 +96,7 @@ def test_many_user_examples_flag_users_never_connected(
     assert run.code == 1, run.out + run.err
     assert "Traceback" not in run.err
     for user in ("alice", "bob"):
-        assert f"run `truelayer-async login --user {user}`" in run.out
+        assert f"run `truelayer-async login --environment sandbox --user {user}`" in run.out
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
