@@ -37,10 +37,14 @@ def browser_page(**context_options: Any) -> Iterator[Any]:
             browser.close()
 
 
-def connect_the_bank(page: Any, served: ServedApp, artifacts: Path, prefix: str) -> None:
-    """From the app's home page through the emulator's dialog and back to /accounts."""
+def connect_the_bank(
+    page: Any, served: ServedApp, artifacts: Path, prefix: str, *, must_fit: bool = False
+) -> None:
+    """From the app's home page through the emulator's dialog and back to /accounts;
+    with ``must_fit``, every page on the way fits the screen's width."""
     # The app's /login sends the browser to the emulator's auth dialog.
     page.goto(f"{served.app_url}/")
+    assert not must_fit or horizontal_overflow(page) <= 0
     page.click("#connect")
     page.wait_for_url(f"{served.emulator_url}/**")
 
@@ -49,11 +53,13 @@ def connect_the_bank(page: Any, served: ServedApp, artifacts: Path, prefix: str)
         page.click("#provider-mock")
     page.wait_for_selector("#username")
     page.screenshot(path=str(artifacts / f"{prefix}1-mock-bank-login.png"))
+    assert not must_fit or horizontal_overflow(page) <= 0
     page.fill("#username", "john")
     page.fill("#password", "doe")
     page.click("#login-submit")
     page.wait_for_selector("#approve")
     page.screenshot(path=str(artifacts / f"{prefix}2-consent.png"))
+    assert not must_fit or horizontal_overflow(page) <= 0
     page.click("#approve")
 
     # Back at the app: /callback checked the state and exchanged the code.
@@ -108,7 +114,7 @@ def test_the_app_on_a_phone(served_app: ServedApp, artifacts: Path) -> None:
     with browser_page(
         viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
     ) as page:
-        connect_the_bank(page, served_app, artifacts, "phone-")
+        connect_the_bank(page, served_app, artifacts, "phone-", must_fit=True)
         page.screenshot(path=str(artifacts / "phone-3-accounts.png"), full_page=True)
         # The page asks for the device's width (a viewport meta tag), instead of being
         # laid out 980 pixels wide and shrunk.
