@@ -5,18 +5,22 @@
 * ``/login`` builds the auth link (PKCE) and keeps the ``state`` and the code verifier on
   the server, keyed by a per-browser session cookie; the browser only sees the link.
 * ``/callback`` checks the state and exchanges the code for *that* browser's user.
-* ``/accounts`` and ``/transactions`` show the user's data; tokens are stored per user
-  (memory by default, or a SQLite file with ``--store``) and refreshed when needed.
+* ``/accounts`` and ``/transactions`` show the user's data (readable on a phone too);
+  tokens are kept per user in the Session's token store (memory) and refreshed when needed.
 
-Run it against the emulator (default; the emulator is served too, so a browser can click
-through the mock bank) and open http://127.0.0.1:8000/::
+Where it runs is chosen by ``TRUELAYER_ENVIRONMENT``, never by which variables are set:
 
-    python examples/fastapi_app.py                 # log in as john / doe
-    python examples/fastapi_app.py --smoke-test    # walk the flow with HTTP and exit
+* ``emulator`` (the default): the emulator is served on a free loopback port next to the
+  app, so a browser can click through the mock bank (log in as john / doe)::
 
-With ``TRUELAYER_CLIENT_ID``/``TRUELAYER_CLIENT_SECRET`` set it talks to TrueLayer; register
-``http://127.0.0.1:8000/callback`` (or ``TRUELAYER_REDIRECT_URI``) for your client.
-Tests build the app with ``create_app(session_factory)``.
+      python examples/fastapi_app.py          # then open http://127.0.0.1:8000/
+
+* ``sandbox`` or ``production``: TrueLayer, with ``TRUELAYER_CLIENT_ID`` and
+  ``TRUELAYER_CLIENT_SECRET``; register ``http://127.0.0.1:8000/callback`` (or set
+  ``TRUELAYER_REDIRECT_URI``) as a redirect URI of your client.
+
+``--port 0`` picks any free port; a port in use is reported in one line (exit code 1).
+Needs ``pip install "truelayer-async[examples]"``.
 """
 
 from __future__ import annotations
@@ -26,23 +30,22 @@ import os
 import secrets
 import socket
 import sys
-import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import ExitStack, asynccontextmanager
 from datetime import date, timedelta
 from html import escape
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio
 import attrs
 import uvicorn
-from _common import PROVIDERS, real_api_requested, real_session
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 import truelayer_async as tla
 from truelayer_async.models import AccountBalance
+from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
 
 COOKIE = "tl_example_sid"
 PENDING_TTL = 600.0  # seconds a started login may take
@@ -76,12 +79,23 @@ def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
 <style>
  body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto;
         padding: 0 1rem; color: #1d2433; }}
- header {{ display: flex; gap: 1rem; align-items: baseline; border-bottom: 1px solid #dde;
-          margin-bottom: 1rem; }}
+ header {{ display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: baseline;
+          border-bottom: 1px solid #dde; margin-bottom: 1rem; }}
  header strong {{ margin-right: auto; }}
  table {{ border-collapse: collapse; width: 100%; }}
  th, td {{ text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #eef; }}
  td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+ td {{ overflow-wrap: anywhere; }}
+ /* Phones: each row becomes a card of "label  value" lines. */
+ @media (max-width: 40rem) {{
+   body {{ margin: 1rem auto; }}
+   thead {{ display: none; }}
+   table, tbody, tr, td {{ display: block; }}
+   tr {{ padding: .4rem 0; border-bottom: 1px solid #dde; }}
+   td, td.num {{ display: flex; justify-content: space-between; gap: 1rem;
+                text-align: right; border: 0; padding: .15rem 0; }}
+   td::before {{ content: attr(data-label); color: #667; text-align: left; }}
+ }}
  .muted {{ color: #667; }} .error {{ color: #b00020; }}
  a.button {{ display: inline-block; padding: .5rem 1rem; background: #1d4ed8; color: white;
             border-radius: .3rem; text-decoration: none; }}
@@ -97,11 +111,13 @@ def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
 def create_app(
     session_factory: Callable[[], tla.Session],
     *,
+    providers: str = "uk-ob-all uk-oauth-all",
     secure_cookies: bool = False,
     days: int = 90,
 ) -> FastAPI:
     """The app. ``session_factory`` makes the Session that the lifespan opens and closes;
-    its ``redirect_uri`` must be this app's ``/callback`` as registered at TrueLayer."""
+    its ``redirect_uri`` must be this app's ``/callback`` as registered at TrueLayer.
+    ``providers`` are the banks offered by the auth dialog."""
     browsers: dict[str, BrowserSession] = {}
 
     @asynccontextmanager
@@ -159,7 +175,7 @@ def create_app(
         else:
             sid, browser = found
         tl = tl_of(request)
-        link = tl.auth.auth_link(scopes=tla.DATA_SCOPES, pkce=True, providers=PROVIDERS)
+        link = tl.auth.auth_link(scopes=tla.DATA_SCOPES, pkce=True, providers=providers)
         browser.pending = PendingLogin(link.state, link.code_verifier, link.redirect_uri)
         return with_cookie(RedirectResponse(link.url, status_code=303), sid)
 
@@ -231,13 +247,15 @@ def create_app(
             return reconnect()
         rows = "\n".join(
             f'<tr class="account" data-account-id="{escape(a.account_id)}">'
-            f'<td><a href="/transactions?account_id={escape(a.account_id)}">'
-            f"{escape(a.display_name)}</a></td>"
-            f"<td>{escape(str(a.account_type or '-'))}</td>"
-            f"<td>{escape(a.account_number.sort_code or '')} "
+            f'<td data-label="Account"><a href="/transactions?account_id='
+            f'{escape(a.account_id)}">{escape(a.display_name)}</a></td>'
+            f'<td data-label="Type">{escape(str(a.account_type or "-"))}</td>'
+            f'<td data-label="Number">{escape(a.account_number.sort_code or "")} '
             f"{escape(a.account_number.number or '')}</td>"
-            f'<td class="num">{balances[a.account_id].current:,} {escape(a.currency)}</td>'
-            f'<td class="num">{_opt(balances[a.account_id].available)} {escape(a.currency)}</td>'
+            f'<td class="num" data-label="Current">{balances[a.account_id].current:,} '
+            f"{escape(a.currency)}</td>"
+            f'<td class="num" data-label="Available">'
+            f"{_opt(balances[a.account_id].available)} {escape(a.currency)}</td>"
             "</tr>"
             for a in items
         )
@@ -268,10 +286,10 @@ def create_app(
         except tla.AccountNotFoundError:
             return page("No such account", '<p><a href="/accounts">Back</a></p>', status=404)
         rows = "\n".join(
-            f'<tr class="transaction"><td>{t.timestamp:%Y-%m-%d}</td>'
-            f"<td>{escape(t.merchant_name or t.description)}</td>"
-            f"<td>{escape(str(t.transaction_category))}</td>"
-            f'<td class="num">{t.amount:,} {escape(t.currency)}</td></tr>'
+            f'<tr class="transaction"><td data-label="Date">{t.timestamp:%Y-%m-%d}</td>'
+            f'<td data-label="Description">{escape(t.merchant_name or t.description)}</td>'
+            f'<td data-label="Category">{escape(str(t.transaction_category))}</td>'
+            f'<td class="num" data-label="Amount">{t.amount:,} {escape(t.currency)}</td></tr>'
             for t in txns
         )
         body = (
@@ -292,129 +310,92 @@ def _opt(value: Any) -> str:
 
 # -- running it --------------------------------------------------------------------------
 
+TARGETS = ("emulator", "sandbox", "production")
+#: Banks offered by the auth dialog: the mock bank exists on the emulator and the sandbox.
+PROVIDERS = {
+    "emulator": "uk-cs-mock",
+    "sandbox": "uk-cs-mock uk-ob-all uk-oauth-all",
+    "production": "uk-ob-all uk-oauth-all",
+}
 
-@contextmanager
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve an ASGI app (lifespan on) with uvicorn on a background thread; yields its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
+
+def choose_target(parser: argparse.ArgumentParser) -> str:
+    """``$TRUELAYER_ENVIRONMENT`` (default emulator); TrueLayer needs the credentials."""
+    target = os.environ.get("TRUELAYER_ENVIRONMENT") or "emulator"
+    if target not in TARGETS:
+        parser.error(f"TRUELAYER_ENVIRONMENT must be one of {', '.join(TARGETS)}, not {target!r}")
+    if target != "emulator" and not (
+        os.environ.get("TRUELAYER_CLIENT_ID") and os.environ.get("TRUELAYER_CLIENT_SECRET")
+    ):
+        parser.error(f"{target} needs TRUELAYER_CLIENT_ID and TRUELAYER_CLIENT_SECRET")
+    return target
+
+
+def cannot_listen(
+    parser: argparse.ArgumentParser, address: str, exc: OSError, hint: str
+) -> NoReturn:
+    """One line on stderr, exit code 1: a busy port is not a bug worth a traceback."""
+    why = os.strerror(exc.errno) if exc.errno else str(exc)
+    parser.exit(1, f"{parser.prog}: error: cannot listen on {address} ({why}): {hint}\n")
+
+
+def listen(parser: argparse.ArgumentParser, host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` for the app."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.01)
-        yield f"http://{host}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-@contextmanager
-def emulator_app(host: str, port: int, emulator_port: int = 0) -> Iterator[tuple[FastAPI, str]]:
-    """The app wired to an emulator served on loopback; yields (app, emulator URL).
-
-    The emulator accepts the app's ``/callback`` as a redirect URI for the default client.
-    """
-    from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
-
-    fake = FakeTrueLayer()
-    redirect_uri = f"http://{host}:{port}/callback"
-    fake.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, [redirect_uri])
-    with fake.serve_in_thread(host, emulator_port) as emulator_url:
-        environment = fake.environment
-
-        def session_factory() -> tla.Session:
-            return tla.Session(
-                DEFAULT_CLIENT_ID,
-                DEFAULT_CLIENT_SECRET,
-                redirect_uri=redirect_uri,
-                environment=environment,
-            )
-
-        yield create_app(session_factory), emulator_url
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def smoke_test(app_url: str) -> None:
-    """Click through the app with HTTP requests, as a browser would."""
-    import httpx
-
-    from truelayer_async.testing import complete_consent
-
-    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as client:
-        response = await client.get(f"{app_url}/login")
-        assert response.status_code == 303, response.status_code
-        auth_link = response.headers["location"]
-        print(f"/login -> auth link at {auth_link.split('?')[0]}")
-        result = await complete_consent(client, auth_link, username="john", password="doe")
-        print(f"consent approved -> {result.redirect_url.split('?')[0]}")
-        response = await client.get(result.redirect_url)
-        assert response.status_code == 303, response.text
-        print(f"/callback -> {response.headers['location']}")
-        response = await client.get(f"{app_url}/accounts")
-        assert response.status_code == 200, response.text
-        print("/accounts -> 200")
-        for name in ("Everyday Current", "Rainy Day Saver"):
-            if name in response.text:
-                print(f"  shows account: {name}")
-        account_id = response.text.split('data-account-id="', 1)[1].split('"', 1)[0]
-        response = await client.get(f"{app_url}/transactions", params={"account_id": account_id})
-        assert response.status_code == 200, response.text
-        count = response.text.count('class="transaction"')
-        print(f"/transactions -> {count} transactions")
-    print("smoke test passed")
+        return socket.create_server((host.strip("[]"), port), family=family)
+    except OSError as exc:
+        cannot_listen(parser, f"{host}:{port}", exc, "choose another --port (0: any)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=int, default=8000, help="default 8000; 0: any free port")
     parser.add_argument(
-        "--emulator-port", type=int, default=8765, help="emulator port (0: any free port)"
-    )
-    parser.add_argument(
-        "--smoke-test",
-        action="store_true",
-        help="serve on free ports, walk /login -> bank -> /accounts with HTTP, then exit",
+        "--emulator-port", type=int, default=0, help="the emulator's port (default: any free)"
     )
     args = parser.parse_args(argv)
+    target = choose_target(parser)
 
-    if real_api_requested():
-        redirect_uri = os.environ.get(
-            "TRUELAYER_REDIRECT_URI", f"http://{args.host}:{args.port}/callback"
-        )
-        app = create_app(lambda: real_session(redirect_uri=redirect_uri))
-        uvicorn.run(app, host=args.host, port=args.port)
-        return 0
+    sock = listen(parser, args.host, args.port)
+    with sock, ExitStack() as stack:
+        app_url = f"http://{args.host}:{sock.getsockname()[1]}"
+        redirect_uri = f"{app_url}/callback"
+        if target == "emulator":
+            fake = FakeTrueLayer()
+            fake.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, [redirect_uri])
+            try:
+                emulator_url = stack.enter_context(
+                    fake.serve_in_thread(args.host, args.emulator_port)
+                )
+            except OSError as exc:
+                address = f"{args.host}:{args.emulator_port}"
+                cannot_listen(parser, address, exc, "choose another --emulator-port (0: any)")
+            except ValueError:  # not a loopback host
+                parser.exit(1, f"{parser.prog}: error: the emulator serves on loopback only\n")
+            print(f"TrueLayer emulator on {emulator_url} (mock bank login: john / doe)")
+            client_id, client_secret = DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+            environment = fake.environment
+        else:
+            redirect_uri = os.environ.get("TRUELAYER_REDIRECT_URI") or redirect_uri
+            client_id = os.environ["TRUELAYER_CLIENT_ID"]
+            client_secret = os.environ["TRUELAYER_CLIENT_SECRET"]
+            environment = getattr(tla.Environment, target.upper())
 
-    if args.smoke_test:
-        port = free_port(args.host)
-        with emulator_app(args.host, port, 0) as (app, emulator_url):
-            print(f"emulator on {emulator_url}")
-            with serve_in_thread(app, args.host, port) as app_url:
-                print(f"app on {app_url}")
-                anyio.run(smoke_test, app_url)
-        return 0
+        def session_factory() -> tla.Session:
+            return tla.Session(
+                client_id, client_secret, redirect_uri=redirect_uri, environment=environment
+            )
 
-    with emulator_app(args.host, args.port, args.emulator_port) as (app, emulator_url):
-        print(f"TrueLayer emulator on {emulator_url} (mock bank login: john / doe)")
-        print(f"open http://{args.host}:{args.port}/ in a browser")
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        app = create_app(session_factory, providers=PROVIDERS[target])
+        print(f"open {app_url}/ in a browser (target: {target})", flush=True)
+        uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has already shut the app down
+        sys.exit(130)

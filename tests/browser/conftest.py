@@ -1,18 +1,17 @@
-"""The FastAPI example and the emulator as real servers on loopback, for a real browser."""
+"""The FastAPI example as a real process (app and emulator on loopback), for a real browser."""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-import attrs
 import pytest
 
+from tests.examples.serving import ServedApp, example_environment, serving_fastapi_app
+
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
 ARTIFACTS = REPO / "artifacts" / "browser"
 
 #: Debian's chromium, driven by Playwright; never a browser downloaded by Playwright.
@@ -28,32 +27,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@attrs.frozen
-class Servers:
-    app_url: str
-    emulator_url: str
-
-
-def _fastapi_example() -> ModuleType:
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    import fastapi_app
-
-    return fastapi_app
-
-
 @pytest.fixture
-def servers() -> Iterator[Servers]:
-    """The app on one free port and the emulator on another; the emulator accepts the
-    app's /callback as a redirect URI."""
-    example = _fastapi_example()
-    host = "127.0.0.1"
-    port = example.free_port(host)
-    with (
-        example.emulator_app(host, port, 0) as (app, emulator_url),
-        example.serve_in_thread(app, host, port) as app_url,
-    ):
-        yield Servers(app_url, emulator_url)
+def served_app(tmp_path: Path) -> Iterator[ServedApp]:
+    """``python examples/fastapi_app.py`` as a user starts it: the app and the emulator it
+    serves on free loopback ports (the emulator accepts the app's /callback)."""
+    with serving_fastapi_app(example_environment(tmp_path)) as served:
+        yield served
+    assert "Traceback" not in "".join(served.output)
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import attrs
 import pytest
+
+from .serving import example_environment
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -23,13 +24,8 @@ class Run:
 
 @pytest.fixture
 def example_env(tmp_path: Path) -> dict[str, str]:
-    """No real credentials (so the emulator is used), a temp store, warnings as errors."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUELAYER_", "PYTEST_"))}
-    env["TRUELAYER_ASYNC_STORE"] = str(tmp_path / "tokens.db")
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["PYTHONWARNINGS"] = "error"
-    env["COLUMNS"] = "160"
-    return env
+    """No TRUELAYER_* variable (so the emulator is used), a temp store, warnings as errors."""
+    return example_environment(tmp_path)
 
 
 def run_python(args: list[str], env: dict[str, str], timeout: float = 60) -> Run:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 
+import anyio
 import pytest
 
 from tests.conftest import require_binary
 
 from .conftest import EXAMPLES, Run, run_python
+from .serving import serving_fastapi_app, walk_login_flow
 
 pytestmark = pytest.mark.usefixtures("example_env")
 
@@ -65,6 +67,7 @@ def test_batch_fetch(example_env: dict[str, str]) -> None:
             [str(EXAMPLES / "batch_fetch.py"), "--count", "6", "--concurrency", "3"], example_env
         )
     )
+    assert "target: emulator" in out
     assert "connected 8 users through the emulator's consent pages" in out
     for n in range(1, 7):
         assert re.search(rf"^user-0{n}: ok, 2 accounts", out, re.M), out
@@ -78,6 +81,7 @@ def test_batch_fetch(example_env: dict[str, str]) -> None:
 
 def test_worker(example_env: dict[str, str]) -> None:
     out = ok(run_python([str(EXAMPLES / "worker.py"), "--cycles", "2"], example_env))
+    assert "target: emulator" in out
     assert "cycle 1: 3 synced, 0 failed, 0 flagged" in out
     assert "flagged carol: must reconnect" in out
     assert "cycle 2: 2 synced, 0 failed, 1 flagged (carol)" in out
@@ -87,14 +91,19 @@ def test_worker(example_env: dict[str, str]) -> None:
 
 def test_trio_accounts(example_env: dict[str, str]) -> None:
     out = ok(run_python([str(EXAMPLES / "trio_accounts.py")], example_env))
-    assert "event loop: trio" in out
+    assert "event loop: trio, target: emulator" in out
     assert re.search(r"^Everyday Current +[\d,]+\.\d\d GBP", out, re.M)
     assert re.search(r"^\d+ transactions in the last 7 days", out, re.M)
 
 
-def test_fastapi_app_smoke_test(example_env: dict[str, str]) -> None:
-    out = ok(run_python([str(EXAMPLES / "fastapi_app.py"), "--smoke-test"], example_env))
-    assert "/callback -> /accounts" in out
-    assert "shows account: Everyday Current" in out
-    assert re.search(r"/transactions -> \d+ transactions", out)
-    assert "smoke test passed" in out
+def test_fastapi_app(example_env: dict[str, str]) -> None:
+    """Started as a user starts it, on the emulator; /login -> bank -> /accounts works."""
+    with serving_fastapi_app(example_env) as served:
+        assert served.emulator_url is not None
+        assert "(target: emulator)" in "".join(served.output)
+        seen = anyio.run(walk_login_flow, served.app_url)
+    assert seen[:3] == ["/callback -> /accounts", "Everyday Current", "Rainy Day Saver"]
+    assert re.fullmatch(r"\d+ transactions", seen[-1]) and seen[-1] != "0 transactions"
+    # Ctrl-C stops the app and the emulator, without a traceback.
+    assert served.returncode == 130, "".join(served.output)
+    assert "Traceback" not in "".join(served.output)

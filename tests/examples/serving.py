@@ -1,0 +1,132 @@
+"""``examples/fastapi_app.py`` run as a user runs it: a child process on free ports."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import attrs
+import httpx
+
+from truelayer_async.testing import complete_consent
+
+REPO = Path(__file__).resolve().parents[2]
+FASTAPI_APP = REPO / "examples" / "fastapi_app.py"
+STARTUP_TIMEOUT = 30.0
+
+
+def example_environment(tmp_path: Path) -> dict[str, str]:
+    """The environment an example runs in: no TRUELAYER_* variable (so the default target,
+    the emulator), a temporary token store, warnings as errors."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUELAYER_", "PYTEST_"))}
+    env["TRUELAYER_ASYNC_STORE"] = str(tmp_path / "tokens.db")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    env["PYTHONWARNINGS"] = "error"
+    env["COLUMNS"] = "160"
+    return env
+
+
+@attrs.define
+class ServedApp:
+    """The running example: its URL, the emulator's (if any) and everything it printed
+    (stdout and stderr together; complete once the context has exited)."""
+
+    app_url: str
+    emulator_url: str | None
+    output: list[str]
+    returncode: int | None = None
+
+
+def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+@contextmanager
+def serving_fastapi_app(env: dict[str, str], *args: str) -> Iterator[ServedApp]:
+    """Start the example with ``--port 0``, wait for its "open URL" line, and stop it with
+    SIGINT (Ctrl-C) on exit, recording its exit code."""
+    proc = subprocess.Popen(
+        [sys.executable, str(FASTAPI_APP), "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+    reader = threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True)
+    reader.start()
+    output: list[str] = []
+    try:
+        served = _wait_until_serving(proc, lines, output)
+        yield served
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        reader.join(5)
+        assert proc.stdout is not None
+        proc.stdout.close()
+        while not lines.empty():
+            line = lines.get()
+            if line is not None:
+                output.append(line)
+    served.returncode = proc.returncode
+
+
+def _wait_until_serving(
+    proc: subprocess.Popen[str], lines: queue.Queue[str | None], output: list[str]
+) -> ServedApp:
+    emulator_url = None
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"the app did not start:\n{''.join(output)}") from None
+        if line is None:
+            proc.wait(5)
+            raise AssertionError(f"the app exited ({proc.returncode}):\n{''.join(output)}")
+        output.append(line)
+        if found := re.search(r"TrueLayer emulator on (http://\S+)", line):
+            emulator_url = found.group(1)
+        if found := re.search(r"open (http://\S+)/ in a browser", line):
+            return ServedApp(found.group(1), emulator_url, output)
+
+
+async def walk_login_flow(app_url: str) -> list[str]:
+    """Click through the app with HTTP requests, as a browser would; returns what each
+    step showed."""
+    seen: list[str] = []
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as client:
+        response = await client.get(f"{app_url}/login")
+        assert response.status_code == 303, response.text
+        result = await complete_consent(client, response.headers["location"])
+        response = await client.get(result.redirect_url)
+        assert response.status_code == 303, response.text
+        seen.append(f"/callback -> {response.headers['location']}")
+        response = await client.get(f"{app_url}/accounts")
+        assert response.status_code == 200, response.text
+        seen += re.findall(r'<a href="/transactions\?account_id=[^"]+">([^<]+)</a>', response.text)
+        account_id = response.text.split('data-account-id="', 1)[1].split('"', 1)[0]
+        response = await client.get(f"{app_url}/transactions", params={"account_id": account_id})
+        assert response.status_code == 200, response.text
+        count = response.text.count('class="transaction"')
+        seen.append(f"{count} transactions")
+    return seen
