@@ -102,7 +102,8 @@ def test_the_guard_refuses_a_read_of_the_original_checkout(tmp_path: Path) -> No
     (copy / "tests" / "test_leak.py").write_text(
         f"def test_leak():\n    open({str(readme)!r}).read()\n", "utf-8"
     )
-    proc = guarded_pytest(copy, tmp_path, "tests/test_leak.py")
+    # No plugins from entry points: this copy has no truelayer_async to load ours from.
+    proc = guarded_pytest(copy, tmp_path, "tests/test_leak.py", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "outside itself" in proc.stdout
 
