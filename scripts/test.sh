@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need (system packages too), then run every gate and test.
+# Uses the active virtual environment, or creates and uses .venv (scripts/venv.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
+. scripts/venv.sh
 python -m pip install -q --disable-pip-version-check -e ".[dev]"
 
 echo "== ruff check"
@@ -22,4 +24,9 @@ python -m ruff format --check truelayer_async tests examples benchmarks
 echo "== mypy --strict truelayer_async"
 python -m mypy --strict truelayer_async
 echo "== pytest"
-python -m pytest "$@"
+status=0
+python -m pytest "$@" || status=$?
+if ((status == 5)); then
+    echo "scripts/test.sh: pytest ran no tests (exit 5): check the arguments: $*" >&2
+fi
+exit "$status"

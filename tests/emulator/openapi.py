@@ -1,7 +1,7 @@
 """Validating emulator responses against TrueLayer's own OpenAPI documents.
 
-The documents live in ``shared/openapi/`` beside the repository (``<repo>/../shared``). A
-missing directory skips the fidelity tests locally and fails them in CI (``CI=true``).
+The documents are vendored in ``tests/openapi/`` (TrueLayer's published files, unchanged;
+its ``README.md`` says where they come from and lists the errata patched here).
 
 ``$ref``s are resolved through a ``referencing`` registry holding the whole document, and
 each document is validated with the dialect it declares (3.0.x → ``OAS30Validator``,
@@ -29,36 +29,18 @@ truelayer-api.md section that explains it:
 
 from __future__ import annotations
 
-import copy
-import json
-import os
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import pytest
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OPENAPI_DIR = REPO_ROOT.parent / "shared" / "openapi"
+from tests.openapi import AUTH, DATA, VERIFICATION, openapi_document
 
-DATA = "data-api-v1.json"
-AUTH = "authentication-api.json"
-VERIFICATION = "verification-api.json"
-
-
-def openapi_dir() -> Path:
-    """The OpenAPI directory; skip (locally) or fail (CI) when it is missing."""
-    if not OPENAPI_DIR.is_dir():
-        message = f"TrueLayer OpenAPI documents not found at {OPENAPI_DIR}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return OPENAPI_DIR
+__all__ = ["AUTH", "DATA", "ERRATA", "VERIFICATION", "Spec", "spec"]
 
 
 def _number_or_string(schema: dict[str, Any]) -> None:
@@ -110,9 +92,8 @@ class Spec:
     """One OpenAPI document, patched, with a registry for ``$ref`` resolution."""
 
     def __init__(self, name: str) -> None:
-        raw = json.loads((openapi_dir() / name).read_text("utf-8"))
-        self.version: str = raw["openapi"]
-        self.doc = copy.deepcopy(raw)
+        self.doc = openapi_document(name)
+        self.version: str = self.doc["openapi"]
         ERRATA[name](self.doc)
         self.uri = f"urn:truelayer:{name}"
         if self.version.startswith("3.0"):
