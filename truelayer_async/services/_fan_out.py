@@ -78,9 +78,7 @@ async def fetch_all(
     """Fetch every user's data with at most ``concurrency`` requests in flight.
 
     Resources the token's known scopes do not cover are skipped, and a 501 on ``/accounts``
-    or ``/cards`` (a bank without that kind of product) reads as none of them. A user's
-    failure (``ReauthorizationRequired``, say) is recorded in that user's result
-    and never cancels the others. Results come back in the order of ``users``.
+    or ``/cards`` (a bank without that kind of product) reads as none of them.
 
     A user's failure (``ReauthorizationRequired``, say) is recorded in that user's result
     and never cancels the others. Results come back in the order of ``users``. At most
