@@ -6,7 +6,10 @@ refresh token once (``"grace"``, the FAPI 2.0 behaviour); users are split betwee
 Each round injects faults at random (fixed seed): 5xx bursts on the Data API and the
 token endpoint, latency, connection resets (responses dropped after the server acted,
 on GETs), lost refresh responses, clock jumps past expiry, and revoked consent. Then
-every user makes 1-3 calls at once.
+every user makes 1-3 calls at once; a fifth of the calls are cancelled by their caller
+at a random point, by each of asyncio's and anyio's mechanisms (``wait_for``,
+``asyncio.timeout``, ``Task.cancel``, a ``TaskGroup``, ``move_on_after``, a task-group
+cancel).
 
 At the end every user makes one more call after a final clock jump, and the soak checks:
 
@@ -25,15 +28,17 @@ The figures go to ``artifacts/soak-<variant>.json``. The default run is short (4
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
 import re
+import sys
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
@@ -197,19 +202,29 @@ async def run_soak(
 
             async def call(user: User, what: str) -> None:
                 async with limiter:
-                    try:
-                        if what == "accounts":
-                            await user.tl.data.accounts(user=user.name)
-                        elif what == "balance":
-                            await user.tl.data.balance(user.account_id, user=user.name)
-                        else:
-                            await user.tl.data.me(user=user.name)
-                        user.outcomes["ok"] += 1
-                    except e.TrueLayerError as exc:
-                        user.outcomes[type(exc).__name__] += 1
-                        scan(exc, user)
-                    except Exception as exc:  # the soak's main question
-                        outside.append(f"{type(exc).__name__}: {str(exc)[:100]}")
+                    if rng.random() < CANCEL_SHARE:
+                        # The caller is cancelled at a random point, by a random
+                        # mechanism: asyncio's own or anyio's (issue #15).
+                        kind = rng.choice(CANCEL_KINDS)
+                        faults[f"cancel:{kind}"] += 1
+                        await cancel_after(kind, rng.uniform(0, 0.02), lambda: work(user, what))
+                    else:
+                        await work(user, what)
+
+            async def work(user: User, what: str) -> None:
+                try:
+                    if what == "accounts":
+                        await user.tl.data.accounts(user=user.name)
+                    elif what == "balance":
+                        await user.tl.data.balance(user.account_id, user=user.name)
+                    else:
+                        await user.tl.data.me(user=user.name)
+                    user.outcomes["ok"] += 1
+                except e.TrueLayerError as exc:
+                    user.outcomes[type(exc).__name__] += 1
+                    scan(exc, user)
+                except Exception as exc:  # the soak's main question
+                    outside.append(f"{type(exc).__name__}: {str(exc)[:100]}")
 
             def scan(exc: BaseException, user: User) -> None:
                 try:
@@ -243,7 +258,10 @@ async def run_soak(
                 str(stat)[:160] for stat in late.compare_to(early, "lineno")[:5]
             ]
 
-            # Final check: no faults, past expiry, one call each.
+            # Final check: no faults, past expiry, one call each. Flights whose callers
+            # were cancelled land first.
+            for tl in sessions.values():
+                await tl.auth.tokens.drain(30)
             for fake in fakes.values():
                 fake.clear_faults()
                 fake.clock.advance(3700)
@@ -361,6 +379,54 @@ def inject(
             victim.fake.revoke(victim.credentials_id)
             victim.revoked = True
             faults["consent_revoked"] += 1
+
+
+CANCEL_SHARE = 0.2  # of calls cancelled by their caller
+CANCEL_KINDS = ("wait_for", "Task.cancel", "move_on_after", "anyio-task-group") + (
+    ("asyncio.timeout", "TaskGroup") if sys.version_info >= (3, 11) else ()
+)
+
+
+class _SiblingFailed(Exception):
+    pass
+
+
+async def cancel_after(kind: str, delay: float, work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work`` and cancel it after ``delay`` seconds by the mechanism ``kind``."""
+    if kind == "wait_for":
+        with suppress(TimeoutError):
+            await asyncio.wait_for(work(), delay)
+    elif kind == "asyncio.timeout":
+        with suppress(TimeoutError):
+            async with asyncio.timeout(delay):  # type: ignore[attr-defined]
+                await work()
+    elif kind == "Task.cancel":
+        task = asyncio.ensure_future(work())
+        await asyncio.sleep(delay)
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+    elif kind == "TaskGroup":
+
+        async def sibling_fails() -> None:
+            await asyncio.sleep(delay)
+            raise _SiblingFailed
+
+        try:
+            async with asyncio.TaskGroup() as tg:  # type: ignore[attr-defined]
+                tg.create_task(work())
+                tg.create_task(sibling_fails())
+        except Exception as group:  # an ExceptionGroup holding only _SiblingFailed
+            if type(group).__name__ != "ExceptionGroup":
+                raise
+    elif kind == "move_on_after":
+        with anyio.move_on_after(delay):
+            await work()
+    else:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(work)
+            await anyio.sleep(delay)
+            tg.cancel_scope.cancel()
 
 
 def check(figures: dict[str, Any]) -> None:
