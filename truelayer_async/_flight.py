@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -37,6 +38,7 @@ class Flight(Generic[T]):
         self._done = anyio.Event()
         self._value: T | None = None
         self._error: BaseException | None = None
+        self._error_tb: TracebackType | None = None
         self._task: Any = None  # keeps an asyncio task alive until the flight ends
 
     @property
@@ -68,11 +70,13 @@ class Flight(Generic[T]):
             trio.lowlevel.spawn_system_task(run, name=self.name)
 
     def _finish(self, value: T | None, error: BaseException | None) -> None:
-        if isinstance(error, e.TrueLayerError):
-            # Raised again in each waiter's task: drop the flight's own frames, whose
-            # locals may hold what the operation sent (SEC-03).
-            error = error.with_traceback(None)
-        self._value, self._error = value, error
+        # Raised again in each waiter's task, starting from this traceback each time (as
+        # asyncio.Future does), so one waiter's frames never show in another's. For SDK
+        # errors it is empty: the flight's frames may hold what the operation sent.
+        tb = None
+        if error is not None and not isinstance(error, e.TrueLayerError):
+            tb = error.__traceback__
+        self._value, self._error, self._error_tb = value, error, tb
         self._task = None
         self._done.set()
 
@@ -83,7 +87,7 @@ class Flight(Generic[T]):
         """
         await self._done.wait()
         if self._error is not None:
-            raise self._error
+            raise self._error.with_traceback(self._error_tb)
         return self._value  # type: ignore[return-value]  # set together with _done
 
     async def wait_quietly(self) -> None:

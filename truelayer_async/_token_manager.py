@@ -238,7 +238,7 @@ class TokenManager:
         ``renew`` replaces the refresh grant (client credentials fetch a new token).
         """
         self._session.requester()  # open, and on the Session's loop, even on the fast path
-        unsaved = self._shared.unsaved
+        unsaved = (self._shared_state or self._shared).unsaved
         # A key with an unsaved record always takes the flight (which retries the write);
         # otherwise the store's record is served if usable. Testing `not unsaved` first
         # keeps the common case at one hash of the key (in the store).
