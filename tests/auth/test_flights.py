@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 import anyio
@@ -24,6 +25,7 @@ from tests.secret_scan import assert_no_secret_in_frame_locals
 from truelayer_async import DATA_SCOPES, MemoryTokenStore, Secret, Session, Timeouts, TokenType
 from truelayer_async import errors as e
 from truelayer_async._token_response import parse_token_response
+from truelayer_async.stores import TokenStore
 from truelayer_async.testing import FakeTrueLayer, complete_consent
 from truelayer_async.tokens import TokenKey, TokenRecord
 
@@ -68,14 +70,26 @@ class PausingTransport(httpx.AsyncBaseTransport):
         return response
 
 
-class PausingStore(MemoryTokenStore):
-    def __init__(self, pause: Pause) -> None:
-        super().__init__()
+class PausingStore:
+    """A token store (memory by default) whose writes wait at the pause."""
+
+    def __init__(self, pause: Pause, inner: TokenStore | None = None) -> None:
         self.pause = pause
+        self.inner = inner if inner is not None else MemoryTokenStore()
+
+    async def get(self, key: TokenKey) -> TokenRecord | None:
+        return await self.inner.get(key)
 
     async def set(self, key: TokenKey, record: TokenRecord) -> None:
         await self.pause.hold("store")
-        await super().set(key, record)
+        await self.inner.set(key, record)
+
+    async def delete(self, key: TokenKey) -> None:
+        await self.inner.delete(key)
+
+    def lock(self, key: TokenKey, *, timeout: float) -> AbstractAsyncContextManager[Any]:
+        lock = getattr(self.inner, "lock", None)
+        return nullcontext() if lock is None else lock(key, timeout=timeout)  # type: ignore[no-any-return]
 
 
 Cancel = Callable[[Callable[[], Awaitable[Any]], Pause], Awaitable[None]]
@@ -180,11 +194,15 @@ async def _assert_newest_kept(fake: FakeTrueLayer, tl: Session, key: TokenKey) -
     assert await tl.data.accounts(user=key.user)
 
 
-async def cancellation_scenario(point: str, cancel: Cancel) -> None:
+async def cancellation_scenario(
+    point: str, cancel: Cancel, store: TokenStore | None = None
+) -> None:
+    """Cancel a refresh's caller at ``point``; the newest pair must be kept (in ``store``)."""
     fake = FakeTrueLayer()
     pause = Pause(point)
     client = httpx.AsyncClient(transport=PausingTransport(fake, pause), base_url="http://x")
-    async with client, fake.session(http_client=client, token_store=PausingStore(pause)) as tl:
+    paused = PausingStore(pause, store)
+    async with client, fake.session(http_client=client, token_store=paused) as tl:
         key = await _connect(fake, tl)
         fake.clock.advance(4000)  # the access token has expired
         pause.armed = True
