@@ -33,14 +33,14 @@ def run_fake_server(args: argparse.Namespace) -> int:
             DEFAULT_CLIENT_ID,
             DEFAULT_CLIENT_SECRET,
             DEFAULT_REDIRECT_URIS,
-            FakeTrueLayer,
         )
+        from ..testing._options import fake_from_options
     except ImportError:
         raise CliError(
             "fake-server needs the [testing] extra: pip install 'truelayer-async[cli,testing]'",
             USAGE,
         ) from None
-    fake = FakeTrueLayer(access_token_ttl=args.access_token_ttl)
+    fake = fake_from_options(args, access_token_ttl=args.access_token_ttl)
     redirect_uris = list(DEFAULT_REDIRECT_URIS)
     if args.redirect_uri:
         fake.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, args.redirect_uri)
