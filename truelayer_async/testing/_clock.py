@@ -79,6 +79,10 @@ class LiveClock:
         self._offset += seconds
         return self()
 
+    def reset(self) -> None:
+        """Drop the offset: back to plain real time."""
+        self._offset = 0.0
+
     async def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` in real time (``anyio.sleep``)."""
         await anyio.sleep(max(0.0, seconds))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
@@ -22,7 +22,6 @@ from ._body import BodyError, read_json_object
 from ._clock import LiveClock
 from ._faults import Rule
 from ._records import RequestRecord, WebhookRecord
-from ._responses import json_response
 from ._server import is_loopback
 from ._timefmt import from_epoch, iso_micro_z
 
@@ -251,7 +250,8 @@ def _string(body: dict[str, Any], name: str) -> str:
 
 
 def _json(body: Any, status: int = 200) -> Response:
-    return json_response(body, status, headers={"Cache-Control": "no-store"})
+    # Plain JSON (floats included: times are unix seconds), never cached.
+    return JSONResponse(body, status, headers={"Cache-Control": "no-store"})
 
 
 async def _unknown(scope: Scope, receive: Receive, send: Send) -> None:

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Environment
 from . import _auth_api, _control, _data_routes, _dialog, _verification
-from ._clock import EmulatorClock, FakeClock
+from ._clock import EmulatorClock, FakeClock, LiveClock
 from ._constants import (
     DATA_SCOPES,
     DEFAULT_CLIENT_ID,
@@ -131,9 +131,11 @@ class FakeTrueLayer:
 
     def reset(self) -> None:
         """Forget every connection, code, token, task, webhook, recorded request and fault
-        (``POST /_emulator/reset``). Registered clients and the clock stay: time never
-        goes backwards."""
+        (``POST /_emulator/reset``). A ``LiveClock`` drops its offset (back to real
+        time); a ``FakeClock`` is left where it is. Registered clients stay."""
         self._webhook_sender.cancel_all()
+        if isinstance(self.clock, LiveClock):
+            self.clock.reset()
         with self._state.lock:
             fresh = FakeState(self.clock, **self._options)
             fresh.clients.update(self._state.clients)
