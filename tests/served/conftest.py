@@ -18,17 +18,20 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Webhook retries after 50 ms and 100 ms: tests never wait long.
 FAST_RETRIES = "0.05,0.1"
+MODULE = ("-m", "truelayer_async.testing")
+#: ``truelayer-async fake-server``, without relying on the console script being installed.
+CLI = ("-c", "import sys, truelayer_async.cli as c; sys.exit(c.main())", "fake-server")
 
 
 class Served:
     """A running ``python -m truelayer_async.testing`` child and the URL it printed."""
 
-    def __init__(self, *args: str, log: Path) -> None:
+    def __init__(self, *args: str, log: Path, command: tuple[str, ...] = MODULE) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         self._log = log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "truelayer_async.testing", "--port", "0", *args],
+            [sys.executable, *command, "--port", "0", *args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=self._log,

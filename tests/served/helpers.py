@@ -42,7 +42,9 @@ def refresh(http: httpx.Client, refresh_token: str) -> httpx.Response:
 def claims(token: str) -> dict[str, Any]:
     """The payload of a JWT, unverified."""
     payload = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    decoded: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
     return decoded
 
 

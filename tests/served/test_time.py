@@ -15,8 +15,8 @@ from truelayer_async.testing import (
 )
 
 from ..emulator.helpers import auth_link
-from .conftest import Served
-from .helpers import bearer, claims, connect, server_now, wait_for
+from .conftest import CLI, Served
+from .helpers import bearer, claims, connect, refresh, server_now, wait_for
 
 TTL = 2
 
@@ -129,3 +129,36 @@ def test_a_frozen_clock_stands_still(tmp_path_factory: pytest.TempPathFactory) -
             assert http.get("/data/v1/me", headers=bearer(token)).status_code == 401
     finally:
         served.stop()
+
+
+def test_fake_server_command_takes_the_same_options(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    served = Served(
+        "--clock",
+        "frozen",
+        "--refresh-token-reuse",
+        "grace",
+        log=tmp_path_factory.mktemp("cli") / "stderr.log",
+        command=CLI,
+    )
+    try:
+        with httpx.Client(base_url=served.url, trust_env=False, timeout=10) as http:
+            assert http.get("/_emulator/clock").json()["mode"] == "frozen"
+            tokens = connect(http)
+            rotated = refresh(http, tokens["refresh_token"]).json()
+            # grace: the previous refresh token still works until the new access token is used.
+            assert refresh(http, tokens["refresh_token"]).status_code == 200
+            assert rotated["refresh_token"] != tokens["refresh_token"]
+    finally:
+        served.stop()
+
+
+def test_refresh_token_reuse_revokes_by_default(http: httpx.Client) -> None:
+    tokens = connect(http)
+    rotated = refresh(http, tokens["refresh_token"]).json()
+    assert refresh(http, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    # The whole connection is gone (RFC 9700), the newest tokens included.
+    assert refresh(http, rotated["refresh_token"]).json()["error"] == "invalid_grant"
+    response = http.get("/data/v1/me", headers=bearer(rotated["access_token"]))
+    assert response.status_code == 401

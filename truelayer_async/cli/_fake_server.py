@@ -67,6 +67,7 @@ def run_fake_server(args: argparse.Namespace) -> int:
                 f"  client secret     {DEFAULT_CLIENT_SECRET}\n"
                 f"  redirect URIs     {' '.join(redirect_uris)}\n"
                 "  mock bank user    john / doe\n"
+                f"  control API       {url}/_emulator/ (clock: {args.clock})\n"
                 "Try:\n"
                 f"  export TRUELAYER_CLIENT_ID={DEFAULT_CLIENT_ID} "
                 f"TRUELAYER_CLIENT_SECRET={DEFAULT_CLIENT_SECRET} TRUELAYER_AUTH_URL={url}\n"
