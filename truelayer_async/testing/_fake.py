@@ -32,6 +32,7 @@ from ._constants import (
 from ._faults import Faults, Rule, fault_response, path_matches
 from ._personas import default_password, login, refusal
 from ._records import RequestRecord, WebhookRecord
+from ._responses import data_headers
 from ._server import serve_in_thread as _serve_in_thread
 from ._state import Connection, FakeState, RefreshReuse
 from ._webhooks import DEFAULT_RETRY_DELAYS, WebhookSender
@@ -167,6 +168,9 @@ class FakeTrueLayer:
         statuses: list[int] = []
         correlation_id = str(uuid.uuid4())
 
+        recorded = False
+        fault_name: str | None = None
+
         async def record_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 statuses.append(message["status"])
@@ -174,9 +178,16 @@ class FakeTrueLayer:
                 if not any(k.lower() == b"x-tl-correlation-id" for k, _ in headers):
                     headers.append((b"x-tl-correlation-id", correlation_id.encode()))
                 message = {**message, "headers": headers}
+            elif not message.get("more_body", False):
+                # Record before the client can see the end of the response.
+                record(fault_name)
             await send(message)
 
         def record(fault: str | None) -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             self._requests.append(
                 RequestRecord(
                     method=method,
@@ -198,7 +209,9 @@ class FakeTrueLayer:
             await anyio.sleep(delay)
         rule = self._faults.take("fail", method, path)
         if rule is not None:
-            await fault_response(rule, path)(scope, replay, record_send)
+            fault_name = "fail_next"
+            base = self._normal_headers(path, scope)
+            await fault_response(rule, path, base)(scope, replay, record_send)
             record("fail_next")
             return
         if self._faults.take("drop", method, path) is not None:
@@ -215,6 +228,19 @@ class FakeTrueLayer:
             await self._app(scope, replay, record_send)
         finally:
             record(None)
+
+    def _normal_headers(self, path: str, scope: Scope) -> dict[str, str]:
+        """Headers a normal response on ``path`` would carry, for injected faults."""
+        if not path.startswith("/data/"):
+            return {}
+        credentials_id = None
+        for key, value in scope.get("headers", []):
+            if key.lower() == b"authorization" and value[:7].lower() == b"bearer ":
+                claims = self._state.signer.read(value[7:].decode("latin-1").strip())
+                sub = (claims or {}).get("sub")
+                if sub in self._state.connections:
+                    credentials_id = str(sub)
+        return data_headers(credentials_id)
 
     # -- clients and connections ---------------------------------------------------------
 
