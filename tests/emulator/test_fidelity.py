@@ -599,3 +599,24 @@ def test_every_documented_data_path_is_exercised() -> None:
             exercised.add((parts[1].lower(), path))
     exercised |= {("post", "/connections/extend")}
     assert documented - exercised == set()
+
+
+@pytest.mark.asyncio
+async def test_webhook_bodies_match_the_documented_callback(
+    fake: FakeTrueLayer, client: httpx.AsyncClient
+) -> None:
+    headers, account, _ = connection(fake)
+    await client.get(
+        f"{API}/data/v1/accounts/{account}/transactions?async=true"
+        "&webhook_uri=https://example.com/hook",
+        headers=headers,
+    )
+    await client.post(
+        f"{API}/data/v1/batch/transactions",
+        headers=headers,
+        json={"webhook_uri": "https://example.com/batch"},
+    )
+    assert len(fake.webhooks) == 2
+    pointer = "#/components/requestBodies/WebhookRequest/content/application~1json/schema"
+    for hook in fake.webhooks:
+        spec(DATA).validate(dict(hook.payload), pointer)
