@@ -14,6 +14,9 @@ truelayer-api.md section that explains it:
 
 * ``CardBalance.available`` and standing-order ``*_payment_amount`` are typed string;
   every example (and the emulator) uses numbers (§4.3.7, §4.3.10) → number or string.
+* ``BatchResults.request.from``/``to`` are ``format: date-time`` (RFC 3339, offset
+  required), but the document's own example sends ``2019-05-10T00:00:00`` (§4.6) →
+  RFC 3339 or that naive form. Formats are checked (``date-time`` included).
 * ``Me.scopes`` lists only six scopes; a connection may also hold ``direct_debits``,
   ``standing_orders`` and ``verification`` (§2) → any string.
 * The auth server's ``Error.error`` enum lacks ``invalid_client`` (a documented 400),
@@ -48,8 +51,19 @@ def _number_or_string(schema: dict[str, Any]) -> None:
     schema["anyOf"] = [{"type": "number"}, {"type": "string"}]
 
 
+#: TrueLayer's own batch example: ``2019-05-10T00:00:00``, a UTC wall time with no offset.
+_NAIVE_DATE_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$"
+
+
+def _naive_or_date_time(schema: dict[str, Any]) -> None:
+    schema.pop("format")
+    schema["anyOf"] = [{"format": "date-time"}, {"pattern": _NAIVE_DATE_TIME}]
+
+
 def _patch_data(doc: dict[str, Any]) -> None:
     schemas = doc["components"]["schemas"]
+    for name in ("from", "to"):
+        _naive_or_date_time(schemas["BatchResults"]["properties"]["request"]["properties"][name])
     _number_or_string(schemas["CardBalance"]["properties"]["available"])
     for name in ("next_payment_amount", "first_payment_amount", "final_payment_amount"):
         _number_or_string(schemas["AccountStandingOrder"]["properties"][name])
@@ -137,7 +151,11 @@ class Spec:
     def validate(self, instance: Any, pointer: str) -> None:
         """Validate against the schema at ``pointer`` (raises ``ValidationError``), then
         check that every key is documented."""
-        validator = self.validator_cls({"$ref": self.uri + pointer}, registry=self.registry)
+        validator = self.validator_cls(
+            {"$ref": self.uri + pointer},
+            registry=self.registry,
+            format_checker=self.validator_cls.FORMAT_CHECKER,
+        )
         error = next(iter(sorted(validator.iter_errors(instance), key=str)), None)
         if error is not None:
             raise error

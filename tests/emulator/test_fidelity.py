@@ -1,17 +1,21 @@
 """Every emulator endpoint, success and error, validated against TrueLayer's OpenAPI.
 
-Each case makes one real request through the ASGI app and names the documented response
-(document, path, method, status, media type) its body must match. See ``openapi.py`` for
-how ``$ref``s are resolved, the undocumented-key check and the spec errata.
+Each case makes one real request, in-process through the ASGI app and again over loopback
+HTTP to the served emulator (uvicorn), and names the documented response (document, path,
+method, status, media type) its body must match, formats (``date-time``…) included. See
+``openapi.py`` for how ``$ref``s are resolved, the undocumented-key check and the spec
+errata.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NamedTuple
 
 import httpx
 import pytest
+import pytest_asyncio
+from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 
 from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
 
@@ -332,7 +336,7 @@ async def _code_grant(
 ) -> tuple[httpx.Response, Expect]:
     from truelayer_async.testing import DEFAULT_REDIRECT_URI, complete_consent
 
-    result = await complete_consent(client, auth_link())
+    result = await complete_consent(client, auth_link(fake.base_url or AUTH))
     assert result.code
     response = await token_request(
         client,
@@ -487,6 +491,41 @@ for _status in (429, 504):
 # -- the test --------------------------------------------------------------------------------
 
 
+class ToServer(httpx.AsyncBaseTransport):
+    """Sends requests for the in-process hosts (``auth.truelayer.fake``…) to the served
+    emulator instead, over real loopback HTTP."""
+
+    def __init__(self, base_url: str) -> None:
+        self._base = httpx.URL(base_url)
+        self._http = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host.endswith(".truelayer.fake"):
+            request.url = request.url.copy_with(
+                scheme=self._base.scheme, host=self._base.host, port=self._base.port
+            )
+            request.headers["Host"] = self._base.netloc.decode("ascii")
+        return await self._http.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+@pytest_asyncio.fixture(params=["in-process", "served"])
+async def client(
+    request: pytest.FixtureRequest, fake: FakeTrueLayer
+) -> AsyncIterator[httpx.AsyncClient]:
+    if request.param == "in-process":
+        async with fake.http_client() as http:
+            yield http
+        return
+    with fake.serve_in_thread() as base_url:
+        async with httpx.AsyncClient(transport=ToServer(base_url)) as http:
+            yield http
+            # Every request really went over the network to the served emulator.
+            assert all(r.headers.get("host") == base_url.split("//")[1] for r in fake.requests)
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("name", list(CASES))
 async def test_response_matches_openapi(
@@ -520,6 +559,26 @@ async def test_delete_answers_200_with_no_body(
     assert "content" not in responses
 
 
+def test_formats_are_checked() -> None:
+    document = spec(DATA)
+    pointer = document.response_pointer("/batch/results", "get", 200, JSON)
+    good = {
+        "status": "Succeeded",
+        "task_id": "t",
+        "request": {"from": "2024-01-01T00:00:00Z"},
+        "results": {"accounts": []},
+    }
+    document.validate(good, pointer)
+    document.validate({**good, "request": {"from": "2024-01-01T00:00:00"}}, pointer)
+    with pytest.raises(ValidationError):
+        document.validate({**good, "request": {"from": "2024-01-01 00:00"}}, pointer)
+    with pytest.raises(ValidationError, match="date-time"):
+        spec(AUTH_DOC).validator_cls(
+            {"type": "string", "format": "date-time"},
+            format_checker=spec(AUTH_DOC).validator_cls.FORMAT_CHECKER,
+        ).validate("2024-13-01T00:00:00Z")
+
+
 def test_every_documented_data_path_is_exercised() -> None:
     documented = {
         (method, path)
@@ -540,3 +599,24 @@ def test_every_documented_data_path_is_exercised() -> None:
             exercised.add((parts[1].lower(), path))
     exercised |= {("post", "/connections/extend")}
     assert documented - exercised == set()
+
+
+@pytest.mark.asyncio
+async def test_webhook_bodies_match_the_documented_callback(
+    fake: FakeTrueLayer, client: httpx.AsyncClient
+) -> None:
+    headers, account, _ = connection(fake)
+    await client.get(
+        f"{API}/data/v1/accounts/{account}/transactions?async=true"
+        "&webhook_uri=https://example.com/hook",
+        headers=headers,
+    )
+    await client.post(
+        f"{API}/data/v1/batch/transactions",
+        headers=headers,
+        json={"webhook_uri": "https://example.com/batch"},
+    )
+    assert len(fake.webhooks) == 2
+    pointer = "#/components/requestBodies/WebhookRequest/content/application~1json/schema"
+    for hook in fake.webhooks:
+        spec(DATA).validate(dict(hook.payload), pointer)

@@ -154,6 +154,30 @@ async def test_extend_doe_needs_authentication(
 
 
 @pytest.mark.asyncio
+async def test_extend_reconfirm_asks_for_consent_only(
+    fake: FakeTrueLayer, client: httpx.AsyncClient
+) -> None:
+    tokens = fake.create_connection(password="reconfirm")
+    credentials_id = fake.credentials_id(tokens["access_token"])
+    fake.clock.advance(80 * DAY)
+    body = (await extend(client, extend_body(tokens["refresh_token"], state="r-1"))).json()
+    assert body["action_needed"] == "reconfirmation_of_consent_needed"
+    assert body["user_input_link"].startswith(f"{API}/dialog/auth-")
+    page = await client.get(body["user_input_link"])
+    assert 'name="password"' not in page.text  # no bank login, consent only
+    result = await complete_consent(client, body["user_input_link"])
+    assert result.params["state"] == "r-1"
+    exchanged = await token_request(
+        client,
+        grant_type="authorization_code",
+        code=result.params["code"],
+        redirect_uri=DEFAULT_REDIRECT_URI,
+    )
+    assert fake.credentials_id(exchanged.json()["access_token"]) == credentials_id
+    assert fake.connection(credentials_id).consent_expires_at == fake.clock() + 90 * DAY
+
+
+@pytest.mark.asyncio
 async def test_extend_state_and_form_post(fake: FakeTrueLayer, client: httpx.AsyncClient) -> None:
     tokens = fake.create_connection()
     body = (

@@ -33,14 +33,14 @@ def run_fake_server(args: argparse.Namespace) -> int:
             DEFAULT_CLIENT_ID,
             DEFAULT_CLIENT_SECRET,
             DEFAULT_REDIRECT_URIS,
-            FakeTrueLayer,
         )
+        from ..testing._options import fake_from_options
     except ImportError:
         raise CliError(
             "fake-server needs the [testing] extra: pip install 'truelayer-async[cli,testing]'",
             USAGE,
         ) from None
-    fake = FakeTrueLayer(access_token_ttl=args.access_token_ttl)
+    fake = fake_from_options(args, access_token_ttl=args.access_token_ttl)
     redirect_uris = list(DEFAULT_REDIRECT_URIS)
     if args.redirect_uri:
         fake.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, args.redirect_uri)
@@ -67,6 +67,7 @@ def run_fake_server(args: argparse.Namespace) -> int:
                 f"  client secret     {DEFAULT_CLIENT_SECRET}\n"
                 f"  redirect URIs     {' '.join(redirect_uris)}\n"
                 "  mock bank user    john / doe\n"
+                f"  control API       {url}/_emulator/ (clock: {args.clock})\n"
                 "Try:\n"
                 f"  export TRUELAYER_CLIENT_ID={DEFAULT_CLIENT_ID} "
                 f"TRUELAYER_CLIENT_SECRET={DEFAULT_CLIENT_SECRET} TRUELAYER_AUTH_URL={url}\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from ..testing._options import add_server_options
 from ._config import (
     ENV_API_URL,
     ENV_AUTH_URL,
@@ -264,5 +265,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="access token lifetime (default: 3600)",
     )
+    add_server_options(fake)
     fake.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser

@@ -17,8 +17,10 @@ To give a Session a connected user in one line (the real dialog, in-process or s
         await fake.connect(tl, user="alice", username="john")
 
 ``PERSONAS`` lists the mock bank's users and ``ERROR_PERSONAS`` the ``error.<code>`` ones.
-Run it as a server with ``python -m truelayer_async.testing --port 8765``. The pytest
-plugin provides the ``truelayer_fake`` and ``truelayer_fake_server`` fixtures.
+Run it as a server with ``python -m truelayer_async.testing --port 8765`` (its clock then
+follows real time) and drive it from any process through its control API under
+``/_emulator/`` (``EmulatorControl``, or ``fake.control()``). The pytest plugin provides
+the ``truelayer_fake`` and ``truelayer_fake_server`` fixtures.
 
 Names are imported lazily so that loading the pytest plugin stays cheap; the emulator
 needs the ``testing`` extra (starlette, uvicorn, pyjwt, python-multipart).
@@ -38,12 +40,13 @@ from ._constants import (
 )
 
 if TYPE_CHECKING:
-    from ._clock import FakeClock
+    from ._clock import FakeClock, LiveClock
     from ._fake import FakeTrueLayer
     from ._personas import ERROR_PERSONAS, PERSONAS, ErrorPersona, MockUser
-    from ._records import RequestRecord, WebhookRecord
+    from ._records import RequestRecord, WebhookAttempt, WebhookRecord
     from ._state import Connection
     from .consent import ConsentFlowError, ConsentResult, complete_consent
+    from .control import ClockReading, EmulatorControl, EmulatorControlError
 
 __all__ = [
     "DATA_SCOPES",
@@ -53,26 +56,36 @@ __all__ = [
     "DEFAULT_REDIRECT_URIS",
     "ERROR_PERSONAS",
     "PERSONAS",
+    "ClockReading",
     "Connection",
     "ConsentFlowError",
     "ConsentResult",
+    "EmulatorControl",
+    "EmulatorControlError",
     "ErrorPersona",
     "FakeClock",
     "FakeTrueLayer",
+    "LiveClock",
     "MockUser",
     "RequestRecord",
+    "WebhookAttempt",
     "WebhookRecord",
     "complete_consent",
 ]
 
 _LAZY = {
     "FakeClock": "._clock",
+    "LiveClock": "._clock",
+    "ClockReading": ".control",
+    "EmulatorControl": ".control",
+    "EmulatorControlError": ".control",
     "FakeTrueLayer": "._fake",
     "ERROR_PERSONAS": "._personas",
     "PERSONAS": "._personas",
     "ErrorPersona": "._personas",
     "MockUser": "._personas",
     "RequestRecord": "._records",
+    "WebhookAttempt": "._records",
     "WebhookRecord": "._records",
     "Connection": "._state",
     "ConsentFlowError": ".consent",

@@ -7,6 +7,7 @@ import socket
 import sys
 
 from ._constants import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URIS
+from ._options import add_server_options, fake_from_options
 from ._server import base_url_for, is_loopback, uvicorn_config
 
 
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--access-token-ttl", type=int, default=3600, metavar="SECONDS")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    add_server_options(parser)
     args = parser.parse_args(argv)
 
     if not is_loopback(args.host) and not args.allow_remote:
@@ -37,22 +39,24 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from ._fake import FakeTrueLayer
-
     # Bind first, so that --port 0 reports the port actually used.
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host.strip("[]"), args.port))
     port = sock.getsockname()[1]
-    fake = FakeTrueLayer(access_token_ttl=args.access_token_ttl)
+    # Listen before printing the URL, so that a client reading it can connect at once.
+    sock.listen(2048)
+    fake = fake_from_options(args, access_token_ttl=args.access_token_ttl)
     fake.base_url = base_url_for(args.host, port)
     print(
         f"TrueLayer emulator on {fake.base_url}\n"
         f"  client_id     {DEFAULT_CLIENT_ID}\n"
         f"  client_secret {DEFAULT_CLIENT_SECRET}\n"
         f"  redirect_uris {' '.join(DEFAULT_REDIRECT_URIS)}\n"
-        "  mock bank     john / doe (all users: truelayer_async.testing.PERSONAS)",
+        "  mock bank     john / doe (all users: truelayer_async.testing.PERSONAS)\n"
+        f"  clock         {args.clock}\n"
+        f"  control API   {fake.base_url}/_emulator/",
         flush=True,
     )
     server = uvicorn.Server(uvicorn_config(fake, args.host, port, log_level=args.log_level))

@@ -83,8 +83,15 @@ def routes(state: FakeState) -> list[BaseRoute]:
         return Response(b"", 200)
 
     async def providers(request: Request) -> Response:
+        kind = request.path_params.get("kind")
+        if kind is not None and kind not in _LEGACY_KINDS:
+            return auth_error(404, "not_found", f"Unknown provider type {kind!r}.")
         query = request.query_params
         items = list(PROVIDERS)
+        if kind is not None:
+            # The legacy form (TrueLayer's JavaScript client): one kind of provider.
+            marks = _LEGACY_KINDS[kind]
+            items = [p for p in items if any(m in s for s in p.selectors for m in marks)]
         client_id = query.get("clientId")
         if client_id is not None and client_id not in state.clients:
             items = []
@@ -115,8 +122,17 @@ def routes(state: FakeState) -> list[BaseRoute]:
         Route("/connect/token", token, methods=["POST"]),
         Route("/api/delete", delete, methods=["DELETE"]),
         Route("/api/providers", providers, methods=["GET"]),
+        Route("/api/providers/{kind:path}", providers, methods=["GET"]),
         Route("/connections/extend", extend, methods=["POST"]),
     ]
+
+
+#: ``GET /api/providers/{type}`` (legacy): selector fragments of each provider type.
+_LEGACY_KINDS: dict[str, tuple[str, ...]] = {
+    "credentialssharing": ("-cs-",),
+    "oauth": ("-oauth-", "-ob-"),
+    "oauth/openbanking": ("-ob-",),
+}
 
 
 def _spaced(values: list[str]) -> list[str]:
@@ -225,6 +241,8 @@ def _extend(state: FakeState, request: Request, body: dict[str, Any]) -> Respons
         tokens = state.issue_tokens(connection, issuer_of(request), with_scope=False)
         return json_response({"action_needed": "no_action_needed", **tokens})
     code_challenge = body.get("code_challenge")
+    # Reconfirmation: the user only confirms consent again (no bank login).
+    reconfirm = connection.persona.reconfirms
     session = state.new_session(
         client_id=client.client_id,
         redirect_uri=body["redirect_uri"],
@@ -235,8 +253,10 @@ def _extend(state: FakeState, request: Request, body: dict[str, Any]) -> Respons
         offered=(connection.provider_id,),
         provider_id=connection.provider_id,
         language="en",
-        step="login",
+        step="consent" if reconfirm else "login",
+        persona=connection.persona if reconfirm else None,
         reauth_credentials_id=connection.credentials_id,
     )
     link = issuer_of(request) + f"/dialog/{session.session_id}"
-    return json_response({"action_needed": "authentication_needed", "user_input_link": link})
+    action = "reconfirmation_of_consent_needed" if reconfirm else "authentication_needed"
+    return json_response({"action_needed": action, "user_input_link": link})

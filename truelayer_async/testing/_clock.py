@@ -1,4 +1,4 @@
-"""A manually driven clock shared by the emulator and the SDK under test."""
+"""The emulator's clocks: a manually driven one (in-process) and a live one (served)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import anyio.lowlevel
 
-__all__ = ["FakeClock"]
+__all__ = ["EmulatorClock", "FakeClock", "LiveClock"]
 
 
 class FakeClock:
@@ -49,3 +49,51 @@ class FakeClock:
 
     def __repr__(self) -> str:
         return f"FakeClock({self.utcnow().isoformat()})"
+
+
+class LiveClock:
+    """Real time plus an offset that only grows: what the served emulator uses.
+
+    Same protocol as :class:`FakeClock` (call it for unix epoch seconds; ``advance``,
+    ``sleep``, ``utcnow``), but time also passes on its own. ``advance`` adds to
+    ``offset`` (so tokens and codes expire early, as if time had passed); ``sleep`` waits
+    in real time.
+    """
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+
+    def __call__(self) -> float:
+        """Real time plus ``offset``, in unix epoch seconds."""
+        return time.time() + self._offset
+
+    @property
+    def offset(self) -> float:
+        """Seconds added by ``advance`` so far."""
+        return self._offset
+
+    def advance(self, seconds: float) -> float:
+        """Jump ``seconds`` ahead (must not be negative); return the new time."""
+        if seconds < 0:
+            raise ValueError("the emulator's clock only moves forward")
+        self._offset += seconds
+        return self()
+
+    def reset(self) -> None:
+        """Drop the offset: back to plain real time."""
+        self._offset = 0.0
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` in real time (``anyio.sleep``)."""
+        await anyio.sleep(max(0.0, seconds))
+
+    def utcnow(self) -> datetime:
+        """The current time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self(), tz=timezone.utc)
+
+    def __repr__(self) -> str:
+        return f"LiveClock({self.utcnow().isoformat()}, offset={self._offset:g})"
+
+
+#: Either clock; the emulator only needs calling, ``advance`` and ``utcnow``.
+EmulatorClock = FakeClock | LiveClock

@@ -17,7 +17,7 @@ without ``from`` it starts 90 days before its end.
 ``{"results": [], "status": "Running"}`` for the first ``async_running_polls`` polls,
 then the normal envelope, or ``{"status": "Failed", "error", "error_description"}``. With
 ``webhook_uri`` the task completes at once and the webhook is recorded in
-``fake.webhooks`` (nothing is sent).
+``fake.webhooks`` and, when delivery is on, POSTed to it (see ``_webhooks``).
 """
 
 from __future__ import annotations
@@ -434,7 +434,9 @@ def _record_webhook(
         "task_id": task_id,
         "status": "Succeeded" if succeeded else "Failed",
     }
-    state.webhooks.append(WebhookRecord(uri, payload))
+    record = WebhookRecord(uri, payload)
+    state.webhooks.append(record)
+    state.on_webhook(record)
 
 
 def _batch(

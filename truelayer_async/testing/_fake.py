@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -12,13 +12,14 @@ from urllib.parse import parse_qsl
 
 import anyio
 import httpx
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import JSONResponse
 from starlette.routing import Router
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Environment
-from . import _auth_api, _data_routes, _dialog, _verification
-from ._clock import FakeClock
+from . import _auth_api, _control, _data_routes, _dialog, _verification
+from ._clock import EmulatorClock, FakeClock, LiveClock
 from ._constants import (
     DATA_SCOPES,
     DEFAULT_CLIENT_ID,
@@ -31,12 +32,15 @@ from ._constants import (
 from ._faults import Faults, Rule, fault_response, path_matches
 from ._personas import default_password, login, refusal
 from ._records import RequestRecord, WebhookRecord
+from ._responses import data_headers
 from ._server import serve_in_thread as _serve_in_thread
 from ._state import Connection, FakeState, RefreshReuse
+from ._webhooks import DEFAULT_RETRY_DELAYS, WebhookSender
 
 if TYPE_CHECKING:
     from ..session import Session
     from ..tokens import Token
+    from .control import EmulatorControl
 
 __all__ = ["FakeTrueLayer"]
 
@@ -54,12 +58,19 @@ class FakeTrueLayer:
 
     Use it in-process (``http_client()``, ``session()``) or over real HTTP
     (``serve_in_thread()``, ``python -m truelayer_async.testing``). Every time-based rule
-    uses ``clock`` (a ``FakeClock``): codes live ``code_ttl`` seconds (5 min), access tokens
+    uses ``clock`` (a ``FakeClock`` unless given a ``LiveClock``; the served CLI uses a
+    ``LiveClock``, i.e. real time): codes live ``code_ttl`` seconds (5 min), access tokens
     ``access_token_ttl`` (1 h), refresh tokens die after ``refresh_token_idle_ttl`` unused
     (30 days) and consent after ``consent_ttl`` (90 days). ``refresh_token_reuse`` is
     ``"revoke"`` (default: a rotated refresh token presented again revokes the whole
     connection), ``"reject"`` or ``"grace"`` (see ``_auth_api``). Async Data requests report
     ``Running`` for ``async_running_polls`` polls.
+
+    Webhooks are recorded in ``webhooks``; with ``deliver_webhooks=True`` each is also
+    POSTed to its URI in the background, retried after ``webhook_retry_delays`` seconds
+    while the receiver does not answer 2xx (``webhook_transport``: an httpx transport to
+    send them through, e.g. an ``ASGITransport`` in-process). The control API under
+    ``/_emulator/`` (see ``control()``) drives all of this over HTTP.
 
     ``async with FakeTrueLayer() as fake:`` closes the clients it made on exit (same as
     ``await fake.aclose()``).
@@ -68,49 +79,82 @@ class FakeTrueLayer:
     def __init__(
         self,
         *,
-        clock: FakeClock | None = None,
+        clock: EmulatorClock | None = None,
         access_token_ttl: int = 3600,
         code_ttl: float = 300.0,
         consent_ttl: float = 90.0 * DAY,
         refresh_token_idle_ttl: float = 30.0 * DAY,
         refresh_token_reuse: RefreshReuse = "revoke",
         async_running_polls: int = 1,
+        deliver_webhooks: bool = False,
+        webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        webhook_timeout: float = 5.0,
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if refresh_token_reuse not in ("revoke", "reject", "grace"):
             raise ValueError("refresh_token_reuse must be 'revoke', 'reject' or 'grace'")
-        self.clock = clock if clock is not None else FakeClock()
-        self._state = FakeState(
+        self.clock: EmulatorClock = clock if clock is not None else FakeClock()
+        self._options: dict[str, Any] = {
+            "access_token_ttl": access_token_ttl,
+            "code_ttl": code_ttl,
+            "consent_ttl": consent_ttl,
+            "refresh_token_idle_ttl": refresh_token_idle_ttl,
+            "refresh_token_reuse": refresh_token_reuse,
+            "async_running_polls": async_running_polls,
+        }
+        self._webhook_sender = WebhookSender(
             self.clock,
-            access_token_ttl=access_token_ttl,
-            code_ttl=code_ttl,
-            consent_ttl=consent_ttl,
-            refresh_token_idle_ttl=refresh_token_idle_ttl,
-            refresh_token_reuse=refresh_token_reuse,
-            async_running_polls=async_running_polls,
+            enabled=deliver_webhooks,
+            retry_delays=webhook_retry_delays,
+            timeout=webhook_timeout,
+            transport=webhook_transport,
         )
         self._faults = Faults()
         self._requests: list[RequestRecord] = []
         self._clients: list[httpx.AsyncClient] = []
         #: Set while the fake is served over HTTP (``serve_in_thread`` or the CLI).
         self.base_url: str | None = None
-        self._router = Router(
+        self._control = _control.control_app(self)
+        self._state, self._app = self._build(FakeState(self.clock, **self._options))
+
+    def _build(self, state: FakeState) -> tuple[FakeState, ASGIApp]:
+        state.on_webhook = self._webhook_sender.submit
+        router = Router(
             routes=[
-                *_dialog.routes(self._state),
-                *_auth_api.routes(self._state),
-                *_data_routes.routes(self._state),
-                *_verification.routes(self._state),
+                *_dialog.routes(state),
+                *_auth_api.routes(state),
+                *_data_routes.routes(state),
+                *_verification.routes(state),
             ],
             default=_not_found,
         )
+        return state, GZipMiddleware(router)
+
+    def reset(self) -> None:
+        """Forget every connection, code, token, task, webhook, recorded request and fault
+        (``POST /_emulator/reset``). A ``LiveClock`` drops its offset (back to real
+        time); a ``FakeClock`` is left where it is. Registered clients stay."""
+        self._webhook_sender.cancel_all()
+        if isinstance(self.clock, LiveClock):
+            self.clock.reset()
+        with self._state.lock:
+            fresh = FakeState(self.clock, **self._options)
+            fresh.clients.update(self._state.clients)
+            self._state, self._app = self._build(fresh)
+        self._faults.clear()
+        self._requests.clear()
 
     # -- ASGI --------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self._router(scope, receive, send)
+            await self._app(scope, receive, send)
             return
         method: str = scope["method"]
         path: str = scope["path"]
+        if path.startswith(_control.PREFIX):
+            await self._control(scope, receive, send)
+            return
         body = await _read_body(receive)
         replayed = False
 
@@ -124,6 +168,9 @@ class FakeTrueLayer:
         statuses: list[int] = []
         correlation_id = str(uuid.uuid4())
 
+        recorded = False
+        fault_name: str | None = None
+
         async def record_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 statuses.append(message["status"])
@@ -131,9 +178,16 @@ class FakeTrueLayer:
                 if not any(k.lower() == b"x-tl-correlation-id" for k, _ in headers):
                     headers.append((b"x-tl-correlation-id", correlation_id.encode()))
                 message = {**message, "headers": headers}
+            elif not message.get("more_body", False):
+                # Record before the client can see the end of the response.
+                record(fault_name)
             await send(message)
 
         def record(fault: str | None) -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             self._requests.append(
                 RequestRecord(
                     method=method,
@@ -155,7 +209,9 @@ class FakeTrueLayer:
             await anyio.sleep(delay)
         rule = self._faults.take("fail", method, path)
         if rule is not None:
-            await fault_response(rule, path)(scope, replay, record_send)
+            fault_name = "fail_next"
+            base = self._normal_headers(path, scope)
+            await fault_response(rule, path, base)(scope, replay, record_send)
             record("fail_next")
             return
         if self._faults.take("drop", method, path) is not None:
@@ -164,14 +220,27 @@ class FakeTrueLayer:
                 if message["type"] == "http.response.start":
                     statuses.append(message["status"])
 
-            await self._router(scope, replay, swallow)
+            await self._app(scope, replay, swallow)
             record("drop")
             await _drop_connection(send)
             return
         try:
-            await self._router(scope, replay, record_send)
+            await self._app(scope, replay, record_send)
         finally:
             record(None)
+
+    def _normal_headers(self, path: str, scope: Scope) -> dict[str, str]:
+        """Headers a normal response on ``path`` would carry, for injected faults."""
+        if not path.startswith("/data/"):
+            return {}
+        credentials_id = None
+        for key, value in scope.get("headers", []):
+            if key.lower() == b"authorization" and value[:7].lower() == b"bearer ":
+                claims = self._state.signer.read(value[7:].decode("latin-1").strip())
+                sub = (claims or {}).get("sub")
+                if sub in self._state.connections:
+                    credentials_id = str(sub)
+        return data_headers(credentials_id)
 
     # -- clients and connections ---------------------------------------------------------
 
@@ -300,7 +369,8 @@ class FakeTrueLayer:
 
     @property
     def webhooks(self) -> list[WebhookRecord]:
-        """Webhooks the fake would have POSTed for async Data requests, oldest first."""
+        """Webhooks produced for async Data requests, oldest first, with their delivery
+        attempts (``deliver_webhooks=True``; otherwise nothing is sent)."""
         return self._state.webhooks
 
     # -- fault injection -------------------------------------------------------------------
@@ -362,6 +432,10 @@ class FakeTrueLayer:
         without a byte of response, which httpx reports as the same exception.
         """
         self._faults.add(Rule("drop", path, method, times))
+
+    def add_fault_rule(self, rule: Rule) -> None:
+        """Add a rule built elsewhere (the control API builds them from JSON)."""
+        self._faults.add(rule)
 
     def clear_faults(self) -> None:
         """Remove every fault rule."""
@@ -455,8 +529,18 @@ class FakeTrueLayer:
             kwargs["http_client"] = self.http_client()
         return Session(client_id, client_secret, **kwargs)
 
+    def control(self) -> EmulatorControl:
+        """An :class:`~truelayer_async.testing.EmulatorControl` for this fake's control API,
+        through ``http_client()`` (in-process, or over HTTP while served); ``aclose()``
+        closes its client."""
+        from .control import EmulatorControl
+
+        return EmulatorControl(self.environment.api_url, http_client=self.http_client())
+
     async def aclose(self) -> None:
-        """Close every client made by ``http_client()`` / ``session()``."""
+        """Close every client made by ``http_client()`` / ``session()`` / ``control()``
+        and stop webhook deliveries still in progress."""
+        self._webhook_sender.cancel_all()
         clients, self._clients = self._clients, []
         for client in clients:
             await client.aclose()

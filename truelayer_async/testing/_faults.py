@@ -117,10 +117,15 @@ class Faults:
                 self._rules.remove(rule)
 
 
-def fault_response(rule: Rule, path: str) -> Response:
-    """The canned response for a ``fail`` rule, in the dialect of the path's API."""
+def fault_response(
+    rule: Rule, path: str, base_headers: Mapping[str, str] | None = None
+) -> Response:
+    """The canned response for a ``fail`` rule, in the dialect of the path's API.
+
+    ``base_headers`` are what a normal response on this path carries (security headers,
+    ``X-Credentials-Id``); the rule's own ``headers`` are added over them."""
     status = rule.status
-    headers = dict(rule.headers)
+    headers = {**(base_headers or {}), **rule.headers}
     if rule.body is not None:
         if isinstance(rule.body, (bytes, str)):
             raw = rule.body.encode() if isinstance(rule.body, str) else rule.body

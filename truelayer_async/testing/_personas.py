@@ -8,6 +8,9 @@ username                           password     behaviour
 same                               ``iban``,    success; each account gets its own valid IBAN
                                    ``iban1`` …
 same                               ``eternal``  success; extend → ``no_action_needed``
+same                               ``reconfirm``  success; extend →
+                                                ``reconfirmation_of_consent_needed`` (the
+                                                dialog asks for consent only, no login)
 same                               ``cards``    a card-only bank (like Amex or Barclaycard):
                                                 a credit card, and every ``/accounts…``
                                                 endpoint answers 501 ``endpoint_not_supported``
@@ -117,6 +120,12 @@ PERSONAS: tuple[MockUser, ...] = (
     MockUser("john", "iban", "like john/doe, but each account has its own valid IBAN"),
     MockUser("john", "eternal", "like john/doe; extend answers no_action_needed"),
     MockUser(
+        "john",
+        "reconfirm",
+        "like john/doe; extend answers reconfirmation_of_consent_needed (the link asks "
+        "for consent again, no bank login)",
+    ),
+    MockUser(
         "john2",
         "doe",
         "no cards: /cards answers 501 endpoint_not_supported (any johnN with N % 3 == 2)",
@@ -134,7 +143,7 @@ PERSONAS: tuple[MockUser, ...] = (
 )
 
 _USER = re.compile(r"john([1-9][0-9]?|100)?")
-_PASSWORD = re.compile(r"(doe|iban)([1-9][0-9]?|100)?|eternal|cards")
+_PASSWORD = re.compile(r"(doe|iban)([1-9][0-9]?|100)?|eternal|reconfirm|cards")
 
 
 @attrs.frozen
@@ -156,6 +165,11 @@ class Persona:
     def eternal(self) -> bool:
         """Whether ``/connections/extend`` answers ``no_action_needed``."""
         return self.password == "eternal"
+
+    @property
+    def reconfirms(self) -> bool:
+        """Whether ``/connections/extend`` answers ``reconfirmation_of_consent_needed``."""
+        return self.password == "reconfirm"
 
     @property
     def distinct_ibans(self) -> bool:
@@ -213,6 +227,6 @@ def refusal(username: str, password: str) -> str:
             return f"Unknown error persona {username!r}: error.<code> takes one of {codes}."
         return "Error personas log in with the password 'error'."
     return (
-        "Wrong username or password (mock users: john … john100 with doe, iban, eternal "
-        "or cards; error.<code> with error)."
+        "Wrong username or password (mock users: john … john100 with doe, iban, eternal, "
+        "reconfirm or cards; error.<code> with error)."
     )

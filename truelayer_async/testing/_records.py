@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
-__all__ = ["RequestRecord", "WebhookRecord"]
+__all__ = ["RequestRecord", "WebhookAttempt", "WebhookOutcome", "WebhookRecord"]
+
+#: ``recorded``: delivery is off; ``pending``: attempts remain; then ``delivered``/``failed``.
+WebhookOutcome = Literal["recorded", "pending", "delivered", "failed"]
 
 
 @attrs.frozen
@@ -30,8 +33,27 @@ class RequestRecord:
 
 
 @attrs.frozen
+class WebhookAttempt:
+    """One POST of a webhook: when (emulator clock), and the receiver's status or the
+    network error (``error``, e.g. ``"ConnectError"``) when no status came back."""
+
+    number: int
+    timestamp: float
+    status: int | None
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the receiver answered 2xx (TrueLayer's definition of success)."""
+        return self.status is not None and 200 <= self.status < 300
+
+
+@attrs.define
 class WebhookRecord:
-    """A webhook the emulator would have POSTed (it never sends any)."""
+    """A webhook the emulator produced, and (when delivery is on) each attempt to POST it
+    to ``uri``, oldest first. ``outcome`` is one of ``WebhookOutcome``."""
 
     uri: str
     payload: Mapping[str, Any]
+    attempts: list[WebhookAttempt] = attrs.field(factory=list)
+    outcome: WebhookOutcome = "recorded"

@@ -31,7 +31,8 @@ JSON = "application/json; charset=utf-8"
 PROBLEM = "application/problem+json; charset=utf-8"
 
 _SECURITY_HEADERS = {
-    "Cache-Control": "no-cache",
+    # TrueLayer documents `max-age=n`; the emulator keeps no response cache, so n is 0.
+    "Cache-Control": "max-age=0",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none';",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "deny",

@@ -12,13 +12,13 @@ import hashlib
 import secrets
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
 
 from ._catalog import find_provider
-from ._clock import FakeClock
+from ._clock import EmulatorClock
 from ._constants import (
     CLIENT_CREDENTIALS_SCOPES,
     DEFAULT_CLIENT_ID,
@@ -30,6 +30,7 @@ from ._constants import (
 )
 from ._data import BankData, generate
 from ._personas import Persona
+from ._records import WebhookRecord
 from ._timefmt import from_epoch, token_expiry
 from ._tokens import TokenSigner
 
@@ -198,7 +199,7 @@ class FakeState:
 
     def __init__(
         self,
-        clock: FakeClock,
+        clock: EmulatorClock,
         *,
         access_token_ttl: int,
         code_ttl: float,
@@ -225,7 +226,9 @@ class FakeState:
         self.refresh_owner: dict[str, str] = {}
         self.client_tokens: dict[str, str] = {}  # jti -> client_id
         self.tasks: dict[str, Task] = {}
-        self.webhooks: list[Any] = []
+        self.webhooks: list[WebhookRecord] = []
+        #: Called with each new webhook (the emulator delivers it from there).
+        self.on_webhook: Callable[[WebhookRecord], None] = _ignore
         self.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URIS)
 
     # -- clients -------------------------------------------------------------------------
@@ -550,6 +553,10 @@ class FakeState:
         )
         self.tasks[task.task_id] = task
         return task
+
+
+def _ignore(record: WebhookRecord) -> None:
+    pass
 
 
 def fields_of(body: Mapping[str, Any], names: Iterable[str]) -> list[str]:

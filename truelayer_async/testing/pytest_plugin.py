@@ -2,7 +2,9 @@
 
 * ``truelayer_fake`` – a fresh ``FakeTrueLayer`` per test, used in-process.
 * ``truelayer_fake_server`` – a fresh ``FakeTrueLayer`` served over loopback HTTP for the
-  test (``fake.base_url`` / ``fake.environment`` point at it).
+  test (``fake.base_url`` / ``fake.environment`` point at it). ``fake.control()`` gives an
+  ``EmulatorControl`` that drives it through its ``/_emulator/`` control API, as another
+  process would. It keeps a ``FakeClock`` and records webhooks without sending them.
 
 The emulator is imported only when a fixture is used, so loading the plugin costs nothing.
 Clients made by ``fake.http_client()`` / ``fake.session()`` use an in-memory transport in

@@ -1,0 +1,34 @@
+"""The README's curl walk-through of the control API runs as pasted."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from ..project.support import readme_block
+from .conftest import Served
+
+
+def test_the_readme_curl_examples_run(emulator: Served) -> None:
+    missing = [tool for tool in ("bash", "curl") if shutil.which(tool) is None]
+    if missing:
+        message = f"needs {', '.join(missing)}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", readme_block("emulator-curl")],
+        env={**os.environ, "EMU": emulator.url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    # The two status codes printed by `-w '%{http_code}\n'`, in order: the fault, the expiry.
+    assert re.findall(r"(\d{3})\n", result.stdout) == ["503", "401"]
+    assert '{"revoked":1}' in result.stdout

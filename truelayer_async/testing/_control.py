@@ -1,0 +1,259 @@
+"""The control API: ``/_emulator/…`` routes that drive the fake from another process.
+
+Everything a Python test does to a ``FakeTrueLayer`` (move the clock, inject faults,
+connect or revoke a persona, read the request log, stats and webhooks, reset) has a route
+here. They answer JSON; bad input gets 400 ``{"error": "invalid_request",
+"error_description": …}``. Only loopback clients may call them (403 otherwise), and they
+are neither faulted nor recorded in the request log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, Router
+from starlette.types import Receive, Scope, Send
+
+from ._body import BodyError, read_json_object
+from ._clock import LiveClock
+from ._faults import Rule
+from ._records import RequestRecord, WebhookRecord
+from ._server import is_loopback
+from ._timefmt import from_epoch, iso_micro_z
+
+if TYPE_CHECKING:
+    from ._fake import FakeTrueLayer
+
+__all__ = ["PREFIX", "control_app"]
+
+PREFIX = "/_emulator/"
+#: Request headers never echoed by ``GET /_emulator/requests``.
+_REDACTED = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+class ControlError(Exception):
+    """Bad input to a control route: answered 400 (or ``status``)."""
+
+    def __init__(self, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.description = description
+        self.status = status
+
+
+Handler = Callable[[Request], Awaitable[Any]]
+
+
+def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The ASGI app for ``/_emulator/…``, bound to ``fake``."""
+
+    def route(path: str, handler: Handler, method: str) -> Route:
+        async def endpoint(request: Request) -> Response:
+            try:
+                body = await handler(request)
+            except ControlError as exc:
+                error = "not_found" if exc.status == 404 else "invalid_request"
+                return _json({"error": error, "error_description": exc.description}, exc.status)
+            except BodyError as exc:
+                return _json({"error": "invalid_request", "error_description": str(exc)}, 400)
+            return _json(body)
+
+        return Route(PREFIX + path, endpoint, methods=[method])
+
+    async def clock(request: Request) -> dict[str, Any]:
+        return clock_reading(fake)
+
+    async def advance(request: Request) -> dict[str, Any]:
+        seconds = (await read_json_object(request)).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ControlError("seconds must be a number of seconds, not negative.")
+        fake.clock.advance(float(seconds))
+        return clock_reading(fake)
+
+    async def add_fault(request: Request) -> dict[str, Any]:
+        rules = fault_rules(await read_json_object(request))
+        for rule in rules:
+            fake.add_fault_rule(rule)
+        return {"added": [rule.kind for rule in rules]}
+
+    async def clear_faults(request: Request) -> dict[str, Any]:
+        fake.clear_faults()
+        return {"cleared": True}
+
+    async def connect(request: Request) -> dict[str, Any]:
+        body = await read_json_object(request)
+        username = body.get("username")
+        if not isinstance(username, str) or not username:
+            raise ControlError("username is required (a mock bank user, e.g. 'john').")
+        options: dict[str, Any] = {"username": username}
+        for name in ("password", "client_id", "provider_id"):
+            if name in body:
+                options[name] = _string(body, name)
+        if "scopes" in body:
+            scopes = body["scopes"]
+            if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+                raise ControlError("scopes must be a list of strings.")
+            options["scopes"] = scopes
+        try:
+            return fake.create_connection(**options)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+
+    async def revoke(request: Request) -> dict[str, Any]:
+        username = request.path_params["username"]
+        try:
+            return {"revoked": fake.revoke(username)}
+        except LookupError:
+            raise ControlError(f"no connection for {username!r}", 404) from None
+
+    async def requests(request: Request) -> dict[str, Any]:
+        return {"requests": [request_json(r) for r in list(fake.requests)]}
+
+    async def stats(request: Request) -> dict[str, Any]:
+        return fake.stats
+
+    async def webhooks(request: Request) -> dict[str, Any]:
+        return {"webhooks": [webhook_json(w) for w in fake.webhooks]}
+
+    async def reset(request: Request) -> dict[str, Any]:
+        fake.reset()
+        return {"reset": True}
+
+    router = Router(
+        routes=[
+            route("clock", clock, "GET"),
+            route("clock/advance", advance, "POST"),
+            route("faults", add_fault, "POST"),
+            route("faults", clear_faults, "DELETE"),
+            route("connections", connect, "POST"),
+            route("connections/{username}/revoke", revoke, "POST"),
+            route("requests", requests, "GET"),
+            route("stats", stats, "GET"),
+            route("webhooks", webhooks, "GET"),
+            route("reset", reset, "POST"),
+        ],
+        default=_unknown,
+    )
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if client is not None and not is_loopback(str(client[0])):
+            response = _json(
+                {"error": "forbidden", "error_description": "The control API is loopback only."},
+                403,
+            )
+            await response(scope, receive, send)
+            return
+        await router(scope, receive, send)
+
+    return app
+
+
+# -- JSON shapes -------------------------------------------------------------------------
+
+
+def clock_reading(fake: FakeTrueLayer) -> dict[str, Any]:
+    """``{"now", "iso", "mode", "offset"}``; ``offset`` is ``null`` for a frozen clock."""
+    now = fake.clock()
+    live = isinstance(fake.clock, LiveClock)
+    return {
+        "now": now,
+        "iso": iso_micro_z(from_epoch(now)),
+        "mode": "live" if live else "frozen",
+        "offset": fake.clock.offset if isinstance(fake.clock, LiveClock) else None,
+    }
+
+
+def request_json(record: RequestRecord) -> dict[str, Any]:
+    """A recorded request; credentials-bearing headers are left out."""
+    data = attrs.asdict(record)
+    data["headers"] = {k: v for k, v in record.headers.items() if k not in _REDACTED}
+    return data
+
+
+def webhook_json(record: WebhookRecord) -> dict[str, Any]:
+    """A webhook with its delivery attempts."""
+    return attrs.asdict(record)
+
+
+def fault_rules(body: dict[str, Any]) -> list[Rule]:
+    """The rules one ``POST /_emulator/faults`` body asks for (at least one)."""
+    path = body.get("path")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ControlError(
+            "path is required and must start with '/' (a '*' suffix matches a prefix)."
+        )
+    method = _string(body, "method") if body.get("method") is not None else None
+    status, latency = body.get("status"), body.get("latency")
+    drop = body.get("drop_response_after_commit", False)
+    if status is not None and (
+        isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599
+    ):
+        raise ControlError("status must be an HTTP error status (400-599).")
+    if latency is not None and (
+        isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0
+    ):
+        raise ControlError("latency must be a number of seconds, not negative.")
+    if not isinstance(drop, bool):
+        raise ControlError("drop_response_after_commit must be true or false.")
+    if status is None and latency is None and not drop:
+        raise ControlError("give status, latency or drop_response_after_commit.")
+    if status is not None and drop:
+        raise ControlError("status and drop_response_after_commit exclude each other.")
+    times = body.get("times", ...)
+    if (
+        times is not ...
+        and times is not None
+        and (isinstance(times, bool) or not isinstance(times, int) or times < 1)
+    ):
+        raise ControlError("times must be a positive integer, or null for 'until cleared'.")
+    headers = body.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise ControlError("headers must be an object of strings.")
+    error = _string(body, "error") if body.get("error") is not None else None
+    description = _string(body, "description") if body.get("description") is not None else None
+
+    def count(default: int | None) -> int | None:
+        return default if times is ... else times
+
+    rules: list[Rule] = []
+    if latency is not None:
+        rules.append(Rule("latency", path, method, count(None), seconds=float(latency)))
+    if status is not None:
+        rules.append(
+            Rule(
+                "fail",
+                path,
+                method,
+                count(1),
+                status=status,
+                error=error,
+                description=description,
+                headers=headers,
+            )
+        )
+    if drop:
+        rules.append(Rule("drop", path, method, count(1)))
+    return rules
+
+
+def _string(body: dict[str, Any], name: str) -> str:
+    value = body[name]
+    if not isinstance(value, str):
+        raise ControlError(f"{name} must be a string.")
+    return value
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    # Plain JSON (floats included: times are unix seconds), never cached.
+    return JSONResponse(body, status, headers={"Cache-Control": "no-store"})
+
+
+async def _unknown(scope: Scope, receive: Receive, send: Send) -> None:
+    response = _json({"error": "not_found", "error_description": "No such control route."}, 404)
+    await response(scope, receive, send)

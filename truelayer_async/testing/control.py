@@ -1,0 +1,214 @@
+"""``EmulatorControl``: a typed async client for the emulator's ``/_emulator/`` control API.
+
+Use it against a served emulator from any test process (``python -m
+truelayer_async.testing``, ``truelayer-async fake-server``), or get one from a fake with
+``fake.control()``::
+
+    async with EmulatorControl("http://127.0.0.1:8765") as control:
+        tokens = await control.create_connection("john")
+        await control.add_fault("/data/v1/accounts", status=503, times=2)
+        await control.advance_clock(3600)
+
+It needs only httpx. Any answer other than 2xx, and any network failure, raises
+``EmulatorControlError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+import attrs
+import httpx
+
+from ..errors import TrueLayerError
+from ._records import RequestRecord, WebhookAttempt, WebhookRecord
+
+__all__ = ["ClockReading", "EmulatorControl", "EmulatorControlError"]
+
+_UNSET: Any = object()
+
+
+class EmulatorControlError(TrueLayerError):
+    """The control API refused a call (``status``, ``error``) or could not be reached
+    (``status`` is ``None``)."""
+
+    def __init__(self, message: str, *, status: int | None = None, error: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.error = error
+
+
+@attrs.frozen
+class ClockReading:
+    """The emulator's time: ``now`` (unix seconds), ``iso`` (the same, RFC 3339), ``mode``
+    (``"live"``: real time plus ``offset``; ``"frozen"``: moves only when advanced)."""
+
+    now: float
+    iso: str
+    mode: str
+    offset: float | None
+
+
+class EmulatorControl:
+    """Async client for one emulator's control API (``base_url``: where it is served).
+
+    Pass ``http_client`` to reuse a client (it is then not closed by ``aclose``).
+    """
+
+    def __init__(self, base_url: str, *, http_client: httpx.AsyncClient | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._owns_client = http_client is None
+        self._client = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(trust_env=False, timeout=10.0)
+        )
+
+    # -- clock --------------------------------------------------------------------------
+
+    async def clock(self) -> ClockReading:
+        """``GET /_emulator/clock``."""
+        return ClockReading(**await self._call("GET", "clock"))
+
+    async def advance_clock(self, seconds: float) -> ClockReading:
+        """``POST /_emulator/clock/advance``: jump ``seconds`` ahead (not negative)."""
+        return ClockReading(**await self._call("POST", "clock/advance", {"seconds": seconds}))
+
+    # -- faults -------------------------------------------------------------------------
+
+    async def add_fault(
+        self,
+        path: str,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        times: int | None = _UNSET,
+        latency: float | None = None,
+        drop_response_after_commit: bool = False,
+        method: str | None = None,
+        description: str | None = None,
+    ) -> list[str]:
+        """``POST /_emulator/faults``: like ``fail_next`` (``status``), ``add_latency``
+        (``latency``) and ``drop_response_after_commit``, for requests to ``path`` (exact,
+        or a prefix ending in ``*``). ``times`` defaults to 1 for a status or a drop and
+        to "until cleared" (``None``) for latency alone. Returns the kinds of rule added."""
+        body: dict[str, Any] = {"path": path}
+        optional = {
+            "status": status,
+            "error": error,
+            "headers": dict(headers) if headers else None,
+            "latency": latency,
+            "method": method,
+            "description": description,
+        }
+        body.update({k: v for k, v in optional.items() if v is not None})
+        if drop_response_after_commit:
+            body["drop_response_after_commit"] = True
+        if times is not _UNSET:
+            body["times"] = times
+        added: list[str] = (await self._call("POST", "faults", body))["added"]
+        return added
+
+    async def clear_faults(self) -> None:
+        """``DELETE /_emulator/faults``: remove every fault rule."""
+        await self._call("DELETE", "faults")
+
+    # -- connections --------------------------------------------------------------------
+
+    async def create_connection(
+        self,
+        username: str = "john",
+        *,
+        scopes: Iterable[str] | None = None,
+        password: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /_emulator/connections``: connect a mock bank user without the dialog;
+        returns the token response (``access_token``, ``refresh_token``, ``expires_in``,
+        ``scope``…). Scopes default to every Data scope."""
+        body: dict[str, Any] = {"username": username}
+        if scopes is not None:
+            body["scopes"] = list(scopes)
+        if password is not None:
+            body["password"] = password
+        tokens: dict[str, Any] = await self._call("POST", "connections", body)
+        return tokens
+
+    async def revoke(self, username: str) -> int:
+        """``POST /_emulator/connections/{username}/revoke``: the user revokes consent at
+        the bank; returns how many connections were revoked."""
+        revoked: int = (await self._call("POST", f"connections/{username}/revoke"))["revoked"]
+        return revoked
+
+    # -- what happened --------------------------------------------------------------------
+
+    async def requests(self) -> list[RequestRecord]:
+        """``GET /_emulator/requests``: every request received, oldest first (without
+        credential headers)."""
+        rows = (await self._call("GET", "requests"))["requests"]
+        return [RequestRecord(**row) for row in rows]
+
+    async def stats(self) -> dict[str, int]:
+        """``GET /_emulator/stats``: counts of token and Data requests."""
+        counts: dict[str, int] = await self._call("GET", "stats")
+        return counts
+
+    async def webhooks(self) -> list[WebhookRecord]:
+        """``GET /_emulator/webhooks``: every webhook with its delivery attempts."""
+        rows = (await self._call("GET", "webhooks"))["webhooks"]
+        return [
+            WebhookRecord(
+                uri=row["uri"],
+                payload=row["payload"],
+                attempts=[WebhookAttempt(**a) for a in row["attempts"]],
+                outcome=row["outcome"],
+            )
+            for row in rows
+        ]
+
+    async def reset(self) -> None:
+        """``POST /_emulator/reset``: forget connections, requests, webhooks and faults."""
+        await self._call("POST", "reset")
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    async def _call(self, method: str, route: str, body: Any = None) -> Any:
+        url = f"{self.base_url}/_emulator/{route}"
+        try:
+            response = await self._client.request(method, url, json=body)
+        except httpx.HTTPError as exc:
+            raise EmulatorControlError(
+                f"cannot reach the emulator's control API at {self.base_url}: {type(exc).__name__}"
+            ) from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not response.is_success:
+            error = data.get("error") if isinstance(data, dict) else None
+            detail = data.get("error_description") if isinstance(data, dict) else None
+            raise EmulatorControlError(
+                f"{method} /_emulator/{route} answered {response.status_code}"
+                + (f": {detail}" if detail else ""),
+                status=response.status_code,
+                error=error,
+            )
+        return data
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object made it."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> EmulatorControl:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
