@@ -54,14 +54,21 @@ def _is_refresh(request: httpx.Request) -> bool:
 
 
 class PausingTransport(httpx.AsyncBaseTransport):
-    """The emulator in-process, with a pause before it sees a refresh and after it answers."""
+    """The emulator in-process, with a pause before it sees a matching request (a refresh
+    by default) and after it answers."""
 
-    def __init__(self, fake: FakeTrueLayer, pause: Pause) -> None:
+    def __init__(
+        self,
+        fake: FakeTrueLayer,
+        pause: Pause,
+        matches: Callable[[httpx.Request], bool] = _is_refresh,
+    ) -> None:
         self.inner = httpx.ASGITransport(app=fake)
         self.pause = pause
+        self.matches = matches
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        refresh = _is_refresh(request)
+        refresh = self.matches(request)
         if refresh:
             await self.pause.hold("sent")
         response = await self.inner.handle_async_request(request)
@@ -274,14 +281,8 @@ async def test_a_cancelled_code_exchange_still_stores_the_connection() -> None:
     fake = FakeTrueLayer()
     pause = Pause("answer")
 
-    class PauseOnExchange(PausingTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await self.inner.handle_async_request(request)
-            if request.url.path == "/connect/token":
-                await self.pause.hold("answer")
-            return response
-
-    client = httpx.AsyncClient(transport=PauseOnExchange(fake, pause), base_url="http://x")
+    transport = PausingTransport(fake, pause, lambda r: r.url.path == "/connect/token")
+    client = httpx.AsyncClient(transport=transport, base_url="http://x")
     async with client, fake.session(http_client=client) as tl:
         # A code from the real dialog is single-use: losing its answer loses the user.
         link = tl.auth.auth_link(scopes=DATA_SCOPES, providers="uk-cs-mock", pkce=True)
@@ -305,14 +306,8 @@ async def test_a_cancelled_extension_keeps_the_new_pair() -> None:
     fake = FakeTrueLayer()
     pause = Pause("answer")
 
-    class PauseOnExtend(PausingTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await self.inner.handle_async_request(request)
-            if request.url.path == "/connections/extend":
-                await self.pause.hold("answer")
-            return response
-
-    client = httpx.AsyncClient(transport=PauseOnExtend(fake, pause), base_url="http://x")
+    transport = PausingTransport(fake, pause, lambda r: r.url.path == "/connections/extend")
+    client = httpx.AsyncClient(transport=transport, base_url="http://x")
     async with client, fake.session(http_client=client) as tl:
         key = tl.auth.tokens.key(TokenType.DATA, USER)
         grant = parse_token_response(fake.create_connection(password="eternal"))
