@@ -14,12 +14,12 @@ from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .. import errors as e
-from .._converter import structure, structure_one_result, structure_results
+from .._converter import structure
 from .._error_mapping import Api
-from .._fast_decode import fast_results
 from .._http import RateGate, Response
 from .._path_segment import path_segment
 from .._raw import RawResponse
+from .._results import one_result_of, results_of
 from ..models import (
     Account,
     AccountBalance,
@@ -103,25 +103,6 @@ def _card_path(card_id: str, suffix: str = "") -> str:
     return f"/cards/{path_segment(card_id, 'card_id')}{suffix}"
 
 
-def _fast(response: Response, item: type[T]) -> list[T] | None:
-    # The speedups decoder's results, where it vouches for a JSON body; else None.
-    if "json" not in response.headers.get("content-type", ""):
-        return None
-    return fast_results(response.content, item)
-
-
-def _results(response: Response, item: type[T]) -> list[T]:
-    fast = _fast(response, item)
-    if fast is not None:
-        return fast
-    return structure_results(  # response.json() raises the typed "not JSON" error
-        response.json(),
-        item,
-        status_code=response.status_code,
-        correlation_id=response.correlation_id,
-    )
-
-
 class RawDataService:
     """The Data API methods, returning :class:`RawResponse` (the model plus HTTP details)."""
 
@@ -170,22 +151,13 @@ class RawDataService:
         params: dict[str, str] | None = None,
     ) -> RawResponse[list[T]]:
         response = await self._get(path, user=user, psu_ip=psu_ip, params=params)
-        return self._raw(response, _results(response, item))
+        return self._raw(response, results_of(response, item))
 
     async def _one(
         self, path: str, item: type[T], user: str | None, psu_ip: str | None
     ) -> RawResponse[T]:
         response = await self._get(path, user=user, psu_ip=psu_ip)
-        fast = _fast(response, item)
-        if fast is not None and len(fast) == 1:
-            return self._raw(response, fast[0])
-        parsed = structure_one_result(
-            response.json(),
-            item,
-            status_code=response.status_code,
-            correlation_id=response.correlation_id,
-        )
-        return self._raw(response, parsed)
+        return self._raw(response, one_result_of(response, item))
 
     async def me(self, *, user: str | None = None, psu_ip: str | None = None) -> RawResponse[Me]:
         """GET /me."""
