@@ -469,7 +469,7 @@ async def test_auth_server_endpoints(tl: Session, respx_mock: respx.MockRouter) 
     )
     await tl.auth.delete_credential(user="alice")
     assert delete.calls[0].request.headers["authorization"] == "Bearer at-1"
-    assert await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "alice")) is None
+    assert await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, "alice")) is None
 
 
 @pytest.mark.asyncio

@@ -122,7 +122,7 @@ async def test_i15_05_a_request_that_cannot_be_built_holds_no_secret_on_its_trac
     token = await tl.auth.valid_token(user="u")
     route = respx_mock.post(VERIFY_URL).mock(return_value=httpx.Response(200, json={}))
     with guard.raises(e.InvalidParameterError) as info:
-        await tl.requester().request(
+        await tl._core.requester().request(
             "POST",
             VERIFY_URL,
             api=Api.VERIFICATION,
@@ -132,7 +132,7 @@ async def test_i15_05_a_request_that_cannot_be_built_holds_no_secret_on_its_trac
     assert "TypeError" in str(info.value) and "/verification/v1/verify" in str(info.value)
     assert_no_frame_holds(info.value, secrets.access(1))
     with guard.raises(e.InvalidParameterError):
-        await tl.requester().request(
+        await tl._core.requester().request(
             "GET",
             ACCOUNTS_URL,
             api=Api.DATA,

@@ -10,8 +10,8 @@ import anyio
 import attrs
 
 from .. import errors as e
+from .._core import UserToken
 from ..models import Account, AccountBalance, Card, CardBalance, CardTransaction, Transaction
-from ..tokens import TokenType
 
 if TYPE_CHECKING:
     from .._raw import RawResponse
@@ -136,7 +136,7 @@ async def _fetch_user(
     limited: Limited,
 ) -> FetchAllResult:
     from_, to = window
-    token = await raw.session.auth.valid_token(TokenType.DATA, user=user)
+    token = await raw.core.token_for(UserToken(user))
     scopes = set(token.scopes)
     everything = not scopes  # scopes unknown: try everything
 

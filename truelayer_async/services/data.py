@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .. import errors as e
 from .._converter import structure
+from .._core import UserToken
 from .._error_mapping import Api
 from .._http import RateGate, Response
 from .._path_segment import path_segment
@@ -33,14 +34,12 @@ from ..models import (
     StandingOrder,
     Transaction,
 )
-from ..tokens import TokenType
-from ._authorized import authorized_request
 from ._fan_out import FetchAllResult, Progress, fetch_all
 from ._pending import PendingResult
 from ._scopes import required_scopes
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .._core import Core
 
 __all__ = ["DataService", "DateLike", "RawDataService"]
 
@@ -106,8 +105,8 @@ def _card_path(card_id: str, suffix: str = "") -> str:
 class RawDataService:
     """The Data API methods, returning :class:`RawResponse` (the model plus HTTP details)."""
 
-    def __init__(self, session: Session, *, rate_gate: RateGate | None = None) -> None:
-        self.session = session
+    def __init__(self, core: Core, *, rate_gate: RateGate | None = None) -> None:
+        self.core = core
         self._rate_gate = rate_gate
 
     async def _get(
@@ -120,11 +119,10 @@ class RawDataService:
     ) -> Response:
         # None or "" (no forwarded address): the user is not present, no header.
         headers = None if psu_ip is None or psu_ip == "" else {"X-PSU-IP": _psu_ip_header(psu_ip)}
-        return await authorized_request(
-            self.session,
+        return await self.core.authorized_request(
             "GET",
-            f"{self.session.environment.data_url}{path}",
-            user=user,
+            f"{self.core.environment.data_url}{path}",
+            source=UserToken(user),
             api=Api.DATA,
             params=params,
             headers=headers,
@@ -291,9 +289,9 @@ class DataService:
     ``ApiError`` carries the response's correlation id.
     """
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self.with_raw_response = RawDataService(session)
+    def __init__(self, core: Core) -> None:
+        self._core = core
+        self.with_raw_response = RawDataService(core)
 
     async def _start_async(
         self,
@@ -318,7 +316,7 @@ class DataService:
                 correlation_id=response.correlation_id,
             )
         task = structure(response.json(), AsyncTask, correlation_id=response.correlation_id)
-        return PendingResult(self._session, task, item, single=single, user=user)
+        return PendingResult(self._core, task, item, single=single, user=user)
 
     async def me(self, *, user: str | None = None, psu_ip: str | None = None) -> Me:
         """The connection: client, provider, scopes and consent dates (GET /me)."""
@@ -873,13 +871,13 @@ class DataService:
         missing token.
         """
         try:
-            token = await self._session.auth.valid_token(TokenType.DATA, user=user)
+            token = await self._core.token_for(UserToken(user))
         except (e.NoTokenError, e.ReauthorizationRequired):
             return False
         try:
-            await self._session.requester().request(
+            await self._core.requester().request(
                 "GET",
-                f"{self._session.environment.data_url}/me",
+                f"{self._core.environment.data_url}/me",
                 api=Api.DATA,
                 bearer=token.access_token,
             )
@@ -901,8 +899,8 @@ class DataService:
         """Fetch accounts, balances and transactions (and cards, where the scopes allow) for
         many users at once. See :func:`truelayer_async.services._fan_out.fetch_all`."""
         date_range(from_, to)  # fail fast on a bad range, before any request
-        gate = RateGate(clock=self._session.clock, sleep=self._session.sleep)
-        raw = RawDataService(self._session, rate_gate=gate)
+        gate = RateGate(clock=self._core.clock, sleep=self._core.sleep)
+        raw = RawDataService(self._core, rate_gate=gate)
         return await fetch_all(
             raw, list(users), from_=from_, to=to, concurrency=concurrency, on_progress=on_progress
         )

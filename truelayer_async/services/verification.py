@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 from .. import errors as e
 from .._converter import structure
+from .._core import UserToken
 from .._error_mapping import Api
 from .._retry import RetryMode
 from ..models import VerificationResult
-from ._authorized import authorized_request
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .._core import Core
 
 __all__ = ["VerificationService"]
 
@@ -22,8 +22,8 @@ MAX_NAME = 200
 class VerificationService:
     """The Verification API. Reached as ``tl.verification``."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
     async def verify(self, name: str, *, user: str | None = None) -> VerificationResult:
         """Check ``name`` against the account holders of the user's connection.
@@ -37,11 +37,10 @@ class VerificationService:
             raise e.InvalidParameterError("name must be a non-empty string")
         if len(name) > MAX_NAME:
             raise e.InvalidParameterError(f"name must be at most {MAX_NAME} characters")
-        response = await authorized_request(
-            self._session,
+        response = await self._core.authorized_request(
             "POST",
-            f"{self._session.environment.api_url}/verification/v1/verify",
-            user=user,
+            f"{self._core.environment.api_url}/verification/v1/verify",
+            source=UserToken(user),
             api=Api.VERIFICATION,
             json_body={"name": name},
             # Sent means possibly counted (verification may be metered): a POST is retried
