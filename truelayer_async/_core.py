@@ -22,6 +22,7 @@ import attrs
 from . import errors as e
 from ._error_mapping import Api
 from ._http import FormValue, RateGate, Requester, Response, aclose_client, create_client
+from ._raw import record
 from ._request import AttemptHook
 from ._retry import RetryMode
 from ._secret import Secret
@@ -182,6 +183,13 @@ class Core:
             return self._requester
         return self.requester()
 
+    async def send(self, method: str, url: str, *, api: Api, **options: Any) -> Response:
+        """A request without a user token (``Requester.request`` options), recorded for
+        ``with_raw_response``."""
+        response = await self.requester().request(method, url, api=api, **options)
+        record(response)
+        return response
+
     # -- tokens -------------------------------------------------------------------------
 
     def client_form(self, grant_type: str) -> dict[str, FormValue]:
@@ -271,16 +279,23 @@ class Core:
             )
 
         if type(source) is not UserToken:
-            return await send(token.access_token)
+            response = await send(token.access_token)
+            record(response)
+            return response
         try:
-            return await send(token.access_token)
+            response = await send(token.access_token)
         except e.ApiError as exc:
             if exc.status_code != 401:
                 raise
+        else:
+            record(response)
+            return response
         key = self.tokens.key(source.token_type, source.user)
         token = await self.tokens.refresh(key, used=token.access_token)
         try:
-            return await send(token.access_token)
+            response = await send(token.access_token)
+            record(response)
+            return response
         except e.ApiError as exc:
             if exc.status_code != 401:
                 raise

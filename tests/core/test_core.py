@@ -72,7 +72,7 @@ async def test_services_are_built_on_the_core(tl: Session) -> None:
         core.token_store,
     )
     # A service works with nothing but a core.
-    assert isinstance(DataService(core).with_raw_response.core, Core)
+    assert DataService(core)._core is core
 
 
 @pytest.mark.asyncio

@@ -75,7 +75,7 @@ ENDPOINTS: list[tuple[str, Call, tuple[str, ...]]] = [
     ),
     (
         "async standing_orders",
-        lambda tl: tl.data.standing_orders("a1", user="u", run_async=True),
+        lambda tl: tl.data.with_async_mode().standing_orders("a1", user="u"),
         ("accounts", "standing_orders"),
     ),
 ]

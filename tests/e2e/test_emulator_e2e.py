@@ -263,8 +263,8 @@ async def test_not_found_and_not_supported(tl: Session, fake: FakeTrueLayer) -> 
 @pytest.mark.asyncio
 async def test_async_mode(tl: Session, fake: FakeTrueLayer) -> None:
     await connect(tl, fake)
-    pending = await tl.data.accounts(
-        user="alice", run_async=True, webhook_uri="https://hook.example/tl"
+    pending = await tl.data.with_async_mode(webhook_uri="https://hook.example/tl").accounts(
+        user="alice"
     )
     accounts = await pending.result()
     assert ids(accounts) == ids(await tl.data.accounts(user="alice"))

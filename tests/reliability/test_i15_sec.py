@@ -514,10 +514,10 @@ def _id_calls(tl: Session, bad: str) -> list[Callable[[], Awaitable[Any]]]:
     d, raw = tl.data, tl.data.with_raw_response
     return [
         lambda: d.account(bad, user="u"),
-        lambda: d.account(bad, user="u", run_async=True),
+        lambda: d.with_async_mode().account(bad, user="u"),
         lambda: d.balance(bad, user="u"),
         lambda: d.transactions(bad, user="u"),
-        lambda: d.pending_transactions(bad, user="u", run_async=True),
+        lambda: d.with_async_mode().pending_transactions(bad, user="u"),
         lambda: d.standing_orders(bad, user="u"),
         lambda: d.direct_debits(bad, user="u"),
         lambda: d.card(bad, user="u"),

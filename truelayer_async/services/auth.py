@@ -15,6 +15,7 @@ from .._converter import structure, structure_list
 from .._error_mapping import Api
 from .._http import FormValue, Response
 from .._pkce import code_challenge, validate_code_verifier
+from .._raw import raw_method
 from .._retry import RetryMode
 from .._secret import Secret
 from .._states import StateBook
@@ -26,7 +27,7 @@ from ..tokens import DATA_SCOPES, PAYMENTS_SCOPES, Token, TokenRecord, TokenType
 if TYPE_CHECKING:
     from .._core import Core
 
-__all__ = ["AuthService"]
+__all__ = ["AuthService", "RawAuthService"]
 
 #: How long a state issued by ``auth_link`` stays usable (OA-03: at most 10 minutes).
 STATE_TTL = 600.0
@@ -56,6 +57,7 @@ class AuthService:
     def __init__(self, core: Core) -> None:
         self._core = core
         self._states = StateBook(core.clock, STATE_TTL)
+        self.with_raw_response = RawAuthService(self)
 
     @property
     def tokens(self) -> TokenManager:
@@ -289,7 +291,7 @@ class AuthService:
         key = self._core.tokens.key(TokenType.DATA, user)
         token = await self._core.tokens.valid(key)
         s = self._core
-        await s.requester().request(
+        await s.send(
             "DELETE",
             f"{s.environment.auth_url}/api/delete",
             api=Api.AUTH,
@@ -381,10 +383,19 @@ class AuthService:
         if countries is not None:
             params["country"] = " ".join(_provider_country(c) for c in countries)
         s = self._core
-        response = await s.requester().request(
+        response = await s.send(
             "GET", f"{s.environment.auth_url}/api/providers", api=Api.AUTH, params=params
         )
         return structure_list(response.json(), Provider, correlation_id=response.correlation_id)
+
+
+class RawAuthService:
+    """``tl.auth.with_raw_response``: the methods that make one API request, returning
+    :class:`RawResponse` (token grants run as flights and have no raw form)."""
+
+    def __init__(self, auth: AuthService) -> None:
+        self.providers = raw_method(auth.providers)
+        self.delete_credential = raw_method(auth.delete_credential)
 
 
 def _extend_outcome(

@@ -8,13 +8,14 @@ from .. import errors as e
 from .._converter import structure
 from .._core import UserToken
 from .._error_mapping import Api
+from .._raw import raw_method
 from .._retry import RetryMode
 from ..models import VerificationResult
 
 if TYPE_CHECKING:
     from .._core import Core
 
-__all__ = ["VerificationService"]
+__all__ = ["RawVerificationService", "VerificationService"]
 
 MAX_NAME = 200
 
@@ -24,6 +25,7 @@ class VerificationService:
 
     def __init__(self, core: Core) -> None:
         self._core = core
+        self.with_raw_response = RawVerificationService(self)
 
     async def verify(self, name: str, *, user: str | None = None) -> VerificationResult:
         """Check ``name`` against the account holders of the user's connection.
@@ -53,3 +55,10 @@ class VerificationService:
             status_code=response.status_code,
             correlation_id=response.correlation_id,
         )
+
+
+class RawVerificationService:
+    """``tl.verification.with_raw_response``: ``verify`` returning a :class:`RawResponse`."""
+
+    def __init__(self, verification: VerificationService) -> None:
+        self.verify = raw_method(verification.verify)
