@@ -29,7 +29,7 @@ from ._secret import Secret
 from ._token_manager import TokenManager
 from .config import Environment, RetryPolicy, Timeouts
 from .services._scopes import check_scopes
-from .tokens import PAYMENTS_SCOPES, Token, TokenRecord, TokenType
+from .tokens import PAYMENTS_SCOPES, Token, TokenRecord, TokenType, TokenTypeLike
 
 if TYPE_CHECKING:
     import httpx
@@ -201,7 +201,7 @@ class Core:
         }
 
     async def client_credentials(
-        self, scopes: Iterable[str], token_type: TokenType = TokenType.PAYMENTS
+        self, scopes: Iterable[str], token_type: TokenTypeLike = TokenType.PAYMENTS
     ) -> Token:
         """An application token from the client-credentials grant, cached until it expires.
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import anyio
 
 from ._core import FLIGHT_DRAIN_MARGIN, Core, State
 from ._http import Requester
+from ._resource import AsyncResource
 from ._secret import Secret
 from .config import Environment, RetryPolicy, Timeouts
 from .errors import ConfigurationError
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["FLIGHT_DRAIN_MARGIN", "Session"]
 
 
-class Session:
+class Session(AsyncResource):
     """A connection to TrueLayer for one application (client id), serving any number of users.
 
     Use it as an async context manager; it opens one ``httpx.AsyncClient`` that every
@@ -176,18 +176,6 @@ class Session:
         store their result first, for at most ``Timeouts.token`` + 5 s.
         """
         await self._core.aclose()
-
-    async def __aenter__(self) -> Session:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def requester(self) -> Requester:
         """Deprecated (internal since 0.2): the open Session's requester."""

@@ -22,7 +22,14 @@ from .._states import StateBook
 from .._token_manager import TokenManager
 from .._token_response import TokenGrant
 from ..models import ExtendResult, Provider
-from ..tokens import DATA_SCOPES, PAYMENTS_SCOPES, Token, TokenRecord, TokenType
+from ..tokens import (
+    DATA_SCOPES,
+    PAYMENTS_SCOPES,
+    Token,
+    TokenRecord,
+    TokenType,
+    TokenTypeLike,
+)
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -179,7 +186,7 @@ class AuthService:
     async def exchange_code(
         self,
         code: str | Secret,
-        token_type: TokenType = TokenType.DATA,
+        token_type: TokenTypeLike = TokenType.DATA,
         *,
         user: str | None = None,
         code_verifier: str | Secret | None = None,
@@ -238,7 +245,7 @@ class AuthService:
         return await self._core.tokens.spend(key, "code exchange", exchange)
 
     async def refresh_token(
-        self, token_type: TokenType = TokenType.DATA, *, user: str | None = None
+        self, token_type: TokenTypeLike = TokenType.DATA, *, user: str | None = None
     ) -> Token:
         """Refresh the stored token now with its refresh token (rotation-safe, single flight).
 
@@ -252,7 +259,7 @@ class AuthService:
     async def client_credentials(
         self,
         scopes: Iterable[str] = PAYMENTS_SCOPES,
-        token_type: TokenType = TokenType.PAYMENTS,
+        token_type: TokenTypeLike = TokenType.PAYMENTS,
     ) -> Token:
         """An application token from the client-credentials grant, cached until it expires.
 
@@ -262,7 +269,7 @@ class AuthService:
         return await self._core.client_credentials(scopes, token_type)
 
     async def valid_token(
-        self, token_type: TokenType = TokenType.DATA, *, user: str | None = None
+        self, token_type: TokenTypeLike = TokenType.DATA, *, user: str | None = None
     ) -> Token:
         """The stored token for ``(user, token_type)``, refreshed first if it is expiring.
 
