@@ -7,7 +7,8 @@ import nox
 nox.options.sessions = ["lint", "typing", "tests", "examples"]
 nox.options.reuse_existing_virtualenvs = True
 
-PACKAGE = "truelayer_async"
+# The lint and typing gates are listed once, in scripts/gates.py (scripts/test.sh too).
+GATES = "scripts/gates.py"
 
 
 @nox.session
@@ -21,15 +22,14 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
     session.install("ruff")
-    session.run("ruff", "check", PACKAGE, "tests", "examples", "benchmarks")
-    session.run("ruff", "format", "--check", PACKAGE, "tests", "examples", "benchmarks")
+    session.run("python", GATES, "lint")
 
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict on the package."""
+    """mypy --strict on the package and on the public-API typing file."""
     session.install("-e", ".[dev]")
-    session.run("mypy", "--strict", PACKAGE)
+    session.run("python", GATES, "typing")
 
 
 @nox.session

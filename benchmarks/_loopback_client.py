@@ -64,7 +64,7 @@ async def _run_sdk(config: dict[str, Any]) -> None:
                 expires_in=int(grant["expires_in"]),
                 scopes=tuple(grant.get("scope", "").split()),
             )
-            key = tl.auth.tokens.key(TokenType.DATA, user)
+            key = tl._core.tokens.key(TokenType.DATA, user)
             await tl.token_store.set(key, TokenRecord(token=token))
 
         queue = iter(users)

@@ -64,7 +64,7 @@ class _Sdk:
             token_type=TokenType.DATA,
             expires_at=datetime.now(timezone.utc) + timedelta(hours=1),
         )
-        key = self.session.auth.tokens.key(TokenType.DATA, USER)
+        key = self.session._core.tokens.key(TokenType.DATA, USER)
         await self.session.token_store.set(key, TokenRecord(token=token))
 
     async def close(self) -> None:

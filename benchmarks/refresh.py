@@ -82,7 +82,7 @@ async def _sdk_refresh(
             token_type=TokenType.DATA,
             expires_at=datetime.now(timezone.utc) - timedelta(minutes=5),
         )
-        key = tl.auth.tokens.key(TokenType.DATA, USER)
+        key = tl._core.tokens.key(TokenType.DATA, USER)
         await tl.token_store.set(key, TokenRecord(token=expired))
         seen: set[str] = set()
 

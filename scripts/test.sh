@@ -17,12 +17,7 @@ fi
 . scripts/venv.sh
 python -m pip install -q --disable-pip-version-check -e ".[dev]"
 
-echo "== ruff check"
-python -m ruff check truelayer_async tests examples benchmarks
-echo "== ruff format --check"
-python -m ruff format --check truelayer_async tests examples benchmarks
-echo "== mypy --strict truelayer_async"
-python -m mypy --strict truelayer_async
+python scripts/gates.py  # the lint and typing gates, the same as nox's
 echo "== pytest"
 status=0
 python -m pytest "$@" || status=$?

@@ -8,6 +8,7 @@ Start with :class:`Session`::
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from ._auth_link import AuthLink
@@ -19,14 +20,28 @@ from .errors import *  # noqa: F403 - the error tree is part of the public API
 from .errors import __all__ as _errors_all
 from .services._fan_out import AccountData, CardData, FetchAllResult, Progress
 from .services._pending import PendingResult
+from .services.auth import AuthService, RawAuthService
+from .services.data import AsyncDataService, DataService, RawDataService
+from .services.verification import RawVerificationService, VerificationService
 from .session import Session
 from .stores import LockingTokenStore, MemoryTokenStore, TokenStore
-from .tokens import DATA_SCOPES, PAYMENTS_SCOPES, Token, TokenKey, TokenRecord, TokenType
+from .tokens import (
+    DATA_SCOPES,
+    PAYMENTS_SCOPES,
+    Token,
+    TokenKey,
+    TokenRecord,
+    TokenType,
+    TokenTypeLike,
+)
 
 if TYPE_CHECKING:
     from .stores import FernetCodec, RedisTokenStore, SqliteTokenStore
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("truelayer-async")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 _LAZY_STORES = ("SqliteTokenStore", "RedisTokenStore", "FernetCodec")
 
@@ -47,15 +62,21 @@ __all__ = [
     "SqliteTokenStore",
     "PAYMENTS_SCOPES",
     "AccountData",
+    "AsyncDataService",
     "AuthLink",
+    "AuthService",
     "CardData",
+    "DataService",
     "Environment",
     "FetchAllResult",
     "LockingTokenStore",
     "MemoryTokenStore",
     "PendingResult",
     "Progress",
+    "RawAuthService",
+    "RawDataService",
     "RawResponse",
+    "RawVerificationService",
     "RetryPolicy",
     "Secret",
     "Session",
@@ -65,6 +86,8 @@ __all__ = [
     "TokenRecord",
     "TokenStore",
     "TokenType",
+    "TokenTypeLike",
+    "VerificationService",
     "__version__",
     "unstructure",
     *_errors_all,

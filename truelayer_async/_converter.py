@@ -27,14 +27,13 @@ message names the problem and the expected type but never the offending value (S
 It is raised outside any ``except`` block, so neither ``__cause__`` nor ``__context__``
 holds the cattrs exception group (which would hold the values).
 
-Speed (decoding 10,000 transactions should cost about as much as ``json.loads``): all
-structuring goes through ``_CONVERTER``, built with ``detailed_validation=False``, whose
-attrs-class hook generates straight-line code per class with the common checks (strings,
-enums, money, ``None``) inlined instead of one hook call per field; timestamps are
-cached. Only when that fails is the input structured a second time with
-``_DETAILED_CONVERTER`` (same scalar hooks, cattrs' detailed-validation class code) to
-find the JSON path. Both converters are built once, at import, and hold no I/O or
-event-loop state.
+Speed: this converter is the reference decoder; the one optimisation is the msgspec
+fast path in :mod:`._fast_decode` (the ``speedups`` extra), whose contract is the
+differential test against this module. All structuring goes through ``_CONVERTER``
+(``detailed_validation=False``, cattrs' own generated class code, timestamps cached).
+Only when that fails is the input structured a second time with ``_DETAILED_CONVERTER``
+(same hooks, detailed validation) to find the JSON path. Both converters are built
+once, at import, and hold no I/O or event-loop state.
 """
 
 from __future__ import annotations
@@ -356,114 +355,7 @@ def _wire_overrides(cl: Any) -> dict[str, Any]:
     }
 
 
-def _reject() -> None:
-    raise _InvalidValue("value rejected")
-
-
-def _fast_conversion(
-    var: str, tp: Any, ns: dict[str, Any], converter: cattrs.Converter, indent: str
-) -> list[str]:
-    """Source lines that check/convert local ``var`` (a wire value) to ``tp`` in place.
-
-    The frequent cheap types are checked inline; anything else calls the converter's hook
-    for that type. Every line rejects exactly what the corresponding hook rejects.
-    """
-    inner = _optional_inner(tp)
-    base = tp if inner is None else inner
-    none_ok = f"{var} is not None and " if inner is not None else ""
-    enum_info = _enum_or_str(tp)
-    if base is str or base == dict[str, Any]:
-        kind = "_str" if base is str else "_dict"
-        return [f"{indent}if {none_ok}{var}.__class__ is not {kind}:", f"{indent}  _reject()"]
-    if enum_info is not None:
-        enum_cls, nullable = enum_info
-        members = f"_members_{var}"
-        ns[members] = {str(member.value): member for member in enum_cls}
-        lines = [
-            f"{indent}if {var}.__class__ is _str:",
-            f"{indent}  {var} = {members}.get({var}, {var})",
-        ]
-        if nullable:
-            lines += [f"{indent}elif {var} is not None:", f"{indent}  _reject()"]
-        else:
-            lines += [f"{indent}else:", f"{indent}  _reject()"]
-        return lines
-    if base is Decimal:
-        return [
-            f"{indent}if {none_ok}({var}.__class__ is not _Decimal or not {var}.is_finite()):",
-            f"{indent}  {var} = _money({var}, None)",
-        ]
-    if base is datetime:
-        # A cache hit costs no call; a miss (or a non-string) goes through the hook.
-        lookup = f"{var} = _ts_cache.get({var}) or _timestamp({var})"
-        if inner is None:
-            return [f"{indent}{lookup}"]
-        return [f"{indent}if {var} is not None:", f"{indent}  {lookup}"]
-    hook = f"_hook_{var}"
-    ns[hook] = converter.get_structure_hook(base)
-    ns[f"_type_{var}"] = base
-    if inner is None:
-        return [f"{indent}{var} = {hook}({var}, _type_{var})"]
-    return [f"{indent}if {var} is not None:", f"{indent}  {var} = {hook}({var}, _type_{var})"]
-
-
-def _generate_fast_structure(cl: type[Any], converter: cattrs.Converter) -> StructureHook:
-    """Straight-line structuring code for one attrs class: the fast path.
-
-    Compared with cattrs' generated code it inlines the checks for strings, enums, money,
-    open objects and ``None``, reads optional keys with ``dict.get`` and calls the class
-    once with keyword arguments; per-field hook calls were most of the cost.
-    """
-    ns: dict[str, Any] = {
-        "_cl": cl,
-        "_str": str,
-        "_dict": dict,
-        "_Decimal": Decimal,
-        "_money": _structure_money,
-        "_timestamp": _timestamp,
-        "_ts_cache": _TIMESTAMPS,
-        "_reject": _reject,
-    }
-    lines = ["def structure(o, _=None):", "  if o.__class__ is not _dict:", "    _reject()"]
-    lines.append("  get = o.get")
-    arguments = []
-    for index, field in enumerate(attrs.fields(cl)):
-        var = f"v{index}"
-        key = field.metadata.get(WIRE_NAME, field.name)
-        if field.default is attrs.NOTHING:
-            lines.append(f"  {var} = o[{key!r}]")
-            lines += _fast_conversion(var, field.type, ns, converter, "  ")
-        elif field.default is None:
-            lines.append(f"  {var} = get({key!r})")
-            lines += _fast_conversion(var, field.type, ns, converter, "  ")
-        else:
-            ns[f"_default_{var}"] = field.default
-            lines.append(f"  if {key!r} in o:")
-            lines.append(f"    {var} = o[{key!r}]")
-            lines += _fast_conversion(var, field.type, ns, converter, "    ")
-            lines.append("  else:")
-            lines.append(f"    {var} = _default_{var}")
-        arguments.append(f"{field.alias}={var}")
-    lines.append(f"  return _cl({', '.join(arguments)})")
-    source = "\n".join(lines) + "\n"
-    code = compile(source, f"<truelayer_async fast structure {cl.__qualname__}>", "exec")
-    exec(code, ns)  # noqa: S102 - source built above from attrs field metadata only
-    return cast(StructureHook, ns["structure"])
-
-
-def _fast_path_supported(cl: Any) -> bool:
-    if not isinstance(cl, type):  # e.g. a parametrised generic
-        return False
-    attrs.resolve_types(cl)
-    return all(
-        field.init and not isinstance(field.default, attrs.Factory)  # type: ignore[arg-type]
-        for field in attrs.fields(cl)
-    )
-
-
 def _make_class_hook(cl: Any, converter: cattrs.Converter) -> StructureHook:
-    if not converter.detailed_validation and _fast_path_supported(cl):
-        return _generate_fast_structure(cl, converter)
     generated = make_dict_structure_fn(cl, converter, **_wire_overrides(cl))
 
     def structure_object(value: Any, _: Any) -> Any:

@@ -1,22 +1,34 @@
 """Turning an error response (status, headers, body) into the right exception.
 
 Both TrueLayer error shapes are understood: ``{error, error_description, error_details}``
-(auth server, Data API v1) and RFC 7807 problem+json (Verification, connection extension).
-No body text reaches an exception except TrueLayer's own code and description.
+(auth server, Data API v1) and RFC 7807 problem+json (Payments v3, Verification,
+connection extension). The exception class comes from one table, :data:`ERRORS`, keyed by
+(API family, status, error code); the code of a problem is its ``title`` or the last part
+of its ``type`` URL. No body text reaches an exception except TrueLayer's own code and
+description.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import attrs
 
 from . import errors as e
 from ._json import loads, scrubbed_snippet
 from ._redact import redact as _redacted
 from ._secret import Secret
 
-__all__ = ["RETRYABLE_CODES", "RETRYABLE_STATUSES", "Api", "correlation_id_of", "error_for"]
+__all__ = [
+    "ERRORS",
+    "RETRYABLE_CODES",
+    "RETRYABLE_STATUSES",
+    "Api",
+    "correlation_id_of",
+    "error_for",
+]
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 RETRYABLE_CODES = frozenset(
@@ -46,12 +58,14 @@ class Api(enum.Enum):
     AUTH = "auth"
     DATA = "data"
     VERIFICATION = "verification"
+    PAYMENTS = "payments"
 
 
 _FAMILY: dict[Api, type[e.ApiError]] = {
     Api.AUTH: e.AuthApiError,
     Api.DATA: e.DataApiError,
     Api.VERIFICATION: e.VerificationApiError,
+    Api.PAYMENTS: e.PaymentsApiError,
 }
 
 
@@ -103,6 +117,22 @@ def parse_error_body(body: bytes) -> tuple[str | None, str | None, dict[str, Any
     return None, None, {}, None
 
 
+def _type_code(problem_type: str | None) -> str | None:
+    # ".../payments-api-errors#idempotency-key-reuse" -> "idempotency-key-reuse"
+    if not problem_type:
+        return None
+    return problem_type.rstrip("/").rsplit("#", 1)[-1].rsplit("/", 1)[-1] or None
+
+
+def _problem_type(body: bytes) -> str | None:
+    try:
+        data = loads(body)
+    except e.MalformedResponseError:
+        return None
+    value = data.get("type") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def error_code_of(body: bytes) -> str | None:
     """TrueLayer's error code in an error body, if it has one."""
     return parse_error_body(body)[0]
@@ -114,6 +144,128 @@ def _missing_scopes(details: Mapping[str, Any]) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return tuple(value)
     return ()
+
+
+@attrs.frozen
+class _Parts:
+    """An error response taken apart: what every exception of the table is built from."""
+
+    api: Api
+    status: int
+    error: str | None
+    description: str | None
+    details: dict[str, Any]
+    correlation_id: str | None
+    retry_after: float | None
+    headers: Mapping[str, str]
+    problem_type: str | None
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "details": self.details,
+            "correlation_id": self.correlation_id,
+            "api": self.api.value,
+        }
+
+
+Maker = Callable[[_Parts], e.ApiError]
+
+
+def _plain(cls: type[e.ApiError]) -> Maker:
+    def make(p: _Parts) -> e.ApiError:
+        return cls(p.status, p.error, p.description, **p.kwargs())
+
+    return make
+
+
+def _rate_limited(p: _Parts) -> e.ApiError:
+    return e.RateLimitedError(
+        p.status, p.error, p.description, retry_after=p.retry_after, **p.kwargs()
+    )
+
+
+def _insufficient_scope(p: _Parts) -> e.ApiError:
+    missing = _missing_scopes(p.details)
+    return e.InsufficientScopeError(
+        p.status, p.error, p.description, missing_scopes=missing, **p.kwargs()
+    )
+
+
+def _consent_expired(p: _Parts) -> e.ApiError:
+    return e.ReauthorizationRequired(
+        p.status, p.error, p.description, reason="consent_expired", **p.kwargs()
+    )
+
+
+def _payments(cls: type[e.PaymentsApiError]) -> Maker:
+    def make(p: _Parts) -> e.ApiError:
+        flag = (p.headers.get("tl-should-retry") or "").strip().lower()
+        return cls(
+            p.status,
+            p.error,
+            p.description,
+            problem_type=p.problem_type,
+            should_retry={"true": True, "false": False}.get(flag),
+            **p.kwargs(),
+        )
+
+    return make
+
+
+ANY = None  # a wildcard in a key of ERRORS
+FIVE_XX = "5xx"  # any status from 500 up
+StatusKey = int | str | None
+
+#: (API family or ANY, status / FIVE_XX / ANY, error code or ANY) -> exception maker.
+#: Looked up from the most to the least precise key (see ``_lookup``).
+ERRORS: dict[tuple[Api | None, StatusKey, str | None], Maker] = {
+    (ANY, 429, ANY): _rate_limited,
+    (Api.AUTH, ANY, "invalid_client"): _plain(e.InvalidClientError),
+    (Api.AUTH, ANY, "unauthorized_client"): _plain(e.InvalidClientError),
+    (Api.AUTH, FIVE_XX, ANY): _plain(e.TokenEndpointUnavailable),
+    (Api.DATA, 404, "account_not_found"): _plain(e.AccountNotFoundError),
+    (Api.DATA, 501, ANY): _plain(e.EndpointNotSupportedError),
+    **{
+        (Api.DATA, FIVE_XX, code): _plain(e.EndpointNotSupportedError)
+        for code in FEATURE_NOT_SUPPORTED
+    },
+    (Api.DATA, 403, "sca_exceeded"): _plain(e.ScaExceededError),
+    (Api.DATA, 403, "insufficient_scope"): _insufficient_scope,
+    (Api.DATA, 403, "access_denied"): _consent_expired,
+    (Api.PAYMENTS, 409, "idempotency-key-concurrency-conflict"): _payments(
+        e.IdempotencyKeyConflictError
+    ),
+    (Api.PAYMENTS, 422, "idempotency-key-reuse"): _payments(e.IdempotencyKeyReuseError),
+    (Api.PAYMENTS, 409, "concurrency-conflict"): _payments(e.ResourceConflictError),
+    (Api.PAYMENTS, ANY, ANY): _payments(e.PaymentsApiError),
+}
+
+
+def _lookup(api: Api, status: int, codes: tuple[str, ...]) -> Maker:
+    # Cross-API rules (429) first; then a known code beats "any code", and for each code
+    # the exact status beats "any 5xx", which beats "any status".
+    statuses: tuple[StatusKey, ...] = (status, FIVE_XX, ANY) if status >= 500 else (status, ANY)
+    for family in (ANY, api):
+        for code in (*codes, ANY):
+            for key_status in statuses:
+                maker = ERRORS.get((family, key_status, code))
+                if maker is not None:
+                    return maker
+    return _plain(_FAMILY[api])
+
+
+def _codes(error: str | None, problem_type: str | None) -> tuple[str, ...]:
+    # The code as sent, a problem title as a slug ("Idempotency-Key Reuse" ->
+    # "idempotency-key-reuse"), and the last part of a problem type URL.
+    found: list[str] = []
+    for code in (error, _slug(error), _type_code(problem_type)):
+        if code and code not in found:
+            found.append(code)
+    return tuple(found)
+
+
+def _slug(text: str | None) -> str | None:
+    return None if text is None else "-".join(text.lower().split())
 
 
 def error_for(
@@ -150,28 +302,11 @@ def error_for(
         )
     error, description, trace = _capped(error), _capped(description), _capped(trace)
     correlation_id = correlation_id_of(headers) or trace
-    kwargs: dict[str, Any] = {"details": details, "correlation_id": correlation_id}
-    cls: type[e.ApiError] = _FAMILY[api]
-    if status == 429:
-        return e.RateLimitedError(status, error, description, retry_after=retry_after, **kwargs)
-    if api is Api.AUTH:
-        if error in ("invalid_client", "unauthorized_client"):
-            cls = e.InvalidClientError
-        elif status >= 500:
-            cls = e.TokenEndpointUnavailable
-    elif api is Api.DATA:
-        if status == 404 and error == "account_not_found":
-            cls = e.AccountNotFoundError
-        elif status == 501 or (status >= 500 and error in FEATURE_NOT_SUPPORTED):
-            cls = e.EndpointNotSupportedError
-        elif status == 403 and error == "sca_exceeded":
-            cls = e.ScaExceededError
-        elif status == 403 and error == "insufficient_scope":
-            return e.InsufficientScopeError(
-                status, error, description, missing_scopes=_missing_scopes(details), **kwargs
-            )
-        elif status == 403 and error == "access_denied":
-            return e.ReauthorizationRequired(
-                status, error, description, reason="consent_expired", **kwargs
-            )
-    return cls(status, error, description, **kwargs)
+    problem_type = _problem_type(body) if error is not None and api is Api.PAYMENTS else None
+    if redact and problem_type is not None:
+        problem_type = _redacted(problem_type, redact)
+    parts = _Parts(
+        api, status, error, description, details, correlation_id, retry_after, headers,
+        _capped(problem_type),
+    )  # fmt: skip
+    return _lookup(api, status, _codes(error, problem_type))(parts)

@@ -20,14 +20,12 @@ Rules it keeps:
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio
 import attrs
@@ -37,11 +35,20 @@ from . import errors as e
 from ._error_mapping import Api, correlation_id_of, error_code_of, error_for
 from ._inflate import InflateError, inflater_for
 from ._json import loads
-from ._retry import RetryMode, parse_retry_after, status_is_retryable
+from ._request import (
+    AttemptHook,
+    Call,
+    FormValue,
+    build_attempt,
+    check_header_values,
+    is_header_value,
+    prepare_body,
+)
+from ._retry import RetryMode, keyed_status_retryable, parse_retry_after, status_is_retryable
 from ._secret import Secret
 from .config import RetryPolicy, Timeouts
 
-__all__ = ["RateGate", "Requester", "Response", "create_client"]
+__all__ = ["FormValue", "RateGate", "Requester", "Response", "create_client"]
 
 log = logging.getLogger("truelayer_async")
 
@@ -51,7 +58,6 @@ USER_AGENT = "truelayer-async"
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
-FormValue = str | Secret
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
@@ -132,29 +138,6 @@ class Response:
         )
 
 
-@attrs.define
-class _Call:
-    """The settings of one logical request, shared by its attempts.
-
-    Not frozen: a frozen attrs class costs twice as much to build (~0.5 µs a request),
-    and nothing outside ``Requester`` ever sees a ``_Call``.
-    """
-
-    method: str
-    url: httpx.URL  # the first attempt's, already parsed; its path goes in logs and errors
-    api: Api
-    mode: RetryMode
-    retries: int
-    max_bytes: int
-    gate: RateGate | None
-    secrets: tuple[Secret, ...] = ()  # what this request sends; scrubbed from error texts
-
-    @property
-    def path(self) -> str:
-        """The URL path, for log lines and error messages (derived only when needed)."""
-        return self.url.path
-
-
 _CLOSED = "closed"  # what _send_once returns when the client was closed under it
 
 
@@ -219,47 +202,62 @@ class Requester:
         max_bytes: int = DEFAULT_MAX_BYTES,
         token_endpoint: bool = False,
         rate_gate: RateGate | None = None,
+        idempotency_key: str | None = None,
+        on_attempt: Sequence[AttemptHook] = (),
     ) -> Response:
         """Send one logical request; return its 2xx response or raise a typed error.
 
         ``retry_mode`` defaults to IDEMPOTENT for GET/DELETE and UNSENT_ONLY otherwise.
+        With ``RetryMode.KEYED`` the request carries ``Idempotency-Key``
+        (``idempotency_key``, or one generated for this call) on every attempt.
         ``rate_gate``, if given, is waited on before each attempt and held on a 429.
+        ``on_attempt`` hooks see each attempt (method, wire path, headers, the body
+        bytes, encoded once per call) and may add headers.
         """
         mode = retry_mode or (
             RetryMode.IDEMPOTENT if method in ("GET", "DELETE", "HEAD") else RetryMode.UNSENT_ONLY
         )
-        timeout = self._token_timeout if token_endpoint else self._timeout
+        if mode is RetryMode.KEYED:
+            headers = _with_idempotency_key(headers, idempotency_key)
         if headers:
-            _check_header_values(headers)
-        if bearer is not None and not _is_header_value(bearer.get_secret_value()):
+            check_header_values(headers)
+        if bearer is not None and not is_header_value(bearer.get_secret_value()):
             raise e.MalformedTokenResponse(
                 "the access token holds characters an HTTP header cannot carry"
             )
+        all_headers = {"Accept": "application/json"}
+        if headers:
+            all_headers.update(headers)
         if token_endpoint:  # a token answer is small: no compressed body to inflate at all
-            headers = {**headers, **_IDENTITY} if headers else _IDENTITY
-
-        def build() -> httpx.Request:
-            return self._build(method, url, params, headers, form, json_body, bearer, timeout)
-
-        # The first attempt's request is built here so that its parsed URL also gives the
-        # path for logs and errors: parsing the URL a second time cost ~15 µs a call.
-        first = build()
-        call = _Call(
+            all_headers.update(_IDENTITY)
+        call = Call(
             method=method,
-            url=first.url,
+            url=url,
             api=api,
             mode=mode,
             retries=self.retry_policy.max_retries if max_retries is None else max_retries,
             max_bytes=max_bytes,
             gate=rate_gate,
+            timeout=self._token_timeout if token_endpoint else self._timeout,
+            params=params,
+            headers=all_headers,
+            bearer=bearer,
+            hooks=on_attempt,
             secrets=_secrets_of(form, json_body, bearer),
         )
+        if form is not None or json_body is not None:
+            # Encoded once: every attempt (and every hook, e.g. a signer) sees these bytes.
+            call.body, all_headers["Content-Type"] = prepare_body(method, url, form, json_body)
+
+        # The first attempt is built before the deadline starts, as it always was: a
+        # request that cannot be built fails here, whatever the deadline.
+        first = build_attempt(self.client, call, 0)
         deadline = self.timeouts.total
         try:
             if not deadline:
-                return await self._attempts(call, build, first)
+                return await self._attempts(call, first)
             with anyio.fail_after(deadline):
-                return await self._attempts(call, build, first)
+                return await self._attempts(call, first)
         except TimeoutError:
             pass  # leave the except block before raising: nothing to chain
         raise e.TransportTimeout(
@@ -267,12 +265,7 @@ class Requester:
             request_sent=True,
         )
 
-    async def _attempts(
-        self,
-        call: _Call,
-        build: Callable[[], httpx.Request],
-        first: httpx.Request | None = None,
-    ) -> Response:
+    async def _attempts(self, call: Call, first: httpx.Request | None) -> Response:
         method = call.method
         attempt = 0
         while True:
@@ -280,8 +273,8 @@ class Requester:
                 await call.gate.wait()
             if self.closed():
                 raise _closed_error()
-            request = first if first is not None else build()
-            first = None  # every retry sends a freshly built request
+            request = first if first is not None else build_attempt(self.client, call, attempt)
+            first = None  # every retry sends a freshly built request (same body bytes)
             # Asked once an attempt: with DEBUG off, no timing and no log call at all.
             debug = log.isEnabledFor(logging.DEBUG)
             started = time.perf_counter() if debug else 0.0
@@ -295,7 +288,7 @@ class Requester:
                         "%s %s failed: %s (attempt %d, %.0f ms)",
                         method, call.path, outcome.kind, attempt + 1, elapsed_ms,
                     )  # fmt: skip
-                retryable = not outcome.sent or call.mode is RetryMode.IDEMPOTENT
+                retryable = not outcome.sent or call.mode is not RetryMode.UNSENT_ONLY
                 if retryable and attempt < call.retries:
                     await self.sleep(self._backoff(attempt))
                     attempt += 1
@@ -329,9 +322,8 @@ class Requester:
             if status == 429 and call.gate is not None:
                 call.gate.hold(delay)
             if (
-                call.mode is RetryMode.IDEMPOTENT
-                and attempt < call.retries
-                and status_is_retryable(status, error_code_of(response.content))
+                attempt < call.retries
+                and _status_retryable(call.mode, status, response)
                 and (retry_after is None or retry_after <= self.retry_policy.max_retry_after)
             ):
                 await self.sleep(delay)
@@ -348,63 +340,6 @@ class Requester:
 
     def _backoff(self, attempt: int) -> float:
         return self.retry_policy.backoff(attempt, self.jitter())
-
-    def _build(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        form: Mapping[str, FormValue] | None,
-        json_body: Mapping[str, Any] | None,
-        bearer: Secret | None,
-        timeout: dict[str, float | None],
-    ) -> httpx.Request:
-        # _assemble's frame holds the raw secrets: if building fails, its exception (and
-        # that frame) is dropped here and a typed error is raised from this frame instead.
-        failure: str | None = None
-        try:
-            return self._assemble(method, url, params, headers, form, json_body, bearer, timeout)
-        except Exception as exc:  # any failure: its traceback holds the secrets
-            failure = type(exc).__name__
-        raise e.InvalidParameterError(f"{method} {_path_of(url)}: request not built ({failure})")
-
-    def _assemble(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        form: Mapping[str, FormValue] | None,
-        json_body: Mapping[str, Any] | None,
-        bearer: Secret | None,
-        timeout: dict[str, float | None],
-    ) -> httpx.Request:
-        all_headers = {"Accept": "application/json"}
-        if headers:
-            all_headers.update(headers)
-        if bearer is not None:
-            all_headers["Authorization"] = f"Bearer {bearer.get_secret_value()}"
-        content: bytes | None = None
-        data: dict[str, str] | None = None
-        if form is not None:
-            data = {
-                key: value.get_secret_value() if isinstance(value, Secret) else value
-                for key, value in form.items()
-            }
-        elif json_body is not None:
-            content = json.dumps(_reveal(json_body), separators=(",", ":")).encode()
-            all_headers["Content-Type"] = "application/json"
-        return self.client.build_request(
-            method,
-            url,
-            params=params,
-            headers=all_headers,
-            data=data,
-            content=content,
-            # What `timeout=` would become, as fresh dicts (nothing shared between requests).
-            extensions={"timeout": dict(timeout)},
-        )
 
     async def _send_once(
         self, request: httpx.Request, max_bytes: int
@@ -426,10 +361,10 @@ class Requester:
             failure = _Failure(type(exc).__name__, sent=True, timeout=False)
         if failure is not None:
             return failure
-        if hasattr(response, "_content"):
+        if response.is_stream_consumed:
             # The body is already in memory (a transport that built the response from
-            # bytes, such as httpx.MockTransport): like httpx's own aread(), skip streaming
-            # it again. Same outcome: the stream is closed and the size cap applies.
+            # bytes, such as httpx.MockTransport, read it): skip streaming it again.
+            # Same outcome: the stream is closed and the size cap applies.
             await response.aclose()
             if len(response.content) > max_bytes:
                 raise _too_large(response, max_bytes)
@@ -472,8 +407,30 @@ class Requester:
                     correlation_id=correlation_id_of(response.headers),
                 )
             raise _too_large(response, max_bytes)
-        response._content = b"".join(chunks)  # lets response.content work after streaming
-        return response
+        return _read_copy(response, b"".join(chunks))
+
+
+def _read_copy(streamed: httpx.Response, body: bytes) -> httpx.Response:
+    """A read, closed twin of a streamed response, holding its decoded ``body``.
+
+    Built through httpx's public constructor (never by setting its private ``_content``).
+    The body is already decoded, so the twin is built without ``Content-Encoding`` (httpx
+    would decode it again) and then given the original headers back.
+    """
+    headers = [
+        (name, value)
+        for name, value in streamed.headers.multi_items()
+        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    twin = httpx.Response(
+        streamed.status_code,
+        headers=headers,
+        content=body,
+        request=streamed.request,
+        extensions=streamed.extensions,
+    )
+    twin.headers = streamed.headers
+    return twin
 
 
 def _too_large(response: httpx.Response, max_bytes: int) -> e.ResponseTooLargeError:
@@ -491,29 +448,23 @@ def _closed_error() -> e.SessionClosedError:
     return e.SessionClosedError("the Session was closed while this call was in progress")
 
 
-def _path_of(url: str) -> str:
-    # For an error message: the path only, never a query string.
-    try:
-        return urlsplit(url).path
-    except ValueError:
-        return "?"
+def _with_idempotency_key(headers: Mapping[str, str] | None, key: str | None) -> dict[str, str]:
+    # The caller's key (argument or header) or a new UUID4, fixed for the whole call.
+    merged = dict(headers or {})
+    given = key or next(
+        (value for name, value in merged.items() if name.lower() == "idempotency-key"), None
+    )
+    merged = {k: v for k, v in merged.items() if k.lower() != "idempotency-key"}
+    merged["Idempotency-Key"] = given or str(uuid.uuid4())
+    return merged
 
 
-# RFC 9110 field values: visible ASCII, space and tab (no CR, LF, NUL, non-ASCII).
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
-
-
-def _is_header_value(value: str) -> bool:
-    return _HEADER_VALUE.fullmatch(value) is not None
-
-
-def _check_header_values(headers: Mapping[str, str]) -> None:
-    for name, value in headers.items():
-        if not isinstance(value, str) or not _is_header_value(value):
-            raise e.InvalidParameterError(
-                f"the {name} header value must be printable ASCII (no CR, LF or control "
-                "characters)"
-            )
+def _status_retryable(mode: RetryMode, status: int, response: httpx.Response) -> bool:
+    if mode is RetryMode.IDEMPOTENT:
+        return status_is_retryable(status, error_code_of(response.content))
+    if mode is RetryMode.KEYED:
+        return keyed_status_retryable(status, response.headers)
+    return False
 
 
 def _secrets_of(
@@ -528,13 +479,3 @@ def _secrets_of(
     if bearer is not None:
         found.append(bearer)
     return tuple(found)
-
-
-def _reveal(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return value.get_secret_value()
-    if isinstance(value, Mapping):
-        return {k: _reveal(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_reveal(v) for v in value]
-    return value

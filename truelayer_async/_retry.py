@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from ._error_mapping import NOT_RETRYABLE_CODES, RETRYABLE_CODES, RETRYABLE_STATUSES
 
-__all__ = ["RetryMode", "parse_retry_after", "status_is_retryable"]
+__all__ = ["RetryMode", "keyed_status_retryable", "parse_retry_after", "status_is_retryable"]
 
 
 class RetryMode(enum.Enum):
@@ -19,10 +19,14 @@ class RetryMode(enum.Enum):
     and POSTs without side effects such as the client-credentials grant).
     ``UNSENT_ONLY``: retried only when the request never left (connect errors, pool
     timeouts); a failure after sending surfaces with ``request_sent=True``.
+    ``KEYED``: a write carrying an ``Idempotency-Key`` (generated once per logical call
+    unless given), resent with the same key and body bytes: retried on any network
+    failure, 429 and 5xx, never on 422; a ``Tl-Should-Retry`` header decides otherwise.
     """
 
     IDEMPOTENT = "idempotent"
     UNSENT_ONLY = "unsent_only"
+    KEYED = "keyed"
 
 
 def status_is_retryable(status: int, error_code: str | None) -> bool:
@@ -30,6 +34,22 @@ def status_is_retryable(status: int, error_code: str | None) -> bool:
     if error_code in NOT_RETRYABLE_CODES:
         return False
     return status in RETRYABLE_STATUSES or (status >= 500 and error_code in RETRYABLE_CODES)
+
+
+def keyed_status_retryable(status: int, headers: Mapping[str, str]) -> bool:
+    """Whether a keyed write that got ``status`` may be resent with the same key.
+
+    422 (the key was used for another request) never is. Otherwise ``Tl-Should-Retry``
+    (``true``/``false``) decides where present; without it, 429 and 5xx are retried.
+    """
+    if status == 422:
+        return False
+    flag = headers.get("tl-should-retry")
+    if flag is not None:
+        flag = flag.strip().lower()
+        if flag in ("true", "false"):
+            return flag == "true"
+    return status == 429 or status >= 500
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:

@@ -44,7 +44,7 @@ from ._token_response import TokenGrant, parse_token_response, salvage_refresh_t
 from .tokens import Token, TokenKey, TokenRecord, TokenType
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ._core import Core
     from .stores import TokenStore
 
 __all__ = ["TokenManager"]
@@ -103,8 +103,8 @@ def _shared_for(store: TokenStore, loop: object) -> _Shared:
 class TokenManager:
     """The refresh / persist logic for one Session; flights and locks shared per store."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, core: Core) -> None:
+        self._core = core
         self._shared_state: _Shared | None = None
         self._flights: set[Flight[Any]] = set()  # started by this Session, for aclose
 
@@ -112,9 +112,9 @@ class TokenManager:
     def _shared(self) -> _Shared:
         shared = self._shared_state
         if shared is None:
-            session = self._session
-            session.requester()  # open, and on the Session's loop
-            shared = _shared_for(session.token_store, session._loop)
+            core = self._core
+            core.requester()  # open, and on the Session's loop
+            shared = _shared_for(core.token_store, core.loop_token)
             self._shared_state = shared
         return shared
 
@@ -132,7 +132,7 @@ class TokenManager:
         """The store key for this Session's client, environment, type, user and scopes."""
         if user is not None and (not isinstance(user, str) or not user):
             raise e.InvalidParameterError("user must be a non-empty string or None")
-        s = self._session
+        s = self._core
         return TokenKey(f"{s.environment.auth_url}#{s.client_id}", token_type, user, scopes)
 
     async def read(self, key: TokenKey) -> TokenRecord | None:
@@ -140,18 +140,18 @@ class TokenManager:
         unsaved = self._shared.unsaved.get(key)
         if unsaved is not None:
             return unsaved
-        return await self._session.token_store.get(key)
+        return await self._core.token_store.get(key)
 
     def _usable(self, record: TokenRecord, now: float) -> bool:
         token = record.token
         return (
             not record.invalid
             and bool(token.access_token)
-            and not token.is_expired(now, leeway=self._session.leeway)
+            and not token.is_expired(now, leeway=self._core.leeway)
         )
 
     def _store_lock(self, key: TokenKey) -> AbstractAsyncContextManager[Any]:
-        lock = getattr(self._session.token_store, "lock", None)
+        lock = getattr(self._core.token_store, "lock", None)
         if lock is None:
             return nullcontext()
         result: AbstractAsyncContextManager[Any] = lock(key, timeout=STORE_LOCK_TIMEOUT)
@@ -195,7 +195,7 @@ class TokenManager:
 
     async def _outcome(self, flight: Flight[T]) -> T:
         """Wait for a flight, leaving at the caller's own deadline if it has one."""
-        total = self._session.timeouts.total
+        total = self._core.timeouts.total
         if not total:
             return await flight.wait()
         with anyio.move_on_after(total):
@@ -237,17 +237,17 @@ class TokenManager:
 
         ``renew`` replaces the refresh grant (client credentials fetch a new token).
         """
-        self._session.requester()  # open, and on the Session's loop, even on the fast path
+        self._core.requester()  # open, and on the Session's loop, even on the fast path
         unsaved = (self._shared_state or self._shared).unsaved
         # A key with an unsaved record always takes the flight (which retries the write);
         # otherwise the store's record is served if usable. Testing `not unsaved` first
         # keeps the common case at one hash of the key (in the store).
         if not unsaved or key not in unsaved:
-            session = self._session
-            record = await session.token_store.get(key)
+            core = self._core
+            record = await core.token_store.get(key)
             # Tested again after the await: a failed write may have been kept meanwhile.
             if record is not None and (not unsaved or key not in unsaved):
-                if self._usable(record, session.clock()):
+                if self._usable(record, core.clock()):
                     return record.token
                 if record.invalid:
                     raise _marked_invalid()
@@ -259,16 +259,16 @@ class TokenManager:
     async def _valid_locked(self, key: TokenKey, renew: Renew | None) -> Token:
         if key in self._shared.unsaved:
             await self._retry_persist(key)
-        now = self._session.clock()
-        record = await self._session.token_store.get(key)
+        now = self._core.clock()
+        record = await self._core.token_store.get(key)
         if record is not None and self._usable(record, now):
             return record.token  # another task refreshed while we waited
         if record is not None and record.invalid:
             raise _marked_invalid()
         if renew is not None:
             async with self._store_lock(key):
-                record = await self._session.token_store.get(key)
-                if record is not None and self._usable(record, self._session.clock()):
+                record = await self._core.token_store.get(key)
+                if record is not None and self._usable(record, self._core.clock()):
                     return record.token
                 return await renew(record)
         if record is None:
@@ -306,7 +306,7 @@ class TokenManager:
         """Refresh under the store's lock, unless the token being replaced already was."""
         async with self._store_lock(key):
             # Re-read under the cross-process lock: another process may have refreshed.
-            record = await self._session.token_store.get(key)
+            record = await self._core.token_store.get(key)
             if record is None:
                 raise e.NoTokenError(
                     f"no {key.token_type.value} token is stored for user {key.user!r}"
@@ -316,7 +316,7 @@ class TokenManager:
             if (
                 replacing is not None
                 and record.token.access_token != replacing
-                and self._usable(record, self._session.clock())
+                and self._usable(record, self._core.clock())
             ):
                 return record.token
             if record.token.refresh_token is None:
@@ -337,11 +337,11 @@ class TokenManager:
         assert refresh_token is not None
         form: dict[str, FormValue] = {
             "grant_type": "refresh_token",
-            "client_id": self._session.client_id,
-            "client_secret": self._session.client_secret,
+            "client_id": self._core.client_id,
+            "client_secret": self._core.client_secret,
             "refresh_token": refresh_token,
         }
-        limit = self._session.timeouts.token
+        limit = self._core.timeouts.token
         # The flight's own deadline covers the network only: once an answer is in, its
         # refresh token is saved whatever the time.
         with anyio.move_on_after(limit) as deadline:
@@ -390,17 +390,17 @@ class TokenManager:
         except e.AuthApiError as exc:
             if exc.error != "invalid_grant":
                 raise
-            current = await self._session.token_store.get(key)
+            current = await self._core.token_store.get(key)
             if (
                 current is not None
                 and current.token.refresh_token != refresh_token
-                and self._usable(current, self._session.clock())
+                and self._usable(current, self._core.clock())
             ):
                 return current.token
             return _reauth_from(exc, "refresh_outcome_unknown")
 
     def _serve_stale_or_raise(self, key: TokenKey, record: TokenRecord, exc: Exception) -> Token:
-        now = self._session.clock()
+        now = self._core.clock()
         if record.token.access_token and now < record.token.expires_at.timestamp():
             self._shared.backoff_until[key] = now + ADVISORY_BACKOFF
             log.debug("refresh failed transiently; serving the still-valid access token")
@@ -409,7 +409,7 @@ class TokenManager:
 
     async def token_request(self, form: Mapping[str, FormValue], mode: RetryMode) -> TokenGrant:
         """POST /connect/token (within the token timeout, in all) and validate the answer."""
-        s = self._session
+        s = self._core
         limit = s.timeouts.token
         # A total deadline: a server trickling bytes defeats the per-read timeout.
         with anyio.move_on_after(limit) as deadline:
@@ -435,7 +435,7 @@ class TokenManager:
         self, grant: TokenGrant, token_type: TokenType, previous: TokenRecord | None
     ) -> TokenRecord:
         """The record a grant becomes; keeps the old refresh token if none came back."""
-        now = self._session.clock()
+        now = self._core.clock()
         old = previous.token if previous is not None else None
         refresh = grant.refresh_token or (old.refresh_token if old is not None else None)
         scopes = grant.scopes if grant.scopes is not None else (old.scopes if old else ())
@@ -469,7 +469,7 @@ class TokenManager:
 
     async def persist(self, key: TokenKey, record: TokenRecord) -> None:
         """Write ``record``; on failure keep it in memory and raise TokenPersistenceError."""
-        store = self._session.token_store
+        store = self._core.token_store
         failure: str | None = None
         try:
             try:
@@ -496,7 +496,7 @@ class TokenManager:
         current: TokenRecord | None = None
         failure: str | None = None
         try:
-            current = await self._session.token_store.get(key)
+            current = await self._core.token_store.get(key)
         except Exception as exc:
             failure = type(exc).__name__
         if failure is not None:
@@ -505,11 +505,11 @@ class TokenManager:
         await self.persist(key, attrs.evolve(record, version=version))
 
     async def _mark_invalid(self, key: TokenKey, record: TokenRecord, reason: str) -> None:
-        current = await self._session.token_store.get(key)
+        current = await self._core.token_store.get(key)
         base = current if current is not None else record
         marked = attrs.evolve(
             base, invalid=True, invalid_reason=reason, version=base.version + 1,
-            updated_at=self._session.clock(),
+            updated_at=self._core.clock(),
         )  # fmt: skip
         try:
             await self.persist(key, marked)

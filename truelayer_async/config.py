@@ -10,7 +10,7 @@ import attrs
 
 from .errors import ConfigurationError
 
-__all__ = ["Environment", "RetryPolicy", "Timeouts"]
+__all__ = ["WEBHOOK_JWKS_URLS", "Environment", "RetryPolicy", "Timeouts"]
 
 
 def _is_loopback(host: str) -> bool:
@@ -50,6 +50,9 @@ class Environment:
     auth_url: str
     api_url: str
     allow_insecure_http: bool = attrs.field(default=False, repr=False)
+    #: The JWKS URL whose keys sign this environment's webhooks (the only ``jku`` a
+    #: webhook signature may name); ``None`` for a custom environment not given one.
+    webhook_jwks_url: str | None = attrs.field(default=None, repr=False, kw_only=True)
 
     SANDBOX: ClassVar[Environment]
     PRODUCTION: ClassVar[Environment]
@@ -61,6 +64,11 @@ class Environment:
         object.__setattr__(
             self, "api_url", _check_base_url("api_url", self.api_url, self.allow_insecure_http)
         )
+        if self.webhook_jwks_url is not None:
+            jwks = _check_base_url(
+                "webhook_jwks_url", self.webhook_jwks_url, self.allow_insecure_http
+            )
+            object.__setattr__(self, "webhook_jwks_url", jwks)
 
     @classmethod
     def custom(
@@ -70,14 +78,26 @@ class Environment:
         *,
         name: str = "custom",
         allow_insecure_http: bool = False,
+        webhook_jwks_url: str | None = None,
     ) -> Environment:
         """An environment at any base URLs; ``api_url`` defaults to ``auth_url``."""
-        return cls(name, auth_url, api_url or auth_url, allow_insecure_http)
+        return cls(
+            name,
+            auth_url,
+            api_url or auth_url,
+            allow_insecure_http,
+            webhook_jwks_url=webhook_jwks_url,
+        )
 
     @property
     def data_url(self) -> str:
         """Base URL of the Data API v1."""
         return f"{self.api_url}/data/v1"
+
+    @property
+    def payments_url(self) -> str:
+        """Base URL of the Payments API v3 (paths such as ``/payments`` follow it)."""
+        return f"{self.api_url}/v3"
 
     @property
     def issuer(self) -> str:
@@ -86,10 +106,23 @@ class Environment:
 
 
 Environment.SANDBOX = Environment(
-    "sandbox", "https://auth.truelayer-sandbox.com", "https://api.truelayer-sandbox.com"
+    "sandbox",
+    "https://auth.truelayer-sandbox.com",
+    "https://api.truelayer-sandbox.com",
+    webhook_jwks_url="https://webhooks.truelayer-sandbox.com/.well-known/jwks",
 )
 Environment.PRODUCTION = Environment(
-    "production", "https://auth.truelayer.com", "https://api.truelayer.com"
+    "production",
+    "https://auth.truelayer.com",
+    "https://api.truelayer.com",
+    webhook_jwks_url="https://webhooks.truelayer.com/.well-known/jwks",
+)
+
+#: Every ``jku`` TrueLayer signs webhooks with (sandbox and production): a webhook
+#: signature naming any other key-set URL must be refused.
+WEBHOOK_JWKS_URLS: tuple[str, ...] = (
+    "https://webhooks.truelayer-sandbox.com/.well-known/jwks",
+    "https://webhooks.truelayer.com/.well-known/jwks",
 )
 
 

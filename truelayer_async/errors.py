@@ -31,6 +31,10 @@
     │   │   ├── ScaExceededError           403 sca_exceeded
     │   │   └── UnauthenticatedError       401 even after one refresh and replay
     │   ├── VerificationApiError           ... from the Verification API (problem+json)
+    │   ├── PaymentsApiError               ... from the Payments API v3 (problem+json)
+    │   │   ├── IdempotencyKeyConflictError  409: a request with this key is in progress
+    │   │   ├── IdempotencyKeyReuseError   422: the key was used for a different request
+    │   │   └── ResourceConflictError      409: another request is changing the resource
     │   ├── RateLimitedError               429, after retries (``retry_after`` if known)
     │   └── ReauthorizationRequired        the user must go through the auth dialog again
     ├── MalformedResponseError             a body that is not the JSON we expect
@@ -63,6 +67,8 @@ __all__ = [
     "DataApiError",
     "EndpointNotSupportedError",
     "EventLoopMismatchError",
+    "IdempotencyKeyConflictError",
+    "IdempotencyKeyReuseError",
     "InsecureStoreError",
     "InsufficientScopeError",
     "InvalidClientError",
@@ -72,8 +78,10 @@ __all__ = [
     "MalformedTokenResponse",
     "NoTokenError",
     "PartialResultError",
+    "PaymentsApiError",
     "RateLimitedError",
     "ReauthorizationRequired",
+    "ResourceConflictError",
     "ResponseTooLargeError",
     "ScaExceededError",
     "SessionClosedError",
@@ -212,7 +220,12 @@ class ApiError(TrueLayerError):
         description: TrueLayer's human-readable description.
         details: ``error_details`` (or problem+json ``errors``), a mapping.
         correlation_id: ``X-TL-Correlation-Id`` or ``Tl-Trace-Id`` (or the body's trace id).
+        api: which API answered: ``"auth"``, ``"data"``, ``"verification"`` or
+            ``"payments"`` (``None`` if unknown).
     """
+
+    #: The API family of the class, used when ``api`` is not given.
+    default_api: str | None = None
 
     def __init__(
         self,
@@ -222,12 +235,14 @@ class ApiError(TrueLayerError):
         *,
         details: Mapping[str, Any] | None = None,
         correlation_id: str | None = None,
+        api: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.error = error
         self.description = description
         self.details: Mapping[str, Any] = details or {}
         self.correlation_id = correlation_id
+        self.api = api if api is not None else self.default_api
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -246,6 +261,8 @@ class ApiError(TrueLayerError):
 class AuthApiError(ApiError):
     """The auth server (``/connect/token``, ``/api/*``, connection extension) refused."""
 
+    default_api = "auth"
+
 
 class InvalidClientError(AuthApiError):
     """Wrong client id or secret, or credentials for the other environment."""
@@ -257,6 +274,8 @@ class TokenEndpointUnavailable(AuthApiError):
 
 class DataApiError(ApiError):
     """The Data API answered with an error."""
+
+    default_api = "data"
 
 
 class AccountNotFoundError(DataApiError):
@@ -285,11 +304,17 @@ class InsufficientScopeError(DataApiError):
         *,
         details: Mapping[str, Any] | None = None,
         correlation_id: str | None = None,
+        api: str | None = None,
         missing_scopes: tuple[str, ...] = (),
     ) -> None:
         self.missing_scopes = missing_scopes
         super().__init__(
-            status_code, error, description, details=details, correlation_id=correlation_id
+            status_code,
+            error,
+            description,
+            details=details,
+            correlation_id=correlation_id,
+            api=api,
         )
 
 
@@ -304,6 +329,82 @@ class UnauthenticatedError(DataApiError):
 class VerificationApiError(ApiError):
     """The Verification API answered with a problem+json error."""
 
+    default_api = "verification"
+
+
+class PaymentsApiError(ApiError):
+    """The Payments API v3 answered with an ``application/problem+json`` error.
+
+    ``error`` is the problem's ``title``, ``description`` its ``detail`` and
+    ``correlation_id`` its ``Tl-Trace-Id`` (or ``trace_id``). Also:
+
+    Attributes:
+        problem_type: the problem's ``type`` URL (names the error precisely).
+        errors: ``errors``, field path to messages (400 Invalid Parameters), else ``{}``.
+        should_retry: the ``Tl-Should-Retry`` header: whether resending the request with
+            the same idempotency key might give another answer (``None`` if absent).
+    """
+
+    default_api = "payments"
+
+    def __init__(
+        self,
+        status_code: int | None,
+        error: str | None,
+        description: str | None = None,
+        *,
+        details: Mapping[str, Any] | None = None,
+        correlation_id: str | None = None,
+        api: str | None = None,
+        problem_type: str | None = None,
+        should_retry: bool | None = None,
+    ) -> None:
+        self.problem_type = problem_type
+        self.should_retry = should_retry
+        errors = (details or {}).get("errors")
+        self.errors: Mapping[str, Any] = errors if isinstance(errors, Mapping) else {}
+        super().__init__(
+            status_code,
+            error,
+            description,
+            details=details,
+            correlation_id=correlation_id,
+            api=api,
+        )
+
+    @property
+    def title(self) -> str | None:
+        """The problem's ``title`` (the same as ``error``)."""
+        return self.error
+
+    @property
+    def detail(self) -> str | None:
+        """The problem's ``detail`` (the same as ``description``)."""
+        return self.description
+
+    @property
+    def trace_id(self) -> str | None:
+        """The trace id to quote to TrueLayer (the same as ``correlation_id``)."""
+        return self.correlation_id
+
+
+class IdempotencyKeyConflictError(PaymentsApiError):
+    """409 Idempotency-Key Concurrency Conflict: a request with this key is still running.
+
+    Resend it later with the same key and body to learn its outcome.
+    """
+
+
+class IdempotencyKeyReuseError(PaymentsApiError):
+    """422 Idempotency-Key Reuse: the key was already used for a different request.
+
+    Never retried: it means a bug or a changed body. Use a new key for a new operation.
+    """
+
+
+class ResourceConflictError(PaymentsApiError):
+    """409 Concurrency Conflict: another request is changing the same resource."""
+
 
 class RateLimitedError(ApiError):
     """429 after retries; ``retry_after`` holds the server's hint in seconds, if any."""
@@ -316,11 +417,17 @@ class RateLimitedError(ApiError):
         *,
         details: Mapping[str, Any] | None = None,
         correlation_id: str | None = None,
+        api: str | None = None,
         retry_after: float | None = None,
     ) -> None:
         self.retry_after = retry_after
         super().__init__(
-            status_code, error, description, details=details, correlation_id=correlation_id
+            status_code,
+            error,
+            description,
+            details=details,
+            correlation_id=correlation_id,
+            api=api,
         )
 
 
@@ -342,11 +449,17 @@ class ReauthorizationRequired(ApiError):
         *,
         details: Mapping[str, Any] | None = None,
         correlation_id: str | None = None,
+        api: str | None = None,
         reason: str = "invalid_grant",
     ) -> None:
         self.reason = reason
         super().__init__(
-            status_code, error, description, details=details, correlation_id=correlation_id
+            status_code,
+            error,
+            description,
+            details=details,
+            correlation_id=correlation_id,
+            api=api,
         )
 
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import enum
 import time
+import warnings
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import anyio
-import anyio.lowlevel
 
-from ._http import Requester, aclose_client, create_client
+from ._core import FLIGHT_DRAIN_MARGIN, Core, State
+from ._http import Requester
+from ._resource import AsyncResource
 from ._secret import Secret
 from .config import Environment, RetryPolicy, Timeouts
-from .errors import ConfigurationError, EventLoopMismatchError, SessionClosedError
+from .errors import ConfigurationError
 from .services.auth import AuthService
 from .services.data import DataService
 from .services.verification import VerificationService
@@ -25,20 +24,10 @@ from .tokens import DEFAULT_LEEWAY
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Session"]
-
-#: Seconds ``aclose()`` waits for token flights beyond the token timeout.
-FLIGHT_DRAIN_MARGIN = 5.0
+__all__ = ["FLIGHT_DRAIN_MARGIN", "Session"]
 
 
-class _State(enum.Enum):
-    UNOPENED = "unopened"
-    OPEN = "open"
-    CLOSING = "closing"
-    CLOSED = "closed"
-
-
-class Session:
+class Session(AsyncResource):
     """A connection to TrueLayer for one application (client id), serving any number of users.
 
     Use it as an async context manager; it opens one ``httpx.AsyncClient`` that every
@@ -96,115 +85,103 @@ class Session:
             raise ConfigurationError("environment must be an Environment")
         if max_retries < 0:
             raise ConfigurationError("max_retries must be >= 0")
-        self.client_id = client_id
-        self.client_secret = secret
-        self.redirect_uri = redirect_uri
-        self.environment = environment
-        self.token_store: TokenStore = (
-            token_store if token_store is not None else MemoryTokenStore()
+        self._core = Core(
+            client_id=client_id,
+            client_secret=secret,
+            redirect_uri=redirect_uri,
+            environment=environment,
+            token_store=token_store if token_store is not None else MemoryTokenStore(),
+            timeouts=Timeouts.coerce(timeout),
+            retry_policy=retry_policy or RetryPolicy(max_retries=max_retries),
+            clock=clock or time.time,
+            sleep=sleep or anyio.sleep,
+            leeway=leeway,
+            http_client=http_client,
         )
-        self.timeouts = Timeouts.coerce(timeout)
-        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
-        self.clock: Callable[[], float] = clock or time.time
-        self.leeway = leeway
-        self.sleep: Callable[[float], Awaitable[None]] = sleep or anyio.sleep
-        self._given_client = http_client
-        self._requester: Requester | None = None
-        self._loop: anyio.lowlevel.EventLoopToken | None = None
-        self._asyncio_loop: asyncio.AbstractEventLoop | None = None
-        self._state = _State.UNOPENED
-        self.auth = AuthService(self)
-        self.data = DataService(self)
-        self.verification = VerificationService(self)
+        self.auth = AuthService(self._core)
+        self.data = DataService(self._core)
+        self.verification = VerificationService(self._core)
+
+    # The settings, read-only: the core holds them.
+
+    @property
+    def client_id(self) -> str:
+        """Your TrueLayer client id (read-only)."""
+        return self._core.client_id
+
+    @property
+    def client_secret(self) -> Secret:
+        """The client secret (redacted) (read-only)."""
+        return self._core.client_secret
+
+    @property
+    def redirect_uri(self) -> str | None:
+        """The default redirect URI (read-only)."""
+        return self._core.redirect_uri
+
+    @property
+    def environment(self) -> Environment:
+        """The TrueLayer environment (read-only)."""
+        return self._core.environment
+
+    @property
+    def token_store(self) -> TokenStore:
+        """Where tokens live (read-only)."""
+        return self._core.token_store
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The timeouts (read-only)."""
+        return self._core.timeouts
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy (read-only)."""
+        return self._core.retry_policy
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock (unix seconds) (read-only)."""
+        return self._core.clock
+
+    @property
+    def sleep(self) -> Callable[[float], Awaitable[None]]:
+        """The sleep awaited between retries (read-only)."""
+        return self._core.sleep
+
+    @property
+    def leeway(self) -> float:
+        """The token expiry leeway in seconds (read-only)."""
+        return self._core.leeway
 
     def __repr__(self) -> str:
         return (
             f"Session(client_id={self.client_id!r}, environment={self.environment.name!r}, "
-            f"state={self._state.value})"
+            f"state={self._core.state.value})"
         )
 
     @property
     def is_open(self) -> bool:
         """Whether the Session is open for requests."""
-        return self._state is _State.OPEN
+        return self._core.state is State.OPEN
 
     async def open(self) -> None:
         """Open the Session (``async with`` calls this). A Session opens once."""
-        if self._state is _State.OPEN:
-            raise SessionClosedError("this Session is already open; enter it only once")
-        if self._state is _State.CLOSED:
-            raise SessionClosedError("this Session is closed; create a new one")
-        self._loop = anyio.lowlevel.current_token()
-        # On asyncio the token wraps the running loop; keep it for _check_loop's fast path.
-        running = asyncio._get_running_loop()
-        self._asyncio_loop = running if self._loop.native_token is running else None
-        client = self._given_client or create_client(self.timeouts)
-        self._requester = Requester(
-            client,
-            timeouts=self.timeouts,
-            retry_policy=self.retry_policy,
-            clock=self.clock,
-            sleep=self.sleep,
-        )
-        self._state = _State.OPEN
+        await self._core.open()
 
     async def aclose(self) -> None:
-        """Close the Session and the AsyncClient it created. Safe to call twice."""
-        if self._state is not _State.OPEN:
-            if self._state is not _State.CLOSING:  # a concurrent aclose() is draining
-                self._state = _State.CLOSED
-            return
-        self._check_loop()
-        # Token operations in flight (a refresh whose answer is on its way) finish and
-        # store their result first, within a bound; new calls are refused meanwhile.
-        self._state = _State.CLOSING
-        await self.auth.tokens.drain(self.timeouts.token + FLIGHT_DRAIN_MARGIN)
-        self._state = _State.CLOSED
-        requester, self._requester = self._requester, None
-        if requester is not None:
-            requester.close()  # calls waiting to retry end with SessionClosedError
-        if requester is not None and self._given_client is None:
-            await aclose_client(requester.client)
+        """Close the Session and the AsyncClient it created. Safe to call twice.
 
-    async def __aenter__(self) -> Session:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def _check_loop(self) -> None:
-        # Fast path (every request runs this): on asyncio, the running loop being the
-        # loop this Session opened in is what the token comparison below establishes,
-        # at a tenth of its cost. Anything else (trio, another loop) takes the full check.
-        # asyncio._get_running_loop is in asyncio.events.__all__; unlike the public
-        # get_running_loop it returns None outside a loop instead of raising.
-        if self._asyncio_loop is not None and asyncio._get_running_loop() is self._asyncio_loop:
-            return
-        if anyio.lowlevel.current_token() != self._loop:
-            raise EventLoopMismatchError(
-                "this Session was opened in a different event loop; a Session belongs to "
-                "the loop that opened it, so create one Session per event loop"
-            )
+        Token operations in flight (a refresh whose answer is on its way) finish and
+        store their result first, for at most ``Timeouts.token`` + 5 s.
+        """
+        await self._core.aclose()
 
     def requester(self) -> Requester:
-        """The open Session's requester (internal); raises if closed or on another loop."""
-        if self._state is not _State.OPEN or self._requester is None:
-            if self._state is _State.UNOPENED:
-                raise SessionClosedError(
-                    "this Session is not open: use `async with Session(...) as tl:`"
-                )
-            raise SessionClosedError("this Session is closed; create a new one")
-        self._check_loop()
-        return self._requester
-
-    def flight_requester(self) -> Requester:
-        """The requester for token flights (internal): also while ``aclose()`` drains them."""
-        if self._state is _State.CLOSING and self._requester is not None:
-            return self._requester
-        return self.requester()
+        """Deprecated (internal since 0.2): the open Session's requester."""
+        warnings.warn(
+            "Session.requester() is internal and will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._core.requester()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -20,6 +20,7 @@ __all__ = [
     "TokenKey",
     "TokenRecord",
     "TokenType",
+    "TokenTypeLike",
 ]
 
 #: Every Data API scope: what ``tl.data`` can read, plus ``offline_access`` (a refresh
@@ -44,6 +45,10 @@ class TokenType(str, enum.Enum):
 
     DATA = "data"
     PAYMENTS = "payments"
+
+
+#: Where a ``TokenType`` is expected, its value (``"data"``, ``"payments"``) works too.
+TokenTypeLike = TokenType | Literal["data", "payments"]
 
 
 def _utc(value: datetime) -> datetime:

@@ -165,7 +165,7 @@ async def test_cancelled_leader_still_completes_and_stores_the_refresh(
         await server.started.wait()
         tg.start_soon(waiter)
         leader_scope.cancel()
-    record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "u"))
+    record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, "u"))
     assert record is not None and record.token.refresh_token == Secret("u-rt-1")
     assert server.refreshes == {"u": 1}
     assert waiter_result == [Secret("u-at-1")]
@@ -191,7 +191,7 @@ async def test_store_write_failure_is_loud_keeps_token_and_never_refreshes_twice
         token = await tl.auth.valid_token(user="u")  # the write is retried, no new refresh
         assert token.access_token == Secret("u-at-1")
         assert server.refreshes == {"u": 1}
-        record = await store.get(tl.auth.tokens.key(TokenType.DATA, "u"))
+        record = await store.get(tl._core.tokens.key(TokenType.DATA, "u"))
         assert record is not None and record.token.refresh_token == Secret("u-rt-1")
         assert [w.token.refresh_token for w in store.writes[-2:]] == [Secret("u-rt-1")] * 2
 

@@ -183,15 +183,15 @@ ASYNCIO_KINDS = [
 
 
 async def _connect(fake: FakeTrueLayer, tl: Session, user: str = USER) -> TokenKey:
-    key = tl.auth.tokens.key(TokenType.DATA, user)
-    await tl.auth.tokens.store_new(
+    key = tl._core.tokens.key(TokenType.DATA, user)
+    await tl._core.tokens.store_new(
         key, parse_token_response(fake.create_connection()), TokenType.DATA
     )
     return key
 
 
 async def _assert_newest_kept(fake: FakeTrueLayer, tl: Session, key: TokenKey) -> None:
-    await tl.auth.tokens.drain(30)  # the flight whose caller left may still be going
+    await tl._core.tokens.drain(30)  # the flight whose caller left may still be going
     await tl.auth.valid_token(user=key.user)  # writes a record the store failed to save
     record = await tl.token_store.get(key)
     assert record is not None and not record.invalid
@@ -309,9 +309,9 @@ async def test_a_cancelled_extension_keeps_the_new_pair() -> None:
     transport = PausingTransport(fake, pause, lambda r: r.url.path == "/connections/extend")
     client = httpx.AsyncClient(transport=transport, base_url="http://x")
     async with client, fake.session(http_client=client) as tl:
-        key = tl.auth.tokens.key(TokenType.DATA, USER)
+        key = tl._core.tokens.key(TokenType.DATA, USER)
         grant = parse_token_response(fake.create_connection(password="eternal"))
-        await tl.auth.tokens.store_new(key, grant, TokenType.DATA)
+        await tl._core.tokens.store_new(key, grant, TokenType.DATA)
         pause.armed = True
         info = {"id": "1", "name": "John", "email": "john@example.com"}
         await cancel_by_task_cancel(
@@ -325,9 +325,9 @@ async def test_a_cancelled_extension_keeps_the_new_pair() -> None:
 async def test_extension_and_refresh_never_spend_one_refresh_token_twice() -> None:
     fake = FakeTrueLayer()
     async with fake, fake.session() as tl:
-        key = tl.auth.tokens.key(TokenType.DATA, USER)
+        key = tl._core.tokens.key(TokenType.DATA, USER)
         grant = parse_token_response(fake.create_connection(password="eternal"))
-        await tl.auth.tokens.store_new(key, grant, TokenType.DATA)
+        await tl._core.tokens.store_new(key, grant, TokenType.DATA)
         fake.add_latency("/connect/token", 0.05)
         info = {"id": "1", "name": "John", "email": "john@example.com"}
         async with anyio.create_task_group() as tg:
@@ -343,9 +343,9 @@ async def test_a_failed_store_write_after_extension_leaves_no_token_in_frames() 
     fake = FakeTrueLayer()
     store = FailingStore()
     async with fake, fake.session(token_store=store) as tl:
-        key = tl.auth.tokens.key(TokenType.DATA, USER)
+        key = tl._core.tokens.key(TokenType.DATA, USER)
         grant = parse_token_response(fake.create_connection(password="eternal"))
-        await tl.auth.tokens.store_new(key, grant, TokenType.DATA)
+        await tl._core.tokens.store_new(key, grant, TokenType.DATA)
         store.fail = 1
         info = {"id": "1", "name": "John", "email": "john@example.com"}
         with pytest.raises(e.TokenPersistenceError) as caught:

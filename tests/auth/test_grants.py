@@ -56,7 +56,7 @@ async def test_exchange_code_wire_format_and_storage(
     assert token.token_type is TokenType.DATA
     assert token.scopes == ("info", "accounts", "balance", "transactions", "offline_access")
     assert token.expires_at.tzinfo is not None
-    key = tl.auth.tokens.key(TokenType.DATA, "alice")
+    key = tl._core.tokens.key(TokenType.DATA, "alice")
     record = await tl.token_store.get(key)
     assert record is not None and record.token == token and record.version == 1
     assert await tl.auth.valid_token(user="alice") == token
@@ -71,7 +71,7 @@ async def test_exchange_code_is_never_retried_after_sending(
     with pytest.raises(CodeExchangeOutcomeUnknown):
         await tl.auth.exchange_code("code", user="u")
     assert token_route.call_count == 1
-    assert await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "u")) is None
+    assert await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, "u")) is None
 
 
 @pytest.mark.asyncio
@@ -113,7 +113,7 @@ async def test_refresh_rotates_the_pair(tl: Session, token_route: respx.Route) -
         "client_secret": CLIENT_SECRET,
         "refresh_token": "rt-1",
     }
-    record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, None))
+    record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, None))
     assert record is not None and record.version == 2
     assert record.token.access_token == Secret("at-2") == token.access_token
     assert record.token.refresh_token == Secret("rt-2")
@@ -142,7 +142,7 @@ async def test_invalid_grant_marks_invalid_and_fails_fast(
         await tl.auth.refresh_token()
     assert info.value.reason == "invalid_grant" and info.value.status_code == 400
     assert info.value.correlation_id == "corr-1"
-    record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, None))
+    record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, None))
     assert record is not None and record.invalid and record.token.refresh_token == Secret("rt-1")
     calls = token_route.call_count
     for _ in range(3):
@@ -261,11 +261,11 @@ async def test_users_are_isolated(tl: Session, token_route: respx.Route) -> None
     await tl.auth.exchange_code("c1", user="alice")
     token_route.return_value = token_response(access="b-at", refresh="b-rt")
     await tl.auth.exchange_code("c2", user="bob")
-    bob_before = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "bob"))
+    bob_before = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, "bob"))
     token_route.return_value = httpx.Response(400, json={"error": "invalid_grant"})
     with pytest.raises(ReauthorizationRequired):
         await tl.auth.refresh_token(user="alice")
-    assert await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "bob")) == bob_before
+    assert await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, "bob")) == bob_before
     assert (await tl.auth.valid_token(user="bob")).access_token == Secret("b-at")
 
 
@@ -297,7 +297,7 @@ async def test_lost_refresh_then_invalid_grant_is_outcome_unknown(
         await tl.auth.refresh_token()
     assert info.value.reason == "refresh_outcome_unknown"
     assert token_route.call_count == 3  # the exchange, then exactly two refresh attempts
-    record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, None))
+    record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, None))
     assert record is not None and record.invalid and record.token.refresh_token == Secret("rt-1")
 
 
@@ -310,7 +310,7 @@ async def test_lost_refresh_twice_keeps_the_old_token(
     with pytest.raises(TransportError) as info:
         await tl.auth.refresh_token()
     assert info.value.request_sent
-    record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, None))
+    record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, None))
     assert record is not None and not record.invalid
     assert record.token.refresh_token == Secret("rt-1")
 
@@ -347,13 +347,13 @@ async def test_token_endpoint_down_serves_the_still_valid_token(
 )
 async def test_malformed_token_bodies(tl: Session, token_route: respx.Route, body: bytes) -> None:
     await connect(tl, token_route)
-    before = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, None))
+    before = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, None))
     token_route.return_value = httpx.Response(
         200, content=body, headers={"content-type": "application/json"}
     )
     with pytest.raises(MalformedTokenResponse):
         await tl.auth.refresh_token()
-    assert await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, None)) == before
+    assert await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, None)) == before
 
 
 @pytest.mark.asyncio
@@ -384,7 +384,7 @@ async def test_unusable_token_with_new_refresh_token_saves_it(
     with pytest.raises(MalformedTokenResponse) as info:
         await tl.auth.refresh_token()
     assert "rt-2" not in str(info.value) and "at-2" not in str(info.value)
-    record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, None))
+    record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, None))
     assert record is not None and record.token.refresh_token == Secret("rt-2")
     # The next access refreshes with the saved refresh token.
     token_route.return_value = token_response(access="at-3", refresh="rt-3")

@@ -69,7 +69,7 @@ def server() -> Iterator[tuple[str, FlakyApp]]:
 
 
 def busy_connections(tl: Session) -> int:
-    pool = tl.requester().client._transport._pool  # type: ignore[attr-defined]
+    pool = tl._core.requester().client._transport._pool  # type: ignore[attr-defined]
     return sum(not conn.is_idle() for conn in pool.connections)
 
 
@@ -80,7 +80,7 @@ async def test_no_connection_leaks_after_retried_5xx_and_timeouts(
     base, app = server
     env = Environment.custom(base)
     async with Session("id", "secret", environment=env, sleep=sleeps, timeout=0.5) as tl:
-        requester = tl.requester()
+        requester = tl._core.requester()
         app.mode = "503"
         for _ in range(5):
             with pytest.raises(DataApiError):

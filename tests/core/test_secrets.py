@@ -97,8 +97,15 @@ async def test_refresh_failures_leak_nothing(
         await tl.auth.valid_token(user="u")
     assert_no_secret_anywhere(info.value, sentinel)
     assert_no_secret_in_logs(caplog.records, sentinel)
-    record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "u"))
-    for obj in (tl, tl.auth, tl.token_store, record, record and record.token, tl.requester()):
+    record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, "u"))
+    for obj in (
+        tl,
+        tl.auth,
+        tl.token_store,
+        record,
+        record and record.token,
+        tl._core.requester(),
+    ):
         assert sentinel not in repr(obj)
         assert sentinel not in str(obj)
 

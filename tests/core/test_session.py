@@ -28,7 +28,7 @@ async def test_session_owns_and_closes_its_client() -> None:
     session = Session("id", "secret")
     async with session as tl:
         assert tl is session and tl.is_open
-        client = tl.requester().client
+        client = tl._core.requester().client
         assert not client.is_closed
         assert client.follow_redirects is False
     assert client.is_closed
@@ -39,7 +39,7 @@ async def test_session_owns_and_closes_its_client() -> None:
 async def test_caller_supplied_client_is_used_and_left_open() -> None:
     client = ok_client()
     async with Session("id", "secret", http_client=client) as tl:
-        assert tl.requester().client is client
+        assert tl._core.requester().client is client
         await tl.auth.providers()
     assert not client.is_closed
     await client.aclose()

@@ -372,8 +372,8 @@ async def test_async_mode_polls_until_done(
             ok(fixture("accounts")),
         ]
     )
-    pending = await tl.data.accounts(
-        user="alice", run_async=True, webhook_uri="https://hook.example/x"
+    pending = await tl.data.with_async_mode(webhook_uri="https://hook.example/x").accounts(
+        user="alice"
     )
     assert pending.task.task_id == "task-1"
     assert start.calls[0].request.url.params["webhook_uri"] == "https://hook.example/x"
@@ -408,12 +408,12 @@ async def test_async_failure_and_foreign_results_uri(
             {"status": "Failed", "error": "provider_error", "error_description": "down"}
         )
     )
-    pending = await tl.data.accounts(user="alice", run_async=True)
+    pending = await tl.data.with_async_mode().accounts(user="alice")
     with pytest.raises(DataApiError) as info:
         await pending.result()
     assert info.value.error == "provider_error"
     with pytest.raises(MalformedResponseError, match="outside"):
-        await tl.data.accounts(user="alice", run_async=True)
+        await tl.data.with_async_mode().accounts(user="alice")
 
 
 @pytest.mark.asyncio
@@ -469,7 +469,7 @@ async def test_auth_server_endpoints(tl: Session, respx_mock: respx.MockRouter) 
     )
     await tl.auth.delete_credential(user="alice")
     assert delete.calls[0].request.headers["authorization"] == "Bearer at-1"
-    assert await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "alice")) is None
+    assert await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, "alice")) is None
 
 
 @pytest.mark.asyncio
@@ -504,7 +504,7 @@ async def test_async_mode_on_other_endpoints(
     )
     body = fixture(fixture_name)
     respx_mock.get(task_url).mock(return_value=ok(first(body) if single else body))
-    pending = await getattr(tl.data, method)(*args, user="alice", run_async=True)
+    pending = await getattr(tl.data.with_async_mode(), method)(*args, user="alice")
     assert start.calls[0].request.url.params["async"] == "true"
     result = await pending.result()
     assert isinstance(result, list) is not single

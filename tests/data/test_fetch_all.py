@@ -100,8 +100,8 @@ async def test_fetch_all_bounded_and_isolated(
         for user in users:
             await tl.auth.exchange_code(user, user=user)
         # u7's connection has lapsed: its refresh is refused.
-        await tl.auth.tokens.persist(
-            tl.auth.tokens.key(TokenType.DATA, "u7"),
+        await tl._core.tokens.persist(
+            tl._core.tokens.key(TokenType.DATA, "u7"),
             await _expired(tl, "u7"),
         )
         results = await tl.data.fetch_all(users, concurrency=5, on_progress=progress.append)
@@ -120,7 +120,7 @@ async def test_fetch_all_bounded_and_isolated(
 
 
 async def _expired(tl: Session, user: str) -> TokenRecord:
-    record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, user))
+    record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, user))
     assert record is not None
     past = record.token.expires_at.replace(year=2000)
     return attrs.evolve(

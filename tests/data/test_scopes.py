@@ -75,7 +75,7 @@ ENDPOINTS: list[tuple[str, Call, tuple[str, ...]]] = [
     ),
     (
         "async standing_orders",
-        lambda tl: tl.data.standing_orders("a1", user="u", run_async=True),
+        lambda tl: tl.data.with_async_mode().standing_orders("a1", user="u"),
         ("accounts", "standing_orders"),
     ),
 ]
@@ -120,7 +120,7 @@ async def _session_with(
         expires_at=datetime.fromtimestamp(clock(), timezone.utc) + timedelta(hours=1),
         scopes=token_scopes,
     )
-    await tl.token_store.set(tl.auth.tokens.key(TokenType.DATA, "u"), TokenRecord(token=token))
+    await tl.token_store.set(tl._core.tokens.key(TokenType.DATA, "u"), TokenRecord(token=token))
     return tl
 
 
@@ -220,7 +220,7 @@ async def test_the_emulator_s_403_maps_to_insufficient_scope() -> None:
     async with FakeTrueLayer(clock=EmulatorClock(START)) as fake, fake.session() as tl:
         await fake.connect(tl, user="u", scopes=["accounts", "offline_access"])
         # Forget the scopes, as after a token response without "scope": the server decides.
-        key = tl.auth.tokens.key(TokenType.DATA, "u")
+        key = tl._core.tokens.key(TokenType.DATA, "u")
         record = await tl.token_store.get(key)
         assert record is not None
         blind = TokenRecord(

@@ -168,7 +168,7 @@ async def test_lost_refresh_response_with_rotation_means_reauthorisation(
         await tl.data.accounts(user="alice")
     assert info.value.reason == "refresh_outcome_unknown"
     assert fake.stats["refresh"] == 2  # the lost one and exactly one retry
-    record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "alice"))
+    record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, "alice"))
     assert record is not None and record.invalid
 
 
@@ -188,7 +188,7 @@ async def test_connection_refreshed_behind_our_back_needs_reauthorisation(
 ) -> None:
     await connect(tl, fake)
     # Another client refreshed this connection: our access token is no longer the newest.
-    record = await tl.token_store.get(tl.auth.tokens.key(TokenType.DATA, "alice"))
+    record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, "alice"))
     assert record is not None
     assert record.token.refresh_token is not None
     async with fake.http_client(base_url=fake.environment.auth_url) as raw:
@@ -263,8 +263,8 @@ async def test_not_found_and_not_supported(tl: Session, fake: FakeTrueLayer) -> 
 @pytest.mark.asyncio
 async def test_async_mode(tl: Session, fake: FakeTrueLayer) -> None:
     await connect(tl, fake)
-    pending = await tl.data.accounts(
-        user="alice", run_async=True, webhook_uri="https://hook.example/tl"
+    pending = await tl.data.with_async_mode(webhook_uri="https://hook.example/tl").accounts(
+        user="alice"
     )
     accounts = await pending.result()
     assert ids(accounts) == ids(await tl.data.accounts(user="alice"))

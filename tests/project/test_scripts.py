@@ -156,9 +156,7 @@ def _stub_system_packages(sandbox: Sandbox) -> None:
 
 _GATES = [
     "venv-python -m pip install -q --disable-pip-version-check -e .[dev]",
-    "venv-python -m ruff check truelayer_async tests examples benchmarks",
-    "venv-python -m ruff format --check truelayer_async tests examples benchmarks",
-    "venv-python -m mypy --strict truelayer_async",
+    "venv-python scripts/gates.py",
 ]
 
 
@@ -188,7 +186,7 @@ def test_test_sh_uses_the_active_virtual_environment(sandbox: Sandbox, tmp_path:
         "bash scripts/test.sh", VIRTUAL_ENV=str(active), PATH=f"{active / 'bin'}:{sandbox.bin}"
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert [call.split(" ", 1)[0] for call in sandbox.calls()] == ["active-python"] * 5
+    assert [call.split(" ", 1)[0] for call in sandbox.calls()] == ["active-python"] * 3
     assert not (sandbox.project / ".venv").exists()
 
 
@@ -203,3 +201,12 @@ def test_test_sh_exits_with_pytests_status(
     assert proc.returncode == status, proc.stdout + proc.stderr
     assert ("pytest ran no tests (exit 5)" in proc.stderr) is says_no_tests
     assert sandbox.calls()[-1] == "venv-python -m pytest -k nothing"
+
+
+def test_nox_and_test_sh_share_one_list_of_gates() -> None:
+    """scripts/gates.py is the one place the lint and typing commands are written."""
+    noxfile = (REPO / "noxfile.py").read_text("utf-8")
+    test_sh = (REPO / "scripts" / "test.sh").read_text("utf-8")
+    assert "scripts/gates.py" in noxfile and "scripts/gates.py" in test_sh
+    assert "-m ruff" not in test_sh and "-m mypy" not in test_sh
+    assert '"ruff", "check"' not in noxfile and '"mypy", "--strict"' not in noxfile

@@ -239,7 +239,7 @@ def server(secrets: Secrets, respx_mock: respx.MockRouter) -> TokenServer:
 
 
 def data_key(tl: Session, user: str | None = "u") -> TokenKey:
-    return tl.auth.tokens.key(TokenType.DATA, user)
+    return tl._core.tokens.key(TokenType.DATA, user)
 
 
 async def stored(tl: Session, user: str | None = "u") -> TokenRecord | None:

@@ -369,7 +369,7 @@ async def test_bad_input_11_endless_body_is_capped(
                 side_effect=lambda request: httpx.Response(200, headers=JSON, content=endless())
             )
             with guard.raises(e.ResponseTooLargeError):
-                await tl.requester().request("GET", ACCOUNTS, api=Api.DATA, max_bytes=cap)
+                await tl._core.requester().request("GET", ACCOUNTS, api=Api.DATA, max_bytes=cap)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -817,11 +817,13 @@ async def test_bad_input_31_reset_mid_body(
         side_effect=[httpx.RemoteProtocolError("peer closed"), httpx.Response(200, json={})]
     )
     if method == "GET":
-        assert (await tl.requester().request(method, ACCOUNTS, api=Api.DATA)).status_code == 200
+        assert (
+            await tl._core.requester().request(method, ACCOUNTS, api=Api.DATA)
+        ).status_code == 200
         assert route.call_count == 2
     else:
         with guard.raises(e.TransportError) as info:
-            await tl.requester().request(
+            await tl._core.requester().request(
                 method, ACCOUNTS, api=Api.DATA, retry_mode=RetryMode.UNSENT_ONLY
             )
         assert info.value.request_sent is True and route.call_count == 1
@@ -840,7 +842,7 @@ async def test_bad_input_32_slow_drip_hits_the_total_deadline(
     )
     async with Session("c", secrets.client_secret, timeout=0.3) as tl:
         with guard.raises(e.TransportTimeout):
-            await tl.requester().request("GET", ACCOUNTS, api=Api.DATA)
+            await tl._core.requester().request("GET", ACCOUNTS, api=Api.DATA)
 
 
 async def test_bad_input_33_short_expires_in_no_refresh_storm(

@@ -91,14 +91,14 @@ def test_cc01_a_session_from_another_loop_raises_a_typed_error(secrets: Secrets)
 @pytest.mark.asyncio
 async def test_cc02_ownership_and_idempotent_close(secrets: Secrets) -> None:
     async with Session("c", secrets.client_secret) as own:
-        client = own.requester().client
+        client = own._core.requester().client
     assert client.is_closed
     await own.aclose()  # idempotent
     with pytest.raises(e.SessionClosedError):
         await own.auth.valid_token(user="u")
     async with httpx.AsyncClient() as given:
         async with Session("c", secrets.client_secret, http_client=given) as tl:
-            assert tl.requester().client is given
+            assert tl._core.requester().client is given
         assert not given.is_closed
 
 
@@ -142,18 +142,18 @@ def served() -> Iterator[FakeTrueLayer]:
 async def test_cc04_cancelling_a_request_releases_everything(served: FakeTrueLayer) -> None:
     fake = served
     async with fake.session(http_client=None) as tl:
-        key = tl.auth.tokens.key(TokenType.DATA, "u")
-        await tl.auth.tokens.store_new(
+        key = tl._core.tokens.key(TokenType.DATA, "u")
+        await tl._core.tokens.store_new(
             key, parse_token_response(fake.create_connection()), TokenType.DATA
         )
         fake.add_latency("/data/v1/accounts", 0.5, times=1)
         with anyio.move_on_after(0.1) as scope:
             await tl.data.accounts(user="u")
         assert scope.cancelled_caught
-        pool = tl.requester().client._transport._pool  # type: ignore[attr-defined]
+        pool = tl._core.requester().client._transport._pool  # type: ignore[attr-defined]
         assert all(conn.is_idle() or conn.is_closed() for conn in pool.connections)
         assert await tl.data.accounts(user="u")  # the next request succeeds
-        async with tl.auth.tokens._shared.lock(key):  # and no lock was left held
+        async with tl._core.tokens._shared.lock(key):  # and no lock was left held
             pass
 
 

@@ -122,7 +122,7 @@ async def test_i15_05_a_request_that_cannot_be_built_holds_no_secret_on_its_trac
     token = await tl.auth.valid_token(user="u")
     route = respx_mock.post(VERIFY_URL).mock(return_value=httpx.Response(200, json={}))
     with guard.raises(e.InvalidParameterError) as info:
-        await tl.requester().request(
+        await tl._core.requester().request(
             "POST",
             VERIFY_URL,
             api=Api.VERIFICATION,
@@ -132,7 +132,7 @@ async def test_i15_05_a_request_that_cannot_be_built_holds_no_secret_on_its_trac
     assert "TypeError" in str(info.value) and "/verification/v1/verify" in str(info.value)
     assert_no_frame_holds(info.value, secrets.access(1))
     with guard.raises(e.InvalidParameterError):
-        await tl.requester().request(
+        await tl._core.requester().request(
             "GET",
             ACCOUNTS_URL,
             api=Api.DATA,
@@ -514,10 +514,10 @@ def _id_calls(tl: Session, bad: str) -> list[Callable[[], Awaitable[Any]]]:
     d, raw = tl.data, tl.data.with_raw_response
     return [
         lambda: d.account(bad, user="u"),
-        lambda: d.account(bad, user="u", run_async=True),
+        lambda: d.with_async_mode().account(bad, user="u"),
         lambda: d.balance(bad, user="u"),
         lambda: d.transactions(bad, user="u"),
-        lambda: d.pending_transactions(bad, user="u", run_async=True),
+        lambda: d.with_async_mode().pending_transactions(bad, user="u"),
         lambda: d.standing_orders(bad, user="u"),
         lambda: d.direct_debits(bad, user="u"),
         lambda: d.card(bad, user="u"),

@@ -329,7 +329,7 @@ async def test_oa14_redirects_are_never_followed(
     with guard.raises(e.UnexpectedRedirectError):
         await tl.auth.exchange_code(secrets.code, user="u")
     assert other.call_count == 0
-    assert tl.requester().client.follow_redirects is False
+    assert tl._core.requester().client.follow_redirects is False
 
 
 def test_oa15_https_only_and_tls_verification_on() -> None:

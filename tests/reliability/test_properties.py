@@ -180,7 +180,7 @@ class RefreshMachine(RuleBasedStateMachine):
         return self.portal.call(open_)
 
     async def _close(self) -> None:
-        client = self.tl.requester().client
+        client = self.tl._core.requester().client
         await self.tl.aclose()
         await client.aclose()
 
@@ -193,7 +193,7 @@ class RefreshMachine(RuleBasedStateMachine):
 
     @property
     def key(self) -> TokenKey:
-        return self.tl.auth.tokens.key(TokenType.DATA, "u")
+        return self.tl._core.tokens.key(TokenType.DATA, "u")
 
     async def _call(self) -> None:
         try:
@@ -240,7 +240,7 @@ class RefreshMachine(RuleBasedStateMachine):
 
     @rule()
     def crash_restart(self) -> None:
-        if self.key in self.tl.auth.tokens._unsaved:
+        if self.key in self.tl._core.tokens._unsaved:
             self.loud = True  # the newest token only ever lived in memory: lost, loudly
         self.portal.call(self._close)
         self.tl = self._open()
@@ -259,7 +259,7 @@ class RefreshMachine(RuleBasedStateMachine):
     @invariant()
     def stored_refresh_token_is_the_newest_or_marked(self) -> None:
         record = self.portal.call(self.store.get, self.key)
-        held = self.tl.auth.tokens._unsaved.get(self.key) or record
+        held = self.tl._core.tokens._unsaved.get(self.key) or record
         if held is None or held.invalid or self.loud:
             return
         assert refresh_of(held) == self.server.latest_refresh, self.outcomes[-5:]

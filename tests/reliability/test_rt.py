@@ -41,11 +41,13 @@ async def test_rt01_default_two_retries_and_zero_disables(
         kwargs = {} if retries is None else {"max_retries": retries}
         async with Session("c", secrets.client_secret, sleep=sleeps, **kwargs) as tl:
             with guard.raises(e.DataApiError):
-                await tl.requester().request("GET", ACCOUNTS_URL, api=Api.DATA)
+                await tl._core.requester().request("GET", ACCOUNTS_URL, api=Api.DATA)
             assert route.call_count == calls
             route.reset()
             with guard.raises(e.DataApiError):  # and per call
-                await tl.requester().request("GET", ACCOUNTS_URL, api=Api.DATA, max_retries=1)
+                await tl._core.requester().request(
+                    "GET", ACCOUNTS_URL, api=Api.DATA, max_retries=1
+                )
             assert route.call_count == 2
 
 
@@ -55,9 +57,9 @@ async def test_rt02_exponential_backoff_capped_with_jitter(
 ) -> None:
     respx_mock.get(ACCOUNTS_URL).mock(return_value=httpx.Response(503, json={}))
     async with Session("c", secrets.client_secret, sleep=sleeps, max_retries=6) as tl:
-        tl.requester().jitter = lambda: 0.0
+        tl._core.requester().jitter = lambda: 0.0
         with pytest.raises(e.DataApiError):
-            await tl.requester().request("GET", ACCOUNTS_URL, api=Api.DATA)
+            await tl._core.requester().request("GET", ACCOUNTS_URL, api=Api.DATA)
     assert sleeps.delays == [0.5, 1, 2, 4, 8, 8]
 
 
@@ -104,7 +106,7 @@ async def test_rt03_long_retry_after_stops_retrying(
     )
     async with Session("c", secrets.client_secret, sleep=sleeps) as tl:
         with guard.raises(e.RateLimitedError) as info:
-            await tl.requester().request("GET", ACCOUNTS_URL, api=Api.DATA)
+            await tl._core.requester().request("GET", ACCOUNTS_URL, api=Api.DATA)
     assert sleeps.delays == [60.0] and info.value.retry_after == 61.0
     assert route.call_count == 2
 
@@ -141,7 +143,7 @@ async def test_rt05_retry_by_safety_class(
     route = respx_mock.route(method=method, url=ACCOUNTS_URL).mock(side_effect=exc("x"))
     async with Session("c", secrets.client_secret, sleep=sleeps) as tl:
         with guard.raises(e.TransportError) as info:
-            await tl.requester().request(method, ACCOUNTS_URL, api=Api.DATA)
+            await tl._core.requester().request(method, ACCOUNTS_URL, api=Api.DATA)
     sent = exc not in NEVER_SENT
     assert info.value.request_sent is sent
     assert route.call_count == (1 if sent and method == "POST" else 3)
@@ -162,7 +164,7 @@ async def test_rt07_explicit_timeouts_and_a_total_deadline(
     respx_mock.get(ACCOUNTS_URL).mock(side_effect=hang)
     async with Session("c", secrets.client_secret, timeout=0.2, sleep=sleeps) as tl:
         with guard.raises(e.TransportTimeout) as info:
-            await tl.requester().request("GET", ACCOUNTS_URL, api=Api.DATA)
+            await tl._core.requester().request("GET", ACCOUNTS_URL, api=Api.DATA)
     assert "deadline" in str(info.value)
 
 
@@ -174,7 +176,7 @@ def served() -> Iterator[FakeTrueLayer]:
 
 
 def busy_connections(tl: Session) -> int:
-    pool = tl.requester().client._transport._pool  # type: ignore[attr-defined]
+    pool = tl._core.requester().client._transport._pool  # type: ignore[attr-defined]
     return sum(not conn.is_idle() for conn in pool.connections)
 
 
@@ -185,8 +187,8 @@ async def test_rt08_failed_and_retried_responses_are_closed(
     fake = served
     async with fake.session(http_client=None, sleep=sleeps, timeout=0.5) as tl:
         body = fake.create_connection()
-        await tl.auth.tokens.store_new(
-            tl.auth.tokens.key(TokenType.DATA, "u"), _grant(body), TokenType.DATA
+        await tl._core.tokens.store_new(
+            tl._core.tokens.key(TokenType.DATA, "u"), _grant(body), TokenType.DATA
         )
         fake.fail_next("/data/v1/accounts", 503, times=6)
         for _ in range(2):
@@ -202,7 +204,7 @@ async def test_rt08_failed_and_retried_responses_are_closed(
             await tl.data.accounts(user="u")
         assert await tl.data.accounts(user="u")
         assert busy_connections(tl) == 0
-        client = tl.requester().client
+        client = tl._core.requester().client
     assert client.is_closed
     fake.clear_faults()
 
@@ -230,7 +232,7 @@ async def test_rt09_retries_taken_is_observable(
     respx_mock.get(ACCOUNTS_URL).mock(
         side_effect=[fail] * failures + [httpx.Response(200, json=accounts_body())]
     )
-    tl.requester().retry_policy = RetryPolicy(max_retries=4)
+    tl._core.requester().retry_policy = RetryPolicy(max_retries=4)
     raw = await tl.data.with_raw_response.accounts(user="u")
     assert raw.retries_taken == failures
     retried = [

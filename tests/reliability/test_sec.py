@@ -45,7 +45,7 @@ async def test_sec01_reprs_never_show_secrets(
         tl,
         tl.auth,
         tl.data,
-        tl.requester(),
+        tl._core.requester(),
         tl.token_store,
         record,
         record.token,

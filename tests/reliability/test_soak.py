@@ -121,7 +121,7 @@ def total(snapshot: tracemalloc.Snapshot) -> int:
 
 
 def busy(tl: Session) -> int:
-    pool = tl.requester().client._transport._pool  # type: ignore[attr-defined]
+    pool = tl._core.requester().client._transport._pool  # type: ignore[attr-defined]
     return sum(not conn.is_idle() for conn in pool.connections)
 
 
@@ -187,8 +187,8 @@ async def run_soak(
                 fake, tl = fakes[kind], sessions[kind]
                 body = fake.create_connection(client_id=CLIENT_ID)
                 name = f"user-{i:03d}"
-                key = tl.auth.tokens.key(TokenType.DATA, name)
-                await tl.auth.tokens.store_new(key, parse_token_response(body), TokenType.DATA)
+                key = tl._core.tokens.key(TokenType.DATA, name)
+                await tl._core.tokens.store_new(key, parse_token_response(body), TokenType.DATA)
                 accounts = await tl.data.accounts(user=name)
                 credentials_id = fake.credentials_id(body["access_token"])
                 seeded[i] = User(name, fake, tl, credentials_id, accounts[0].account_id)
@@ -261,7 +261,7 @@ async def run_soak(
             # Final check: no faults, past expiry, one call each. Flights whose callers
             # were cancelled land first.
             for tl in sessions.values():
-                await tl.auth.tokens.drain(30)
+                await tl._core.tokens.drain(30)
             for fake in fakes.values():
                 fake.clear_faults()
                 fake.clock.advance(3700)
@@ -283,7 +283,7 @@ async def run_soak(
             lost: list[str] = []
             for user in users:
                 record = await user.tl.token_store.get(
-                    user.tl.auth.tokens.key(TokenType.DATA, user.name)
+                    user.tl._core.tokens.key(TokenType.DATA, user.name)
                 )
                 latest = user.fake.latest_refresh_token(user.credentials_id)
                 stored = None
@@ -295,7 +295,7 @@ async def run_soak(
                 if not (working or clear):
                     lost.append(f"{user.name}: {final[user.name]}")
             busy_after = {kind: busy(tl) for kind, tl in sessions.items()}
-            clients = [tl.requester().client for tl in sessions.values()]
+            clients = [tl._core.requester().client for tl in sessions.values()]
         closed = all(client.is_closed for client in clients)
     finally:
         if tracemalloc.is_tracing():

@@ -61,7 +61,7 @@ async def spec(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
 def key_of(base_url: str, user: str) -> TokenKey:
     """The key the workers' Sessions will use (computed by the SDK itself)."""
     session = Session(*CLIENT, environment=Environment.custom(base_url))
-    return session.auth.tokens.key(TokenType.DATA, user)
+    return session._core.tokens.key(TokenType.DATA, user)
 
 
 async def seed_expired(
@@ -222,7 +222,7 @@ async def test_lock_held_elsewhere_past_the_deadline_is_busy_with_no_refresh(
     async with FakeTrueLayer() as emulator:
         session = emulator.session(token_store=store)
         async with session:
-            key = session.auth.tokens.key(TokenType.DATA, "john")
+            key = session._core.tokens.key(TokenType.DATA, "john")
             grant = emulator.create_connection()
             await store.set(
                 key,
@@ -246,7 +246,7 @@ async def test_tokens_survive_a_restart(twin_stores: tuple[Any, Any]) -> None:
     first, second = twin_stores
     async with FakeTrueLayer() as emulator:
         async with emulator.session(token_store=first) as session:
-            key = session.auth.tokens.key(TokenType.DATA, "john")
+            key = session._core.tokens.key(TokenType.DATA, "john")
             grant = emulator.create_connection()
             await first.set(
                 key,

@@ -10,12 +10,12 @@ import contextlib
 import ipaddress
 from collections.abc import Awaitable, Callable
 from html import escape
-from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 import anyio
 from anyio.abc import SocketStream
 
+from .._resource import AsyncResource
 from ._errors import AUTH, USAGE, CliError, ErrorContext, hint_command
 
 __all__ = ["CallbackServer", "Page"]
@@ -47,7 +47,7 @@ def page_html(title: str, text: str) -> str:
     )
 
 
-class CallbackServer:
+class CallbackServer(AsyncResource):
     """Listens on the host and port of a loopback ``http://`` redirect URI.
 
     ``context`` (the user and the flags of this login) makes the hints in messages concrete.
@@ -74,7 +74,8 @@ class CallbackServer:
         self.context = context or ErrorContext()
         self._listener: anyio.abc.Listener[SocketStream] | None = None
 
-    async def __aenter__(self) -> CallbackServer:
+    async def open(self) -> None:
+        """Listen on the redirect URI's loopback port."""
         try:
             self._listener = await anyio.create_tcp_listener(
                 local_host=self.host, local_port=self.port
@@ -86,14 +87,9 @@ class CallbackServer:
                 "another loopback port registered for your client",
                 USAGE,
             ) from None
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
+        """Stop listening; safe to call twice."""
         if self._listener is not None:
             await self._listener.aclose()
             self._listener = None

@@ -134,7 +134,7 @@ async def _store_users(tl: Session) -> list[str | None] | None:
     listed: Any = keys()
     if hasattr(listed, "__await__"):
         listed = await listed
-    namespace = tl.auth.tokens.key(TokenType.DATA, None).namespace
+    namespace = tl._core.tokens.key(TokenType.DATA, None).namespace
     users: list[str | None] = []
     for key in listed:
         if key.namespace != namespace or key.token_type is not TokenType.DATA:

@@ -49,7 +49,7 @@ async def check_client(tl: Session) -> None:
     form = tl.auth._client_form("client_credentials")
     form["scope"] = _CHECK_SCOPE
     try:
-        await tl.auth.tokens.token_request(form, RetryMode.IDEMPOTENT)
+        await tl._core.tokens.token_request(form, RetryMode.IDEMPOTENT)
     except e.AuthApiError as exc:
         if exc.error == "invalid_client" or isinstance(exc, e.TokenEndpointUnavailable):
             raise

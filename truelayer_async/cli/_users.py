@@ -172,7 +172,7 @@ async def run_logout(args: argparse.Namespace) -> int:
     if not path.exists():
         raise nothing
     async with open_session(args) as tl:
-        key = tl.auth.tokens.key(TokenType.DATA, args.user)
+        key = tl._core.tokens.key(TokenType.DATA, args.user)
         if await tl.token_store.get(key) is None:
             raise nothing
         try:

@@ -10,12 +10,11 @@ import anyio
 import attrs
 
 from .. import errors as e
+from .._core import UserToken
 from ..models import Account, AccountBalance, Card, CardBalance, CardTransaction, Transaction
-from ..tokens import TokenType
 
 if TYPE_CHECKING:
-    from .._raw import RawResponse
-    from .data import DateLike, RawDataService
+    from .data import DataService, DateLike
 
 __all__ = ["AccountData", "CardData", "FetchAllResult", "Progress", "fetch_all"]
 
@@ -67,7 +66,7 @@ class Progress:
 
 
 async def fetch_all(
-    raw: RawDataService,
+    data: DataService,
     users: Sequence[str | None],
     *,
     from_: DateLike | None,
@@ -94,15 +93,15 @@ async def fetch_all(
     results: list[FetchAllResult | None] = [None] * len(users)
     done = 0
 
-    async def limited(call: Callable[[], Awaitable[RawResponse[T]]]) -> T:
+    async def limited(call: Callable[[], Awaitable[T]]) -> T:
         async with limiter:
-            return (await call()).parsed
+            return await call()
 
     async def one_user(index: int, user: str | None) -> None:
         nonlocal done
         try:
             async with user_window:
-                result = await _fetch_user(raw, user, (from_, to), limited)
+                result = await _fetch_user(data, user, (from_, to), limited)
         except e.TrueLayerError as exc:
             result = FetchAllResult(user=user, error=exc)
         results[index] = result
@@ -118,7 +117,7 @@ async def fetch_all(
     return [r for r in results if r is not None]
 
 
-Limited = Callable[[Callable[[], Awaitable["RawResponse[Any]"]]], Awaitable[Any]]
+Limited = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 
 async def _unless_unsupported(call: Awaitable[list[T]]) -> list[T]:
@@ -130,35 +129,35 @@ async def _unless_unsupported(call: Awaitable[list[T]]) -> list[T]:
 
 
 async def _fetch_user(
-    raw: RawDataService,
+    data: DataService,
     user: str | None,
     window: tuple[DateLike | None, DateLike | None],
     limited: Limited,
 ) -> FetchAllResult:
     from_, to = window
-    token = await raw.session.auth.valid_token(TokenType.DATA, user=user)
+    token = await data._core.token_for(UserToken(user))
     scopes = set(token.scopes)
     everything = not scopes  # scopes unknown: try everything
 
     async def one_account(index: int, account: Account) -> None:
         balance: AccountBalance | None = None
         if everything or "balance" in scopes:
-            balance = await limited(lambda: raw.balance(account.account_id, user=user))
+            balance = await limited(lambda: data.balance(account.account_id, user=user))
         txns: list[Transaction] = []
         if everything or "transactions" in scopes:
             txns = await limited(
-                lambda: raw.transactions(account.account_id, from_=from_, to=to, user=user)
+                lambda: data.transactions(account.account_id, from_=from_, to=to, user=user)
             )
         accounts[index] = AccountData(account=account, balance=balance, transactions=tuple(txns))
 
     async def one_card(index: int, card: Card) -> None:
         balance: CardBalance | None = None
         if everything or "balance" in scopes:
-            balance = await limited(lambda: raw.card_balance(card.account_id, user=user))
+            balance = await limited(lambda: data.card_balance(card.account_id, user=user))
         card_txns: list[CardTransaction] = []
         if everything or "transactions" in scopes:
             card_txns = await limited(
-                lambda: raw.card_transactions(card.account_id, from_=from_, to=to, user=user)
+                lambda: data.card_transactions(card.account_id, from_=from_, to=to, user=user)
             )
         cards[index] = CardData(card=card, balance=balance, transactions=tuple(card_txns))
 
@@ -166,10 +165,10 @@ async def _fetch_user(
     # (Amex, Barclaycard) without accounts.
     account_list: list[Account] = []
     if everything or "accounts" in scopes:
-        account_list = await _unless_unsupported(limited(lambda: raw.accounts(user=user)))
+        account_list = await _unless_unsupported(limited(lambda: data.accounts(user=user)))
     card_list: list[Card] = []
     if everything or "cards" in scopes:
-        card_list = await _unless_unsupported(limited(lambda: raw.cards(user=user)))
+        card_list = await _unless_unsupported(limited(lambda: data.cards(user=user)))
     # Each task fills its own slot, so results keep the API's order.
     accounts: list[AccountData | None] = [None] * len(account_list)
     cards: list[CardData | None] = [None] * len(card_list)

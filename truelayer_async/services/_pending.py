@@ -9,12 +9,12 @@ import anyio
 
 from .. import errors as e
 from .._converter import structure_one_result, structure_results
+from .._core import UserToken
 from .._error_mapping import Api
 from ..models import AsyncTask
-from ._authorized import authorized_request
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .._core import Core
 
 __all__ = ["PendingResult"]
 
@@ -33,14 +33,14 @@ class PendingResult(Generic[T]):
     """
 
     def __init__(
-        self, session: Session, task: AsyncTask, item: type[Any], *, single: bool, user: str | None
+        self, core: Core, task: AsyncTask, item: type[Any], *, single: bool, user: str | None
     ) -> None:
-        self._session = session
+        self._core = core
         self.task = task
         self._item = item
         self._single = single
         self._user = user
-        _check_same_origin(task.results_uri, session.environment.api_url)
+        _check_same_origin(task.results_uri, core.environment.api_url)
 
     def __repr__(self) -> str:
         return f"PendingResult(task_id={self.task.task_id!r})"
@@ -52,8 +52,8 @@ class PendingResult(Generic[T]):
         interval = initial_interval
         with anyio.move_on_after(max_wait):
             while True:
-                response = await authorized_request(
-                    self._session, "GET", self.task.results_uri, user=self._user, api=Api.DATA
+                response = await self._core.authorized_request(
+                    "GET", self.task.results_uri, source=UserToken(self._user), api=Api.DATA
                 )
                 body = response.json()
                 status = body.get("status") if isinstance(body, dict) else None
@@ -75,7 +75,7 @@ class PendingResult(Generic[T]):
                             correlation_id=response.correlation_id,
                         ),
                     )
-                await self._session.sleep(interval)
+                await self._core.sleep(interval)
                 interval = min(interval * 2, max_interval)
         raise e.TransportTimeout(f"async task {self.task.task_id} not done within {max_wait} s")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -14,18 +15,26 @@ from .._converter import structure, structure_list
 from .._error_mapping import Api
 from .._http import FormValue, Response
 from .._pkce import code_challenge, validate_code_verifier
+from .._raw import raw_method
 from .._retry import RetryMode
 from .._secret import Secret
 from .._states import StateBook
 from .._token_manager import TokenManager
 from .._token_response import TokenGrant
 from ..models import ExtendResult, Provider
-from ..tokens import DATA_SCOPES, PAYMENTS_SCOPES, Token, TokenRecord, TokenType
+from ..tokens import (
+    DATA_SCOPES,
+    PAYMENTS_SCOPES,
+    Token,
+    TokenRecord,
+    TokenType,
+    TokenTypeLike,
+)
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .._core import Core
 
-__all__ = ["AuthService"]
+__all__ = ["AuthService", "RawAuthService"]
 
 #: How long a state issued by ``auth_link`` stays usable (OA-03: at most 10 minutes).
 STATE_TTL = 600.0
@@ -52,10 +61,20 @@ class AuthService:
     ``exchange_code`` and later to every data call.
     """
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self.tokens = TokenManager(session)
-        self._states = StateBook(session.clock, STATE_TTL)
+    def __init__(self, core: Core) -> None:
+        self._core = core
+        self._states = StateBook(core.clock, STATE_TTL)
+        self.with_raw_response = RawAuthService(self)
+
+    @property
+    def tokens(self) -> TokenManager:
+        """Deprecated (internal since 0.2): the Session's token manager."""
+        warnings.warn(
+            "tl.auth.tokens is internal and will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._core.tokens
 
     @staticmethod
     def data_scopes() -> tuple[str, ...]:
@@ -102,10 +121,10 @@ class AuthService:
                 ``form_post``, or no redirect URI at all.
         """
         link = build_auth_link(
-            self._session.environment.auth_url,
-            self._session.client_id,
+            self._core.environment.auth_url,
+            self._core.client_id,
             scopes=scopes,
-            redirect_uri=redirect_uri or self._session.redirect_uri,
+            redirect_uri=redirect_uri or self._core.redirect_uri,
             state=self._states.new() if state is None else state,
             nonce=nonce,
             providers=providers,
@@ -152,7 +171,7 @@ class AuthService:
     def _check_callback(
         self, params_or_url: CallbackParams, expected_state: str
     ) -> str | e.TrueLayerError:
-        outcome = checked_callback(params_or_url, expected_state, self._session.environment.issuer)
+        outcome = checked_callback(params_or_url, expected_state, self._core.environment.issuer)
         if isinstance(outcome, e.TrueLayerError):
             return outcome
         code, state = outcome
@@ -162,16 +181,12 @@ class AuthService:
     # -- grants -----------------------------------------------------------------------
 
     def _client_form(self, grant_type: str) -> dict[str, FormValue]:
-        return {
-            "grant_type": grant_type,
-            "client_id": self._session.client_id,
-            "client_secret": self._session.client_secret,
-        }
+        return self._core.client_form(grant_type)
 
     async def exchange_code(
         self,
         code: str | Secret,
-        token_type: TokenType = TokenType.DATA,
+        token_type: TokenTypeLike = TokenType.DATA,
         *,
         user: str | None = None,
         code_verifier: str | Secret | None = None,
@@ -187,7 +202,7 @@ class AuthService:
             AuthApiError: TrueLayer refused (``invalid_grant`` for a used/expired code).
             TokenPersistenceError: the store failed (the token is kept in memory).
         """
-        redirect = redirect_uri or self._session.redirect_uri
+        redirect = redirect_uri or self._core.redirect_uri
         if not redirect:
             raise e.InvalidParameterError(
                 "a redirect_uri is needed: pass the one of the auth link"
@@ -198,7 +213,7 @@ class AuthService:
         del code, code_verifier
         if not secret_code:
             raise e.InvalidParameterError("code must not be empty")
-        key = self.tokens.key(TokenType(token_type), user)
+        key = self._core.tokens.key(TokenType(token_type), user)
         form = self._client_form("authorization_code")
         form["code"] = secret_code
         form["redirect_uri"] = redirect
@@ -215,7 +230,7 @@ class AuthService:
             # the new connection's tokens.
             lost = False
             try:
-                grant = await self.tokens.token_request(form, RetryMode.UNSENT_ONLY)
+                grant = await self._core.tokens.token_request(form, RetryMode.UNSENT_ONLY)
             except e.TransportError as exc:
                 if not exc.request_sent:
                     raise
@@ -225,12 +240,12 @@ class AuthService:
                     "the code was sent but no answer arrived; codes are single-use, so it "
                     "was not retried: start the auth flow again"
                 )
-            return await self.tokens.save_new(key, grant, typed, current)
+            return await self._core.tokens.save_new(key, grant, typed, current)
 
-        return await self.tokens.spend(key, "code exchange", exchange)
+        return await self._core.tokens.spend(key, "code exchange", exchange)
 
     async def refresh_token(
-        self, token_type: TokenType = TokenType.DATA, *, user: str | None = None
+        self, token_type: TokenTypeLike = TokenType.DATA, *, user: str | None = None
     ) -> Token:
         """Refresh the stored token now with its refresh token (rotation-safe, single flight).
 
@@ -238,36 +253,23 @@ class AuthService:
             NoTokenError: nothing is stored for this key.
             ReauthorizationRequired: ``invalid_grant``; the record is marked invalid.
         """
-        key = self.tokens.key(TokenType(token_type), user)
-        return await self.tokens.refresh(key)
+        key = self._core.tokens.key(TokenType(token_type), user)
+        return await self._core.tokens.refresh(key)
 
     async def client_credentials(
         self,
         scopes: Iterable[str] = PAYMENTS_SCOPES,
-        token_type: TokenType = TokenType.PAYMENTS,
+        token_type: TokenTypeLike = TokenType.PAYMENTS,
     ) -> Token:
         """An application token from the client-credentials grant, cached until it expires.
 
         Cached under ``(token_type, sorted scopes)``; scopes in another order share the
         cache. Transient failures are retried (this grant has no side effects).
         """
-        scope_tuple = tuple(sorted(set(scopes)))
-        if not scope_tuple:
-            raise e.InvalidParameterError("scopes must not be empty")
-        key = self.tokens.key(TokenType(token_type), None, scope_tuple)
-
-        async def fetch(previous: TokenRecord | None) -> Token:
-            form = self._client_form("client_credentials")
-            form["scope"] = " ".join(scope_tuple)
-            grant = await self.tokens.token_request(form, RetryMode.IDEMPOTENT)
-            if grant.scopes is None:
-                grant = attrs.evolve(grant, scopes=scope_tuple)
-            return await self.tokens.save_grant(key, grant, TokenType(token_type), previous)
-
-        return await self.tokens.valid(key, fetch)
+        return await self._core.client_credentials(scopes, token_type)
 
     async def valid_token(
-        self, token_type: TokenType = TokenType.DATA, *, user: str | None = None
+        self, token_type: TokenTypeLike = TokenType.DATA, *, user: str | None = None
     ) -> Token:
         """The stored token for ``(user, token_type)``, refreshed first if it is expiring.
 
@@ -283,19 +285,20 @@ class AuthService:
         """
         # The Enum call costs ~0.4 µs; skip it for an actual member (the usual case).
         typed = token_type if type(token_type) is TokenType else TokenType(token_type)
-        key = self.tokens.key(typed, user)
-        if typed is TokenType.PAYMENTS and user is None and await self.tokens.read(key) is None:
+        tokens = self._core.tokens
+        key = tokens.key(typed, user)
+        if typed is TokenType.PAYMENTS and user is None and await tokens.read(key) is None:
             return await self.client_credentials()
-        return await self.tokens.valid(key)
+        return await tokens.valid(key)
 
     # -- credentials ------------------------------------------------------------------
 
     async def delete_credential(self, *, user: str | None = None) -> None:
         """Revoke the user's connection at TrueLayer (DELETE /api/delete), then forget it."""
-        key = self.tokens.key(TokenType.DATA, user)
-        token = await self.tokens.valid(key)
-        s = self._session
-        await s.requester().request(
+        key = self._core.tokens.key(TokenType.DATA, user)
+        token = await self._core.tokens.valid(key)
+        s = self._core
+        await s.send(
             "DELETE",
             f"{s.environment.auth_url}/api/delete",
             api=Api.AUTH,
@@ -320,13 +323,13 @@ class AuthService:
         On ``no_action_needed`` the new tokens are stored and the result carries no tokens;
         otherwise send the user to ``result.user_input_link``.
         """
-        key = self.tokens.key(TokenType.DATA, user)
-        redirect = redirect_uri or self._session.redirect_uri
+        key = self._core.tokens.key(TokenType.DATA, user)
+        redirect = redirect_uri or self._core.redirect_uri
         if not redirect:
             raise e.InvalidParameterError("a redirect_uri is needed")
         if response_mode is not None and response_mode != "form_post":
             raise e.InvalidParameterError("response_mode can only be 'form_post' (or None)")
-        s = self._session
+        s = self._core
         body: dict[str, Any] = {
             "user_has_reconfirmed_consent": user_has_reconfirmed_consent,
             "client_id": s.client_id,
@@ -366,10 +369,10 @@ class AuthService:
                 raise outcome.with_traceback(None)
             result, grant = outcome
             if grant is not None:
-                await self.tokens.save_grant(key, grant, TokenType.DATA, record)
+                await self._core.tokens.save_grant(key, grant, TokenType.DATA, record)
             return result
 
-        return await self.tokens.spend(key, "connection extension", extend)
+        return await self._core.tokens.spend(key, "connection extension", extend)
 
     async def providers(
         self,
@@ -381,16 +384,25 @@ class AuthService:
 
         ``countries`` are ISO 3166-1 alpha-2 codes; ``GB`` is sent as TrueLayer's ``uk``.
         """
-        params = {"clientId": self._session.client_id}
+        params = {"clientId": self._core.client_id}
         if scopes is not None:
             params["scopes"] = " ".join(scopes)
         if countries is not None:
             params["country"] = " ".join(_provider_country(c) for c in countries)
-        s = self._session
-        response = await s.requester().request(
+        s = self._core
+        response = await s.send(
             "GET", f"{s.environment.auth_url}/api/providers", api=Api.AUTH, params=params
         )
         return structure_list(response.json(), Provider, correlation_id=response.correlation_id)
+
+
+class RawAuthService:
+    """``tl.auth.with_raw_response``: the methods that make one API request, returning
+    :class:`RawResponse` (token grants run as flights and have no raw form)."""
+
+    def __init__(self, auth: AuthService) -> None:
+        self.providers = raw_method(auth.providers)
+        self.delete_credential = raw_method(auth.delete_credential)
 
 
 def _extend_outcome(

@@ -1,25 +1,25 @@
 """``tl.data``: every Data API v1 endpoint as a typed coroutine.
 
-Each method takes ``user`` (the same key as the auth service; ``None`` for a single-user
-app) and ``psu_ip`` (sent as ``X-PSU-IP`` when the user is present). Tokens are handled
-for you: an expiring token is refreshed first, and a 401 refreshes and replays once.
-``tl.data.with_raw_response.<method>()`` returns a :class:`RawResponse` instead.
+The endpoints are described once, in a table (path, model, one or many, dated); each
+has one short typed method. Each method takes ``user`` (the same key as the auth service;
+``None`` for a single-user app) and ``psu_ip`` (sent as ``X-PSU-IP`` when the user is
+present). Tokens are handled for you: an expiring token is refreshed first, and a 401
+refreshes and replays once. ``tl.data.with_raw_response.<method>()`` returns a
+:class:`RawResponse`; ``tl.data.with_async_mode(webhook_uri=...).<method>()`` starts
+TrueLayer's async mode and returns a :class:`PendingResult`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timezone
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from .. import errors as e
-from .._converter import structure, structure_one_result, structure_results
+from .._converter import structure
+from .._core import UserToken
 from .._error_mapping import Api
-from .._fast_decode import fast_results
 from .._http import RateGate, Response
-from .._path_segment import path_segment
-from .._raw import RawResponse
+from .._raw import raw_method
 from ..models import (
     Account,
     AccountBalance,
@@ -33,282 +33,50 @@ from ..models import (
     StandingOrder,
     Transaction,
 )
-from ..tokens import TokenType
-from ._authorized import authorized_request
+from ._endpoints import Endpoint, many, one
 from ._fan_out import FetchAllResult, Progress, fetch_all
+from ._params import DateLike, date_range, psu_ip_header
 from ._pending import PendingResult
 from ._scopes import required_scopes
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .._core import Core
 
-__all__ = ["DataService", "DateLike", "RawDataService"]
+__all__ = ["AsyncDataService", "DataService", "DateLike", "Endpoint", "RawDataService"]
 
 T = TypeVar("T")
-DateLike = date | datetime
+R = TypeVar("R")
+P = ParamSpec("P")
 
 
-def _iso(value: DateLike, name: str) -> str:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise e.InvalidParameterError(f"{name} must be a date or a timezone-aware datetime")
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    raise e.InvalidParameterError(f"{name} must be a date or a datetime")
+_ACCOUNT = "/accounts/{account_id}"
+_CARD = "/cards/{card_id}"
+ME = one("/me", Me)
+INFO = many("/info", Info)
+ACCOUNTS = many("/accounts", Account)
+ACCOUNT = one(_ACCOUNT, Account)
+BALANCE = one(f"{_ACCOUNT}/balance", AccountBalance)
+TRANSACTIONS = many(f"{_ACCOUNT}/transactions", Transaction, dated=True)
+PENDING_TRANSACTIONS = many(f"{_ACCOUNT}/transactions/pending", Transaction, dated=True)
+STANDING_ORDERS = many(f"{_ACCOUNT}/standing_orders", StandingOrder)
+DIRECT_DEBITS = many(f"{_ACCOUNT}/direct_debits", DirectDebit)
+CARDS = many("/cards", Card)
+CARD = one(_CARD, Card)
+CARD_BALANCE = one(f"{_CARD}/balance", CardBalance)
+CARD_TRANSACTIONS = many(f"{_CARD}/transactions", CardTransaction, dated=True)
+CARD_PENDING_TRANSACTIONS = many(f"{_CARD}/transactions/pending", CardTransaction, dated=True)
 
-
-def _as_datetime(value: DateLike) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.combine(value, time.min, tzinfo=timezone.utc)
-
-
-def date_range(from_: DateLike | None, to: DateLike | None) -> dict[str, str]:
-    """The ``from``/``to`` query parameters, checked before any request is made."""
-    params: dict[str, str] = {}
-    if from_ is not None:
-        params["from"] = _iso(from_, "from_")
-    if to is not None:
-        params["to"] = _iso(to, "to")
-    if from_ is not None and to is not None and _as_datetime(from_) > _as_datetime(to):
-        raise e.InvalidParameterError("from_ must not be after to")
-    return params
-
-
-def _psu_ip_header(psu_ip: object) -> str:
-    """The ``X-PSU-IP`` value: one IPv4 or IPv6 address, or ``InvalidParameterError``.
-
-    It usually comes from ``X-Forwarded-For``, so it is untrusted: a list, a name, CR/LF
-    or non-ASCII text is refused before any request (the message does not echo it).
-    """
-    if isinstance(psu_ip, str) and psu_ip.isascii():
-        try:
-            ipaddress.ip_address(psu_ip)
-        except ValueError:
-            pass
-        else:
-            return psu_ip
-    raise e.InvalidParameterError(
-        "psu_ip must be one IPv4 or IPv6 address (the end user's, e.g. the first entry of "
-        "X-Forwarded-For)"
-    )
-
-
-def _account_path(account_id: str, suffix: str = "") -> str:
-    return f"/accounts/{path_segment(account_id, 'account_id')}{suffix}"
-
-
-def _card_path(card_id: str, suffix: str = "") -> str:
-    return f"/cards/{path_segment(card_id, 'card_id')}{suffix}"
-
-
-def _fast(response: Response, item: type[T]) -> list[T] | None:
-    # The speedups decoder's results, where it vouches for a JSON body; else None.
-    if "json" not in response.headers.get("content-type", ""):
-        return None
-    return fast_results(response.content, item)
-
-
-def _results(response: Response, item: type[T]) -> list[T]:
-    fast = _fast(response, item)
-    if fast is not None:
-        return fast
-    return structure_results(  # response.json() raises the typed "not JSON" error
-        response.json(),
-        item,
-        status_code=response.status_code,
-        correlation_id=response.correlation_id,
-    )
-
-
-class RawDataService:
-    """The Data API methods, returning :class:`RawResponse` (the model plus HTTP details)."""
-
-    def __init__(self, session: Session, *, rate_gate: RateGate | None = None) -> None:
-        self.session = session
-        self._rate_gate = rate_gate
-
-    async def _get(
-        self,
-        path: str,
-        *,
-        user: str | None,
-        psu_ip: str | None,
-        params: dict[str, str] | None = None,
-    ) -> Response:
-        # None or "" (no forwarded address): the user is not present, no header.
-        headers = None if psu_ip is None or psu_ip == "" else {"X-PSU-IP": _psu_ip_header(psu_ip)}
-        return await authorized_request(
-            self.session,
-            "GET",
-            f"{self.session.environment.data_url}{path}",
-            user=user,
-            api=Api.DATA,
-            params=params,
-            headers=headers,
-            rate_gate=self._rate_gate,
-            scopes=required_scopes(path),
-        )
-
-    def _raw(self, response: Response, parsed: T) -> RawResponse[T]:
-        return RawResponse(
-            parsed=parsed,
-            http_response=response.http_response,
-            status_code=response.status_code,
-            headers=response.headers,
-            correlation_id=response.correlation_id,
-            retries_taken=response.retries_taken,
-        )
-
-    async def _list(
-        self,
-        path: str,
-        item: type[T],
-        user: str | None,
-        psu_ip: str | None,
-        params: dict[str, str] | None = None,
-    ) -> RawResponse[list[T]]:
-        response = await self._get(path, user=user, psu_ip=psu_ip, params=params)
-        return self._raw(response, _results(response, item))
-
-    async def _one(
-        self, path: str, item: type[T], user: str | None, psu_ip: str | None
-    ) -> RawResponse[T]:
-        response = await self._get(path, user=user, psu_ip=psu_ip)
-        fast = _fast(response, item)
-        if fast is not None and len(fast) == 1:
-            return self._raw(response, fast[0])
-        parsed = structure_one_result(
-            response.json(),
-            item,
-            status_code=response.status_code,
-            correlation_id=response.correlation_id,
-        )
-        return self._raw(response, parsed)
-
-    async def me(self, *, user: str | None = None, psu_ip: str | None = None) -> RawResponse[Me]:
-        """GET /me."""
-        return await self._one("/me", Me, user, psu_ip)
-
-    async def info(
-        self, *, user: str | None = None, psu_ip: str | None = None
-    ) -> RawResponse[list[Info]]:
-        """GET /info."""
-        return await self._list("/info", Info, user, psu_ip)
-
-    async def accounts(
-        self, *, user: str | None = None, psu_ip: str | None = None
-    ) -> RawResponse[list[Account]]:
-        """GET /accounts."""
-        return await self._list("/accounts", Account, user, psu_ip)
-
-    async def account(
-        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> RawResponse[Account]:
-        """GET /accounts/{account_id}."""
-        return await self._one(_account_path(account_id), Account, user, psu_ip)
-
-    async def balance(
-        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> RawResponse[AccountBalance]:
-        """GET /accounts/{account_id}/balance."""
-        path = _account_path(account_id, "/balance")
-        return await self._one(path, AccountBalance, user, psu_ip)
-
-    async def transactions(
-        self,
-        account_id: str,
-        *,
-        from_: DateLike | None = None,
-        to: DateLike | None = None,
-        user: str | None = None,
-        psu_ip: str | None = None,
-    ) -> RawResponse[list[Transaction]]:
-        """GET /accounts/{account_id}/transactions."""
-        path = _account_path(account_id, "/transactions")
-        return await self._list(path, Transaction, user, psu_ip, date_range(from_, to))
-
-    async def pending_transactions(
-        self,
-        account_id: str,
-        *,
-        from_: DateLike | None = None,
-        to: DateLike | None = None,
-        user: str | None = None,
-        psu_ip: str | None = None,
-    ) -> RawResponse[list[Transaction]]:
-        """GET /accounts/{account_id}/transactions/pending."""
-        path = _account_path(account_id, "/transactions/pending")
-        return await self._list(path, Transaction, user, psu_ip, date_range(from_, to))
-
-    async def standing_orders(
-        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> RawResponse[list[StandingOrder]]:
-        """GET /accounts/{account_id}/standing_orders."""
-        path = _account_path(account_id, "/standing_orders")
-        return await self._list(path, StandingOrder, user, psu_ip)
-
-    async def direct_debits(
-        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> RawResponse[list[DirectDebit]]:
-        """GET /accounts/{account_id}/direct_debits."""
-        path = _account_path(account_id, "/direct_debits")
-        return await self._list(path, DirectDebit, user, psu_ip)
-
-    async def cards(
-        self, *, user: str | None = None, psu_ip: str | None = None
-    ) -> RawResponse[list[Card]]:
-        """GET /cards."""
-        return await self._list("/cards", Card, user, psu_ip)
-
-    async def card(
-        self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> RawResponse[Card]:
-        """GET /cards/{card_id}."""
-        return await self._one(_card_path(card_id), Card, user, psu_ip)
-
-    async def card_balance(
-        self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
-    ) -> RawResponse[CardBalance]:
-        """GET /cards/{card_id}/balance."""
-        path = _card_path(card_id, "/balance")
-        return await self._one(path, CardBalance, user, psu_ip)
-
-    async def card_transactions(
-        self,
-        card_id: str,
-        *,
-        from_: DateLike | None = None,
-        to: DateLike | None = None,
-        user: str | None = None,
-        psu_ip: str | None = None,
-    ) -> RawResponse[list[CardTransaction]]:
-        """GET /cards/{card_id}/transactions."""
-        path = _card_path(card_id, "/transactions")
-        return await self._list(path, CardTransaction, user, psu_ip, date_range(from_, to))
-
-    async def card_pending_transactions(
-        self,
-        card_id: str,
-        *,
-        from_: DateLike | None = None,
-        to: DateLike | None = None,
-        user: str | None = None,
-        psu_ip: str | None = None,
-    ) -> RawResponse[list[CardTransaction]]:
-        """GET /cards/{card_id}/transactions/pending."""
-        path = _card_path(card_id, "/transactions/pending")
-        return await self._list(path, CardTransaction, user, psu_ip, date_range(from_, to))
+_SYNC = object()  # DataService's mode when it is not an async-mode mirror
 
 
 class DataService:
     """The Data API v1. Reached as ``tl.data``.
 
     Every method returns models (see :mod:`truelayer_async.models`); money is ``Decimal``
-    and timestamps are timezone-aware. Methods that accept ``run_async=True`` start
-    TrueLayer's async mode instead and return a :class:`PendingResult`; ``await
-    pending.result()`` polls until the data is ready.
+    and timestamps are timezone-aware. ``tl.data.with_async_mode(webhook_uri=...)`` has
+    the same methods (but ``me`` and ``info``), starting TrueLayer's async mode instead:
+    they return a :class:`PendingResult`, and ``await pending.result()`` polls until the
+    data is ready.
 
     Errors: ``ReauthorizationRequired`` (consent expired or revoked: 403 access_denied),
     ``InsufficientScopeError`` (the token lacks the endpoint's scope: raised before any
@@ -319,26 +87,70 @@ class DataService:
     ``ApiError`` carries the response's correlation id.
     """
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self.with_raw_response = RawDataService(session)
+    def __init__(
+        self, core: Core, *, rate_gate: RateGate | None = None, _webhook: object = _SYNC
+    ) -> None:
+        self._core = core
+        self._rate_gate = rate_gate
+        self._webhook = _webhook  # _SYNC, or the async mode's webhook_uri (None allowed)
+        self.with_raw_response = RawDataService(self)
+
+    def with_async_mode(self, *, webhook_uri: str | None = None) -> AsyncDataService:
+        """The Data API methods in TrueLayer's async mode (``async=true``), each returning
+        a :class:`PendingResult`; TrueLayer calls ``webhook_uri`` when the data is ready."""
+        return AsyncDataService(DataService(self._core, _webhook=webhook_uri))
+
+    async def _fetch(
+        self,
+        endpoint: Endpoint[R],
+        ident: str | None = None,
+        *,
+        user: str | None,
+        psu_ip: str | None,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+    ) -> R:
+        path = endpoint.path_for(ident)
+        params = date_range(from_, to) if endpoint.dated else None
+        if self._webhook is not _SYNC:
+            return cast(R, await self._start_async(endpoint, path, params, user, psu_ip))
+        response = await self._get(path, user=user, psu_ip=psu_ip, params=params)
+        return endpoint.decode(response)
+
+    async def _get(
+        self,
+        path: str,
+        *,
+        user: str | None,
+        psu_ip: str | None,
+        params: dict[str, str] | None = None,
+    ) -> Response:
+        # None or "" (no forwarded address): the user is not present, no header.
+        headers = None if psu_ip is None or psu_ip == "" else {"X-PSU-IP": psu_ip_header(psu_ip)}
+        return await self._core.authorized_request(
+            "GET",
+            f"{self._core.environment.data_url}{path}",
+            source=UserToken(user),
+            api=Api.DATA,
+            params=params,
+            headers=headers,
+            rate_gate=self._rate_gate,
+            scopes=required_scopes(path),
+        )
 
     async def _start_async(
         self,
+        endpoint: Endpoint[Any],
         path: str,
-        item: type[Any],
-        *,
-        single: bool,
+        params: dict[str, str] | None,
         user: str | None,
         psu_ip: str | None,
-        params: dict[str, str] | None,
-        webhook_uri: str | None,
     ) -> PendingResult[Any]:
         query = dict(params or {})
         query["async"] = "true"
-        if webhook_uri is not None:
-            query["webhook_uri"] = webhook_uri
-        response = await self.with_raw_response._get(path, user=user, psu_ip=psu_ip, params=query)
+        if self._webhook is not None:
+            query["webhook_uri"] = cast(str, self._webhook)
+        response = await self._get(path, user=user, psu_ip=psu_ip, params=query)
         if response.status_code != 202:
             raise e.MalformedResponseError(
                 "expected 202 Accepted for an async request",
@@ -346,162 +158,34 @@ class DataService:
                 correlation_id=response.correlation_id,
             )
         task = structure(response.json(), AsyncTask, correlation_id=response.correlation_id)
-        return PendingResult(self._session, task, item, single=single, user=user)
+        return PendingResult(self._core, task, endpoint.model, single=not endpoint.many, user=user)
 
     async def me(self, *, user: str | None = None, psu_ip: str | None = None) -> Me:
         """The connection: client, provider, scopes and consent dates (GET /me)."""
-        return (await self.with_raw_response.me(user=user, psu_ip=psu_ip)).parsed
+        return await self._fetch(ME, user=user, psu_ip=psu_ip)
 
     async def info(self, *, user: str | None = None, psu_ip: str | None = None) -> list[Info]:
         """The account holder's identity (GET /info, scope ``info``)."""
-        return (await self.with_raw_response.info(user=user, psu_ip=psu_ip)).parsed
+        return await self._fetch(INFO, user=user, psu_ip=psu_ip)
 
-    @overload
     async def accounts(
-        self,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> list[Account]: ...
-    @overload
-    async def accounts(
-        self,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[list[Account]]: ...
-    async def accounts(
-        self,
-        *,
-        user: str | None = None,
-        psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> list[Account] | PendingResult[list[Account]]:
+        self, *, user: str | None = None, psu_ip: str | None = None
+    ) -> list[Account]:
         """Every account of the connection (GET /accounts)."""
-        if run_async:
-            return await self._start_async(
-                "/accounts",
-                Account,
-                single=False,
-                user=user,
-                psu_ip=psu_ip,
-                params=None,
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.accounts(user=user, psu_ip=psu_ip)
-        return raw.parsed
+        return await self._fetch(ACCOUNTS, user=user, psu_ip=psu_ip)
 
-    @overload
     async def account(
-        self,
-        account_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> Account: ...
-    @overload
-    async def account(
-        self,
-        account_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[Account]: ...
-    async def account(
-        self,
-        account_id: str,
-        *,
-        user: str | None = None,
-        psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> Account | PendingResult[Account]:
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> Account:
         """One account (GET /accounts/{account_id})."""
-        if run_async:
-            return await self._start_async(
-                _account_path(account_id),
-                Account,
-                single=True,
-                user=user,
-                psu_ip=psu_ip,
-                params=None,
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.account(account_id, user=user, psu_ip=psu_ip)
-        return raw.parsed
+        return await self._fetch(ACCOUNT, account_id, user=user, psu_ip=psu_ip)
 
-    @overload
     async def balance(
-        self,
-        account_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> AccountBalance: ...
-    @overload
-    async def balance(
-        self,
-        account_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[AccountBalance]: ...
-    async def balance(
-        self,
-        account_id: str,
-        *,
-        user: str | None = None,
-        psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> AccountBalance | PendingResult[AccountBalance]:
-        """An account's balance (GET /accounts/{account_id}/balance)."""
-        if run_async:
-            return await self._start_async(
-                _account_path(account_id, "/balance"),
-                AccountBalance,
-                single=True,
-                user=user,
-                psu_ip=psu_ip,
-                params=None,
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.balance(account_id, user=user, psu_ip=psu_ip)
-        return raw.parsed
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> AccountBalance:
+        """An account's balance (GET /accounts/{account_id}/balance, scope ``balance``)."""
+        return await self._fetch(BALANCE, account_id, user=user, psu_ip=psu_ip)
 
-    @overload
-    async def transactions(
-        self,
-        account_id: str,
-        *,
-        from_: DateLike | None = ...,
-        to: DateLike | None = ...,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> list[Transaction]: ...
-    @overload
-    async def transactions(
-        self,
-        account_id: str,
-        *,
-        from_: DateLike | None = ...,
-        to: DateLike | None = ...,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[list[Transaction]]: ...
     async def transactions(
         self,
         account_id: str,
@@ -510,52 +194,16 @@ class DataService:
         to: DateLike | None = None,
         user: str | None = None,
         psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> list[Transaction] | PendingResult[list[Transaction]]:
+    ) -> list[Transaction]:
         """An account's booked transactions, ``from_``/``to`` inclusive.
 
         ``from_`` and ``to`` are ``date`` or aware ``datetime`` values; ``from_ > to``
         raises ``ValueError`` before any request.
         """
-        if run_async:
-            return await self._start_async(
-                _account_path(account_id, "/transactions"),
-                Transaction,
-                single=False,
-                user=user,
-                psu_ip=psu_ip,
-                params=date_range(from_, to),
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.transactions(
-            account_id, from_=from_, to=to, user=user, psu_ip=psu_ip
+        return await self._fetch(
+            TRANSACTIONS, account_id, user=user, psu_ip=psu_ip, from_=from_, to=to
         )
-        return raw.parsed
 
-    @overload
-    async def pending_transactions(
-        self,
-        account_id: str,
-        *,
-        from_: DateLike | None = ...,
-        to: DateLike | None = ...,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> list[Transaction]: ...
-    @overload
-    async def pending_transactions(
-        self,
-        account_id: str,
-        *,
-        from_: DateLike | None = ...,
-        to: DateLike | None = ...,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[list[Transaction]]: ...
     async def pending_transactions(
         self,
         account_id: str,
@@ -564,255 +212,40 @@ class DataService:
         to: DateLike | None = None,
         user: str | None = None,
         psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> list[Transaction] | PendingResult[list[Transaction]]:
+    ) -> list[Transaction]:
         """An account's pending transactions (GET .../transactions/pending)."""
-        if run_async:
-            return await self._start_async(
-                _account_path(account_id, "/transactions/pending"),
-                Transaction,
-                single=False,
-                user=user,
-                psu_ip=psu_ip,
-                params=date_range(from_, to),
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.pending_transactions(
-            account_id, from_=from_, to=to, user=user, psu_ip=psu_ip
+        return await self._fetch(
+            PENDING_TRANSACTIONS, account_id, user=user, psu_ip=psu_ip, from_=from_, to=to
         )
-        return raw.parsed
 
-    @overload
     async def standing_orders(
-        self,
-        account_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> list[StandingOrder]: ...
-    @overload
-    async def standing_orders(
-        self,
-        account_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[list[StandingOrder]]: ...
-    async def standing_orders(
-        self,
-        account_id: str,
-        *,
-        user: str | None = None,
-        psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> list[StandingOrder] | PendingResult[list[StandingOrder]]:
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> list[StandingOrder]:
         """An account's standing orders (scope ``standing_orders``)."""
-        if run_async:
-            return await self._start_async(
-                _account_path(account_id, "/standing_orders"),
-                StandingOrder,
-                single=False,
-                user=user,
-                psu_ip=psu_ip,
-                params=None,
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.standing_orders(account_id, user=user, psu_ip=psu_ip)
-        return raw.parsed
+        return await self._fetch(STANDING_ORDERS, account_id, user=user, psu_ip=psu_ip)
 
-    @overload
     async def direct_debits(
-        self,
-        account_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> list[DirectDebit]: ...
-    @overload
-    async def direct_debits(
-        self,
-        account_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[list[DirectDebit]]: ...
-    async def direct_debits(
-        self,
-        account_id: str,
-        *,
-        user: str | None = None,
-        psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> list[DirectDebit] | PendingResult[list[DirectDebit]]:
+        self, account_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> list[DirectDebit]:
         """An account's direct debits (scope ``direct_debits``)."""
-        if run_async:
-            return await self._start_async(
-                _account_path(account_id, "/direct_debits"),
-                DirectDebit,
-                single=False,
-                user=user,
-                psu_ip=psu_ip,
-                params=None,
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.direct_debits(account_id, user=user, psu_ip=psu_ip)
-        return raw.parsed
+        return await self._fetch(DIRECT_DEBITS, account_id, user=user, psu_ip=psu_ip)
 
-    @overload
-    async def cards(
-        self,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> list[Card]: ...
-    @overload
-    async def cards(
-        self,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[list[Card]]: ...
-    async def cards(
-        self,
-        *,
-        user: str | None = None,
-        psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> list[Card] | PendingResult[list[Card]]:
+    async def cards(self, *, user: str | None = None, psu_ip: str | None = None) -> list[Card]:
         """Every card of the connection (GET /cards, scope ``cards``)."""
-        if run_async:
-            return await self._start_async(
-                "/cards",
-                Card,
-                single=False,
-                user=user,
-                psu_ip=psu_ip,
-                params=None,
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.cards(user=user, psu_ip=psu_ip)
-        return raw.parsed
+        return await self._fetch(CARDS, user=user, psu_ip=psu_ip)
 
-    @overload
     async def card(
-        self,
-        card_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> Card: ...
-    @overload
-    async def card(
-        self,
-        card_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[Card]: ...
-    async def card(
-        self,
-        card_id: str,
-        *,
-        user: str | None = None,
-        psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> Card | PendingResult[Card]:
+        self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> Card:
         """One card (GET /cards/{card_id})."""
-        if run_async:
-            return await self._start_async(
-                _card_path(card_id),
-                Card,
-                single=True,
-                user=user,
-                psu_ip=psu_ip,
-                params=None,
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.card(card_id, user=user, psu_ip=psu_ip)
-        return raw.parsed
+        return await self._fetch(CARD, card_id, user=user, psu_ip=psu_ip)
 
-    @overload
     async def card_balance(
-        self,
-        card_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> CardBalance: ...
-    @overload
-    async def card_balance(
-        self,
-        card_id: str,
-        *,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[CardBalance]: ...
-    async def card_balance(
-        self,
-        card_id: str,
-        *,
-        user: str | None = None,
-        psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> CardBalance | PendingResult[CardBalance]:
+        self, card_id: str, *, user: str | None = None, psu_ip: str | None = None
+    ) -> CardBalance:
         """A card's balance (GET /cards/{card_id}/balance)."""
-        if run_async:
-            return await self._start_async(
-                _card_path(card_id, "/balance"),
-                CardBalance,
-                single=True,
-                user=user,
-                psu_ip=psu_ip,
-                params=None,
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.card_balance(card_id, user=user, psu_ip=psu_ip)
-        return raw.parsed
+        return await self._fetch(CARD_BALANCE, card_id, user=user, psu_ip=psu_ip)
 
-    @overload
-    async def card_transactions(
-        self,
-        card_id: str,
-        *,
-        from_: DateLike | None = ...,
-        to: DateLike | None = ...,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> list[CardTransaction]: ...
-    @overload
-    async def card_transactions(
-        self,
-        card_id: str,
-        *,
-        from_: DateLike | None = ...,
-        to: DateLike | None = ...,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[list[CardTransaction]]: ...
     async def card_transactions(
         self,
         card_id: str,
@@ -821,51 +254,15 @@ class DataService:
         to: DateLike | None = None,
         user: str | None = None,
         psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> list[CardTransaction] | PendingResult[list[CardTransaction]]:
+    ) -> list[CardTransaction]:
         """A card's booked transactions.
 
         Use ``transaction_type``, not the sign of ``amount``, for the direction.
         """
-        if run_async:
-            return await self._start_async(
-                _card_path(card_id, "/transactions"),
-                CardTransaction,
-                single=False,
-                user=user,
-                psu_ip=psu_ip,
-                params=date_range(from_, to),
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.card_transactions(
-            card_id, from_=from_, to=to, user=user, psu_ip=psu_ip
+        return await self._fetch(
+            CARD_TRANSACTIONS, card_id, user=user, psu_ip=psu_ip, from_=from_, to=to
         )
-        return raw.parsed
 
-    @overload
-    async def card_pending_transactions(
-        self,
-        card_id: str,
-        *,
-        from_: DateLike | None = ...,
-        to: DateLike | None = ...,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[False] = ...,
-    ) -> list[CardTransaction]: ...
-    @overload
-    async def card_pending_transactions(
-        self,
-        card_id: str,
-        *,
-        from_: DateLike | None = ...,
-        to: DateLike | None = ...,
-        user: str | None = ...,
-        psu_ip: str | None = ...,
-        run_async: Literal[True],
-        webhook_uri: str | None = ...,
-    ) -> PendingResult[list[CardTransaction]]: ...
     async def card_pending_transactions(
         self,
         card_id: str,
@@ -874,24 +271,11 @@ class DataService:
         to: DateLike | None = None,
         user: str | None = None,
         psu_ip: str | None = None,
-        run_async: bool = False,
-        webhook_uri: str | None = None,
-    ) -> list[CardTransaction] | PendingResult[list[CardTransaction]]:
+    ) -> list[CardTransaction]:
         """A card's pending transactions."""
-        if run_async:
-            return await self._start_async(
-                _card_path(card_id, "/transactions/pending"),
-                CardTransaction,
-                single=False,
-                user=user,
-                psu_ip=psu_ip,
-                params=date_range(from_, to),
-                webhook_uri=webhook_uri,
-            )
-        raw = await self.with_raw_response.card_pending_transactions(
-            card_id, from_=from_, to=to, user=user, psu_ip=psu_ip
+        return await self._fetch(
+            CARD_PENDING_TRANSACTIONS, card_id, user=user, psu_ip=psu_ip, from_=from_, to=to
         )
-        return raw.parsed
 
     async def validate_token(self, *, user: str | None = None) -> bool:
         """Whether the user's token is accepted by the Data API right now (GET /me).
@@ -901,13 +285,13 @@ class DataService:
         missing token.
         """
         try:
-            token = await self._session.auth.valid_token(TokenType.DATA, user=user)
+            token = await self._core.token_for(UserToken(user))
         except (e.NoTokenError, e.ReauthorizationRequired):
             return False
         try:
-            await self._session.requester().request(
+            await self._core.send(
                 "GET",
-                f"{self._session.environment.data_url}/me",
+                f"{self._core.environment.data_url}/me",
                 api=Api.DATA,
                 bearer=token.access_token,
             )
@@ -929,8 +313,52 @@ class DataService:
         """Fetch accounts, balances and transactions (and cards, where the scopes allow) for
         many users at once. See :func:`truelayer_async.services._fan_out.fetch_all`."""
         date_range(from_, to)  # fail fast on a bad range, before any request
-        gate = RateGate(clock=self._session.clock, sleep=self._session.sleep)
-        raw = RawDataService(self._session, rate_gate=gate)
+        gate = RateGate(clock=self._core.clock, sleep=self._core.sleep)
+        data = DataService(self._core, rate_gate=gate)
         return await fetch_all(
-            raw, list(users), from_=from_, to=to, concurrency=concurrency, on_progress=on_progress
+            data, list(users), from_=from_, to=to, concurrency=concurrency, on_progress=on_progress
         )
+
+
+def _pending(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[PendingResult[R]]]:
+    # An async-mode DataService's method returns a PendingResult (see _fetch).
+    return cast(Callable[P, Awaitable[PendingResult[R]]], method)
+
+
+class AsyncDataService:
+    """``tl.data.with_async_mode(webhook_uri=...)``: each method starts TrueLayer's async
+    mode and returns a :class:`PendingResult` (``me`` and ``info`` have no async mode)."""
+
+    def __init__(self, data: DataService) -> None:
+        self.accounts = _pending(data.accounts)
+        self.account = _pending(data.account)
+        self.balance = _pending(data.balance)
+        self.transactions = _pending(data.transactions)
+        self.pending_transactions = _pending(data.pending_transactions)
+        self.standing_orders = _pending(data.standing_orders)
+        self.direct_debits = _pending(data.direct_debits)
+        self.cards = _pending(data.cards)
+        self.card = _pending(data.card)
+        self.card_balance = _pending(data.card_balance)
+        self.card_transactions = _pending(data.card_transactions)
+        self.card_pending_transactions = _pending(data.card_pending_transactions)
+
+
+class RawDataService:
+    """``tl.data.with_raw_response``: the same methods, returning :class:`RawResponse`."""
+
+    def __init__(self, data: DataService) -> None:
+        self.me = raw_method(data.me)
+        self.info = raw_method(data.info)
+        self.accounts = raw_method(data.accounts)
+        self.account = raw_method(data.account)
+        self.balance = raw_method(data.balance)
+        self.transactions = raw_method(data.transactions)
+        self.pending_transactions = raw_method(data.pending_transactions)
+        self.standing_orders = raw_method(data.standing_orders)
+        self.direct_debits = raw_method(data.direct_debits)
+        self.cards = raw_method(data.cards)
+        self.card = raw_method(data.card)
+        self.card_balance = raw_method(data.card_balance)
+        self.card_transactions = raw_method(data.card_transactions)
+        self.card_pending_transactions = raw_method(data.card_pending_transactions)

@@ -6,15 +6,16 @@ from typing import TYPE_CHECKING
 
 from .. import errors as e
 from .._converter import structure
+from .._core import UserToken
 from .._error_mapping import Api
+from .._raw import raw_method
 from .._retry import RetryMode
 from ..models import VerificationResult
-from ._authorized import authorized_request
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .._core import Core
 
-__all__ = ["VerificationService"]
+__all__ = ["RawVerificationService", "VerificationService"]
 
 MAX_NAME = 200
 
@@ -22,8 +23,9 @@ MAX_NAME = 200
 class VerificationService:
     """The Verification API. Reached as ``tl.verification``."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, core: Core) -> None:
+        self._core = core
+        self.with_raw_response = RawVerificationService(self)
 
     async def verify(self, name: str, *, user: str | None = None) -> VerificationResult:
         """Check ``name`` against the account holders of the user's connection.
@@ -37,11 +39,10 @@ class VerificationService:
             raise e.InvalidParameterError("name must be a non-empty string")
         if len(name) > MAX_NAME:
             raise e.InvalidParameterError(f"name must be at most {MAX_NAME} characters")
-        response = await authorized_request(
-            self._session,
+        response = await self._core.authorized_request(
             "POST",
-            f"{self._session.environment.api_url}/verification/v1/verify",
-            user=user,
+            f"{self._core.environment.api_url}/verification/v1/verify",
+            source=UserToken(user),
             api=Api.VERIFICATION,
             json_body={"name": name},
             # Sent means possibly counted (verification may be metered): a POST is retried
@@ -54,3 +55,10 @@ class VerificationService:
             status_code=response.status_code,
             correlation_id=response.correlation_id,
         )
+
+
+class RawVerificationService:
+    """``tl.verification.with_raw_response``: ``verify`` returning a :class:`RawResponse`."""
+
+    def __init__(self, verification: VerificationService) -> None:
+        self.verify = raw_method(verification.verify)

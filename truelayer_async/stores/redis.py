@@ -12,11 +12,11 @@ import random
 import secrets
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
+from .._resource import AsyncResource
 from ..errors import (
     ConfigurationError,
     StoreConflictError,
@@ -86,7 +86,7 @@ return 0
 """
 
 
-class RedisTokenStore:
+class RedisTokenStore(AsyncResource):
     """Tokens in Redis, one hash per record; safe for many processes and machines.
 
     * Uses redis-py's asyncio client. Pass a URL (the store creates the client and
@@ -181,17 +181,6 @@ class RedisTokenStore:
         """Close the client if this store created it (from a URL); safe to call twice."""
         if self._owns_client:
             await self._client.aclose()
-
-    async def __aenter__(self) -> RedisTokenStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def record_key(self, key: TokenKey) -> str:
         """The Redis key holding the record for ``key``."""

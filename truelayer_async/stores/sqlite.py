@@ -15,12 +15,12 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from types import TracebackType
 from typing import TypeVar
 
 import anyio
 import anyio.to_thread
 
+from .._resource import AsyncResource
 from ..errors import (
     ConfigurationError,
     InsecureStoreError,
@@ -60,7 +60,7 @@ _SCHEMA = (
 )
 
 
-class SqliteTokenStore:
+class SqliteTokenStore(AsyncResource):
     """Tokens in a SQLite file: survives restarts; safe for many processes on one machine.
 
     * Only the standard library is needed. Every SQLite call runs in a worker thread
@@ -120,17 +120,6 @@ class SqliteTokenStore:
         Optional: they are also closed when the store is garbage-collected.
         """
         await anyio.to_thread.run_sync(self._close_idle)
-
-    async def __aenter__(self) -> SqliteTokenStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # -- TokenStore -----------------------------------------------------------------
 

@@ -1,0 +1,310 @@
+"""The narrow core every service is built on (the Session builds it; services never see
+the Session).
+
+A :class:`Core` holds the requester slot with its lifecycle and event-loop check, the
+environment, the client's credentials, the token store, the clock, the sleep, the expiry
+leeway and the :class:`TokenManager`. :meth:`Core.authorized_request` is the one path for
+requests carrying a token, taken from a *token source*: a user's token
+(:class:`UserToken`) or a client-credentials token (:class:`ClientToken`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.lowlevel
+import attrs
+
+from . import errors as e
+from ._error_mapping import Api
+from ._http import FormValue, RateGate, Requester, Response, aclose_client, create_client
+from ._raw import record
+from ._request import AttemptHook
+from ._retry import RetryMode
+from ._secret import Secret
+from ._token_manager import TokenManager
+from .config import Environment, RetryPolicy, Timeouts
+from .services._scopes import check_scopes
+from .tokens import PAYMENTS_SCOPES, Token, TokenRecord, TokenType, TokenTypeLike
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .stores import TokenStore
+
+__all__ = ["ClientToken", "Core", "TokenSource", "UserToken"]
+
+#: Seconds ``aclose()`` waits for token flights beyond the token timeout.
+FLIGHT_DRAIN_MARGIN = 5.0
+
+
+class State(enum.Enum):
+    """Where a Session (its core) is in its life."""
+
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+@attrs.frozen
+class UserToken:
+    """A token source: the token stored for ``user`` (a Data token unless told otherwise).
+
+    After a 401 the token is refreshed (single flight) and the request replayed once.
+    """
+
+    user: str | None
+    token_type: TokenType = TokenType.DATA
+
+
+@attrs.frozen
+class ClientToken:
+    """A token source: the application's client-credentials token for ``scopes``.
+
+    Fetched and cached by the core (Payments, payouts, mandates need no ``tl.auth``).
+    """
+
+    scopes: tuple[str, ...] = PAYMENTS_SCOPES
+    token_type: TokenType = TokenType.PAYMENTS
+
+
+TokenSource = UserToken | ClientToken
+
+
+class Core:
+    """What services depend on. Built by :class:`~truelayer_async.Session`; internal."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: Secret,
+        redirect_uri: str | None,
+        environment: Environment,
+        token_store: TokenStore,
+        timeouts: Timeouts,
+        retry_policy: RetryPolicy,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        leeway: float,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uri = redirect_uri
+        self.environment = environment
+        self.token_store = token_store
+        self.timeouts = timeouts
+        self.retry_policy = retry_policy
+        self.clock = clock
+        self.sleep = sleep
+        self.leeway = leeway
+        self._given_client = http_client
+        self._requester: Requester | None = None
+        self.loop_token: anyio.lowlevel.EventLoopToken | None = None
+        self._asyncio_loop: asyncio.AbstractEventLoop | None = None
+        self.state = State.UNOPENED
+        self.tokens = TokenManager(self)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create the requester (and the client, unless one was given). Once only."""
+        if self.state is State.OPEN:
+            raise e.SessionClosedError("this Session is already open; enter it only once")
+        if self.state is State.CLOSED:
+            raise e.SessionClosedError("this Session is closed; create a new one")
+        self.loop_token = anyio.lowlevel.current_token()
+        # On asyncio the token wraps the running loop; keep it for check_loop's fast path.
+        running = asyncio._get_running_loop()
+        self._asyncio_loop = running if self.loop_token.native_token is running else None
+        client = self._given_client or create_client(self.timeouts)
+        self._requester = Requester(
+            client,
+            timeouts=self.timeouts,
+            retry_policy=self.retry_policy,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+        self.state = State.OPEN
+
+    async def aclose(self) -> None:
+        """Drain token flights, then close the client the core created. Safe twice."""
+        if self.state is not State.OPEN:
+            if self.state is not State.CLOSING:  # a concurrent aclose() is draining
+                self.state = State.CLOSED
+            return
+        self.check_loop()
+        # Token operations in flight (a refresh whose answer is on its way) finish and
+        # store their result first, within a bound; new calls are refused meanwhile.
+        self.state = State.CLOSING
+        await self.tokens.drain(self.timeouts.token + FLIGHT_DRAIN_MARGIN)
+        self.state = State.CLOSED
+        requester, self._requester = self._requester, None
+        if requester is not None:
+            requester.close()  # calls waiting to retry end with SessionClosedError
+        if requester is not None and self._given_client is None:
+            await aclose_client(requester.client)
+
+    def check_loop(self) -> None:
+        """``EventLoopMismatchError`` unless running on the loop that opened the core."""
+        # Fast path (every request runs this): on asyncio, the running loop being the
+        # loop this core opened in is what the token comparison below establishes,
+        # at a tenth of its cost. Anything else (trio, another loop) takes the full check.
+        # asyncio._get_running_loop is in asyncio.events.__all__; unlike the public
+        # get_running_loop it returns None outside a loop instead of raising.
+        if self._asyncio_loop is not None and asyncio._get_running_loop() is self._asyncio_loop:
+            return
+        if anyio.lowlevel.current_token() != self.loop_token:
+            raise e.EventLoopMismatchError(
+                "this Session was opened in a different event loop; a Session belongs to "
+                "the loop that opened it, so create one Session per event loop"
+            )
+
+    def requester(self) -> Requester:
+        """The open requester; raises if not open or on another loop."""
+        if self.state is not State.OPEN or self._requester is None:
+            if self.state is State.UNOPENED:
+                raise e.SessionClosedError(
+                    "this Session is not open: use `async with Session(...) as tl:`"
+                )
+            raise e.SessionClosedError("this Session is closed; create a new one")
+        self.check_loop()
+        return self._requester
+
+    def flight_requester(self) -> Requester:
+        """The requester for token flights: also while ``aclose()`` drains them."""
+        if self.state is State.CLOSING and self._requester is not None:
+            return self._requester
+        return self.requester()
+
+    async def send(self, method: str, url: str, *, api: Api, **options: Any) -> Response:
+        """A request without a user token (``Requester.request`` options), recorded for
+        ``with_raw_response``."""
+        response = await self.requester().request(method, url, api=api, **options)
+        record(response)
+        return response
+
+    # -- tokens -------------------------------------------------------------------------
+
+    def client_form(self, grant_type: str) -> dict[str, FormValue]:
+        """The token-endpoint form fields that authenticate this client."""
+        return {
+            "grant_type": grant_type,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
+
+    async def client_credentials(
+        self, scopes: Iterable[str], token_type: TokenTypeLike = TokenType.PAYMENTS
+    ) -> Token:
+        """An application token from the client-credentials grant, cached until it expires.
+
+        Cached under ``(token_type, sorted scopes)``. Transient failures are retried
+        (this grant has no side effects).
+        """
+        scope_tuple = tuple(sorted(set(scopes)))
+        if not scope_tuple:
+            raise e.InvalidParameterError("scopes must not be empty")
+        typed = TokenType(token_type)
+        key = self.tokens.key(typed, None, scope_tuple)
+
+        async def fetch(previous: TokenRecord | None) -> Token:
+            form = self.client_form("client_credentials")
+            form["scope"] = " ".join(scope_tuple)
+            grant = await self.tokens.token_request(form, RetryMode.IDEMPOTENT)
+            if grant.scopes is None:
+                grant = attrs.evolve(grant, scopes=scope_tuple)
+            return await self.tokens.save_grant(key, grant, typed, previous)
+
+        return await self.tokens.valid(key, fetch)
+
+    async def token_for(self, source: TokenSource) -> Token:
+        """The valid token of ``source`` (an expiring one is refreshed or renewed first)."""
+        if type(source) is UserToken:
+            return await self.tokens.valid(self.tokens.key(source.token_type, source.user))
+        assert isinstance(source, ClientToken)
+        return await self.client_credentials(source.scopes, source.token_type)
+
+    async def authorized_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        source: TokenSource,
+        api: Api,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        retry_mode: RetryMode | None = None,
+        rate_gate: RateGate | None = None,
+        scopes: tuple[str, ...] = (),
+        idempotency_key: str | None = None,
+        on_attempt: Sequence[AttemptHook] = (),
+    ) -> Response:
+        """Send with ``source``'s token; for a user's token, refresh and replay once on 401.
+
+        ``scopes`` are those the endpoint needs: when a user token's scopes are known and
+        lack one, ``InsufficientScopeError`` is raised before anything is sent.
+
+        Only the token the failed request used is invalidated: if another task already
+        replaced it, the replay uses the newer token without a second refresh. A 401 on
+        the replay raises ``UnauthenticatedError``. A client-credentials token is fresh
+        from the grant or its cache, so its 401 is raised as it is.
+        """
+        token = await self.token_for(source)
+        if scopes:
+            check_scopes(token.scopes, scopes)
+        requester = self.requester()
+
+        # A plain function returning the coroutine: one coroutine frame fewer per request.
+        def send(bearer_token: Secret) -> Awaitable[Response]:
+            return requester.request(
+                method,
+                url,
+                api=api,
+                params=params,
+                headers=headers,
+                json_body=json_body,
+                bearer=bearer_token,
+                retry_mode=retry_mode,
+                rate_gate=rate_gate,
+                idempotency_key=idempotency_key,
+                on_attempt=on_attempt,
+            )
+
+        if type(source) is not UserToken:
+            response = await send(token.access_token)
+            record(response)
+            return response
+        try:
+            response = await send(token.access_token)
+        except e.ApiError as exc:
+            if exc.status_code != 401:
+                raise
+        else:
+            record(response)
+            return response
+        key = self.tokens.key(source.token_type, source.user)
+        token = await self.tokens.refresh(key, used=token.access_token)
+        try:
+            response = await send(token.access_token)
+            record(response)
+            return response
+        except e.ApiError as exc:
+            if exc.status_code != 401:
+                raise
+            unauthenticated = e.UnauthenticatedError(
+                401,
+                exc.error,
+                exc.description,
+                details=exc.details,
+                correlation_id=exc.correlation_id,
+                api=exc.api,
+            )
+        raise unauthenticated

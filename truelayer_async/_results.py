@@ -1,0 +1,50 @@
+"""Decoding a Data API ``results`` envelope: the fast path where it vouches, else cattrs.
+
+The cattrs converter (:mod:`._converter`) is the reference; :mod:`._fast_decode` is the
+only optimisation, and ``tests/core/test_fast_decode.py`` holds it to the reference.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from ._converter import structure_one_result, structure_results
+from ._fast_decode import fast_results
+from ._http import Response
+
+__all__ = ["one_result_of", "results_of"]
+
+T = TypeVar("T")
+
+
+def _fast(response: Response, item: type[T]) -> list[T] | None:
+    # The speedups decoder's results, where it vouches for a JSON body; else None.
+    if "json" not in response.headers.get("content-type", ""):
+        return None
+    return fast_results(response.content, item)
+
+
+def results_of(response: Response, item: type[T]) -> list[T]:
+    """The ``results`` list of a Data API answer as models of ``item``."""
+    fast = _fast(response, item)
+    if fast is not None:
+        return fast
+    return structure_results(  # response.json() raises the typed "not JSON" error
+        response.json(),
+        item,
+        status_code=response.status_code,
+        correlation_id=response.correlation_id,
+    )
+
+
+def one_result_of(response: Response, item: type[T]) -> T:
+    """The single result of a Data API answer (``results`` must hold exactly one)."""
+    fast = _fast(response, item)
+    if fast is not None and len(fast) == 1:
+        return fast[0]
+    return structure_one_result(
+        response.json(),
+        item,
+        status_code=response.status_code,
+        correlation_id=response.correlation_id,
+    )
