@@ -35,6 +35,7 @@ from . import errors as e
 from ._error_mapping import Api, correlation_id_of, error_code_of, error_for
 from ._inflate import InflateError, inflater_for
 from ._json import loads
+from ._pool_repair import reclaim_orphans
 from ._request import (
     AttemptHook,
     Call,
@@ -347,6 +348,9 @@ class Requester:
         failure: _Failure | None = None
         try:
             response = await self.client.send(request, stream=True)
+        except anyio.get_cancelled_exc_class():
+            reclaim_orphans(self.client)  # httpcore #1093: see _pool_repair
+            raise
         except RuntimeError:
             if not self.client.is_closed:
                 raise
