@@ -53,7 +53,7 @@ SCRIPT_OUTPUT = {
     r"\(attempt 2",
 }
 #: Blocks driven by their own tests below (or in tests/served: the curl walk-through).
-DRIVEN = {"handlers", "fastapi", "aiohttp", "pytest", "emulator-curl"}
+DRIVEN = {"handlers", "fastapi", "aiohttp", "pytest", "pytest-fixtures", "emulator-curl"}
 
 
 def _docs_tests() -> list[MarkedBlock]:
@@ -250,3 +250,23 @@ def test_the_guide_test_file_runs_under_pytest(
     else:  # what the guide says plain pytest does
         assert proc.returncode == 1, output
         assert "async def functions are not natively supported" in output
+
+
+def test_the_guide_fixtures_file_runs_under_pytest(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    source = doc_block(TESTING_GUIDE, "pytest-fixtures")
+    name = re.match(r"# (test_\w+\.py)\n", source)
+    assert name is not None
+    test_file = project / name[1]
+    test_file.write_text(source, "utf-8")
+    assert_every_name_defined(test_file)
+
+    basetemp = f"--basetemp={tmp_path / 'tmp'}"
+    proc = run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", basetemp, test_file.name],
+        cwd=project,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert re.search(r"\b2 passed\b", output), output
