@@ -1,4 +1,5 @@
-"""Developer sessions: ``nox -s tests``, ``lint``, ``typing``, ``examples``, ``bench``, ``soak``."""
+"""Developer sessions: ``nox -s tests``, ``lint``, ``typing``, ``examples``, ``docs``, ``bench``,
+``soak``."""
 
 from __future__ import annotations
 
@@ -37,6 +38,17 @@ def examples(session: nox.Session) -> None:
     """Run every example against the embedded emulator."""
     session.install("-e", ".[dev]")
     session.run("pytest", "tests/examples", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/ (warnings are errors); ``nox -s docs -- serve``
+    serves it with live reload instead."""
+    session.install("-e", ".[docs]")
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", *session.posargs[1:])
+    else:
+        session.run("mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session

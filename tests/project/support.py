@@ -8,16 +8,74 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 
-# A fenced block right after `<!-- readme-test: NAME -->` is the block the tests run.
+DOCS = REPO / "docs"
+
+# A fenced block right after `<!-- KIND: NAME -->` is a marked block. KIND is
+# `readme-test` (a README block a dedicated test runs), `docs-test` (a docs block the test
+# suite runs) or `docs-fragment` (deliberately not runnable; NAME says what it is).
 _BLOCK = re.compile(
-    r"^<!-- readme-test: (?P<name>[\w-]+) -->\n```(?P<lang>\w+)\n(?P<body>.*?)^```$",
+    r"^(?P<indent>[ \t]*)<!-- (?P<kind>readme-test|docs-test|docs-fragment): "
+    r"(?P<name>[\w-]+) -->\n"
+    r"(?P=indent)```(?P<lang>\w+)\n(?P<body>.*?)^(?P=indent)```$",
     re.MULTILINE | re.DOTALL,
 )
+# Every fenced Python block, marked or not (its opening fence).
+_PYTHON_FENCE = re.compile(r"^[ \t]*```(?:python|py|pycon)\b", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class MarkedBlock:
+    """One marked code block of a Markdown file."""
+
+    path: Path
+    kind: str
+    name: str
+    lang: str
+    body: str
+
+
+def marked_blocks(path: Path) -> list[MarkedBlock]:
+    """Every marked block of ``path``, in order (indented blocks lose their indent)."""
+    return [
+        MarkedBlock(path, m["kind"], m["name"], m["lang"], _dedent(m["body"], m["indent"]))
+        for m in _BLOCK.finditer(path.read_text("utf-8"))
+    ]
+
+
+def unmarked_python_blocks(path: Path) -> list[int]:
+    """Line numbers of the Python fences in ``path`` that carry no marker."""
+    text = path.read_text("utf-8")
+    marked = {m.start("indent") for m in _BLOCK.finditer(text)}
+    lines = []
+    for fence in _PYTHON_FENCE.finditer(text):
+        marker_line = text.rfind("\n", 0, max(fence.start() - 1, 0)) + 1
+        if marker_line not in marked or fence.start() == 0:
+            lines.append(text.count("\n", 0, fence.start()) + 1)
+    return lines
+
+
+def doc_block(path: Path, name: str) -> str:
+    """The code of the block of ``path`` marked ``<!-- readme-test|docs-test: NAME -->``."""
+    found = [b.body for b in marked_blocks(path) if b.name == name and b.kind != "docs-fragment"]
+    assert len(found) == 1, f"{path.name} must mark exactly one block 'test: {name}'"
+    return found[0]
+
+
+def readme_block(name: str) -> str:
+    """The code of the README block marked ``<!-- readme-test: NAME -->``."""
+    return doc_block(README, name)
+
+
+def _dedent(body: str, indent: str) -> str:
+    prefix = len(indent)
+    return "".join(line[prefix:] for line in body.splitlines(keepends=True))
+
 
 # What a copy leaves out when git cannot list the files (no .git, or no git binary).
 _NOT_COPIED = (
@@ -35,13 +93,6 @@ _NOT_COPIED = (
     "artifacts",
     "_work",
 )
-
-
-def readme_block(name: str) -> str:
-    """The code of the README block marked ``<!-- readme-test: NAME -->``."""
-    found = [m["body"] for m in _BLOCK.finditer(README.read_text("utf-8")) if m["name"] == name]
-    assert len(found) == 1, f"README.md must mark exactly one block 'readme-test: {name}'"
-    return found[0]
 
 
 def _listed_files(repo: Path) -> list[str] | None:
@@ -90,3 +141,23 @@ def clean_env(**extra: str) -> dict[str, str]:
     env["PATH"] = os.pathsep.join(entry for entry in path if entry not in venv_bins)
     env.update(extra)
     return env
+
+
+def run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` in a clean environment with this repository on ``PYTHONPATH``."""
+    return subprocess.run(
+        args,
+        cwd=cwd,
+        env=clean_env(PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_every_name_defined(path: Path) -> None:
+    """pyflakes' checks (undefined names, unused imports) and syntax, through ruff."""
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache"]
+    proc = run([*ruff, "--select", "F,E9", str(path)], cwd=path.parent)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

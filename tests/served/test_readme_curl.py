@@ -1,4 +1,4 @@
-"""The README's curl walk-through of the control API runs as pasted."""
+"""The testing guide's curl walk-through of the control API runs as pasted."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import subprocess
 
 import pytest
 
-from ..project.support import readme_block
+from ..project.support import DOCS, doc_block
 from .conftest import Served
+
+CURL_PAGE = DOCS / "guides" / "testing.md"
 
 
 def test_the_readme_curl_examples_run(emulator: Served) -> None:
@@ -21,7 +23,7 @@ def test_the_readme_curl_examples_run(emulator: Served) -> None:
             pytest.fail(message)
         pytest.skip(message)
     result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", readme_block("emulator-curl")],
+        ["bash", "-euo", "pipefail", "-c", doc_block(CURL_PAGE, "emulator-curl")],
         env={**os.environ, "EMU": emulator.url},
         capture_output=True,
         text=True,
