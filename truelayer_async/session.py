@@ -21,6 +21,7 @@ from .services.data import DataService
 from .services.verification import VerificationService
 from .stores import MemoryTokenStore, TokenStore
 from .tokens import DEFAULT_LEEWAY
+from .webhooks import WebhookService
 
 if TYPE_CHECKING:
     import httpx
@@ -116,6 +117,7 @@ class Session:
         self.auth = AuthService(self)
         self.data = DataService(self)
         self.verification = VerificationService(self)
+        self.webhooks = WebhookService(self)
 
     def __repr__(self) -> str:
         return (
