@@ -449,8 +449,8 @@ class SignatureVerificationError(TrueLayerError):
     """
 
     def __init__(self, message: str, *, reason: str = "invalid") -> None:
-        self.reason = reason
         super().__init__(message)
+        self.reason = reason  # after super(): the other base sets its own default
 
 
 class WebhookVerificationError(TrueLayerError):
@@ -461,8 +461,8 @@ class WebhookVerificationError(TrueLayerError):
     """
 
     def __init__(self, message: str, *, reason: str = "invalid") -> None:
-        self.reason = reason
         super().__init__(message)
+        self.reason = reason  # after super(): the other base sets its own default
 
 
 class WebhookSignatureError(WebhookVerificationError, SignatureVerificationError):
