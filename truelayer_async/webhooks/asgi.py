@@ -55,9 +55,12 @@ def response_status(error: WebhookVerificationError) -> int:
 
 
 class WebhookEndpoint:
-    """An ASGI app: ``app.mount("/webhooks/truelayer", tl.webhooks.asgi_app(on_event))``.
+    """An ASGI app for one route::
 
-    POST only (405 otherwise). The signed path is the request's ``raw_path`` as received
+        app.add_route("/webhooks/truelayer", tl.webhooks.asgi_app(on_event), methods=["POST"])
+
+    (FastAPI or Starlette; ``Route(path, endpoint)`` or ``app.mount`` work too). POST only
+    (405 otherwise). The signed path is the request's ``raw_path`` as received
     (or ``root_path + path``); pass ``path=`` if a proxy rewrites it. The Session must be
     open while webhooks arrive (the key set is fetched through it).
     """
