@@ -13,6 +13,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from truelayer_async import Session
+from truelayer_async._error_mapping import Api
+from truelayer_async.errors import TrueLayerError
 from truelayer_async.testing import FakeTrueLayer
 from truelayer_async.testing.webhook_samples import sample_event
 from truelayer_async.webhooks import Event, PaymentExecuted, WebhookService
@@ -151,3 +153,39 @@ async def test_the_emulator_delivers_signed_webhooks_to_the_endpoint() -> None:
         assert [a.status for a in forged.attempts] == [401, 401, 401]
         assert [e.type for e in receiver.events] == ["payment_settled"]
         assert fake.count("/.well-known/jwks") == 1
+
+
+async def test_the_control_api_sends_samples_and_rotates_keys() -> None:
+    box: dict[str, Receiver] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await box["receiver"].app(scope, receive, send)
+
+    async with (
+        FakeTrueLayer(
+            webhook_transport=httpx.ASGITransport(app=app), webhook_retry_delays=()
+        ) as fake,
+        fake.session() as tl,
+    ):
+        box["receiver"] = receiver = Receiver(tl)
+        control = fake.control()
+        await control.send_webhook(URI, "refund_failed", failure_reason="expired")
+        await wait_for_outcome(fake.webhooks[0])  # the receiver has fetched the key set
+        old_kid = fake.webhook_keys.kid
+        new_kid = await control.rotate_webhook_key()
+        assert new_kid != old_kid
+        fake.clock.advance(61)  # past the re-fetch floor: the new kid triggers one fetch
+        await control.send_webhook(URI, "mandate_revoked", signing="stale")
+        await control.send_webhook(URI, payload=sample_event("payment_creditable"))
+        records = await control.webhooks()
+        for record in fake.webhooks:
+            await wait_for_outcome(record)
+        assert [r.signing for r in records] == ["valid", "stale", "valid"]
+        assert [r.outcome for r in fake.webhooks] == ["delivered", "failed", "delivered"]
+        assert [e.type for e in receiver.events] == ["refund_failed", "payment_creditable"]
+        assert receiver.events[0].raw["failure_reason"] == "expired"
+        keys = (await tl.requester().request("GET", fake.key_set_url, api=Api.AUTH)).json()
+        assert {k["kid"] for k in keys["keys"]} == {old_kid, new_kid}
+        assert fake.count("/.well-known/jwks") == 3  # first, rotation, and this one
+        with pytest.raises(TrueLayerError, match="unknown webhook type"):
+            await control.send_webhook(URI, "no_such_event")
