@@ -96,8 +96,11 @@ class WebhookEndpoint:
             return
         try:
             await self._handler(event)
-        except Exception:
-            logger.exception("webhook handler failed for event %s", event.event_id)
+        except Exception as exc:
+            # No exc_info (SDK log records never carry one): the handler logs its own errors.
+            logger.error(
+                "webhook handler failed for event %s: %s", event.event_id, type(exc).__name__
+            )
             await _answer(send, 500, b"handler failed")
             return
         await _answer(send, 200, b"ok")
