@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ALGORITHM",
     "JoseHeader",
+    "b64url_decode",
+    "b64url_encode",
     "jwk_from_public_key",
+    "key_from_jwks",
     "parse_signature",
     "public_key_from_jwk",
     "sign",
