@@ -42,6 +42,15 @@
     │   ├── ResponseTooLargeError          the body went over the size cap
     │   └── UnexpectedRedirectError        a 3xx (never followed: it would resend secrets)
     ├── PartialResultError                 a multi-step fetch failed part way (``completed``)
+    ├── SignatureVerificationError         a ``Tl-Signature`` does not verify (``reason``)
+    ├── WebhookVerificationError           a webhook was refused (fail closed; ``reason``)
+    │   ├── WebhookSignatureError          missing, malformed or invalid ``Tl-Signature``
+    │   │   └── WebhookAlgorithmError      ``alg`` is not ES512 (or ``tl_version`` not "2")
+    │   ├── WebhookKeySetUntrustedError    ``jku`` is not on this environment's allow-list
+    │   ├── WebhookUnknownKeyError         ``kid`` is not in the key set, even after a re-fetch
+    │   ├── WebhookKeySetUnavailableError  the key set could not be fetched in time
+    │   ├── WebhookTimestampError          missing, unreadable or stale timestamp header
+    │   └── WebhookPayloadError            the verified body is not a JSON event object
     └── StoreError                         a token store failed
         ├── StoreConflictError             compare-and-set lost against a newer version
         ├── StoreCorruptedError            a stored record cannot be read
@@ -85,6 +94,7 @@ __all__ = [
     "ResponseTooLargeError",
     "ScaExceededError",
     "SessionClosedError",
+    "SignatureVerificationError",
     "StateExpiredError",
     "StateMismatchError",
     "StoreConflictError",
@@ -101,6 +111,14 @@ __all__ = [
     "UnauthenticatedError",
     "UnexpectedRedirectError",
     "VerificationApiError",
+    "WebhookAlgorithmError",
+    "WebhookKeySetUnavailableError",
+    "WebhookKeySetUntrustedError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
+    "WebhookTimestampError",
+    "WebhookUnknownKeyError",
+    "WebhookVerificationError",
 ]
 
 
@@ -533,3 +551,58 @@ class StoreCorruptedError(StoreError):
 
 class StoreDecryptError(StoreError):
     """A stored record cannot be decrypted with the configured keys; it is left untouched."""
+
+
+class SignatureVerificationError(TrueLayerError):
+    """A ``Tl-Signature`` is malformed or does not verify over the request.
+
+    ``reason`` is a short machine-readable code (``malformed``, ``algorithm``,
+    ``missing_header``, ``required_header``, ``invalid``, ``key``). Messages never hold the
+    signature, the body or header values.
+    """
+
+    def __init__(self, message: str, *, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason  # after super(): the other base sets its own default
+
+
+class WebhookVerificationError(TrueLayerError):
+    """A webhook failed verification and must not be processed (answer it with a 4xx).
+
+    Verification fails closed: any missing header, fetch failure or parse error ends here.
+    ``reason`` is a short machine-readable code naming the check that failed.
+    """
+
+    def __init__(self, message: str, *, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason  # after super(): the other base sets its own default
+
+
+class WebhookSignatureError(WebhookVerificationError, SignatureVerificationError):
+    """The ``Tl-Signature`` is missing, malformed, or does not verify over the exact body,
+    path and signed headers (a tampered or re-serialised body ends here)."""
+
+
+class WebhookAlgorithmError(WebhookSignatureError):
+    """The signature's ``alg`` is not ``ES512`` (or its ``tl_version`` is not ``"2"``)."""
+
+
+class WebhookKeySetUntrustedError(WebhookVerificationError):
+    """The signature's ``jku`` is not on the allow-list for this environment; nothing was
+    fetched from it."""
+
+
+class WebhookUnknownKeyError(WebhookVerificationError):
+    """The signature's ``kid`` is not in the key set, even after one re-fetch."""
+
+
+class WebhookKeySetUnavailableError(WebhookVerificationError):
+    """The key set could not be fetched (down, slow, or not a JWKS) within the bound."""
+
+
+class WebhookTimestampError(WebhookVerificationError):
+    """``X-TL-Webhook-Timestamp`` is missing, unreadable, unsigned or outside the tolerance."""
+
+
+class WebhookPayloadError(WebhookVerificationError):
+    """The body verified but is not a JSON object with a string ``type``."""

@@ -20,6 +20,7 @@ from .services.data import DataService
 from .services.verification import VerificationService
 from .stores import MemoryTokenStore, TokenStore
 from .tokens import DEFAULT_LEEWAY
+from .webhooks import WebhookService
 
 if TYPE_CHECKING:
     import httpx
@@ -101,6 +102,7 @@ class Session(AsyncResource):
         self.auth = AuthService(self._core)
         self.data = DataService(self._core)
         self.verification = VerificationService(self._core)
+        self.webhooks = WebhookService(self._core)
 
     # The settings, read-only: the core holds them.
 

@@ -41,7 +41,7 @@ from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-from tests.openapi import AUTH, DATA, VERIFICATION, openapi_document
+from tests.openapi import AUTH, DATA, PAYMENTS, VERIFICATION, openapi_document
 
 __all__ = ["AUTH", "DATA", "ERRATA", "VERIFICATION", "Spec", "spec"]
 
@@ -99,6 +99,7 @@ ERRATA: dict[str, Callable[[dict[str, Any]], None]] = {
     DATA: _patch_data,
     AUTH: _patch_auth,
     VERIFICATION: _patch_verification,
+    PAYMENTS: lambda doc: None,  # only its webhook schemas are used so far: none patched
 }
 
 

@@ -15,7 +15,8 @@ OPENAPI_DIR = Path(__file__).resolve().parent
 DATA = "data-api-v1.json"
 AUTH = "authentication-api.json"
 VERIFICATION = "verification-api.json"
-DOCUMENTS = (DATA, AUTH, VERIFICATION)
+PAYMENTS = "payments-api-v3.json"
+DOCUMENTS = (DATA, AUTH, VERIFICATION, PAYMENTS)
 
 
 def openapi_document(name: str) -> dict[str, Any]:

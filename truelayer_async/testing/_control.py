@@ -118,6 +118,12 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
     async def webhooks(request: Request) -> dict[str, Any]:
         return {"webhooks": [webhook_json(w) for w in fake.webhooks]}
 
+    async def send_webhook(request: Request) -> dict[str, Any]:
+        return webhook_json(_send_webhook(fake, await read_json_object(request)))
+
+    async def rotate_webhook_key(request: Request) -> dict[str, Any]:
+        return {"kid": fake.webhook_keys.rotate()}
+
     async def reset(request: Request) -> dict[str, Any]:
         fake.reset()
         return {"reset": True}
@@ -133,6 +139,8 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
             route("requests", requests, "GET"),
             route("stats", stats, "GET"),
             route("webhooks", webhooks, "GET"),
+            route("webhooks", send_webhook, "POST"),
+            route("webhook-keys/rotate", rotate_webhook_key, "POST"),
             route("reset", reset, "POST"),
         ],
         default=_unknown,
@@ -150,6 +158,31 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
         await router(scope, receive, send)
 
     return app
+
+
+def _send_webhook(fake: FakeTrueLayer, body: dict[str, Any]) -> WebhookRecord:
+    """``{"uri", "type" or "payload", "signing"?, "fields"?}`` → a signed webhook sent."""
+    from ._webhook_keys import SIGNING_MODES
+    from .webhook_samples import SAMPLE_EVENTS, sample_event
+
+    uri = _string(body, "uri")
+    if not uri.startswith(("http://", "https://")):
+        raise ControlError("uri must be an http(s) URL.")
+    signing = body.get("signing", "valid")
+    if signing not in SIGNING_MODES:
+        raise ControlError(f"signing must be one of {', '.join(SIGNING_MODES)}.")
+    payload = body.get("payload")
+    if payload is None:
+        event_type = _string(body, "type")
+        if event_type not in SAMPLE_EVENTS:
+            raise ControlError(f"unknown webhook type {event_type!r}.")
+        fields = body.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise ControlError("fields must be an object.")
+        payload = sample_event(event_type, **fields)
+    elif not isinstance(payload, dict):
+        raise ControlError("payload must be an object.")
+    return fake.send_webhook(uri, payload, signing=signing)
 
 
 # -- JSON shapes -------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Environment
-from . import _auth_api, _control, _data_routes, _dialog, _verification
+from . import _auth_api, _control, _data_routes, _dialog, _verification, _webhook_keys
 from ._clock import EmulatorClock, FakeClock, LiveClock
 from ._constants import (
     DATA_SCOPES,
@@ -35,6 +35,7 @@ from ._records import RequestRecord, WebhookRecord
 from ._responses import data_headers
 from ._server import serve_in_thread as _serve_in_thread
 from ._state import Connection, FakeState, RefreshReuse
+from ._webhook_keys import EmulatorSigningKeys, SigningMode
 from ._webhooks import DEFAULT_RETRY_DELAYS, WebhookSender
 
 if TYPE_CHECKING:
@@ -108,6 +109,8 @@ class FakeTrueLayer:
             retry_delays=webhook_retry_delays,
             timeout=webhook_timeout,
             transport=webhook_transport,
+            keys=EmulatorSigningKeys(),
+            jku=lambda: self.key_set_url,
         )
         self._faults = Faults()
         self._requests: list[RequestRecord] = []
@@ -125,6 +128,7 @@ class FakeTrueLayer:
                 *_auth_api.routes(state),
                 *_data_routes.routes(state),
                 *_verification.routes(state),
+                *_webhook_keys.routes(self._webhook_sender.keys),
             ],
             default=_not_found,
         )
@@ -528,6 +532,39 @@ class FakeTrueLayer:
         if "http_client" not in kwargs:
             kwargs["http_client"] = self.http_client()
         return Session(client_id, client_secret, **kwargs)
+
+    # -- signed webhooks (Payments v3 and later) -----------------------------------------
+
+    @property
+    def key_set_url(self) -> str:
+        """The emulator's webhook key set (``jku``): ``{api_url}/.well-known/jwks``. A
+        Session made by ``session()`` allow-lists exactly this URL."""
+        return self.environment.api_url + _webhook_keys.KEY_SET_PATH
+
+    @property
+    def webhook_keys(self) -> EmulatorSigningKeys:
+        """The signing keys (``rotate()`` makes a new current key; old ones stay published)."""
+        return self._webhook_sender.keys
+
+    def signed_webhook(
+        self, uri: str, payload: Mapping[str, Any], *, signing: SigningMode = "valid"
+    ) -> tuple[dict[str, str], bytes]:
+        """The headers and body the emulator would POST to ``uri`` now, signed per
+        ``signing`` (``"valid"``, or ``"forged"``, ``"stale"``, ``"unknown_kid"``,
+        ``"tampered"``, ``"bad_jku"``, ``"wrong_alg"``, ``"unsigned"``)."""
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        return self._webhook_sender.request(uri, body, self.clock(), signing)
+
+    def send_webhook(
+        self, uri: str, payload: Mapping[str, Any], *, signing: SigningMode = "valid"
+    ) -> WebhookRecord:
+        """Record a v3 webhook and deliver it to ``uri`` in the background (even with
+        ``deliver_webhooks=False``), signed per ``signing``; attempts land on the record."""
+        record = WebhookRecord(uri, dict(payload), signing=signing)
+        with self._state.lock:
+            self._state.webhooks.append(record)
+        self._webhook_sender.submit(record, force=True)
+        return record
 
     def control(self) -> EmulatorControl:
         """An :class:`~truelayer_async.testing.EmulatorControl` for this fake's control API,

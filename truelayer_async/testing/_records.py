@@ -51,9 +51,12 @@ class WebhookAttempt:
 @attrs.define
 class WebhookRecord:
     """A webhook the emulator produced, and (when delivery is on) each attempt to POST it
-    to ``uri``, oldest first. ``outcome`` is one of ``WebhookOutcome``."""
+    to ``uri``, oldest first. ``outcome`` is one of ``WebhookOutcome``. ``signing`` is
+    ``None`` for unsigned webhooks (Data API v1), else a signing mode (``"valid"``, or a
+    deliberately bad one: see ``_webhook_keys.SIGNING_MODES``)."""
 
     uri: str
     payload: Mapping[str, Any]
     attempts: list[WebhookAttempt] = attrs.field(factory=list)
     outcome: WebhookOutcome = "recorded"
+    signing: str | None = None

@@ -158,15 +158,34 @@ class EmulatorControl:
     async def webhooks(self) -> list[WebhookRecord]:
         """``GET /_emulator/webhooks``: every webhook with its delivery attempts."""
         rows = (await self._call("GET", "webhooks"))["webhooks"]
-        return [
-            WebhookRecord(
-                uri=row["uri"],
-                payload=row["payload"],
-                attempts=[WebhookAttempt(**a) for a in row["attempts"]],
-                outcome=row["outcome"],
-            )
-            for row in rows
-        ]
+        return [_webhook_record(row) for row in rows]
+
+    async def send_webhook(
+        self,
+        uri: str,
+        event_type: str | None = None,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        signing: str = "valid",
+        **fields: Any,
+    ) -> WebhookRecord:
+        """``POST /_emulator/webhooks``: send a signed v3 webhook to ``uri`` now: a sample
+        of ``event_type`` (with ``fields`` overriding), or ``payload`` as given. ``signing``
+        is ``"valid"`` or a deliberately bad mode (``"forged"``, ``"stale"``,
+        ``"unknown_kid"``, ``"tampered"``, ``"bad_jku"``, ``"wrong_alg"``, ``"unsigned"``)."""
+        body: dict[str, Any] = {"uri": uri, "signing": signing}
+        if payload is not None:
+            body["payload"] = dict(payload)
+        else:
+            body["type"] = event_type
+            body["fields"] = fields
+        return _webhook_record(await self._call("POST", "webhooks", body))
+
+    async def rotate_webhook_key(self) -> str:
+        """``POST /_emulator/webhook-keys/rotate``: a new current signing key (the old ones
+        stay in the key set); returns its ``kid``."""
+        kid: str = (await self._call("POST", "webhook-keys/rotate"))["kid"]
+        return kid
 
     async def reset(self) -> None:
         """``POST /_emulator/reset``: forget connections, requests, webhooks and faults."""
@@ -212,3 +231,13 @@ class EmulatorControl:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _webhook_record(row: Mapping[str, Any]) -> WebhookRecord:
+    return WebhookRecord(
+        uri=row["uri"],
+        payload=row["payload"],
+        attempts=[WebhookAttempt(**a) for a in row["attempts"]],
+        outcome=row["outcome"],
+        signing=row.get("signing"),
+    )
