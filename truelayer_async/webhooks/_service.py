@@ -13,8 +13,6 @@ from ._keys import KeySetCache
 from ._verify import (
     DEFAULT_MAX_CLOCK_SKEW,
     DEFAULT_TOLERANCE,
-    PRODUCTION_KEY_SET_URL,
-    SANDBOX_KEY_SET_URL,
     check_body,
     finish,
     header_lookup,
@@ -39,13 +37,12 @@ def default_key_set_urls(environment: Environment) -> tuple[str, ...]:
     """The ``jku`` allow-list for an environment: exactly one URL.
 
     Sandbox and production allow their own TrueLayer key set only (never each other's);
-    the emulator's environment allows the emulator's key set; any other custom environment
-    allows nothing until ``key_set_urls=`` is given.
+    a custom environment its ``webhook_jwks_url`` if it has one; the emulator's environment
+    the emulator's key set; any other custom environment nothing until ``key_set_urls=``
+    is given.
     """
-    if environment == Environment.SANDBOX:
-        return (SANDBOX_KEY_SET_URL,)
-    if environment == Environment.PRODUCTION:
-        return (PRODUCTION_KEY_SET_URL,)
+    if environment.webhook_jwks_url is not None:  # sandbox, production, or set explicitly
+        return (environment.webhook_jwks_url,)
     if environment.name == EMULATOR_ENVIRONMENT_NAME:
         return (environment.api_url + EMULATOR_KEY_SET_PATH,)
     return ()

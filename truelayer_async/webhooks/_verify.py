@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .. import signing
+from ..config import Environment
 from ..errors import (
     SignatureVerificationError,
     WebhookAlgorithmError,
@@ -36,8 +37,9 @@ __all__ = [
 ]
 
 #: The only two key-set URLs TrueLayer signs webhooks with (the ``jku`` values).
-PRODUCTION_KEY_SET_URL = "https://webhooks.truelayer.com/.well-known/jwks"
-SANDBOX_KEY_SET_URL = "https://webhooks.truelayer-sandbox.com/.well-known/jwks"
+# One source for the key-set URLs: the environments in config.py.
+PRODUCTION_KEY_SET_URL: str = Environment.PRODUCTION.webhook_jwks_url or ""
+SANDBOX_KEY_SET_URL: str = Environment.SANDBOX.webhook_jwks_url or ""
 TIMESTAMP_HEADER = "X-TL-Webhook-Timestamp"
 #: How old a webhook's timestamp may be, and how far in the future, in seconds.
 DEFAULT_TOLERANCE = 300.0
