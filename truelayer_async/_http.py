@@ -33,9 +33,10 @@ import httpx
 
 from . import errors as e
 from ._error_mapping import Api, correlation_id_of, error_code_of, error_for
+from ._flight import Flight
 from ._inflate import InflateError, inflater_for
 from ._json import loads
-from ._pool_repair import reclaim_orphans
+from ._pool_repair import reclaim_orphans, release_interrupted
 from ._request import (
     AttemptHook,
     Call,
@@ -165,6 +166,7 @@ class Requester:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.client = client
+        self._closing: set[Flight[None]] = set()  # connections closing in the background
         self.timeouts = timeouts
         self.retry_policy = retry_policy
         self.clock = clock
@@ -342,6 +344,32 @@ class Requester:
     def _backoff(self, attempt: int) -> float:
         return self.retry_policy.backoff(attempt, self.jitter())
 
+    async def _close(self, response: httpx.Response) -> None:
+        """Close a response; if a cancellation interrupts that, still free its pool slot."""
+        try:
+            await response.aclose()
+        except BaseException:
+            self._release(response)
+            raise
+
+    def _release(self, response: httpx.Response) -> None:
+        """Free the pool slot of a response whose close was interrupted (see _pool_repair);
+        its connection is closed in a task no caller owns."""
+        connection = release_interrupted(response)
+        if connection is None:
+            return
+        closing = self._closing
+        flight: Flight[None] = Flight("connection close")
+
+        async def close() -> None:
+            try:
+                await connection.aclose()
+            finally:
+                closing.discard(flight)
+
+        closing.add(flight)
+        flight.start(close)
+
     async def _send_once(
         self, request: httpx.Request, max_bytes: int
     ) -> httpx.Response | _Failure | str:
@@ -369,7 +397,7 @@ class Requester:
             # The body is already in memory (a transport that built the response from
             # bytes, such as httpx.MockTransport, read it): skip streaming it again.
             # Same outcome: the stream is closed and the size cap applies.
-            await response.aclose()
+            await self._close(response)
             if len(response.content) > max_bytes:
                 raise _too_large(response, max_bytes)
             return response
@@ -396,8 +424,13 @@ class Requester:
             failure = _Failure(type(exc).__name__, sent=True, timeout=True)
         except httpx.TransportError as exc:
             failure = _Failure(type(exc).__name__, sent=True, timeout=False)
+        except BaseException:
+            # A cancellation while reading, or while httpx closed the stream at its end
+            # (aiter_bytes does): make sure the pool slot was given back.
+            self._release(response)
+            raise
         finally:
-            await response.aclose()
+            await self._close(response)
         if failure is not None:
             return failure
         if too_large or corrupt:

@@ -1,4 +1,9 @@
-"""Give back pool slots that a cancelled request leaves behind (httpcore issue #1093).
+"""Give back pool slots that a cancelled request leaves behind.
+
+Two holes in httpcore 1.0.9 (the latest), both met when callers are cancelled under load:
+a request cancelled right after it was given a new connection (issue #1093, below), and a
+response whose close is interrupted by asyncio's own cancellation
+(``release_interrupted``).
 
 httpcore 1.0.9 (the latest) assigns a queued request a *new* connection and wakes it; if
 the request is cancelled before it runs, the connection is never connected and no
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["reclaim_orphans"]
+__all__ = ["reclaim_orphans", "release_interrupted"]
 
 
 def reclaim_orphans(client: Any) -> int:
@@ -36,3 +41,28 @@ def reclaim_orphans(client: Any) -> int:
     except (AttributeError, TypeError, ValueError):
         return 0  # not httpcore's pool as we know it: leave it alone
     return len(orphans)
+
+
+def release_interrupted(response: Any) -> Any | None:
+    """Take a response whose close was interrupted out of its pool; the connection to close.
+
+    Closing a response returns its connection to the pool through several awaits, and
+    httpcore shields them from anyio cancellation only: asyncio's own (``Task.cancel``,
+    ``wait_for``) can land in one of them, after httpcore marked the stream closed but
+    before it gave the slot back. The request then stays registered and the connection
+    ACTIVE for good. This removes both from the pool (without awaiting) and returns the
+    connection, if it is not idle, for the caller to close in the background.
+    """
+    try:
+        stream = response.stream._stream._httpcore_stream
+        pool = stream._pool
+        pool_request = stream._pool_request
+        if pool_request in pool._requests:
+            pool._requests.remove(pool_request)
+        connection = pool_request.connection
+        if connection is None or connection.is_idle() or connection not in pool._connections:
+            return None
+        pool._connections.remove(connection)
+    except (AttributeError, TypeError, ValueError):
+        return None  # not httpcore's pool as we know it: leave it alone
+    return connection

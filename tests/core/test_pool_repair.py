@@ -87,3 +87,38 @@ async def test_only_unowned_never_connected_connections_are_removed(served: str)
 def test_an_unknown_transport_is_left_alone() -> None:
     client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     assert reclaim_orphans(client) == 0
+
+
+@pytest.mark.asyncio
+async def test_a_close_interrupted_by_asyncio_cancellation_frees_its_slot(
+    served: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Task.cancel() lands while httpcore hands the connection back: the slot is freed."""
+    import asyncio
+
+    from httpcore._async.http11 import AsyncHTTP11Connection
+
+    closing = asyncio.Event()
+    real = AsyncHTTP11Connection._response_closed
+    held = [True]
+
+    async def slow_response_closed(self: Any) -> None:
+        if held[0]:  # the first close waits, as a contended lock or a slow socket would
+            held[0] = False
+            closing.set()
+            await asyncio.sleep(3600)
+        await real(self)
+
+    monkeypatch.setattr(AsyncHTTP11Connection, "_response_closed", slow_response_closed)
+    limits = httpx.Limits(max_connections=1)
+    async with httpx.AsyncClient(limits=limits) as client:
+        requester = _requester(client)
+        url = f"{served}/api/providers?clientId=x"
+        task = asyncio.ensure_future(requester.request("GET", url, api=Api.AUTH))
+        await closing.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert _pool(client)._requests == []  # the request no longer holds the only slot
+        response = await requester.request("GET", url, api=Api.AUTH)
+        assert response.status_code == 200

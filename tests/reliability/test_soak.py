@@ -120,9 +120,11 @@ def total(snapshot: tracemalloc.Snapshot) -> int:
     return sum(stat.size for stat in snapshot.statistics("filename"))
 
 
-def busy(tl: Session) -> int:
+def busy(tl: Session) -> list[str]:
+    """The pool's connections that are not idle, described (empty when all are idle)."""
     pool = tl._core.requester().client._transport._pool  # type: ignore[attr-defined]
-    return sum(not conn.is_idle() for conn in pool.connections)
+    waiting = [f"{r.request.method!r} {r.request.url.target!r}" for r in pool._requests]
+    return [f"{conn!r} requests={waiting}" for conn in pool.connections if not conn.is_idle()]
 
 
 async def fast_sleep(seconds: float) -> None:
@@ -331,7 +333,8 @@ async def run_soak(
         "secret_leaks_in_logs": len(scanner.leaks),
         "leak_detail": (exception_leaks + scanner.leaks)[:20],
         "log_records_scanned": scanner.records,
-        "busy_connections_at_end": busy_after,
+        "busy_connections_at_end": {kind: len(found) for kind, found in busy_after.items()},
+        "busy_connections_detail": busy_after,
         "clients_closed": closed,
         "sdk_memory_bytes": memory,
     }
@@ -434,7 +437,9 @@ def check(figures: dict[str, Any]) -> None:
     assert figures["exceptions_outside_tree"] == 0, figures["outside_detail"]
     assert figures["secret_leaks_in_exceptions"] == 0, figures["leak_detail"]
     assert figures["secret_leaks_in_logs"] == 0, figures["leak_detail"]
-    assert set(figures["busy_connections_at_end"].values()) == {0}
+    assert set(figures["busy_connections_at_end"].values()) == {0}, figures[
+        "busy_connections_detail"
+    ]
     assert figures["clients_closed"]
     assert figures["users_working"] + figures["users_reauthorize"] == figures["users"]
     assert figures["faults_injected_total"] > 0
