@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_binary
 from tests.examples.serving import ServedApp
+from tests.support.binaries import require_binary
 
 from .conftest import CHROMIUM_ARGS, require_playwright
 

@@ -8,7 +8,7 @@ import subprocess
 import anyio
 import pytest
 
-from tests.conftest import require_binary
+from tests.support.binaries import require_binary
 
 from .conftest import EXAMPLES, Run, run_python
 from .serving import serving_fastapi_app, walk_login_flow

@@ -24,7 +24,7 @@ import anyio
 import pytest
 import pytest_asyncio
 
-from tests.conftest import require_binary
+from tests.support.binaries import require_binary
 from truelayer_async import Secret, Token, TokenKey, TokenRecord, TokenType
 from truelayer_async.errors import StoreConflictError, TokenStoreBusy
 from truelayer_async.stores import (
