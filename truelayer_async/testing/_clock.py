@@ -13,9 +13,9 @@ __all__ = ["EmulatorClock", "FakeClock", "LiveClock"]
 class FakeClock:
     """A clock that only moves when told to.
 
-    Calling it returns unix epoch seconds, like ``time.time``; that is the clock protocol
-    the SDK accepts (``Session(..., clock=fake.clock)``). It starts at the real time of
-    construction unless ``start`` is given. ``sleep`` is the matching sleep protocol
+    Calling it (or reading ``now``) returns unix epoch seconds, like ``time.time``; that
+    is the clock protocol the SDK accepts (``Session(..., clock=fake.clock)``). It starts
+    at the real time of construction unless ``start`` is given. ``sleep`` is the matching sleep protocol
     (``Session(..., sleep=fake.clock.sleep)``): it moves the clock instead of waiting.
     """
 
@@ -24,6 +24,14 @@ class FakeClock:
 
     def __call__(self) -> float:
         """The current fake time, in unix epoch seconds."""
+        return self._now
+
+    @property
+    def now(self) -> float:
+        """The current fake time, in unix epoch seconds (the same as calling the clock).
+
+        Read-only: move the clock with :meth:`advance` or :meth:`sleep`.
+        """
         return self._now
 
     def advance(self, seconds: float) -> float:
