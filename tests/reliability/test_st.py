@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 import respx
 
-from tests.stores.conftest import DictStore, redis_url  # noqa: F401 - the redis-server fixture
+from tests.stores.conftest import redis_url  # noqa: F401 - the redis-server fixture
 from tests.support.reliability import (
     REDIRECT,
     TOKEN_URL,
@@ -28,6 +28,7 @@ from tests.support.reliability import (
     refresh_of,
     token_json,
 )
+from tests.support.stores import DictStore
 from truelayer_async import LockingTokenStore, MemoryTokenStore, Session, TokenStore
 from truelayer_async import errors as e
 from truelayer_async.stores import FernetCodec, RedisTokenStore, SqliteTokenStore
