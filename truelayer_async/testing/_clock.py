@@ -15,8 +15,9 @@ class FakeClock:
 
     Calling it (or reading ``now``) returns unix epoch seconds, like ``time.time``; that
     is the clock protocol the SDK accepts (``Session(..., clock=fake.clock)``). It starts
-    at the real time of construction unless ``start`` is given. ``sleep`` is the matching sleep protocol
-    (``Session(..., sleep=fake.clock.sleep)``): it moves the clock instead of waiting.
+    at the real time of construction unless ``start`` is given. ``sleep`` is the matching
+    sleep protocol (``Session(..., sleep=fake.clock.sleep)``): it moves the clock instead
+    of waiting.
     """
 
     def __init__(self, start: float | None = None) -> None:
