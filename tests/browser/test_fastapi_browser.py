@@ -13,8 +13,7 @@ import pytest
 
 from tests.examples.serving import ServedApp
 from tests.support.binaries import require_binary
-
-from .conftest import CHROMIUM_ARGS, require_playwright
+from tests.support.browser import CHROMIUM_ARGS, require_playwright
 
 PHONE = {"width": 375, "height": 667}  # an iPhone SE's CSS pixels
 MONEY = re.compile(r"-?[\d,]+\.\d\d GBP")

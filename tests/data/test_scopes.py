@@ -12,8 +12,8 @@ import httpx
 import pytest
 import respx
 
-from tests.emulator.conftest import START
 from tests.support.doubles import RecordingSleep
+from tests.support.emulator import START
 from tests.support.token_endpoint import REDIRECT
 from truelayer_async import (
     DATA_SCOPES,

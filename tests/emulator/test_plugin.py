@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 import truelayer_async.testing as testing
+from tests.support.emulator import PLUGIN_INSTALLED
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 
-from .conftest import PLUGIN_INSTALLED
 from .test_server import child_env
 
 

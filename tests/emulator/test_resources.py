@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.support.emulator import START
 from truelayer_async._resource import AsyncResource
 from truelayer_async.testing import EmulatorControl, FakeClock, FakeTrueLayer
-
-from .conftest import START
 
 
 @pytest.mark.parametrize("cls", [FakeTrueLayer, EmulatorControl])

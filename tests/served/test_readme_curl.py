@@ -9,8 +9,9 @@ import subprocess
 
 import pytest
 
+from tests.support.served import Served
+
 from ..project.support import readme_block
-from .conftest import Served
 
 
 def test_the_readme_curl_examples_run(emulator: Served) -> None:
