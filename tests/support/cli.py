@@ -4,16 +4,14 @@ connecting a user in the store, checking a clean error."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import anyio
-import attrs
 import httpx
 import pytest
 
 import truelayer_async as tla
+from tests.support.examples import Run, run_python
 from truelayer_async.cli import main
 from truelayer_async.stores import SqliteTokenStore
 from truelayer_async.testing import (
@@ -27,11 +25,8 @@ from truelayer_async.testing import (
 REPO = Path(__file__).resolve().parents[2]
 
 
-@attrs.frozen
-class Result:
-    code: int
-    out: str
-    err: str
+#: What a CLI run left: exit code, stdout, stderr (the examples' ``Run``).
+Result = Run
 
 
 def url_args(fake: FakeTrueLayer) -> list[str]:
@@ -71,16 +66,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
 
 def run_cli_process(*argv: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
     """Run ``python -m truelayer_async ARGV`` as a subprocess."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "truelayer_async", *argv],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=REPO,
-        check=False,
-    )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    return run_python(["-m", "truelayer_async", *argv], env, timeout)
 
 
 def closed_port() -> int:

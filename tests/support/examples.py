@@ -19,7 +19,8 @@ class Run:
     err: str
 
 
-def run_python(args: list[str], env: dict[str, str], timeout: float = 60) -> Run:
+def run_python(args: list[str], env: dict[str, str] | None, timeout: float = 60) -> Run:
+    """Run ``python ARGS`` from the repository root (``env=None``: this process's)."""
     proc = subprocess.run(
         [sys.executable, *args],
         capture_output=True,
