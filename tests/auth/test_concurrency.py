@@ -7,8 +7,8 @@ import httpx
 import pytest
 import respx
 
-from tests.auth.conftest import form_of, token_response
-from tests.conftest import FailingStore, FakeClock
+from tests.support.doubles import FailingStore
+from tests.support.token_endpoint import form_of, token_response
 from truelayer_async import (
     MemoryTokenStore,
     Secret,
@@ -16,6 +16,7 @@ from truelayer_async import (
     TokenPersistenceError,
     TokenType,
 )
+from truelayer_async.testing import FakeClock
 
 
 class SlowTokenServer:
@@ -42,7 +43,7 @@ class SlowTokenServer:
         return token_response(access=f"{user}-at-{gen}", refresh=f"{user}-rt-{gen}")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_1000_coroutines_one_refresh(
     tl: Session, token_route: respx.Route, clock: FakeClock
 ) -> None:
@@ -63,7 +64,7 @@ async def test_1000_coroutines_one_refresh(
     assert set(results) == {Secret("u-at-1")}
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_100_users_times_10_coroutines_100_refreshes(
     tl: Session, token_route: respx.Route, clock: FakeClock
 ) -> None:
@@ -87,7 +88,7 @@ async def test_100_users_times_10_coroutines_100_refreshes(
     assert all(seen[u] == {Secret(f"{u}-at-1")} for u in users)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_unrelated_users_do_not_wait_on_each_other(
     tl: Session, token_route: respx.Route, clock: FakeClock
 ) -> None:
@@ -112,7 +113,7 @@ async def test_unrelated_users_do_not_wait_on_each_other(
     assert order == ["fast", "slow"]
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_failed_refresh_releases_every_waiter_and_next_call_retries(
     tl: Session, token_route: respx.Route, clock: FakeClock
 ) -> None:
@@ -139,7 +140,7 @@ async def test_failed_refresh_releases_every_waiter_and_next_call_retries(
     assert token.access_token == Secret("u-at-1")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_cancelled_leader_still_completes_and_stores_the_refresh(
     tl: Session, token_route: respx.Route, clock: FakeClock
 ) -> None:
@@ -171,7 +172,7 @@ async def test_cancelled_leader_still_completes_and_stores_the_refresh(
     assert waiter_result == [Secret("u-at-1")]
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_store_write_failure_is_loud_keeps_token_and_never_refreshes_twice(
     clock: FakeClock, token_route: respx.Route
 ) -> None:
@@ -196,7 +197,7 @@ async def test_store_write_failure_is_loud_keeps_token_and_never_refreshes_twice
         assert [w.token.refresh_token for w in store.writes[-2:]] == [Secret("u-rt-1")] * 2
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_store_keeps_failing_then_recovers(
     clock: FakeClock, token_route: respx.Route
 ) -> None:
@@ -216,7 +217,7 @@ async def test_store_keeps_failing_then_recovers(
         assert server.refreshes == {"u": 1}
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_two_sessions_sharing_a_store_refresh_once(
     clock: FakeClock, token_route: respx.Route
 ) -> None:

@@ -20,8 +20,8 @@ import anyio
 import httpx
 import pytest
 
-from tests.conftest import FailingStore
 from tests.secret_scan import assert_no_secret_in_frame_locals
+from tests.support.doubles import FailingStore
 from truelayer_async import DATA_SCOPES, MemoryTokenStore, Secret, Session, Timeouts, TokenType
 from truelayer_async import errors as e
 from truelayer_async._token_response import parse_token_response
@@ -31,6 +31,13 @@ from truelayer_async.tokens import TokenKey, TokenRecord
 
 POINTS = ["sent", "answer", "store"]
 USER = "alice"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """asyncio only, on purpose: these tests cancel by asyncio's own mechanisms
+    (``wait_for``, ``Task.cancel``, ``asyncio.timeout``, ``TaskGroup``)."""
+    return "asyncio"
 
 
 class Pause:
@@ -224,7 +231,7 @@ async def cancellation_scenario(
         assert fake.stats["refresh"] == 2
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
 @pytest.mark.parametrize("point", POINTS)
 async def test_a_cancelled_caller_never_loses_the_rotated_pair(point: str, cancel: Cancel) -> None:
@@ -239,7 +246,7 @@ def test_a_cancelled_caller_never_loses_the_rotated_pair_on_trio(
     anyio.run(cancellation_scenario, point, cancel, backend="trio")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_cancelled_data_call_keeps_the_pair() -> None:
     """The FastAPI shape: a request timeout wraps a data call whose token expired."""
     fake = FakeTrueLayer()
@@ -254,7 +261,7 @@ async def test_a_cancelled_data_call_keeps_the_pair() -> None:
         await _assert_newest_kept(fake, tl, key)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_aclose_waits_for_a_flight_whose_caller_left() -> None:
     fake = FakeTrueLayer()
     pause = Pause("answer")
@@ -276,7 +283,7 @@ async def test_aclose_waits_for_a_flight_whose_caller_left() -> None:
             await tl.auth.valid_token(user=USER)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_cancelled_code_exchange_still_stores_the_connection() -> None:
     fake = FakeTrueLayer()
     pause = Pause("answer")
@@ -301,7 +308,7 @@ async def test_a_cancelled_code_exchange_still_stores_the_connection() -> None:
 # -- item 2: extension spends the refresh token inside the same flight ------------------
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_cancelled_extension_keeps_the_new_pair() -> None:
     fake = FakeTrueLayer()
     pause = Pause("answer")
@@ -321,7 +328,7 @@ async def test_a_cancelled_extension_keeps_the_new_pair() -> None:
         await _assert_newest_kept(fake, tl, key)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_extension_and_refresh_never_spend_one_refresh_token_twice() -> None:
     fake = FakeTrueLayer()
     async with fake, fake.session() as tl:
@@ -337,7 +344,7 @@ async def test_extension_and_refresh_never_spend_one_refresh_token_twice() -> No
         await _assert_newest_kept(fake, tl, key)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_failed_store_write_after_extension_leaves_no_token_in_frames() -> None:
     """Item 6: the new pair is in no frame's locals on the error's traceback."""
     fake = FakeTrueLayer()
@@ -362,7 +369,7 @@ async def test_a_failed_store_write_after_extension_leaves_no_token_in_frames() 
 # -- item 3: a failed write is seen by every Session on the store ------------------------
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_record_one_session_failed_to_save_is_used_by_another() -> None:
     fake = FakeTrueLayer()
     store = FailingStore()
@@ -403,7 +410,7 @@ class DuplicatingTransport(httpx.AsyncBaseTransport):
         return response
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_duplicated_key_in_a_refresh_answer_keeps_its_refresh_token() -> None:
     fake = FakeTrueLayer()
     transport = DuplicatingTransport(fake)
@@ -425,7 +432,7 @@ async def test_a_duplicated_key_in_a_refresh_answer_keeps_its_refresh_token() ->
 # -- item 9: a stuck refresh has a deadline; a waiting caller leaves at its own ----------
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_stuck_token_endpoint_holds_neither_the_caller_nor_the_key() -> None:
     fake = FakeTrueLayer()
     stuck = anyio.Event()
@@ -465,7 +472,7 @@ async def test_a_stuck_token_endpoint_holds_neither_the_caller_nor_the_key() -> 
 # -- item 11: concurrent forced refreshes share one flight -------------------------------
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_concurrent_forced_refreshes_join_one_flight() -> None:
     fake = FakeTrueLayer()
     async with fake, fake.session() as tl:

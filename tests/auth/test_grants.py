@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 
-from tests.auth.conftest import (
+from tests.support.token_endpoint import (
     CLIENT_ID,
     CLIENT_SECRET,
     REDIRECT,
@@ -14,7 +14,6 @@ from tests.auth.conftest import (
     token_body,
     token_response,
 )
-from tests.conftest import FakeClock
 from truelayer_async import (
     CodeExchangeOutcomeUnknown,
     InvalidClientError,
@@ -27,6 +26,7 @@ from truelayer_async import (
     TokenType,
     TransportError,
 )
+from truelayer_async.testing import FakeClock
 
 
 async def connect(
@@ -37,7 +37,7 @@ async def connect(
     await tl.auth.exchange_code("code-1", user=user)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_exchange_code_wire_format_and_storage(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -63,7 +63,7 @@ async def test_exchange_code_wire_format_and_storage(
     assert token_route.call_count == 1
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_exchange_code_is_never_retried_after_sending(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -74,7 +74,7 @@ async def test_exchange_code_is_never_retried_after_sending(
     assert await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, "u")) is None
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_exchange_code_retried_when_never_sent(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -83,7 +83,7 @@ async def test_exchange_code_retried_when_never_sent(
     assert token_route.call_count == 2
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_exchange_code_5xx_is_not_retried(tl: Session, token_route: respx.Route) -> None:
     token_route.return_value = httpx.Response(503, json={"error": "temporarily_unavailable"})
     with pytest.raises(TokenEndpointUnavailable):
@@ -91,7 +91,7 @@ async def test_exchange_code_5xx_is_not_retried(tl: Session, token_route: respx.
     assert token_route.call_count == 1
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_invalid_client_is_typed_and_not_retried(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -102,7 +102,7 @@ async def test_invalid_client_is_typed_and_not_retried(
     assert token_route.call_count == 1
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_refresh_rotates_the_pair(tl: Session, token_route: respx.Route) -> None:
     await connect(tl, token_route)
     token_route.return_value = token_response(access="at-2", refresh="rt-2")
@@ -119,7 +119,7 @@ async def test_refresh_rotates_the_pair(tl: Session, token_route: respx.Route) -
     assert record.token.refresh_token == Secret("rt-2")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize("refresh", [None, ""])
 async def test_refresh_without_new_refresh_token_keeps_the_old(
     tl: Session, token_route: respx.Route, refresh: str | None
@@ -130,7 +130,7 @@ async def test_refresh_without_new_refresh_token_keeps_the_old(
     assert token.refresh_token == Secret("rt-1")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_invalid_grant_marks_invalid_and_fails_fast(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -152,7 +152,7 @@ async def test_invalid_grant_marks_invalid_and_fails_fast(
     assert token_route.call_count == calls
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_valid_token_leeway(tl: Session, token_route: respx.Route, clock: FakeClock) -> None:
     await connect(tl, token_route)
     clock.advance(3600 - 61)
@@ -164,7 +164,7 @@ async def test_valid_token_leeway(tl: Session, token_route: respx.Route, clock: 
     assert token_route.call_count == 2 and token.access_token == Secret("at-2")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_short_tokens_use_half_their_life(
     tl: Session, token_route: respx.Route, clock: FakeClock
 ) -> None:
@@ -178,13 +178,13 @@ async def test_short_tokens_use_half_their_life(
     assert token_route.call_count == 2
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_nothing_stored_raises_no_token(tl: Session) -> None:
     with pytest.raises(NoTokenError):
         await tl.auth.valid_token(user="nobody")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_expired_without_refresh_token(
     tl: Session, token_route: respx.Route, clock: FakeClock
 ) -> None:
@@ -196,7 +196,7 @@ async def test_expired_without_refresh_token(
     assert token_route.call_count == 1
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_client_credentials_cached_by_sorted_scopes(
     tl: Session, token_route: respx.Route, clock: FakeClock
 ) -> None:
@@ -219,7 +219,7 @@ async def test_client_credentials_cached_by_sorted_scopes(
     assert token_route.call_count == 2 and third.access_token == Secret("cc-2")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_client_credentials_retries_transient_failures(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -232,7 +232,7 @@ async def test_client_credentials_retries_transient_failures(
     assert token.access_token == Secret("cc") and token_route.call_count == 3
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_data_token_never_serves_payments(tl: Session, token_route: respx.Route) -> None:
     await connect(tl, token_route)
     token_route.return_value = token_response(access="pay-1", refresh=None, scope="payments")
@@ -245,7 +245,7 @@ async def test_data_token_never_serves_payments(tl: Session, token_route: respx.
         await tl.auth.valid_token(TokenType.PAYMENTS, user="alice")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_payments_named_as_a_string_gets_client_credentials_too(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -255,7 +255,7 @@ async def test_payments_named_as_a_string_gets_client_credentials_too(
     assert form_of(token_route.calls[-1].request)["grant_type"] == "client_credentials"
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_users_are_isolated(tl: Session, token_route: respx.Route) -> None:
     token_route.return_value = token_response(access="a-at", refresh="a-rt")
     await tl.auth.exchange_code("c1", user="alice")
@@ -269,7 +269,7 @@ async def test_users_are_isolated(tl: Session, token_route: respx.Route) -> None
     assert (await tl.auth.valid_token(user="bob")).access_token == Secret("b-at")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_lost_refresh_response_is_retried_once(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -284,7 +284,7 @@ async def test_lost_refresh_response_is_retried_once(
     assert form_of(token_route.calls[2].request)["refresh_token"] == "rt-1"
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_lost_refresh_then_invalid_grant_is_outcome_unknown(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -301,7 +301,7 @@ async def test_lost_refresh_then_invalid_grant_is_outcome_unknown(
     assert record is not None and record.invalid and record.token.refresh_token == Secret("rt-1")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_lost_refresh_twice_keeps_the_old_token(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -315,7 +315,7 @@ async def test_lost_refresh_twice_keeps_the_old_token(
     assert record.token.refresh_token == Secret("rt-1")
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_token_endpoint_down_serves_the_still_valid_token(
     tl: Session, token_route: respx.Route, clock: FakeClock
 ) -> None:
@@ -332,7 +332,7 @@ async def test_token_endpoint_down_serves_the_still_valid_token(
         await tl.auth.valid_token()
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     "body",
     [
@@ -356,7 +356,7 @@ async def test_malformed_token_bodies(tl: Session, token_route: respx.Route, bod
     assert await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, None)) == before
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     "fields",
     [
@@ -393,7 +393,7 @@ async def test_unusable_token_with_new_refresh_token_saves_it(
     assert form_of(token_route.calls[-1].request)["refresh_token"] == "rt-2"
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_expires_in_as_numeric_string_is_accepted(
     tl: Session, token_route: respx.Route
 ) -> None:
@@ -402,7 +402,7 @@ async def test_expires_in_as_numeric_string_is_accepted(
     assert token.expires_in == 3600
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_error_member_on_200_is_an_error(tl: Session, token_route: respx.Route) -> None:
     token_route.return_value = httpx.Response(200, json={"error": "invalid_grant"})
     with pytest.raises(ReauthorizationRequired):

@@ -1,29 +1,29 @@
-"""The FastAPI example as a real process (app and emulator on loopback), for a real browser."""
+"""The FastAPI example as a real process (app and emulator on loopback), for a real browser.
+
+Helpers are in ``tests.support.browser``.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from tests.examples.serving import ServedApp, example_environment, serving_fastapi_app
+from tests.support.browser import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    REPO,
+    require_playwright,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "artifacts" / "browser"
-
-#: Debian's chromium, driven by Playwright; never a browser downloaded by Playwright.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+# kept for branches in flight; import from tests.support
+__all__ = [
+    "ARTIFACTS",
+    "CHROMIUM_ARGS",
+    "REPO",
+    "require_playwright",
 ]
 
 
@@ -40,13 +40,3 @@ def served_app(tmp_path: Path) -> Iterator[ServedApp]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
-
-
-def require_playwright() -> ModuleType:
-    try:
-        import playwright.sync_api
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("playwright is required in CI (the [dev] extra installs it)")
-        pytest.skip("playwright is not installed (pip install playwright)")
-    return playwright.sync_api

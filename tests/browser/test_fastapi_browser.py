@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_binary
 from tests.examples.serving import ServedApp
-
-from .conftest import CHROMIUM_ARGS, require_playwright
+from tests.support.binaries import require_binary
+from tests.support.browser import CHROMIUM_ARGS, require_playwright
 
 PHONE = {"width": 375, "height": 667}  # an iPhone SE's CSS pixels
 MONEY = re.compile(r"-?[\d,]+\.\d\d GBP")

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import connect, run_cli, url_args
 from truelayer_async.cli import _errors as codes
 from truelayer_async.testing import FakeTrueLayer
-
-from .conftest import connect, run_cli, url_args
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import assert_clean_error, closed_port, connect, run_cli, url_args
 from truelayer_async.cli import _errors as codes
 from truelayer_async.cli._config import environment, store_path
 from truelayer_async.cli._parser import build_parser
 from truelayer_async.testing import DEFAULT_CLIENT_SECRET, FakeTrueLayer
-
-from .conftest import assert_clean_error, closed_port, connect, run_cli, url_args
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

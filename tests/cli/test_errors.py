@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import assert_clean_error, closed_port, connect, run_cli, url_args
 from truelayer_async.cli import _errors as codes
 from truelayer_async.testing import FakeTrueLayer
-
-from .conftest import assert_clean_error, closed_port, connect, run_cli, url_args
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

@@ -17,6 +17,7 @@ import anyio
 import httpx
 import pytest
 
+from tests.support.cli import REPO, assert_clean_error, closed_port, run_cli, url_args
 from truelayer_async.cli import _errors as codes
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
@@ -24,8 +25,6 @@ from truelayer_async.testing import (
     FakeTrueLayer,
     complete_consent,
 )
-
-from .conftest import REPO, assert_clean_error, closed_port, run_cli, url_args
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

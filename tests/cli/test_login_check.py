@@ -7,12 +7,11 @@ from pathlib import Path
 import anyio
 import pytest
 
+from tests.support.cli import Result, assert_clean_error, closed_port, run_cli, url_args
 from truelayer_async import DATA_SCOPES
 from truelayer_async.cli import _errors as codes
 from truelayer_async.stores import SqliteTokenStore
 from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
-
-from .conftest import Result, assert_clean_error, closed_port, run_cli, url_args
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

@@ -10,6 +10,7 @@ import pytest
 from rich.progress import Progress, TaskID
 
 import truelayer_async as tla
+from tests.support.cli import run_cli, url_args
 from truelayer_async.stores import SqliteTokenStore
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
@@ -18,8 +19,6 @@ from truelayer_async.testing import (
     FakeTrueLayer,
     complete_consent,
 )
-
-from .conftest import run_cli, url_args
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

@@ -18,6 +18,7 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
+from tests.support.cli import run_cli
 from truelayer_async import DATA_SCOPES, FetchAllResult
 from truelayer_async.cli import _demo, _output
 from truelayer_async.cli._data_commands import _results_table
@@ -33,8 +34,6 @@ from truelayer_async.models import (
     Transaction,
 )
 from truelayer_async.testing import FakeTrueLayer, complete_consent
-
-from .conftest import run_cli
 
 WIDTHS = (80, 120)
 #: A shortened id: 8 characters and an ellipsis. No other ellipsis may appear.

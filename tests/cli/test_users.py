@@ -11,12 +11,11 @@ import anyio
 import httpx
 import pytest
 
+from tests.support.cli import assert_clean_error, connect, run_cli, url_args
 from truelayer_async import Secret, Token, TokenKey, TokenRecord, TokenType
 from truelayer_async.cli import _errors as codes
 from truelayer_async.stores import SqliteTokenStore
 from truelayer_async.testing import DEFAULT_CLIENT_ID, FakeTrueLayer
-
-from .conftest import assert_clean_error, connect, run_cli, url_args
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

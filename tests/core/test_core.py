@@ -9,12 +9,11 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-import pytest_asyncio
 import respx
 
 import truelayer_async
-from tests.auth.conftest import REDIRECT, TOKEN_URL
-from tests.conftest import FakeClock, RecordingSleep
+from tests.support.doubles import RecordingSleep
+from tests.support.token_endpoint import REDIRECT, TOKEN_URL
 from truelayer_async import Session, TokenType
 from truelayer_async import errors as e
 from truelayer_async._core import ClientToken, Core, UserToken
@@ -22,6 +21,7 @@ from truelayer_async._error_mapping import Api
 from truelayer_async._retry import RetryMode
 from truelayer_async._token_manager import TokenManager
 from truelayer_async.services.data import DataService
+from truelayer_async.testing import FakeClock
 
 SERVICES = Path(truelayer_async.__file__).parent / "services"
 PAYMENTS = "https://api.truelayer-sandbox.com/v3/payments"
@@ -43,7 +43,7 @@ def test_no_service_module_imports_the_session(path: Path) -> None:
     assert not {name for name in _imports(path) if name.split(".")[-1] == "session"}
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def tl(clock: FakeClock, sleeps: RecordingSleep) -> AsyncIterator[Session]:
     async with Session("client", "secret", redirect_uri=REDIRECT, clock=clock, sleep=sleeps) as s:
         yield s
@@ -60,7 +60,7 @@ def token(n: int, scope: str | None = None) -> httpx.Response:
     return httpx.Response(200, json=body)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_services_are_built_on_the_core(tl: Session) -> None:
     core = tl._core
     assert isinstance(core, Core) and isinstance(core.tokens, TokenManager)
@@ -75,7 +75,7 @@ async def test_services_are_built_on_the_core(tl: Session) -> None:
     assert DataService(core)._core is core
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_the_old_paths_still_work_but_warn(tl: Session) -> None:
     with pytest.warns(DeprecationWarning, match="requester"):
         assert tl.requester() is tl._core.requester()
@@ -83,7 +83,7 @@ async def test_the_old_paths_still_work_but_warn(tl: Session) -> None:
         assert tl.auth.tokens is tl._core.tokens
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_client_credentials_source_needs_no_auth_service(tl: Session) -> None:
     with respx.mock(assert_all_called=False) as wire:
         grant = wire.post(TOKEN_URL).mock(side_effect=[token(1, "payments"), token(2)])
@@ -109,7 +109,7 @@ async def test_a_client_credentials_source_needs_no_auth_service(tl: Session) ->
     )
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_client_token_401_is_not_replayed(tl: Session) -> None:
     with respx.mock(assert_all_called=False) as wire:
         grant = wire.post(TOKEN_URL).mock(return_value=token(1))
@@ -121,7 +121,7 @@ async def test_a_client_token_401_is_not_replayed(tl: Session) -> None:
     assert caught.value.status_code == 401 and api.call_count == 1 and grant.call_count == 1
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_user_source_without_a_token_raises_no_token(tl: Session) -> None:
     with pytest.raises(e.NoTokenError):
         await tl._core.token_for(UserToken("nobody"))

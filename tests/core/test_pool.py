@@ -12,7 +12,7 @@ import anyio
 import pytest
 import uvicorn
 
-from tests.conftest import RecordingSleep
+from tests.support.doubles import RecordingSleep
 from truelayer_async import DataApiError, Environment, Session, TransportError
 from truelayer_async._error_mapping import Api
 
@@ -73,11 +73,12 @@ def busy_connections(tl: Session) -> int:
     return sum(not conn.is_idle() for conn in pool.connections)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_no_connection_leaks_after_retried_5xx_and_timeouts(
     server: tuple[str, FlakyApp], sleeps: RecordingSleep
 ) -> None:
     base, app = server
+    app.requests = 0  # the server is shared by the module (and both backends' runs)
     env = Environment.custom(base)
     async with Session("id", "secret", environment=env, sleep=sleeps, timeout=0.5) as tl:
         requester = tl._core.requester()

@@ -50,7 +50,7 @@ def _requester(client: httpx.AsyncClient) -> Requester:
     return Requester(client, timeouts=timeouts, retry_policy=RetryPolicy(max_retries=0))
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_an_orphan_holds_the_only_slot_until_a_cancelled_call_reclaims_it(
     served: str,
 ) -> None:
@@ -70,7 +70,7 @@ async def test_an_orphan_holds_the_only_slot_until_a_cancelled_call_reclaims_it(
         assert response.status_code == 200
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_only_unowned_never_connected_connections_are_removed(served: str) -> None:
     async with httpx.AsyncClient() as client:
         requester = _requester(client)

@@ -11,11 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 import respx
 
 import truelayer_async
-from tests.conftest import FakeClock, RecordingSleep
+from tests.support.doubles import RecordingSleep
 from truelayer_async import _request
 from truelayer_async import errors as e
 from truelayer_async._error_mapping import Api, error_for
@@ -24,6 +23,7 @@ from truelayer_async._request import Attempt
 from truelayer_async._retry import RetryMode
 from truelayer_async._secret import Secret
 from truelayer_async.config import WEBHOOK_JWKS_URLS, Environment, RetryPolicy, Timeouts
+from truelayer_async.testing import FakeClock
 
 API = "https://api.truelayer.test"
 URL = f"{API}/v3/payments"
@@ -63,7 +63,7 @@ def wire() -> Iterator[respx.MockRouter]:
         yield router
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def requester(sleeps: RecordingSleep, wire: respx.MockRouter) -> AsyncIterator[Requester]:
     async with httpx.AsyncClient() as client:
         yield make_requester(client, sleeps)
@@ -72,7 +72,7 @@ async def requester(sleeps: RecordingSleep, wire: respx.MockRouter) -> AsyncIter
 # -- one encoding per logical call --------------------------------------------------
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_json_body_is_encoded_once_and_resent_byte_for_byte(
     wire: respx.MockRouter, requester: Requester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -100,7 +100,7 @@ async def test_a_json_body_is_encoded_once_and_resent_byte_for_byte(
 # -- keyed writes --------------------------------------------------------------------
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_keyed_write_sends_one_generated_key_on_every_attempt(
     wire: respx.MockRouter,
     requester: Requester,
@@ -123,7 +123,7 @@ async def test_a_keyed_write_sends_one_generated_key_on_every_attempt(
     assert route.calls.last.request.headers["Idempotency-Key"] != keys[0]
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize("how", ["argument", "header"])
 async def test_a_given_key_is_used_as_it_is(
     wire: respx.MockRouter, requester: Requester, how: str
@@ -142,7 +142,7 @@ async def test_a_given_key_is_used_as_it_is(
         assert call.request.headers.get_list("Idempotency-Key") == [given]
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_keyed_write_is_resent_after_a_failure_once_sent(
     wire: respx.MockRouter, requester: Requester
 ) -> None:
@@ -155,7 +155,7 @@ async def test_a_keyed_write_is_resent_after_a_failure_once_sent(
     assert first.request.headers["Idempotency-Key"] == second.request.headers["Idempotency-Key"]
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_an_unkeyed_post_is_not_resent_after_a_failure_once_sent(
     wire: respx.MockRouter,
     requester: Requester,
@@ -167,7 +167,7 @@ async def test_an_unkeyed_post_is_not_resent_after_a_failure_once_sent(
     assert "Idempotency-Key" not in route.calls.last.request.headers
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize("should_retry", [None, "true"])
 async def test_a_422_is_never_retried(
     wire: respx.MockRouter, requester: Requester, should_retry: str | None
@@ -184,7 +184,7 @@ async def test_a_422_is_never_retried(
     assert caught.value.status_code == 422 and caught.value.api == "payments"
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("status", "flag", "calls"),
     [
@@ -214,7 +214,7 @@ async def test_tl_should_retry_decides_for_keyed_writes(
 # -- the per-attempt hook -----------------------------------------------------------
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_hook_sees_each_attempt_and_adds_headers(
     wire: respx.MockRouter, requester: Requester, sentinel: str
 ) -> None:
@@ -249,7 +249,7 @@ async def test_a_hook_sees_each_attempt_and_adds_headers(
         assert call.request.headers["Authorization"] == f"Bearer {sentinel}"
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     "added", [{"Authorization": "Bearer x"}, {"content-type": "text/plain"}, {"X-A": "b\r\nc"}]
 )
@@ -378,7 +378,7 @@ class _Streamed(httpx.AsyncByteStream):
             yield chunk
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize("compressed", [False, True])
 async def test_a_streamed_body_is_readable_from_the_public_response(
     sleeps: RecordingSleep, compressed: bool

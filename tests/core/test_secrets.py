@@ -8,18 +8,18 @@ from datetime import date
 
 import httpx
 import pytest
-import pytest_asyncio
 import respx
 
-from tests.auth.conftest import REDIRECT, TOKEN_URL, form_of
-from tests.conftest import FakeClock, RecordingSleep
 from tests.secret_scan import assert_no_secret_anywhere, assert_no_secret_in_logs
+from tests.support.doubles import RecordingSleep
+from tests.support.token_endpoint import REDIRECT, TOKEN_URL, form_of
 from truelayer_async import Session, TokenType, TrueLayerError
+from truelayer_async.testing import FakeClock
 
 DATA = "https://api.truelayer-sandbox.com/data/v1"
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def tl(clock: FakeClock, sleeps: RecordingSleep, sentinel: str) -> AsyncIterator[Session]:
     async with Session(
         "client", f"{sentinel}-client-secret", redirect_uri=REDIRECT, clock=clock, sleep=sleeps
@@ -73,7 +73,7 @@ FAILURES: dict[str, Scenario] = {
 }
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 @pytest.mark.parametrize("scenario", list(FAILURES))
 async def test_refresh_failures_leak_nothing(
     tl: Session,
@@ -110,7 +110,7 @@ async def test_refresh_failures_leak_nothing(
         assert sentinel not in str(obj)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_success_path_leaks_nothing(
     tl: Session, respx_mock: respx.MockRouter, sentinel: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -135,7 +135,7 @@ async def test_success_path_leaks_nothing(
     assert sentinel not in repr(token_obj) and sentinel not in str(token_obj)
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_logger_records_only_metadata(
     tl: Session, respx_mock: respx.MockRouter, sentinel: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -23,7 +23,7 @@ def ok_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=[])))
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_session_owns_and_closes_its_client() -> None:
     session = Session("id", "secret")
     async with session as tl:
@@ -35,7 +35,7 @@ async def test_session_owns_and_closes_its_client() -> None:
     assert not session.is_open
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_caller_supplied_client_is_used_and_left_open() -> None:
     client = ok_client()
     async with Session("id", "secret", http_client=client) as tl:
@@ -45,7 +45,7 @@ async def test_caller_supplied_client_is_used_and_left_open() -> None:
     await client.aclose()
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_aclose_is_idempotent_and_use_after_close_raises() -> None:
     session = Session("id", "secret", http_client=ok_client())
     await session.open()
@@ -60,14 +60,14 @@ async def test_aclose_is_idempotent_and_use_after_close_raises() -> None:
             pass
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_entering_twice_raises() -> None:
     async with Session("id", "secret") as tl:
         with pytest.raises(SessionClosedError, match="only once"):
             await tl.__aenter__()
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_unopened_session_raises_a_clear_error() -> None:
     session = Session("id", "secret")
     with pytest.raises(SessionClosedError, match="not open"):

@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 import respx
 
-from tests.auth.conftest import AUTH, REDIRECT, TOKEN_URL, token_response
-from tests.conftest import FakeClock, RecordingSleep
+from tests.support.doubles import RecordingSleep
+from tests.support.token_endpoint import AUTH, REDIRECT, TOKEN_URL, token_response
 from truelayer_async import (
     DATA_SCOPES,
     AccountNotFoundError,
@@ -45,6 +45,7 @@ from truelayer_async.models import (
     Transaction,
     VerificationResult,
 )
+from truelayer_async.testing import FakeClock
 
 DATA = "https://api.truelayer-sandbox.com/data/v1"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import respx
 
-from tests.auth.conftest import REDIRECT, TOKEN_URL, form_of, token_response
-from tests.conftest import FakeClock, RecordingSleep
+from tests.support.doubles import RecordingSleep
+from tests.support.token_endpoint import REDIRECT, TOKEN_URL, form_of, token_response
 from truelayer_async import (
     InvalidParameterError,
     ReauthorizationRequired,
@@ -20,6 +20,7 @@ from truelayer_async import (
     TokenType,
 )
 from truelayer_async.services._fan_out import Progress
+from truelayer_async.testing import FakeClock
 
 DATA = "https://api.truelayer-sandbox.com/data/v1"
 

@@ -10,8 +10,8 @@ import pytest
 import respx
 
 import truelayer_async
-from tests.auth.conftest import AUTH, TOKEN_URL, token_response
 from tests.data.test_data_service import DATA, fixture, ok, tl  # noqa: F401 - the fixture
+from tests.support.token_endpoint import AUTH, TOKEN_URL, token_response
 from truelayer_async import PendingResult, RawResponse, Session
 from truelayer_async.services.data import AsyncDataService, DataService, RawDataService
 

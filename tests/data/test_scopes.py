@@ -12,9 +12,9 @@ import httpx
 import pytest
 import respx
 
-from tests.auth.conftest import REDIRECT
-from tests.conftest import FakeClock, RecordingSleep
-from tests.emulator.conftest import START
+from tests.support.doubles import RecordingSleep
+from tests.support.emulator import START
+from tests.support.token_endpoint import REDIRECT
 from truelayer_async import (
     DATA_SCOPES,
     DataApiError,
@@ -27,8 +27,8 @@ from truelayer_async import (
     TokenType,
 )
 from truelayer_async.services._scopes import required_scopes
+from truelayer_async.testing import FakeClock, FakeTrueLayer
 from truelayer_async.testing import FakeClock as EmulatorClock
-from truelayer_async.testing import FakeTrueLayer
 
 DATA = "https://api.truelayer-sandbox.com/data/v1"
 

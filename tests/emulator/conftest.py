@@ -1,22 +1,19 @@
-"""Fixtures for the emulator's own tests."""
+"""Fixtures for the emulator's own tests; helpers are in ``tests.support.emulator``."""
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import pytest_asyncio
 
+from tests.support.emulator import PLUGIN_INSTALLED, START
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 
-#: 2024-05-01T10:00:00Z: a fixed start makes the synthetic data identical run after run.
-START = 1_714_557_600.0
+# kept for branches in flight; import from tests.support
+__all__ = ["PLUGIN_INSTALLED", "START"]
 
-PLUGIN_INSTALLED = any(
-    ep.name == "truelayer_async" for ep in importlib.metadata.entry_points(group="pytest11")
-)
 if not PLUGIN_INSTALLED:
     # The package is not pip-installed yet, so pytest did not load the plugin through its
     # entry point; expose its fixtures here instead.

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.emulator import START
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -17,7 +18,6 @@ from truelayer_async.testing import (
     complete_consent,
 )
 
-from .conftest import START
 from .helpers import API, AUTH, auth_link, bearer, connect, pkce_pair, token_request
 
 DAY = 86_400

@@ -13,6 +13,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tests.support.emulator import START
 from truelayer_async.errors import TrueLayerError
 from truelayer_async.testing import (
     EmulatorControl,
@@ -26,7 +27,6 @@ from truelayer_async.testing import (
 from truelayer_async.testing._options import add_server_options, fake_from_options
 from truelayer_async.testing._webhooks import WebhookSender
 
-from .conftest import START
 from .helpers import API, bearer
 from .test_server import free_port
 

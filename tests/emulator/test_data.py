@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.emulator import START
 from truelayer_async import _json
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 
-from .conftest import START
 from .helpers import API, bearer
 
 ALL_CATEGORIES = {

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 import truelayer_async.testing as testing
+from tests.support.emulator import PLUGIN_INSTALLED
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 
-from .conftest import PLUGIN_INSTALLED
 from .test_server import child_env
 
 
@@ -57,8 +57,10 @@ def test_lazy_exports() -> None:
 
 def test_fake_clock() -> None:
     clock = FakeClock(start=100.0)
-    assert clock() == 100.0
-    assert clock.advance(5) == 105.0 and clock() == 105.0
+    assert clock() == clock.now == 100.0
+    assert clock.advance(5) == 105.0 and clock() == clock.now == 105.0
+    with pytest.raises(AttributeError):
+        clock.now = 0.0  # type: ignore[misc]  # read-only: time never goes backwards
     assert clock.utcnow().timestamp() == 105.0
     with pytest.raises(ValueError, match="forward"):
         clock.advance(-1)

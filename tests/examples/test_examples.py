@@ -8,9 +8,9 @@ import subprocess
 import anyio
 import pytest
 
-from tests.conftest import require_binary
+from tests.support.binaries import require_binary
+from tests.support.examples import EXAMPLES, Run, run_python
 
-from .conftest import EXAMPLES, Run, run_python
 from .serving import serving_fastapi_app, walk_login_flow
 
 pytestmark = pytest.mark.usefixtures("example_env")

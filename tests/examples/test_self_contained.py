@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import EXAMPLES, REPO
+from tests.support.examples import EXAMPLES, REPO
 
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
+from tests.support.examples import EXAMPLES, Run, run_python
 from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
-from .conftest import EXAMPLES, Run, run_python
 from .serving import serving_fastapi_app, walk_login_flow
 
 #: What `truelayer-async fake-server` and docs/cli.md tell users to export.

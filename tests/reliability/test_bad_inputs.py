@@ -18,8 +18,8 @@ import httpx
 import pytest
 import respx
 
-from tests.conftest import FailingStore, FakeClock, RecordingSleep
-from tests.reliability.conftest import (
+from tests.support.doubles import FailingStore, RecordingSleep
+from tests.support.reliability import (
     API,
     DATA,
     REDIRECT,
@@ -40,6 +40,7 @@ from truelayer_async._error_mapping import Api
 from truelayer_async._http import TOKEN_MAX_BYTES
 from truelayer_async._retry import RetryMode
 from truelayer_async.stores import FernetCodec, SqliteTokenStore
+from truelayer_async.testing import FakeClock
 from truelayer_async.tokens import TokenKey, TokenRecord
 
 pytestmark = pytest.mark.asyncio
@@ -81,7 +82,7 @@ _DROP = object()
 
 
 def _form(request: httpx.Request) -> dict[str, str]:
-    from tests.reliability.conftest import form_of
+    from tests.support.reliability import form_of
 
     return form_of(request)
 

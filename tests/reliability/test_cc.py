@@ -17,8 +17,8 @@ import pytest
 import respx
 
 import truelayer_async
-from tests.conftest import FakeClock, RecordingSleep
-from tests.reliability.conftest import (
+from tests.support.doubles import RecordingSleep
+from tests.support.reliability import (
     DATA,
     REDIRECT,
     Secrets,
@@ -30,7 +30,7 @@ from truelayer_async import Session, TokenType
 from truelayer_async import errors as e
 from truelayer_async._token_response import parse_token_response
 from truelayer_async.stores import SqliteTokenStore
-from truelayer_async.testing import FakeTrueLayer
+from truelayer_async.testing import FakeClock, FakeTrueLayer
 
 PRIMITIVES = (
     asyncio.Lock,

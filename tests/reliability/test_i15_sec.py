@@ -22,8 +22,7 @@ import httpx
 import pytest
 import respx
 
-from tests.conftest import FakeClock
-from tests.reliability.conftest import (
+from tests.support.reliability import (
     ACCOUNTS_URL,
     API,
     CLIENT_ID,
@@ -44,6 +43,7 @@ from truelayer_async._http import TOKEN_MAX_BYTES
 from truelayer_async._inflate import Inflater
 from truelayer_async._secret import Secret
 from truelayer_async.services.auth import STATE_TTL
+from truelayer_async.testing import FakeClock
 
 pytestmark = pytest.mark.asyncio
 

@@ -17,8 +17,7 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import FakeClock
-from tests.reliability.conftest import (
+from tests.support.reliability import (
     PROPERTY,
     REDIRECT,
     Guard,
@@ -31,6 +30,7 @@ from truelayer_async import Environment, Session
 from truelayer_async import errors as e
 from truelayer_async._pkce import code_challenge, new_code_verifier, validate_code_verifier
 from truelayer_async.services.auth import STATE_TTL
+from truelayer_async.testing import FakeClock
 
 VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 PACKAGE = Path(e.__file__).resolve().parent

@@ -19,7 +19,7 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.reliability.conftest import (
+from tests.support.reliability import (
     ACCOUNTS_URL,
     PROPERTY,
     Guard,

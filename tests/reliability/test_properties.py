@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from tests.conftest import FailingStore, FakeClock, RecordingSleep
-from tests.reliability.conftest import (
+from tests.support.doubles import FailingStore, RecordingSleep
+from tests.support.reliability import (
     ACCOUNTS_URL,
     PROPERTY,
     REDIRECT,
@@ -35,6 +35,7 @@ from truelayer_async import Session, TokenType
 from truelayer_async import errors as e
 from truelayer_async._json import loads
 from truelayer_async._pkce import code_challenge, new_code_verifier
+from truelayer_async.testing import FakeClock
 from truelayer_async.tokens import TokenKey
 
 VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")

@@ -11,8 +11,8 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import RecordingSleep
-from tests.reliability.conftest import (
+from tests.support.doubles import RecordingSleep
+from tests.support.reliability import (
     ACCOUNTS_URL,
     PROPERTY,
     Guard,

@@ -15,8 +15,8 @@ import httpx
 import pytest
 import respx
 
-from tests.conftest import FakeClock
-from tests.reliability.conftest import (
+from tests.secret_scan import assert_no_secret_in_frame_locals
+from tests.support.reliability import (
     ACCOUNTS_URL,
     Guard,
     Secrets,
@@ -25,11 +25,11 @@ from tests.reliability.conftest import (
     data_key,
     stored,
 )
-from tests.secret_scan import assert_no_secret_in_frame_locals
 from truelayer_async import Environment, RetryPolicy, Secret, Session, Timeouts
 from truelayer_async import errors as e
 from truelayer_async.models import ExtendResult
 from truelayer_async.stores import FernetCodec, SqliteTokenStore
+from truelayer_async.testing import FakeClock
 
 
 @pytest.mark.asyncio

@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 import respx
 
-from tests.conftest import FakeClock
-from tests.reliability.conftest import (
+from tests.stores.conftest import redis_url  # noqa: F401 - the redis-server fixture
+from tests.support.reliability import (
     REDIRECT,
     TOKEN_URL,
     Guard,
@@ -28,10 +28,11 @@ from tests.reliability.conftest import (
     refresh_of,
     token_json,
 )
-from tests.stores.conftest import DictStore, redis_url  # noqa: F401 - the redis-server fixture
+from tests.support.stores import DictStore
 from truelayer_async import LockingTokenStore, MemoryTokenStore, Session, TokenStore
 from truelayer_async import errors as e
 from truelayer_async.stores import FernetCodec, RedisTokenStore, SqliteTokenStore
+from truelayer_async.testing import FakeClock
 
 pytestmark = pytest.mark.asyncio
 

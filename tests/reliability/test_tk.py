@@ -10,8 +10,8 @@ import httpx
 import pytest
 import respx
 
-from tests.conftest import FailingStore, FakeClock
-from tests.reliability.conftest import (
+from tests.support.doubles import FailingStore
+from tests.support.reliability import (
     ACCOUNTS_URL,
     REDIRECT,
     TOKEN_URL,
@@ -29,6 +29,7 @@ from tests.reliability.conftest import (
 from truelayer_async import MemoryTokenStore, Session
 from truelayer_async import errors as e
 from truelayer_async.stores import SqliteTokenStore
+from truelayer_async.testing import FakeClock
 
 pytestmark = pytest.mark.asyncio
 

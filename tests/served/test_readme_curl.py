@@ -9,8 +9,9 @@ import subprocess
 
 import pytest
 
+from tests.support.served import Served
+
 from ..project.support import DOCS, doc_block
-from .conftest import Served
 
 CURL_PAGE = DOCS / "guides" / "testing.md"
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.support.served import CLI, Served
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -15,7 +16,6 @@ from truelayer_async.testing import (
 )
 
 from ..emulator.helpers import auth_link
-from .conftest import CLI, Served
 from .helpers import bearer, claims, connect, refresh, server_now, wait_for
 
 TTL = 2

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.stores.conftest import (
+from tests.support.stores import (
     Harness,
     key_for,
     make_record,

@@ -12,7 +12,7 @@ import time
 import anyio
 import pytest
 
-from tests.stores.conftest import Harness, key_for, make_record, scan_for, secrets_of
+from tests.support.stores import Harness, key_for, make_record, scan_for, secrets_of
 from truelayer_async import TokenKey, TokenType
 from truelayer_async.errors import (
     StoreConflictError,

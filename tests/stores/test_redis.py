@@ -12,7 +12,7 @@ import pytest_asyncio
 import redis.asyncio
 
 from tests.stores._child import StoreSpec, children, incrementer, lock_holder
-from tests.stores.conftest import free_port, key_for, make_record, secrets_of
+from tests.support.stores import free_port, key_for, make_record, secrets_of
 from truelayer_async.errors import (
     ConfigurationError,
     StoreCorruptedError,

@@ -15,7 +15,7 @@ import anyio
 import pytest
 
 from tests.stores._child import StoreSpec, children, incrementer, lock_holder, writer
-from tests.stores.conftest import key_for, make_record, secrets_of
+from tests.support.stores import key_for, make_record, secrets_of
 from truelayer_async import TokenKey, TokenType
 from truelayer_async.errors import (
     ConfigurationError,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stores.conftest import NAMESPACE, key_for, make_record
+from tests.support.stores import NAMESPACE, key_for, make_record
 from truelayer_async import TokenKey, TokenType
 from truelayer_async.stores import FernetCodec, SqliteTokenStore
 from truelayer_async.stores import sqlite as sqlite_module

@@ -13,10 +13,11 @@ __all__ = ["EmulatorClock", "FakeClock", "LiveClock"]
 class FakeClock:
     """A clock that only moves when told to.
 
-    Calling it returns unix epoch seconds, like ``time.time``; that is the clock protocol
-    the SDK accepts (``Session(..., clock=fake.clock)``). It starts at the real time of
-    construction unless ``start`` is given. ``sleep`` is the matching sleep protocol
-    (``Session(..., sleep=fake.clock.sleep)``): it moves the clock instead of waiting.
+    Calling it (or reading ``now``) returns unix epoch seconds, like ``time.time``; that
+    is the clock protocol the SDK accepts (``Session(..., clock=fake.clock)``). It starts
+    at the real time of construction unless ``start`` is given. ``sleep`` is the matching
+    sleep protocol (``Session(..., sleep=fake.clock.sleep)``): it moves the clock instead
+    of waiting.
     """
 
     def __init__(self, start: float | None = None) -> None:
@@ -24,6 +25,14 @@ class FakeClock:
 
     def __call__(self) -> float:
         """The current fake time, in unix epoch seconds."""
+        return self._now
+
+    @property
+    def now(self) -> float:
+        """The current fake time, in unix epoch seconds (the same as calling the clock).
+
+        Read-only: move the clock with :meth:`advance` or :meth:`sleep`.
+        """
         return self._now
 
     def advance(self, seconds: float) -> float:

@@ -6,7 +6,6 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -17,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .._resource import AsyncResource
 from ..config import Environment
 from . import _auth_api, _control, _data_routes, _dialog, _verification, _webhook_keys
 from ._clock import EmulatorClock, FakeClock, LiveClock
@@ -48,7 +48,7 @@ __all__ = ["FakeTrueLayer"]
 DAY = 86_400
 
 
-class FakeTrueLayer:
+class FakeTrueLayer(AsyncResource):
     """A local TrueLayer: auth server, auth dialog, Data API v1 and Verification v1.
 
     The object is an ASGI application holding all state in memory. Auth paths (``GET /``,
@@ -74,7 +74,7 @@ class FakeTrueLayer:
     ``/_emulator/`` (see ``control()``) drives all of this over HTTP.
 
     ``async with FakeTrueLayer() as fake:`` closes the clients it made on exit (same as
-    ``await fake.aclose()``).
+    ``await fake.aclose()``; the ``async with`` comes from the SDK's ``AsyncResource``).
     """
 
     def __init__(
@@ -581,17 +581,6 @@ class FakeTrueLayer:
         clients, self._clients = self._clients, []
         for client in clients:
             await client.aclose()
-
-    async def __aenter__(self) -> FakeTrueLayer:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     @contextmanager
     def serve_in_thread(

@@ -16,12 +16,12 @@ It needs only httpx. Any answer other than 2xx, and any network failure, raises
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from types import TracebackType
 from typing import Any
 
 import attrs
 import httpx
 
+from .._resource import AsyncResource
 from ..errors import TrueLayerError
 from ._records import RequestRecord, WebhookAttempt, WebhookRecord
 
@@ -51,7 +51,7 @@ class ClockReading:
     offset: float | None
 
 
-class EmulatorControl:
+class EmulatorControl(AsyncResource):
     """Async client for one emulator's control API (``base_url``: where it is served).
 
     Pass ``http_client`` to reuse a client (it is then not closed by ``aclose``).
@@ -220,17 +220,6 @@ class EmulatorControl:
         """Close the HTTP client if this object made it."""
         if self._owns_client:
             await self._client.aclose()
-
-    async def __aenter__(self) -> EmulatorControl:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def _webhook_record(row: Mapping[str, Any]) -> WebhookRecord:

@@ -1,0 +1,88 @@
+"""The command-line tool's tests: running the CLI in-process or as a subprocess,
+connecting a user in the store, checking a clean error."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+
+import truelayer_async as tla
+from tests.support.examples import Run, run_python
+from truelayer_async.cli import main
+from truelayer_async.stores import SqliteTokenStore
+from truelayer_async.testing import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REDIRECT_URI,
+    FakeTrueLayer,
+    complete_consent,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+#: What a CLI run left: exit code, stdout, stderr (the examples' ``Run``).
+Result = Run
+
+
+def url_args(fake: FakeTrueLayer) -> list[str]:
+    assert fake.base_url is not None
+    return ["--auth-url", fake.base_url, "--api-url", fake.base_url]
+
+
+def connect(fake: FakeTrueLayer, store: Path, user: str | None, username: str = "john") -> None:
+    """Connect ``user`` through the consent pages with the SDK and save the token in
+    ``store``, as `truelayer-async login` would."""
+
+    async def run() -> None:
+        async with (
+            httpx.AsyncClient() as http,
+            tla.Session(
+                DEFAULT_CLIENT_ID,
+                DEFAULT_CLIENT_SECRET,
+                redirect_uri=DEFAULT_REDIRECT_URI,
+                environment=fake.environment,
+                token_store=SqliteTokenStore(store),
+            ) as tl,
+        ):
+            link = tl.auth.auth_link(scopes=tla.DATA_SCOPES, pkce=True, providers="uk-cs-mock")
+            result = await complete_consent(http, link.url, username=username)
+            code = tl.auth.parse_callback(result.redirect_url, expected_state=link.state)
+            await tl.auth.exchange_code(code, user=user, code_verifier=link.code_verifier)
+
+    anyio.run(run)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
+    """Run the CLI in this process; returns its exit code and output."""
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
+
+
+def run_cli_process(*argv: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+    """Run ``python -m truelayer_async ARGV`` as a subprocess."""
+    return run_python(["-m", "truelayer_async", *argv], env, timeout)
+
+
+def closed_port() -> int:
+    """A loopback port that nothing listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def assert_clean_error(result: Result, code: int, *needles: str) -> None:
+    """A one-line message on stderr, the exit code, and no traceback."""
+    assert result.code == code, (result.code, result.out, result.err)
+    assert "Traceback" not in result.err
+    assert "Traceback" not in result.out
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1, result.err
+    for needle in needles:
+        assert needle in result.err, (needle, result.err)
