@@ -10,12 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.binaries import require_binary
-from tests.support.doubles import FailingStore, RecordingSleep
+from tests.support.doubles import RecordingSleep
 from truelayer_async.testing import FakeClock
-
-# kept for branches in flight; import from tests.support
-__all__ = ["FailingStore", "FakeClock", "RecordingSleep", "require_binary"]
 
 
 @pytest.fixture

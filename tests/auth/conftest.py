@@ -13,29 +13,13 @@ import respx
 from tests.support.backends import BACKENDS
 from tests.support.doubles import RecordingSleep
 from tests.support.token_endpoint import (
-    AUTH,
     CLIENT_ID,
     CLIENT_SECRET,
     REDIRECT,
     TOKEN_URL,
-    form_of,
-    token_body,
-    token_response,
 )
 from truelayer_async import Session
 from truelayer_async.testing import FakeClock
-
-# kept for branches in flight; import from tests.support
-__all__ = [
-    "AUTH",
-    "CLIENT_ID",
-    "CLIENT_SECRET",
-    "REDIRECT",
-    "TOKEN_URL",
-    "form_of",
-    "token_body",
-    "token_response",
-]
 
 
 @pytest.fixture(params=BACKENDS)

@@ -13,18 +13,7 @@ import pytest
 from tests.examples.serving import ServedApp, example_environment, serving_fastapi_app
 from tests.support.browser import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
-    REPO,
-    require_playwright,
 )
-
-# kept for branches in flight; import from tests.support
-__all__ = [
-    "ARTIFACTS",
-    "CHROMIUM_ARGS",
-    "REPO",
-    "require_playwright",
-]
 
 
 @pytest.fixture

@@ -12,33 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import (
-    REPO,
-    Result,
-    assert_clean_error,
-    closed_port,
-    connect,
-    run_cli,
-    run_cli_process,
-    url_args,
-)
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     FakeTrueLayer,
 )
-
-# kept for branches in flight; import from tests.support
-__all__ = [
-    "REPO",
-    "Result",
-    "assert_clean_error",
-    "closed_port",
-    "connect",
-    "run_cli",
-    "run_cli_process",
-    "url_args",
-]
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, REPO, require_playwright
-from tests.conftest import require_binary
+from tests.support.binaries import require_binary
+from tests.support.browser import CHROMIUM_ARGS, REPO, require_playwright
 
 from .conftest import BuiltSite
 

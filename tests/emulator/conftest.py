@@ -11,9 +11,6 @@ import pytest_asyncio
 from tests.support.emulator import PLUGIN_INSTALLED, START
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 
-# kept for branches in flight; import from tests.support
-__all__ = ["PLUGIN_INSTALLED", "START"]
-
 if not PLUGIN_INSTALLED:
     # The package is not pip-installed yet, so pytest did not load the plugin through its
     # entry point; expose its fixtures here instead.

@@ -10,20 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.examples.serving import example_environment
-from tests.support.examples import (
-    EXAMPLES,
-    REPO,
-    Run,
-    run_python,
-)
-
-# kept for branches in flight; import from tests.support
-__all__ = [
-    "EXAMPLES",
-    "REPO",
-    "Run",
-    "run_python",
-]
 
 
 @pytest.fixture

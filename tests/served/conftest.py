@@ -12,21 +12,9 @@ import httpx
 import pytest
 
 from tests.support.served import (
-    CLI,
     FAST_RETRIES,
-    MODULE,
-    REPO_ROOT,
     Served,
 )
-
-# kept for branches in flight; import from tests.support
-__all__ = [
-    "CLI",
-    "FAST_RETRIES",
-    "MODULE",
-    "REPO_ROOT",
-    "Served",
-]
 
 
 @pytest.fixture(scope="module")

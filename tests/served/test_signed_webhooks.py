@@ -12,11 +12,11 @@ import anyio
 import httpx
 import pytest
 
+from tests.support.served import Served
 from truelayer_async import Environment, Session
 from truelayer_async.errors import WebhookSignatureError, WebhookTimestampError
 from truelayer_async.webhooks import RefundExecuted
 
-from .conftest import Served
 from .helpers import wait_for
 
 

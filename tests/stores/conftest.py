@@ -17,47 +17,11 @@ import pytest_asyncio
 from tests.support.binaries import require_binary
 from tests.support.stores import (
     BACKENDS,
-    NAMESPACE,
-    REPO_ROOT,
-    DictHarness,
-    DictStore,
     Harness,
-    MemoryHarness,
-    RedisHarness,
-    SqliteHarness,
     free_port,
-    key_for,
-    killing,
-    make_record,
     open_harness,
     redis_answers,
-    scan_for,
-    secrets_of,
-    subprocess_env,
-    wait_until,
 )
-
-# kept for branches in flight; import from tests.support
-__all__ = [
-    "BACKENDS",
-    "NAMESPACE",
-    "REPO_ROOT",
-    "DictHarness",
-    "DictStore",
-    "Harness",
-    "MemoryHarness",
-    "RedisHarness",
-    "SqliteHarness",
-    "free_port",
-    "key_for",
-    "killing",
-    "make_record",
-    "open_harness",
-    "scan_for",
-    "secrets_of",
-    "subprocess_env",
-    "wait_until",
-]
 
 
 @pytest.fixture(scope="session")
