@@ -143,13 +143,15 @@ class Core:
         # Token operations in flight (a refresh whose answer is on its way) finish and
         # store their result first, within a bound; new calls are refused meanwhile.
         self.state = State.CLOSING
-        await self.tokens.drain(self.timeouts.token + FLIGHT_DRAIN_MARGIN)
-        self.state = State.CLOSED
-        requester, self._requester = self._requester, None
-        if requester is not None:
-            requester.close()  # calls waiting to retry end with SessionClosedError
-        if requester is not None and self._given_client is None:
-            await aclose_client(requester.client)
+        try:
+            await self.tokens.drain(self.timeouts.token + FLIGHT_DRAIN_MARGIN)
+        finally:  # even if aclose() itself is cancelled while it waits
+            self.state = State.CLOSED
+            requester, self._requester = self._requester, None
+            if requester is not None:
+                requester.close()  # calls waiting to retry end with SessionClosedError
+            if requester is not None and self._given_client is None:
+                await aclose_client(requester.client)
 
     def check_loop(self) -> None:
         """``EventLoopMismatchError`` unless running on the loop that opened the core."""

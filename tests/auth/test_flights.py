@@ -489,3 +489,27 @@ async def test_concurrent_forced_refreshes_join_one_flight() -> None:
         assert fake.stats["refresh"] == 1
         assert len(set(tokens)) == 1
         await _assert_newest_kept(fake, tl, key)
+
+
+@pytest.mark.asyncio
+async def test_a_cancelled_aclose_still_closes_the_session() -> None:
+    """aclose() cancelled (asyncio's own cancellation) while it drains a flight."""
+    fake = FakeTrueLayer()
+    pause = Pause("answer")
+    client = httpx.AsyncClient(transport=PausingTransport(fake, pause), base_url="http://x")
+    async with client:
+        tl = fake.session(http_client=client)
+        await tl.open()
+        await _connect(fake, tl)
+        fake.clock.advance(4000)
+        pause.armed = True
+        await cancel_by_task_cancel(lambda: tl.auth.valid_token(user=USER), pause)
+        closing = asyncio.ensure_future(tl.aclose())
+        await asyncio.sleep(0)  # aclose() is now draining the held flight
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+        assert "state=closed" in repr(tl)  # not left "closing" for good
+        with pytest.raises(e.SessionClosedError):
+            await tl.auth.valid_token(user=USER)
+        pause.release.set()
