@@ -335,12 +335,8 @@ class TokenManager:
         """Spend the record's refresh token and save the new pair (inside a flight)."""
         refresh_token = record.token.refresh_token
         assert refresh_token is not None
-        form: dict[str, FormValue] = {
-            "grant_type": "refresh_token",
-            "client_id": self._core.client_id,
-            "client_secret": self._core.client_secret,
-            "refresh_token": refresh_token,
-        }
+        form = self._core.client_form("refresh_token")
+        form["refresh_token"] = refresh_token
         limit = self._core.timeouts.token
         # The flight's own deadline covers the network only: once an answer is in, its
         # refresh token is saved whatever the time.

@@ -46,7 +46,7 @@ async def check_client(tl: Session) -> None:
     credentials: any other refusal (a scope or grant this client may not use) comes after
     the server authenticated the client. Network failures propagate.
     """
-    form = tl.auth._client_form("client_credentials")
+    form = tl._core.client_form("client_credentials")
     form["scope"] = _CHECK_SCOPE
     try:
         await tl._core.tokens.token_request(form, RetryMode.IDEMPOTENT)

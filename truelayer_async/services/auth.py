@@ -13,7 +13,7 @@ from .._auth_link import AuthLink, build_auth_link
 from .._callback import CallbackParams, checked_callback
 from .._converter import structure, structure_list
 from .._error_mapping import Api
-from .._http import FormValue, Response
+from .._http import Response
 from .._pkce import code_challenge, validate_code_verifier
 from .._raw import raw_method
 from .._retry import RetryMode
@@ -180,9 +180,6 @@ class AuthService:
 
     # -- grants -----------------------------------------------------------------------
 
-    def _client_form(self, grant_type: str) -> dict[str, FormValue]:
-        return self._core.client_form(grant_type)
-
     async def exchange_code(
         self,
         code: str | Secret,
@@ -214,7 +211,7 @@ class AuthService:
         if not secret_code:
             raise e.InvalidParameterError("code must not be empty")
         key = self._core.tokens.key(TokenType(token_type), user)
-        form = self._client_form("authorization_code")
+        form = self._core.client_form("authorization_code")
         form["code"] = secret_code
         form["redirect_uri"] = redirect
         if verifier is not None:
