@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -72,6 +73,7 @@ class JoseHeader:
     jku: str | None = None
 
 
+@functools.cache  # imported once; an ImportError is not cached, so it is raised each time
 def _crypto() -> Any:
     try:
         from cryptography.exceptions import InvalidSignature
