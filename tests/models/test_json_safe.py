@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.models.support import fixture
+from tests.support.binaries import require_module
 from truelayer_async import unstructure
 from truelayer_async._converter import structure, structure_results
 from truelayer_async.models import (
@@ -84,7 +85,7 @@ def test_timestamps_are_iso_strings_and_meta_money_is_a_string_too() -> None:
 
 @pytest.mark.asyncio
 async def test_a_fastapi_endpoint_returning_the_json_safe_form_keeps_500_00() -> None:
-    fastapi = pytest.importorskip("fastapi")
+    fastapi = require_module("fastapi")
     app = fastapi.FastAPI()
     balance = AccountBalance(current=Decimal("500.00"), currency="GBP")
 

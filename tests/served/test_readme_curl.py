@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 
-import pytest
-
+from tests.support.binaries import require_binary
 from tests.support.served import Served
 
 from ..project.support import DOCS, doc_block
@@ -17,12 +15,8 @@ CURL_PAGE = DOCS / "guides" / "testing.md"
 
 
 def test_the_readme_curl_examples_run(emulator: Served) -> None:
-    missing = [tool for tool in ("bash", "curl") if shutil.which(tool) is None]
-    if missing:
-        message = f"needs {', '.join(missing)}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_binary("bash")
+    require_binary("curl")
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", doc_block(CURL_PAGE, "emulator-curl")],
         env={**os.environ, "EMU": emulator.url},

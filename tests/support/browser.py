@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from types import ModuleType
 
-import pytest
+from tests.support.binaries import require_module
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "browser"
@@ -25,10 +24,4 @@ CHROMIUM_ARGS = [
 
 
 def require_playwright() -> ModuleType:
-    try:
-        import playwright.sync_api
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("playwright is required in CI (the [dev] extra installs it)")
-        pytest.skip("playwright is not installed (pip install playwright)")
-    return playwright.sync_api
+    return require_module("playwright.sync_api")

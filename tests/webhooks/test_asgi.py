@@ -108,7 +108,6 @@ async def test_get_is_405(tl: Session) -> None:
 
 async def test_key_set_down_answers_503(fake: FakeTrueLayer) -> None:
     async with fake.session() as tl:
-        receiver = Receiver(tl)
         headers, body = fake.signed_webhook(URI, sample_event("payment_executed"))
 
         async def down(url: str) -> Any:
@@ -120,7 +119,7 @@ async def test_key_set_down_answers_503(fake: FakeTrueLayer) -> None:
 
 
 async def test_a_huge_body_is_413(tl: Session) -> None:
-    response = await post(Receiver(tl), {}, b"x" * (1 << 20 + 1))
+    response = await post(Receiver(tl), {}, b"x" * ((1 << 20) + 1))
     assert response.status_code == 413
 
 
