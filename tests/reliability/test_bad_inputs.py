@@ -34,6 +34,7 @@ from tests.support.reliability import (
     stored,
     token_json,
 )
+from tests.support.token_endpoint import form_of
 from truelayer_async import Session
 from truelayer_async import errors as e
 from truelayer_async._error_mapping import Api
@@ -66,7 +67,7 @@ def rotate_with(server: TokenServer, **fields: Any) -> Any:
     """A script step: the server really rotates, but answers with ``fields`` overriding."""
 
     def step(request: httpx.Request) -> httpx.Response:
-        server.handle({"grant_type": "refresh_token", **_form(request)})
+        server.handle({"grant_type": "refresh_token", **form_of(request)})
         body = token_json(server.latest_access, server.latest_refresh)
         for name, value in fields.items():
             if value is _DROP:
@@ -79,12 +80,6 @@ def rotate_with(server: TokenServer, **fields: Any) -> Any:
 
 
 _DROP = object()
-
-
-def _form(request: httpx.Request) -> dict[str, str]:
-    from tests.support.reliability import form_of
-
-    return form_of(request)
 
 
 # -- 1..8: the token endpoint answers 200 with something unusable ------------------------

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs
 
 import attrs
 import httpx
@@ -22,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.secret_scan import assert_no_secret_anywhere
+from tests.support.token_endpoint import form_of
 from truelayer_async import Session, TokenType
 from truelayer_async.tokens import TokenKey, TokenRecord
 
@@ -100,10 +100,6 @@ class Guard:
 
 
 # -- a Session and a strict token endpoint -------------------------------------------------
-
-
-def form_of(request: httpx.Request) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(request.content.decode(), keep_blank_values=True).items()}
 
 
 def token_json(
