@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.signing.vectors import TV3_BODY, TV3_PATH, TV3_SIGNATURE, TV3_TIMESTAMP
+from tests.support.backends import BACKENDS
 from truelayer_async import Environment, Session
 from truelayer_async.errors import (
     ConfigurationError,
@@ -134,6 +135,7 @@ async def test_the_ttl_expires_the_cached_key_set(fake: FakeTrueLayer, tl: Sessi
     assert fetches(fake) == 2
 
 
+@pytest.mark.parametrize("anyio_backend", BACKENDS)
 async def test_a_thousand_concurrent_verifications_cause_one_fetch(
     fake: FakeTrueLayer, tl: Session
 ) -> None:
@@ -247,22 +249,3 @@ async def test_a_key_set_that_is_not_a_jwks_fails_closed() -> None:
     async with session:
         with pytest.raises(WebhookKeySetUnavailableError):
             await hooks.verify(TV3_HEADERS, TV3_BODY, path=TV3_PATH)
-
-
-def test_single_flight_and_verification_on_trio() -> None:
-    async def scenario() -> None:
-        async with FakeTrueLayer() as fake, fake.session() as tl:
-            headers, body = fake.signed_webhook(URI, PAYLOAD)
-            results: list[object] = []
-
-            async def one() -> None:
-                results.append(await tl.webhooks.verify(headers, body, path=PATH))
-
-            async with anyio.create_task_group() as tg:
-                for _ in range(100):
-                    tg.start_soon(one)
-            assert all(isinstance(r, PaymentExecuted) for r in results)
-            assert len(results) == 100
-            assert fetches(fake) == 1
-
-    anyio.run(scenario, backend="trio")
