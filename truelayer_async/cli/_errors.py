@@ -80,7 +80,8 @@ def unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
-def _who(user: str | None) -> str:
+def who_is(user: str | None) -> str:
+    """How messages name a stored user."""
     return "the default user" if user is None else f"user {user!r}"
 
 
@@ -105,10 +106,10 @@ def describe(exc: BaseException, ctx: ErrorContext | None = None) -> tuple[str, 
     login = f"`{hint_command('login', ctx.flags, ctx.user)}`"
     if isinstance(exc, e.NoTokenError):
         where = f" in {ctx.store}" if ctx.store else ""
-        return f"no token is stored for {_who(ctx.user)}{where}: run login first ({login})", AUTH
+        return f"no token is stored for {who_is(ctx.user)}{where}: run login first ({login})", AUTH
     if isinstance(exc, e.ReauthorizationRequired):
         return (
-            f"the bank connection of {_who(ctx.user)} needs re-authorisation "
+            f"the bank connection of {who_is(ctx.user)} needs re-authorisation "
             f"(consent expired or revoked; reason: {exc.reason}): run login again ({login})",
             AUTH,
         )

@@ -13,7 +13,7 @@ from .._retry import RetryMode
 from ..tokens import DATA_SCOPES
 from ._callback_server import CallbackServer, Page
 from ._config import default_providers, environment, open_session, store_path, where_flags
-from ._errors import OK, USAGE, CliError, ErrorContext
+from ._errors import OK, USAGE, CliError, ErrorContext, who_is
 from ._output import console
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ async def run_login(args: argparse.Namespace) -> int:
 
             await server.wait(handle, seconds=args.timeout)
     token = saved[0]
-    who = "the default user" if args.user is None else f"user {args.user!r}"
+    who = who_is(args.user)
     out.print(
         f"Logged in: token saved for {who} in {store_path(args)} "
         f"(scopes: {' '.join(token.scopes) or '-'}; expires {token.expires_at:%Y-%m-%d %H:%M} "

@@ -13,7 +13,7 @@ from .. import errors as e
 from ..config import Environment
 from ..tokens import TokenKey, TokenType
 from ._config import open_session, store_path, where_flags
-from ._errors import NETWORK, NOT_FOUND, OK, CliError, hint_command
+from ._errors import NETWORK, NOT_FOUND, OK, CliError, hint_command, who_is
 from ._output import console, table, write_json
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def _as_json(user: StoredUser) -> dict[str, Any]:
 async def run_logout(args: argparse.Namespace) -> int:
     """Delete the user's connection at TrueLayer, then the stored token."""
     path = store_path(args)
-    who = "the default user" if args.user is None else f"user {args.user!r}"
+    who = who_is(args.user)
     listing = hint_command("users", ("--store", args.store) if args.store else ())
     nothing = CliError(
         f"no token is stored for {who} in {path}: nothing to log out (see `{listing}`)",

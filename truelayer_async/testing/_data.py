@@ -154,9 +154,6 @@ class BankData:
     #: ``False`` for a card-only bank: ``/accounts…`` answers 501 (``accounts`` is empty).
     accounts_supported: bool = True
 
-    def account(self, account_id: str) -> Account | None:
-        return next((a for a in self.accounts if a.account_id == account_id), None)
-
     def card(self, account_id: str) -> Card | None:
         return next((c for c in self.cards or () if c.account_id == account_id), None)
 
