@@ -9,6 +9,7 @@ import attrs
 from .._http import Response
 from .._path_segment import path_segment
 from .._results import one_result_of, results_of
+from ._scopes import required_scopes
 
 __all__ = ["Endpoint", "many", "one"]
 
@@ -25,6 +26,10 @@ class Endpoint(Generic[R]):
     model: type[Any]
     many: bool
     dated: bool = False
+    #: The scopes a call needs, worked out once from ``path`` (not on every request).
+    scopes: tuple[str, ...] = attrs.field(
+        init=False, default=attrs.Factory(lambda self: required_scopes(self.path), takes_self=True)
+    )
 
     def path_for(self, ident: str | None) -> str:
         """The path with its id checked and encoded as one segment."""

@@ -37,7 +37,6 @@ from ._endpoints import Endpoint, many, one
 from ._fan_out import FetchAllResult, Progress, fetch_all
 from ._params import DateLike, date_range, psu_ip_header
 from ._pending import PendingResult
-from ._scopes import required_scopes
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -114,12 +113,13 @@ class DataService:
         params = date_range(from_, to) if endpoint.dated else None
         if self._webhook is not _SYNC:
             return cast(R, await self._start_async(endpoint, path, params, user, psu_ip))
-        response = await self._get(path, user=user, psu_ip=psu_ip, params=params)
+        response = await self._get(path, endpoint.scopes, user=user, psu_ip=psu_ip, params=params)
         return endpoint.decode(response)
 
     async def _get(
         self,
         path: str,
+        scopes: tuple[str, ...],
         *,
         user: str | None,
         psu_ip: str | None,
@@ -135,7 +135,7 @@ class DataService:
             params=params,
             headers=headers,
             rate_gate=self._rate_gate,
-            scopes=required_scopes(path),
+            scopes=scopes,
         )
 
     async def _start_async(
@@ -150,7 +150,7 @@ class DataService:
         query["async"] = "true"
         if self._webhook is not None:
             query["webhook_uri"] = cast(str, self._webhook)
-        response = await self._get(path, user=user, psu_ip=psu_ip, params=query)
+        response = await self._get(path, endpoint.scopes, user=user, psu_ip=psu_ip, params=query)
         if response.status_code != 202:
             raise e.MalformedResponseError(
                 "expected 202 Accepted for an async request",
