@@ -40,6 +40,9 @@ FetchKeySet = Callable[[str], Awaitable[Any]]
 class _Entry:
     jwks: Mapping[str, Any]
     fetched_at: float
+    #: Keys already built from ``jwks``, by kid: building a P-521 key (and checking its
+    #: point) costs about a third of a verification, so it is done once per fetch.
+    keys: dict[str, ec.EllipticCurvePublicKey] = attrs.field(factory=dict, eq=False)
 
 
 class KeySetCache:
@@ -139,8 +142,15 @@ def _is_key_set(value: object) -> bool:
 
 
 def _lookup(entry: _Entry, kid: str) -> ec.EllipticCurvePublicKey | None:
+    cached = entry.keys.get(kid)
+    if cached is not None:
+        return cached
     try:
-        return signing.key_from_jwks(entry.jwks, kid)
+        key = signing.key_from_jwks(entry.jwks, kid)
     except SignatureVerificationError as exc:
         message = str(exc)
+    else:
+        if key is not None:  # only keys that were found; misses and bad keys are re-checked
+            entry.keys[kid] = key
+        return key
     raise WebhookSignatureError(message, reason="key")
