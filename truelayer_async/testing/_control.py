@@ -1,7 +1,8 @@
 """The control API: ``/_emulator/…`` routes that drive the fake from another process.
 
 Everything a Python test does to a ``FakeTrueLayer`` (move the clock, inject faults,
-connect or revoke a persona, read the request log, stats and webhooks, reset) has a route
+connect or revoke a persona, read the request log, stats and webhooks, register a
+Payments signing key or webhook URI, decide a payment's outcome, reset) has a route
 here. They answer JSON; bad input gets 400 ``{"error": "invalid_request",
 "error_description": …}``. Only loopback clients may call them (403 otherwise), and they
 are neither faulted nor recorded in the request log.
@@ -70,7 +71,7 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
         seconds = (await read_json_object(request)).get("seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
             raise ControlError("seconds must be a number of seconds, not negative.")
-        fake.clock.advance(float(seconds))
+        fake.advance(float(seconds))
         return clock_reading(fake)
 
     async def add_fault(request: Request) -> dict[str, Any]:
@@ -124,6 +125,44 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
     async def rotate_webhook_key(request: Request) -> dict[str, Any]:
         return {"kid": fake.webhook_keys.rotate()}
 
+    async def register_signing_key(request: Request) -> dict[str, Any]:
+        body = await read_json_object(request)
+        options = {"client_id": _string(body, "client_id")} if "client_id" in body else {}
+        try:
+            fake.register_signing_key(
+                _string(body, "key_id"), _string(body, "public_key"), **options
+            )
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+        return {"registered": body["key_id"]}
+
+    async def set_webhook_uri(request: Request) -> dict[str, Any]:
+        body = await read_json_object(request)
+        options = {"client_id": _string(body, "client_id")} if "client_id" in body else {}
+        fake.set_webhook_uri(_string(body, "uri"), **options)
+        return {"uri": body["uri"]}
+
+    async def authorize_payment(request: Request) -> dict[str, Any]:
+        body = await read_json_object(request)
+        delays: dict[str, float] = {}
+        for name in ("execution_delay", "settlement_delay"):
+            value = body.get(name)
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise ControlError(f"{name} must be a number of seconds, not negative.")
+                delays[name] = float(value)
+        try:
+            status = fake.authorize_payment(
+                request.path_params["payment_id"],
+                body.get("outcome", "executed"),
+                **delays,
+            )
+        except LookupError as exc:
+            raise ControlError(str(exc), 404) from None
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+        return {"status": status}
+
     async def reset(request: Request) -> dict[str, Any]:
         fake.reset()
         return {"reset": True}
@@ -141,6 +180,9 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
             route("webhooks", webhooks, "GET"),
             route("webhooks", send_webhook, "POST"),
             route("webhook-keys/rotate", rotate_webhook_key, "POST"),
+            route("signing-keys", register_signing_key, "POST"),
+            route("webhook-uri", set_webhook_uri, "POST"),
+            route("payments/{payment_id}/authorize", authorize_payment, "POST"),
             route("reset", reset, "POST"),
         ],
         default=_unknown,

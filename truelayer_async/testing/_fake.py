@@ -18,7 +18,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._resource import AsyncResource
 from ..config import Environment
-from . import _auth_api, _control, _data_routes, _dialog, _verification, _webhook_keys
+from . import (
+    _auth_api,
+    _control,
+    _data_routes,
+    _dialog,
+    _payments,
+    _verification,
+    _webhook_keys,
+)
 from ._clock import EmulatorClock, FakeClock, LiveClock
 from ._constants import (
     DATA_SCOPES,
@@ -118,16 +126,29 @@ class FakeTrueLayer(AsyncResource):
         #: Set while the fake is served over HTTP (``serve_in_thread`` or the CLI).
         self.base_url: str | None = None
         self._control = _control.control_app(self)
+        #: Delays of the Payments v3 state machine (seconds on ``clock``); change freely.
+        self.payment_timing = _payments.Timing()
+        self._signing_keys = _payments.SigningKeys()
+        self._client_signing_key: tuple[str, str] | None = None
+        self._webhook_uris: dict[str, str] = {}
         self._state, self._app = self._build(FakeState(self.clock, **self._options))
 
     def _build(self, state: FakeState) -> tuple[FakeState, ASGIApp]:
         state.on_webhook = self._webhook_sender.submit
+        self._payments = _payments.PaymentsApi(
+            state,
+            self._signing_keys,
+            self.payment_timing,
+            self._webhook_uris,
+            self._send_payments_webhook,
+        )
         router = Router(
             routes=[
                 *_dialog.routes(state),
                 *_auth_api.routes(state),
                 *_data_routes.routes(state),
                 *_verification.routes(state),
+                *_payments.routes(self._payments),
                 *_webhook_keys.routes(self._webhook_sender.keys),
             ],
             default=_not_found,
@@ -137,7 +158,8 @@ class FakeTrueLayer(AsyncResource):
     def reset(self) -> None:
         """Forget every connection, code, token, task, webhook, recorded request and fault
         (``POST /_emulator/reset``). A ``LiveClock`` drops its offset (back to real
-        time); a ``FakeClock`` is left where it is. Registered clients stay."""
+        time); a ``FakeClock`` is left where it is. Registered clients, signing keys, webhook
+        URIs and ``payment_timing`` stay."""
         self._webhook_sender.cancel_all()
         if isinstance(self.clock, LiveClock):
             self.clock.reset()
@@ -521,7 +543,8 @@ class FakeTrueLayer(AsyncResource):
         Defaults: the default client id/secret (override with ``client_id=`` /
         ``client_secret=``), ``redirect_uri=DEFAULT_REDIRECT_URI``,
         ``environment=self.environment``, ``http_client=self.http_client()``,
-        ``clock=self.clock`` and ``sleep=self.clock.sleep``: the SDK's own waits (a 429's
+        ``clock=self.clock``, ``signing_key_id``/``signing_private_key`` =
+        ``client_signing_key`` and ``sleep=self.clock.sleep``: the SDK's own waits (a 429's
         ``Retry-After``, retry back-off) move the fake clock instead of taking real time.
         Pass ``sleep=anyio.sleep`` to wait for real. The Session does not close a client
         it was given; the fake does, in ``aclose()``.
@@ -534,9 +557,118 @@ class FakeTrueLayer(AsyncResource):
         kwargs.setdefault("environment", self.environment)
         kwargs.setdefault("clock", self.clock)
         kwargs.setdefault("sleep", self.clock.sleep)
+        if "signing_key_id" not in kwargs and "signing_private_key" not in kwargs:
+            kwargs["signing_key_id"], kwargs["signing_private_key"] = self.client_signing_key
         if "http_client" not in kwargs:
             kwargs["http_client"] = self.http_client()
         return Session(client_id, client_secret, **kwargs)
+
+    # -- Payments v3 ----------------------------------------------------------------------
+
+    def register_signing_key(
+        self, key_id: str, public_pem: str, *, client_id: str = DEFAULT_CLIENT_ID
+    ) -> None:
+        """Accept ``Tl-Signature``s made with this EC P-521 key (``kid`` = ``key_id``) on
+        ``client_id``'s Payments requests (``POST /_emulator/signing-keys``). Raises
+        ``ValueError`` for anything but a P-521 public key in PEM."""
+        self._signing_keys.register(client_id, key_id, public_pem)
+
+    @property
+    def client_signing_key(self) -> tuple[str, str]:
+        """``(key_id, private_pem)``: a P-521 key made on first use and registered for the
+        default client; ``session()`` signs with it unless told otherwise."""
+        if self._client_signing_key is None:
+            from cryptography.hazmat.primitives import serialization
+
+            from ._webhook_keys import _new_key, _pem
+
+            _, key = _new_key()
+            key_id = f"client-{uuid.uuid4()}"
+            public = key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            self.register_signing_key(key_id, public.decode())
+            self._client_signing_key = (key_id, _pem(key))
+        return self._client_signing_key
+
+    def set_webhook_uri(self, uri: str, *, client_id: str = DEFAULT_CLIENT_ID) -> None:
+        """Where ``client_id``'s Payments webhooks go (one URI per client, as in Console);
+        each is recorded in ``webhooks`` and POSTed there, signed
+        (``POST /_emulator/webhook-uri``)."""
+        self._webhook_uris[client_id] = uri
+
+    def authorize_payment(
+        self,
+        payment_id: str,
+        outcome: _payments.Outcome = "executed",
+        *,
+        execution_delay: float | None = None,
+        settlement_delay: float | None = None,
+    ) -> str:
+        """Answer for the bank, as the mock bank page would: ``"executed"``,
+        ``"authorization_failed"``, ``"execution_rejected"`` or ``"canceled"`` (the
+        user's Cancel). The payment must be ``authorization_required`` or ``authorizing``;
+        later steps follow on the clock (``payment_timing``, or the delays given). Returns
+        the payment's status now. Raises ``LookupError``/``ValueError``."""
+        with self._state.lock:
+            payment = self._payments.store.find(payment_id)
+            if payment is None:
+                raise LookupError(f"no payment {payment_id!r}")
+            self._payments.store.decide(
+                payment,
+                outcome,
+                execution_delay=execution_delay,
+                settlement_delay=settlement_delay,
+            )
+            return payment.status
+
+    def payment_status(self, payment_id: str) -> str:
+        """A payment's status, after applying the transitions due on the clock."""
+        with self._state.lock:
+            payment = self._payments.store.find(payment_id)
+            if payment is None:
+                raise LookupError(f"no payment {payment_id!r}")
+            return payment.status
+
+    def fail_refund(self, payment_id: str, refund_id: str, reason: str = "returned") -> None:
+        """Make a refund fail: a pending or authorized one fails when it would execute, an
+        executed one fails now (the receiving bank returned it)."""
+        with self._state.lock:
+            payment = self._payments.store.find(payment_id)
+            refund = (
+                next((r for r in payment.refunds if r.id == refund_id), None) if payment else None
+            )
+            if payment is None or refund is None:
+                raise LookupError(f"no refund {refund_id!r} of payment {payment_id!r}")
+            if refund.status == "executed":
+                self._payments.store.fail_refund(payment, refund, reason)
+            else:
+                refund.fail_with = reason
+
+    @property
+    def payment_processing_delay(self) -> float:
+        """Real seconds an idempotent Payments request holds its key before it is handled
+        (0): set it to send a second request while the first is in progress (409)."""
+        return self._payments.processing_delay
+
+    @payment_processing_delay.setter
+    def payment_processing_delay(self, seconds: float) -> None:
+        self._payments.processing_delay = seconds
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward and apply what became due (payment transitions, refunds,
+        link expiry, with their webhooks). Returns the new time."""
+        now = self.clock.advance(seconds)
+        with self._state.lock:
+            self._payments.store.tick()
+        return now
+
+    def _send_payments_webhook(self, client_id: str, payload: dict[str, Any]) -> None:
+        uri = self._webhook_uris.get(client_id, "")
+        record = WebhookRecord(uri, payload, signing="valid")
+        self._state.webhooks.append(record)
+        if uri:
+            self._webhook_sender.submit(record, force=True)
 
     # -- signed webhooks (Payments v3 and later) -----------------------------------------
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import attrs
 import httpx
@@ -186,6 +187,44 @@ class EmulatorControl(AsyncResource):
         stay in the key set); returns its ``kid``."""
         kid: str = (await self._call("POST", "webhook-keys/rotate"))["kid"]
         return kid
+
+    # -- Payments v3 ----------------------------------------------------------------------
+
+    async def register_signing_key(
+        self, key_id: str, public_pem: str, *, client_id: str | None = None
+    ) -> None:
+        """``POST /_emulator/signing-keys``: accept ``Tl-Signature``s made with this P-521
+        key (``kid`` = ``key_id``) for ``client_id`` (default: the default client)."""
+        body: dict[str, Any] = {"key_id": key_id, "public_key": public_pem}
+        if client_id is not None:
+            body["client_id"] = client_id
+        await self._call("POST", "signing-keys", body)
+
+    async def set_webhook_uri(self, uri: str, *, client_id: str | None = None) -> None:
+        """``POST /_emulator/webhook-uri``: where the client's Payments webhooks go."""
+        body: dict[str, Any] = {"uri": uri}
+        if client_id is not None:
+            body["client_id"] = client_id
+        await self._call("POST", "webhook-uri", body)
+
+    async def authorize_payment(
+        self,
+        payment_id: str,
+        outcome: str = "executed",
+        *,
+        execution_delay: float | None = None,
+        settlement_delay: float | None = None,
+    ) -> str:
+        """``POST /_emulator/payments/{id}/authorize``: answer for the bank (``executed``,
+        ``authorization_failed``, ``execution_rejected``, ``canceled``); returns the
+        payment's status."""
+        body: dict[str, Any] = {"outcome": outcome}
+        if execution_delay is not None:
+            body["execution_delay"] = execution_delay
+        if settlement_delay is not None:
+            body["settlement_delay"] = settlement_delay
+        result = await self._call("POST", f"payments/{quote(payment_id, safe='')}/authorize", body)
+        return str(result["status"])
 
     async def reset(self) -> None:
         """``POST /_emulator/reset``: forget connections, requests, webhooks and faults."""
