@@ -28,6 +28,8 @@ truelayer-api.md section that explains it:
   ``availability`` allowed.
 * ``Problem.errors`` / ``ValidationApiErrorResponse.errors`` are typed arrays, but the
   examples map field names to message lists (§3.10, §5) → object or array.
+* Payments v3 ``PaymentCommon`` lists ``beneficiary`` as required but defines no such
+  property (the beneficiary is ``payment_method.beneficiary``) → not required.
 """
 
 from __future__ import annotations
@@ -95,11 +97,18 @@ def _patch_verification(doc: dict[str, Any]) -> None:
     schema["properties"]["errors"] = {"anyOf": [{"type": "object"}, {"type": "array"}]}
 
 
+def _patch_payments(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    # ``PaymentCommon`` requires a top-level ``beneficiary`` it never defines; the
+    # beneficiary lives in ``payment_method`` (its own required field and every example).
+    schemas["PaymentCommon"]["required"].remove("beneficiary")
+
+
 ERRATA: dict[str, Callable[[dict[str, Any]], None]] = {
     DATA: _patch_data,
     AUTH: _patch_auth,
     VERIFICATION: _patch_verification,
-    PAYMENTS: lambda doc: None,  # only its webhook schemas are used so far: none patched
+    PAYMENTS: _patch_payments,
 }
 
 
