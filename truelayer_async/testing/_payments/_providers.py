@@ -50,8 +50,14 @@ class Provider:
             "search_aliases": [self.display_name.lower()],
         }
 
-    def resource(self) -> dict[str, Any]:
-        """The provider as ``GET /v3/payments-providers/{id}`` and search return it."""
+    def resource(self, *, search: bool = False) -> dict[str, Any]:
+        """The provider as ``GET /v3/payments-providers/{id}`` returns it (``search``: as
+        search does, with each scheme's ``requirements``)."""
+        schemes: list[dict[str, Any]] = [{"id": scheme} for scheme in self.schemes]
+        if search:
+            identifiers = ["sort_code_account_number"] if self.currency == "GBP" else ["iban"]
+            requirement = {"currencies": [self.currency], "account_identifier_types": identifiers}
+            schemes = [{**scheme, "requirements": [requirement]} for scheme in schemes]
         capabilities: dict[str, Any] = {
             "payments": {
                 "bank_transfer": {
@@ -60,7 +66,7 @@ class Provider:
                         "recommended_status": "healthy",
                         "updated_at": _UPDATED_AT,
                     },
-                    "schemes": [{"id": scheme} for scheme in self.schemes],
+                    "schemes": schemes,
                 }
             }
         }

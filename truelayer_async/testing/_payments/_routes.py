@@ -214,7 +214,7 @@ def search_providers(call: Call) -> Response:
         capabilities=body.get("capabilities"),
         forms="select" in (form.get("input_types") or ()),
     )
-    return payments_json("POST", {"items": [p.resource() for p in found]})
+    return payments_json("POST", {"items": [p.resource(search=True) for p in found]})
 
 
 def get_provider(call: Call) -> Response:
