@@ -1,0 +1,197 @@
+"""The hosted payment page and mock bank (plain HTTP, no browser), Payments webhooks
+parsed by the SDK's verifier, the control API, the SDK's signing meeting the emulator,
+and the emulator served over HTTP."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from tests.emulator_payments.helpers import Payments, merchant_payment
+from tests.support.emulator import START
+from truelayer_async.testing import FakeClock, FakeTrueLayer
+from truelayer_async.webhooks.events import Event
+
+pytestmark = pytest.mark.anyio
+
+RETURN = "https://shop.example/return"
+
+
+async def walk_hosted_page(
+    client: httpx.AsyncClient, uri: str, username: str | None
+) -> httpx.Response:
+    """What a browser does on the HPP: read the fragment, pick the first bank, log in."""
+    parts = urlsplit(uri)
+    page = await client.get(parts._replace(fragment="").geturl())
+    assert page.status_code == 200 and 'id="hpp-start"' in page.text
+    assert "location.hash" in page.text
+    fields = {k: v[0] for k, v in parse_qs(parts.fragment).items()}
+    started = await client.post("/hpp/payments", data=fields)
+    assert started.status_code == 303, started.text
+    providers = await client.get(started.headers["location"])
+    provider_id = re.search(r'name="provider_id" value="([^"]+)"', providers.text)
+    assert provider_id is not None
+    chosen = await client.post(started.headers["location"], data={"provider_id": provider_id[1]})
+    assert chosen.status_code == 303
+    bank = chosen.headers["location"]
+    assert "/mock-bank/payments/" in bank
+    if username is None:
+        return await client.post(bank, data={"action": "cancel"})
+    return await client.post(bank, data={"username": username, "action": "authorise"})
+
+
+async def test_hosted_page_on_create_walks_to_the_return_uri(api: Payments) -> None:
+    created = await api.created(merchant_payment(hosted_page={"return_uri": RETURN}))
+    uri = created["hosted_page"]["uri"]
+    assert uri.startswith(api.fake.environment.hosted_page_url + "/payments#")
+    back = await walk_hosted_page(api.client, uri, "test_executed")
+    assert back.status_code == 303
+    assert back.headers["location"] == f"{RETURN}?payment_id={created['id']}"
+    assert (await api.get(created["id"]))["status"] == "authorized"
+
+
+async def test_the_bank_cancel_button_fails_the_payment(api: Payments) -> None:
+    created = await api.created(merchant_payment(hosted_page={"return_uri": RETURN}))
+    back = await walk_hosted_page(api.client, created["hosted_page"]["uri"], None)
+    assert back.status_code == 303
+    payment = await api.get(created["id"])
+    assert (payment["status"], payment["failure_reason"]) == (
+        "failed",
+        "user_canceled_at_provider",
+    )
+
+
+async def test_the_hosted_page_refuses_a_bad_token(api: Payments) -> None:
+    created = await api.created()
+    refused = await api.client.post(
+        "/hpp/payments",
+        data={"payment_id": created["id"], "resource_token": "forged", "return_uri": RETURN},
+    )
+    assert refused.status_code == 401 and 'data-step="error"' in refused.text
+    other = await api.created()
+    refused = await api.client.post(
+        "/hpp/payments",
+        data={
+            "payment_id": other["id"],
+            "resource_token": created["resource_token"],
+            "return_uri": RETURN,
+        },
+    )
+    assert refused.status_code == 401
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # the webhook sender runs on asyncio
+async def test_payments_webhooks_reach_the_sdk_verifier_signed() -> None:
+    events: list[Event] = []
+    box: dict[str, Any] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await box["app"](scope, receive, send)
+
+    async with FakeTrueLayer(
+        clock=FakeClock(START),
+        webhook_transport=httpx.ASGITransport(app=app),
+        webhook_retry_delays=(),
+    ) as fake:
+        async with fake.session() as tl:
+
+            async def on_event(event: Event) -> None:
+                events.append(event)
+
+            box["app"] = Starlette(
+                routes=[Route("/hooks", tl.webhooks.asgi_app(on_event), methods=["POST"])]
+            )
+            fake.set_webhook_uri("https://merchant.example/hooks")
+            api = Payments(fake, fake.http_client())
+            await api.login()
+            payment_id = (await api.created(merchant_payment(metadata={"order": "42"})))["id"]
+            fake.authorize_payment(payment_id)
+            fake.advance(5)
+            with anyio.fail_after(30):  # a hang guard, not a timing assertion
+                while any(w.outcome == "pending" for w in fake.webhooks):
+                    await anyio.sleep(0.01)
+    assert [w.outcome for w in fake.webhooks] == ["delivered"] * 4
+    assert [e.type for e in events] == [
+        "payment_authorized",
+        "payment_executed",
+        "payment_settled",
+        "payment_creditable",
+    ]
+    assert {e.raw["payment_id"] for e in events} == {payment_id}
+    assert events[2].raw["metadata"] == {"order": "42"}
+
+
+async def test_the_sdk_signs_what_the_emulator_verifies(fake: FakeTrueLayer) -> None:
+    async with fake.session() as tl:
+        assert tl.signing_key_id == fake.client_signing_key[0]
+        response = await tl._core.payments_request(
+            "POST", "/payments", sign="always", json_body=merchant_payment()
+        )
+        assert response.status_code == 201
+        payment_id = response.json()["id"]
+        fetched = await tl._core.payments_request("GET", f"/payments/{payment_id}")
+        assert fetched.json()["status"] == "authorization_required"
+
+
+async def test_the_control_api_drives_payments(
+    fake: FakeTrueLayer, client: httpx.AsyncClient
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from truelayer_async.testing import EmulatorControl
+
+    key = ec.generate_private_key(ec.SECP521R1())
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    control: EmulatorControl = fake.control()
+    await control.register_signing_key("my-kid", public.decode())
+    await control.set_webhook_uri("https://merchant.example/hooks")
+    api = Payments(fake, client)
+    api.key_id, api.private_pem = "my-kid", private.decode()
+    await api.login()
+    payment_id = (await api.created())["id"]
+    assert (
+        await control.authorize_payment(payment_id, "executed", execution_delay=10) == "authorized"
+    )
+    assert [w.payload["type"] for w in fake.webhooks] == ["payment_authorized"]
+    await control.advance_clock(11)  # the clock moving applies what is due, webhooks too
+    assert [w.payload["type"] for w in fake.webhooks] == [
+        "payment_authorized",
+        "payment_executed",
+        "payment_settled",
+        "payment_creditable",
+    ]
+    assert {w.uri for w in fake.webhooks} == {"https://merchant.example/hooks"}
+    with pytest.raises(Exception, match="404|no payment"):
+        await control.authorize_payment(str(uuid.uuid4()))
+
+
+async def test_payments_over_real_http() -> None:
+    async with FakeTrueLayer() as fake:
+        with fake.serve_in_thread() as base_url:
+            async with httpx.AsyncClient(base_url=base_url, trust_env=False) as client:
+                api = Payments(fake, client)
+                await api.login()
+                created = await api.created(merchant_payment(hosted_page={"return_uri": RETURN}))
+                assert created["hosted_page"]["uri"].startswith(f"{base_url}/hpp/payments#")
+                back = await walk_hosted_page(
+                    client, created["hosted_page"]["uri"], "test_executed"
+                )
+                assert back.headers["location"].endswith(f"payment_id={created['id']}")
+                fake.advance(5)
+                assert (await api.get(created["id"]))["status"] == "settled"
