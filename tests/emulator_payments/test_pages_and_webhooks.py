@@ -96,28 +96,30 @@ async def test_payments_webhooks_reach_the_sdk_verifier_signed() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await box["app"](scope, receive, send)
 
-    async with FakeTrueLayer(
-        clock=FakeClock(START),
-        webhook_transport=httpx.ASGITransport(app=app),
-        webhook_retry_delays=(),
-    ) as fake:
-        async with fake.session() as tl:
+    async with (
+        FakeTrueLayer(
+            clock=FakeClock(START),
+            webhook_transport=httpx.ASGITransport(app=app),
+            webhook_retry_delays=(),
+        ) as fake,
+        fake.session() as tl,
+    ):
 
-            async def on_event(event: Event) -> None:
-                events.append(event)
+        async def on_event(event: Event) -> None:
+            events.append(event)
 
-            box["app"] = Starlette(
-                routes=[Route("/hooks", tl.webhooks.asgi_app(on_event), methods=["POST"])]
-            )
-            fake.set_webhook_uri("https://merchant.example/hooks")
-            api = Payments(fake, fake.http_client())
-            await api.login()
-            payment_id = (await api.created(merchant_payment(metadata={"order": "42"})))["id"]
-            fake.authorize_payment(payment_id)
-            fake.advance(5)
-            with anyio.fail_after(30):  # a hang guard, not a timing assertion
-                while any(w.outcome == "pending" for w in fake.webhooks):
-                    await anyio.sleep(0.01)
+        box["app"] = Starlette(
+            routes=[Route("/hooks", tl.webhooks.asgi_app(on_event), methods=["POST"])]
+        )
+        fake.set_webhook_uri("https://merchant.example/hooks")
+        api = Payments(fake, fake.http_client())
+        await api.login()
+        payment_id = (await api.created(merchant_payment(metadata={"order": "42"})))["id"]
+        fake.authorize_payment(payment_id)
+        fake.advance(5)
+        with anyio.fail_after(30):  # a hang guard, not a timing assertion
+            while any(w.outcome == "pending" for w in fake.webhooks):
+                await anyio.sleep(0.01)
     assert [w.outcome for w in fake.webhooks] == ["delivered"] * 4
     assert [e.type for e in events] == [
         "payment_authorized",
@@ -147,7 +149,7 @@ async def test_the_control_api_drives_payments(
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from truelayer_async.testing import EmulatorControl
+    from truelayer_async.testing import EmulatorControl, EmulatorControlError
 
     key = ec.generate_private_key(ec.SECP521R1())
     public = key.public_key().public_bytes(
@@ -177,8 +179,9 @@ async def test_the_control_api_drives_payments(
         "payment_creditable",
     ]
     assert {w.uri for w in fake.webhooks} == {"https://merchant.example/hooks"}
-    with pytest.raises(Exception, match="404|no payment"):
+    with pytest.raises(EmulatorControlError) as missing:
         await control.authorize_payment(str(uuid.uuid4()))
+    assert missing.value.status == 404
 
 
 async def test_payments_over_real_http() -> None:
