@@ -51,6 +51,7 @@ SCRIPT_OUTPUT = {
     r"bob rate limited; retry after 2.0 s\nbob, later: 2 accounts",
     "logging": r"GET /data/v1/accounts -> 503 \(attempt 1(?s:.*)GET /data/v1/accounts -> 200 "
     r"\(attempt 2",
+    "emulator-payments": r"^settled$",
 }
 #: Blocks driven by their own tests below (or in tests/served: the curl walk-through).
 DRIVEN = {"handlers", "fastapi", "aiohttp", "pytest", "pytest-fixtures", "emulator-curl"}
