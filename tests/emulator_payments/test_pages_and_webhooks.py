@@ -198,3 +198,22 @@ async def test_payments_over_real_http() -> None:
                 assert back.headers["location"].endswith(f"payment_id={created['id']}")
                 fake.advance(5)
                 assert (await api.get(created["id"]))["status"] == "settled"
+
+
+async def test_the_sdk_hosted_page_link_opens_the_emulator_page(
+    fake: FakeTrueLayer, client: httpx.AsyncClient
+) -> None:
+    api = Payments(fake, client)
+    await api.login()
+    created = await api.created()
+    async with fake.session() as tl:
+        link = tl.hosted_page.payment_url(
+            payment_id=created["id"],
+            resource_token=created["resource_token"],
+            return_uri=RETURN,
+            max_wait_for_result=5,
+        )
+    back = await walk_hosted_page(client, link, "test_authorisation_failed")
+    assert back.headers["location"] == f"{RETURN}?payment_id={created['id']}"
+    payment = await api.get(created["id"])
+    assert (payment["status"], payment["failure_reason"]) == ("failed", "authorization_failed")

@@ -245,3 +245,49 @@ async def test_bank_page_returns_with_payment_id_and_provider_return_names_it(
         "POST", "/v3/payments-provider-return", {"query": "a=b"}, token="", signed=False, key=None
     )
     assert nothing.status_code == 400
+
+
+async def test_a_user_selected_provider_needs_the_provider_selection_capability(
+    api: Payments,
+) -> None:
+    payment_id = (await api.created())["id"]
+    refused = await api.start(payment_id, {"redirect": FLOW["redirect"]})
+    assert refused.status_code == 400 and "provider_selection" in refused.json()["errors"]
+    no_redirect = await api.start(payment_id, {"provider_selection": {}})
+    assert no_redirect.status_code == 400 and "redirect" in no_redirect.json()["errors"]
+
+
+async def test_wait_follows_the_bank_until_the_outcome_applies(
+    api: Payments, fake: FakeTrueLayer
+) -> None:
+    fake.payment_timing.authorization_delay = 5
+    payment_id = (await api.created(external_payment(authorization_flow=FLOW)))["id"]
+    fake.authorize_payment(payment_id)
+    payment = await api.get(payment_id)
+    assert payment["status"] == "authorizing"
+    assert payment["authorization_flow"]["actions"]["next"]["type"] == "wait"
+    fake.advance(5)
+    assert (await api.get(payment_id))["status"] == "authorized"
+
+
+async def test_direct_return_uri_comes_back_with_state_for_provider_return(api: Payments) -> None:
+    flow = {
+        "redirect": {
+            "return_uri": "https://shop.example/r",
+            "direct_return_uri": "https://shop.example/direct",
+        }
+    }
+    created = await api.created(external_payment(authorization_flow=flow))
+    bank = created["authorization_flow"]["actions"]["next"]["uri"]
+    back = await api.client.post(bank, data={"username": "test_executed", "action": "authorise"})
+    location = urlsplit(back.headers["location"])
+    assert location.path == "/direct" and "payment_id" not in location.query
+    named = await api.request(
+        "POST",
+        "/v3/payments-provider-return",
+        {"query": location.query},
+        token="",
+        signed=False,
+        key=None,
+    )
+    assert named.json()["resource"]["payment_id"] == created["id"]

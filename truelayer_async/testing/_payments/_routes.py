@@ -48,6 +48,13 @@ def start_flow(call_api: PaymentsApi, payment: Payment, config: dict[str, Any]) 
             "invalid_state",
             f"The authorization flow cannot start: the payment is {payment.status}.",
         )
+    selection = payment.payment_method.get("provider_selection") or {}
+    if selection.get("type") == "user_selected" and "provider_selection" not in config:
+        raise PaymentsProblem(
+            "invalid_parameters",
+            "A user-selected provider needs the provider_selection capability.",
+            {"provider_selection": ["Required for user_selected providers."]},
+        )
     payment.status = "authorizing"
     payment.flow = config
     if payment.provider_id is not None:
