@@ -127,7 +127,7 @@ async def test_same_key_same_body_replays_the_same_payment(api: Payments) -> Non
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert second.headers["tl-should-retry"] == "false"
-    assert len(api.fake._payments.store.payments) == 1
+    assert api.fake.payment_ids == [first.json()["id"]]
 
 
 async def test_same_key_other_body_is_422(api: Payments) -> None:
@@ -162,7 +162,7 @@ async def test_a_lost_response_retried_with_the_same_key_creates_one_payment(
         await api.create(body, key=key)
     retried = await api.create(body, key=key)
     assert retried.status_code == 201
-    assert [p.id for p in fake._payments.store.payments.values()] == [retried.json()["id"]]
+    assert fake.payment_ids == [retried.json()["id"]]
 
 
 async def test_injected_faults_speak_problem_json(api: Payments, fake: FakeTrueLayer) -> None:

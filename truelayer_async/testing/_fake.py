@@ -622,6 +622,12 @@ class FakeTrueLayer(AsyncResource):
             )
             return payment.status
 
+    @property
+    def payment_ids(self) -> list[str]:
+        """The id of every payment made so far (API, hosted page or link), oldest first."""
+        with self._state.lock:
+            return list(self._payments.store.payments)
+
     def payment_status(self, payment_id: str) -> str:
         """A payment's status, after applying the transitions due on the clock."""
         with self._state.lock:
