@@ -291,3 +291,12 @@ async def test_direct_return_uri_comes_back_with_state_for_provider_return(api: 
         key=None,
     )
     assert named.json()["resource"]["payment_id"] == created["id"]
+
+
+async def test_user_account_selection_is_never_offered_so_it_is_out_of_turn(
+    api: Payments,
+) -> None:
+    payment_id = (await api.created())["id"]
+    await api.start(payment_id, {**FLOW, "user_account_selection": {}})
+    refused = await api.act(payment_id, "user-account-selection", {"user_account_id": "x"})
+    assert refused.status_code == 400 and refused.json()["title"] == "Invalid State"
