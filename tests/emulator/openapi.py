@@ -101,7 +101,8 @@ def _patch_payments(doc: dict[str, Any]) -> None:
     schemas = doc["components"]["schemas"]
     # ``PaymentCommon`` requires a top-level ``beneficiary`` it never defines; the
     # beneficiary lives in ``payment_method`` (its own required field and every example).
-    schemas["PaymentCommon"]["required"].remove("beneficiary")
+    common = schemas["PaymentCommon"]
+    common["required"] = [name for name in common["required"] if name != "beneficiary"]
 
 
 ERRATA: dict[str, Callable[[dict[str, Any]], None]] = {
