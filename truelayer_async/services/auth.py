@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from datetime import datetime, timezone
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import attrs
