@@ -89,3 +89,19 @@ def official_verify_bytes(
     signing_input = header_b64.encode() + b"." + tl.utils.to_url_safe_base64(payload)
     raw = tl.utils.decode_url_safe_base64(signature_b64.encode())
     tl.crypto.Ec512.load_from_pem(public_pem.encode()).verify(raw, signing_input)
+
+
+def official_verify_request(
+    request: Any, *, public_pem: str, required_headers: Sequence[str] = ("Idempotency-Key",)
+) -> None:
+    """TrueLayer's library over an ``httpx.Request`` as sent: method, raw path without the
+    query, headers and exact body bytes (raises ``TlSigningException`` on failure)."""
+    official_verify(
+        request.headers["Tl-Signature"],
+        method=request.method,
+        path=request.url.raw_path.split(b"?", 1)[0].decode("ascii"),
+        headers=list(request.headers.items()),
+        body=request.content,
+        public_pem=public_pem,
+        required_headers=required_headers,
+    )
