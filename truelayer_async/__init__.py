@@ -18,10 +18,12 @@ from ._secret import Secret
 from .config import Environment, RetryPolicy, Timeouts
 from .errors import *  # noqa: F403 - the error tree is part of the public API
 from .errors import __all__ as _errors_all
+from .pagination import AsyncPaginator, Page
 from .services._fan_out import AccountData, CardData, FetchAllResult, Progress
 from .services._pending import PendingResult
 from .services.auth import AuthService, RawAuthService
 from .services.data import AsyncDataService, DataService, RawDataService
+from .services.hosted_page import HostedPageService
 from .services.verification import RawVerificationService, VerificationService
 from .session import Session
 from .stores import LockingTokenStore, MemoryTokenStore, TokenStore
@@ -63,14 +65,17 @@ __all__ = [
     "PAYMENTS_SCOPES",
     "AccountData",
     "AsyncDataService",
+    "AsyncPaginator",
     "AuthLink",
     "AuthService",
     "CardData",
     "DataService",
     "Environment",
     "FetchAllResult",
+    "HostedPageService",
     "LockingTokenStore",
     "MemoryTokenStore",
+    "Page",
     "PendingResult",
     "Progress",
     "RawAuthService",

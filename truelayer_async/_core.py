@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import anyio.lowlevel
@@ -26,6 +27,7 @@ from ._raw import record
 from ._request import AttemptHook
 from ._retry import RetryMode
 from ._secret import Secret
+from ._signer import RequestSigner
 from ._token_manager import TokenManager
 from .config import Environment, RetryPolicy, Timeouts
 from .services._scopes import check_scopes
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
     from .stores import TokenStore
 
-__all__ = ["ClientToken", "Core", "TokenSource", "UserToken"]
+__all__ = ["ClientToken", "Core", "SignMode", "TokenSource", "UserToken"]
 
 #: Seconds ``aclose()`` waits for token flights beyond the token timeout.
 FLIGHT_DRAIN_MARGIN = 5.0
@@ -75,6 +77,11 @@ class ClientToken:
 
 TokenSource = UserToken | ClientToken
 
+#: When a Payments request carries ``Tl-Signature``: ``"always"`` (TrueLayer requires
+#: it), ``"with_client_token"`` (required only with the client-credentials token, not
+#: with a resource token) or ``"never"``.
+SignMode = Literal["never", "always", "with_client_token"]
+
 
 class Core:
     """What services depend on. Built by :class:`~truelayer_async.Session`; internal."""
@@ -93,8 +100,10 @@ class Core:
         sleep: Callable[[float], Awaitable[None]],
         leeway: float,
         http_client: httpx.AsyncClient | None = None,
+        signer: RequestSigner | None = None,
     ) -> None:
         self.client_id = client_id
+        self.signer = signer
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
         self.environment = environment
@@ -203,12 +212,17 @@ class Core:
         }
 
     async def client_credentials(
-        self, scopes: Iterable[str], token_type: TokenTypeLike = TokenType.PAYMENTS
+        self,
+        scopes: Iterable[str],
+        token_type: TokenTypeLike = TokenType.PAYMENTS,
+        *,
+        replacing: Secret | None = None,
     ) -> Token:
         """An application token from the client-credentials grant, cached until it expires.
 
         Cached under ``(token_type, sorted scopes)``. Transient failures are retried
-        (this grant has no side effects).
+        (this grant has no side effects). ``replacing``: a token TrueLayer refused (401);
+        a new one is fetched unless another task already replaced it.
         """
         scope_tuple = tuple(sorted(set(scopes)))
         if not scope_tuple:
@@ -224,6 +238,8 @@ class Core:
                 grant = attrs.evolve(grant, scopes=scope_tuple)
             return await self.tokens.save_grant(key, grant, typed, previous)
 
+        if replacing is not None:
+            return await self.tokens.renew(key, fetch, replacing)
         return await self.tokens.valid(key, fetch)
 
     async def token_for(self, source: TokenSource) -> Token:
@@ -281,6 +297,20 @@ class Core:
             )
 
         if type(source) is not UserToken:
+            assert isinstance(source, ClientToken)
+            try:
+                response = await send(token.access_token)
+            except e.ApiError as exc:
+                if exc.status_code != 401:
+                    raise
+            else:
+                record(response)
+                return response
+            # The cached token was refused (revoked, or expired early): one new one, one
+            # replay; a second 401 is raised as it is.
+            token = await self.client_credentials(
+                source.scopes, source.token_type, replacing=token.access_token
+            )
             response = await send(token.access_token)
             record(response)
             return response
@@ -310,3 +340,74 @@ class Core:
                 api=exc.api,
             )
         raise unauthenticated
+
+    # -- Payments v3 ----------------------------------------------------------------------
+
+    async def payments_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        scopes: tuple[str, ...] = PAYMENTS_SCOPES,
+        resource_token: str | Secret | None = None,
+        authenticated: bool = True,
+        sign: SignMode = "never",
+        idempotent: bool = False,
+        idempotency_key: str | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """One Payments API v3 request (``path`` under ``environment.payments_url``).
+
+        The bearer is ``resource_token`` when given, else (``authenticated``) the
+        client-credentials token for ``scopes``, else none. A signed request raises
+        ``ConfigurationError`` before anything is sent when the Session has no signing
+        key. A signed or ``idempotent`` request carries ``Idempotency-Key``
+        (``idempotency_key``, or a UUID4 made once for this call) on every attempt and
+        is retried keyed: the same key and body bytes, a fresh signature each attempt.
+        """
+        use_client_token = resource_token is None and authenticated
+        hooks: tuple[RequestSigner, ...] = ()
+        if sign == "always" or (sign == "with_client_token" and use_client_token):
+            if self.signer is None:
+                raise e.ConfigurationError(
+                    f"{method} /v3{path.split('?', 1)[0]} needs a Tl-Signature: create the "
+                    "Session with signing_key_id= and signing_private_key= (the EC P-521 "
+                    "key whose public half is registered in TrueLayer Console)"
+                )
+            hooks = (self.signer,)
+            idempotent = True  # the signature must cover an Idempotency-Key
+        if idempotency_key is not None:
+            idempotent = True
+        elif idempotent:
+            idempotency_key = str(uuid.uuid4())
+        url = self.environment.payments_url + path
+        mode = RetryMode.KEYED if idempotent else None
+        if use_client_token:
+            return await self.authorized_request(
+                method,
+                url,
+                source=ClientToken(scopes),
+                api=Api.PAYMENTS,
+                params=params,
+                headers=headers,
+                json_body=json_body,
+                retry_mode=mode,
+                idempotency_key=idempotency_key,
+                on_attempt=hooks,
+            )
+        response = await self.requester().request(
+            method,
+            url,
+            api=Api.PAYMENTS,
+            params=params,
+            headers=headers,
+            json_body=json_body,
+            bearer=None if resource_token is None else Secret.of(resource_token),
+            retry_mode=mode,
+            idempotency_key=idempotency_key,
+            on_attempt=hooks,
+        )
+        record(response)
+        return response

@@ -233,7 +233,7 @@ ERRORS: dict[tuple[Api | None, StatusKey, str | None], Maker] = {
     (Api.DATA, 403, "insufficient_scope"): _insufficient_scope,
     (Api.DATA, 403, "access_denied"): _consent_expired,
     (Api.PAYMENTS, 409, "idempotency-key-concurrency-conflict"): _payments(
-        e.IdempotencyKeyConflictError
+        e.IdempotencyConflictError
     ),
     (Api.PAYMENTS, 422, "idempotency-key-reuse"): _payments(e.IdempotencyKeyReuseError),
     (Api.PAYMENTS, 409, "concurrency-conflict"): _payments(e.ResourceConflictError),

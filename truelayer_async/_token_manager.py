@@ -282,6 +282,32 @@ class TokenManager:
             return record.token
         return await self._refresh_with_store_lock(key, record.token.access_token)
 
+    async def renew(self, key: TokenKey, renew: Renew, used: Secret) -> Token:
+        """A new client-credentials token for ``key`` in place of ``used`` (after a 401).
+
+        Single flight like a refresh: if another task already replaced ``used``, its
+        newer token is returned and no second grant is made.
+        """
+
+        async def body() -> Token:
+            async with self._store_lock(key):
+                record = await self._core.token_store.get(key)
+                if (
+                    record is not None
+                    and record.token.access_token != used
+                    and self._usable(record, self._core.clock())
+                ):
+                    return record.token
+                return await renew(record)
+
+        flight, started = self._launch(key, "token renewal", body, join=True)
+        token = await self._outcome(flight)
+        if not started and token.access_token == used:
+            # The flight we joined kept the very token that was refused: renew it.
+            flight, _ = self._launch(key, "token renewal", body, join=True)
+            token = await self._outcome(flight)
+        return token
+
     async def refresh(self, key: TokenKey, used: Secret | None = None) -> Token:
         """Refresh now (single flight), unless the token ``used`` was already replaced.
 

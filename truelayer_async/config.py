@@ -53,6 +53,11 @@ class Environment:
     #: The JWKS URL whose keys sign this environment's webhooks (the only ``jku`` a
     #: webhook signature may name); ``None`` for a custom environment not given one.
     webhook_jwks_url: str | None = attrs.field(default=None, repr=False, kw_only=True)
+    #: The hosted payment page (payments and mandates): ``tl.hosted_page`` links start
+    #: here. ``None`` for a custom environment not given one.
+    hosted_page_url: str | None = attrs.field(default=None, repr=False, kw_only=True)
+    #: The hosted page for verified (user-determined) payouts ("HP2").
+    payouts_page_url: str | None = attrs.field(default=None, repr=False, kw_only=True)
 
     SANDBOX: ClassVar[Environment]
     PRODUCTION: ClassVar[Environment]
@@ -64,11 +69,12 @@ class Environment:
         object.__setattr__(
             self, "api_url", _check_base_url("api_url", self.api_url, self.allow_insecure_http)
         )
-        if self.webhook_jwks_url is not None:
-            jwks = _check_base_url(
-                "webhook_jwks_url", self.webhook_jwks_url, self.allow_insecure_http
-            )
-            object.__setattr__(self, "webhook_jwks_url", jwks)
+        for name in ("webhook_jwks_url", "hosted_page_url", "payouts_page_url"):
+            url = getattr(self, name)
+            if url is not None:
+                object.__setattr__(
+                    self, name, _check_base_url(name, url, self.allow_insecure_http)
+                )
 
     @classmethod
     def custom(
@@ -79,6 +85,8 @@ class Environment:
         name: str = "custom",
         allow_insecure_http: bool = False,
         webhook_jwks_url: str | None = None,
+        hosted_page_url: str | None = None,
+        payouts_page_url: str | None = None,
     ) -> Environment:
         """An environment at any base URLs; ``api_url`` defaults to ``auth_url``."""
         return cls(
@@ -87,6 +95,8 @@ class Environment:
             api_url or auth_url,
             allow_insecure_http,
             webhook_jwks_url=webhook_jwks_url,
+            hosted_page_url=hosted_page_url,
+            payouts_page_url=payouts_page_url,
         )
 
     @property
@@ -110,12 +120,16 @@ Environment.SANDBOX = Environment(
     "https://auth.truelayer-sandbox.com",
     "https://api.truelayer-sandbox.com",
     webhook_jwks_url="https://webhooks.truelayer-sandbox.com/.well-known/jwks",
+    hosted_page_url="https://payment.truelayer-sandbox.com",
+    payouts_page_url="https://app.truelayer-sandbox.com",
 )
 Environment.PRODUCTION = Environment(
     "production",
     "https://auth.truelayer.com",
     "https://api.truelayer.com",
     webhook_jwks_url="https://webhooks.truelayer.com/.well-known/jwks",
+    hosted_page_url="https://payment.truelayer.com",
+    payouts_page_url="https://app.truelayer.com",
 )
 
 #: Every ``jku`` TrueLayer signs webhooks with (sandbox and production): a webhook

@@ -32,7 +32,7 @@
     │   │   └── UnauthenticatedError       401 even after one refresh and replay
     │   ├── VerificationApiError           ... from the Verification API (problem+json)
     │   ├── PaymentsApiError               ... from the Payments API v3 (problem+json)
-    │   │   ├── IdempotencyKeyConflictError  409: a request with this key is in progress
+    │   │   ├── IdempotencyConflictError   409: a request with this key is in progress
     │   │   ├── IdempotencyKeyReuseError   422: the key was used for a different request
     │   │   └── ResourceConflictError      409: another request is changing the resource
     │   ├── RateLimitedError               429, after retries (``retry_after`` if known)
@@ -76,7 +76,7 @@ __all__ = [
     "DataApiError",
     "EndpointNotSupportedError",
     "EventLoopMismatchError",
-    "IdempotencyKeyConflictError",
+    "IdempotencyConflictError",
     "IdempotencyKeyReuseError",
     "InsecureStoreError",
     "InsufficientScopeError",
@@ -406,11 +406,15 @@ class PaymentsApiError(ApiError):
         return self.correlation_id
 
 
-class IdempotencyKeyConflictError(PaymentsApiError):
+class IdempotencyConflictError(PaymentsApiError):
     """409 Idempotency-Key Concurrency Conflict: a request with this key is still running.
 
     Resend it later with the same key and body to learn its outcome.
     """
+
+
+#: The earlier name, kept as an alias.
+IdempotencyKeyConflictError = IdempotencyConflictError
 
 
 class IdempotencyKeyReuseError(PaymentsApiError):

@@ -13,10 +13,12 @@ from ._core import FLIGHT_DRAIN_MARGIN, Core, State
 from ._http import Requester
 from ._resource import AsyncResource
 from ._secret import Secret
+from ._signer import RequestSigner
 from .config import Environment, RetryPolicy, Timeouts
 from .errors import ConfigurationError
 from .services.auth import AuthService
 from .services.data import DataService
+from .services.hosted_page import HostedPageService
 from .services.verification import VerificationService
 from .stores import MemoryTokenStore, TokenStore
 from .tokens import DEFAULT_LEEWAY
@@ -56,6 +58,11 @@ class Session(AsyncResource):
         sleep: awaited between retries; defaults to ``anyio.sleep``.
         leeway: seconds before expiry at which a token counts as expired (default 60, or
             half the lifetime of short tokens).
+        signing_key_id: the ``kid`` TrueLayer Console shows for your signing key; needed
+            with ``signing_private_key`` for Payments requests that must be signed.
+        signing_private_key: that key's EC P-521 private key in PEM (kept in a redacted
+            :class:`Secret`; loaded and checked here, so a bad key fails now). Needs the
+            ``crypto`` extra.
 
     A Session belongs to the event loop that opened it; using it from another loop raises
     :class:`EventLoopMismatchError`.
@@ -76,6 +83,8 @@ class Session(AsyncResource):
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         leeway: float = DEFAULT_LEEWAY,
+        signing_key_id: str | None = None,
+        signing_private_key: str | Secret | None = None,
     ) -> None:
         if not client_id or not isinstance(client_id, str):
             raise ConfigurationError("client_id must be a non-empty string")
@@ -86,6 +95,10 @@ class Session(AsyncResource):
             raise ConfigurationError("environment must be an Environment")
         if max_retries < 0:
             raise ConfigurationError("max_retries must be >= 0")
+        # Only redacted Secrets stay in these frames (a bad key raises from here).
+        key = None if signing_private_key is None else Secret.of(signing_private_key)
+        del signing_private_key
+        signer = _signer_of(signing_key_id, key)
         self._core = Core(
             client_id=client_id,
             client_secret=secret,
@@ -98,11 +111,13 @@ class Session(AsyncResource):
             sleep=sleep or anyio.sleep,
             leeway=leeway,
             http_client=http_client,
+            signer=signer,
         )
         self.auth = AuthService(self._core)
         self.data = DataService(self._core)
         self.verification = VerificationService(self._core)
         self.webhooks = WebhookService(self._core)
+        self.hosted_page = HostedPageService(self._core)
 
     # The settings, read-only: the core holds them.
 
@@ -130,6 +145,12 @@ class Session(AsyncResource):
     def token_store(self) -> TokenStore:
         """Where tokens live (read-only)."""
         return self._core.token_store
+
+    @property
+    def signing_key_id(self) -> str | None:
+        """The ``kid`` of the key that signs Payments requests, if any (read-only)."""
+        signer = self._core.signer
+        return None if signer is None else signer.key_id
 
     @property
     def timeouts(self) -> Timeouts:
@@ -187,3 +208,14 @@ class Session(AsyncResource):
             stacklevel=2,
         )
         return self._core.requester()
+
+
+def _signer_of(key_id: str | None, private_key: Secret | None) -> RequestSigner | None:
+    """The request signer for ``Session(signing_key_id=, signing_private_key=)``."""
+    if key_id is None and private_key is None:
+        return None
+    if key_id is None or private_key is None:
+        raise ConfigurationError(
+            "signing_key_id and signing_private_key go together: give both or neither"
+        )
+    return RequestSigner(key_id, private_key)

@@ -187,11 +187,32 @@ def sign(
             raise InvalidParameterError(f"cannot sign header name {name!r}")
         if "\n" in value or "\r" in value:
             raise InvalidParameterError(f"the value of header {name} holds a line break")
-    key = _load_private_key(secret)
+    return sign_with_key(
+        load_private_key(secret), key_id, method, path, pairs, bytes(body), jku=jku
+    )
+
+
+def load_private_key(pem: Secret) -> ec.EllipticCurvePrivateKey:
+    """The P-521 private key in ``pem``; ``ConfigurationError`` for anything else."""
+    key = _load_private_key(pem)
     if key is None:
         raise ConfigurationError(
             "signing_private_key must be an unencrypted EC P-521 (secp521r1) private key in PEM"
         )
+    return key
+
+
+def sign_with_key(
+    key: ec.EllipticCurvePrivateKey,
+    key_id: str,
+    method: str,
+    path: str,
+    pairs: list[tuple[str, str]],
+    body: bytes,
+    *,
+    jku: str | None = None,
+) -> str:
+    """``sign`` with a loaded key and checked inputs (the request signer's fast path)."""
     jose: dict[str, str] = {
         "alg": ALGORITHM,
         "kid": key_id,
@@ -201,7 +222,7 @@ def sign(
     if jku is not None:
         jose["jku"] = jku
     header_b64 = b64url_encode(json.dumps(jose, separators=(",", ":")).encode())
-    payload = signing_payload(method, path, pairs, bytes(body))
+    payload = signing_payload(method, path, pairs, body)
     signing_input = f"{header_b64}.{b64url_encode(payload)}".encode("ascii")
     crypto = _crypto()
     der = key.sign(signing_input, crypto.ec.ECDSA(crypto.hashes.SHA512()))

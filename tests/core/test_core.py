@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -110,15 +111,57 @@ async def test_a_client_credentials_source_needs_no_auth_service(tl: Session) ->
 
 
 @pytest.mark.anyio
-async def test_a_client_token_401_is_not_replayed(tl: Session) -> None:
+async def test_a_client_token_401_gets_one_new_token_and_one_replay(tl: Session) -> None:
+    # Issue #17: the cached client token was refused (revoked early): a new grant, and
+    # the request replayed once with it.
     with respx.mock(assert_all_called=False) as wire:
-        grant = wire.post(TOKEN_URL).mock(return_value=token(1))
+        grant = wire.post(TOKEN_URL).mock(side_effect=[token(1), token(2)])
+        api = wire.get(PAYMENTS).mock(
+            side_effect=[httpx.Response(401, json={"title": "x"}), httpx.Response(200, json={})]
+        )
+        response = await tl._core.authorized_request(
+            "GET", PAYMENTS, source=ClientToken(), api=Api.PAYMENTS
+        )
+    assert response.status_code == 200 and grant.call_count == 2
+    assert [c.request.headers["Authorization"] for c in api.calls] == [
+        "Bearer cc-1",
+        "Bearer cc-2",
+    ]
+    # The new token replaced the refused one in the cache.
+    assert (await tl._core.token_for(ClientToken())).access_token.get_secret_value() == "cc-2"
+
+
+@pytest.mark.anyio
+async def test_a_second_client_token_401_is_raised(tl: Session) -> None:
+    with respx.mock(assert_all_called=False) as wire:
+        grant = wire.post(TOKEN_URL).mock(side_effect=[token(1), token(2)])
         api = wire.get(PAYMENTS).mock(return_value=httpx.Response(401, json={"title": "x"}))
         with pytest.raises(e.PaymentsApiError) as caught:
             await tl._core.authorized_request(
                 "GET", PAYMENTS, source=ClientToken(), api=Api.PAYMENTS
             )
-    assert caught.value.status_code == 401 and api.call_count == 1 and grant.call_count == 1
+    assert caught.value.status_code == 401 and api.call_count == 2 and grant.call_count == 2
+
+
+@pytest.mark.anyio
+async def test_concurrent_client_token_401s_share_one_new_grant(tl: Session) -> None:
+    with respx.mock(assert_all_called=False) as wire:
+        grant = wire.post(TOKEN_URL).mock(side_effect=[token(1), token(2), token(3)])
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            refused = request.headers["Authorization"] == "Bearer cc-1"
+            return httpx.Response(401 if refused else 200, json={})
+
+        wire.get(PAYMENTS).mock(side_effect=answer)
+        await tl._core.token_for(ClientToken())  # cc-1 cached
+        async with anyio.create_task_group() as group:
+            for _ in range(5):
+                group.start_soon(
+                    lambda: tl._core.authorized_request(
+                        "GET", PAYMENTS, source=ClientToken(), api=Api.PAYMENTS
+                    )
+                )
+    assert grant.call_count == 2  # cc-1, then one cc-2 for all five
 
 
 @pytest.mark.anyio

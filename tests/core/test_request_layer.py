@@ -275,7 +275,7 @@ def _error(api: Api, response: httpx.Response) -> e.TrueLayerError:
     ("status", "slug", "title", "cls"),
     [
         (409, "idempotency-key-concurrency-conflict", "Idempotency-Key Concurrency Conflict",
-         e.IdempotencyKeyConflictError),
+         e.IdempotencyConflictError),
         (422, "idempotency-key-reuse", "Idempotency-Key Reuse", e.IdempotencyKeyReuseError),
         (409, "concurrency-conflict", "Concurrency Conflict", e.ResourceConflictError),
         (401, "unauthenticated", "Unauthenticated", e.PaymentsApiError),
@@ -297,7 +297,7 @@ def test_payments_problems_map_to_typed_errors(
 def test_the_type_alone_picks_the_class() -> None:
     # A problem whose title changed wording is still known by its type.
     response = problem(409, "idempotency-key-concurrency-conflict", "Key busy")
-    assert type(_error(Api.PAYMENTS, response)) is e.IdempotencyKeyConflictError
+    assert type(_error(Api.PAYMENTS, response)) is e.IdempotencyConflictError
 
 
 def test_invalid_parameters_carry_their_field_errors() -> None:

@@ -493,9 +493,14 @@ class FakeTrueLayer(AsyncResource):
     def environment(self) -> Environment:
         """Where the SDK should send requests: the real base URL while served, otherwise
         ``https://auth.truelayer.fake`` and ``https://api.truelayer.fake`` (in-process)."""
-        if self.base_url is not None:
-            return Environment.custom(self.base_url, name="fake")
-        return Environment.custom(FAKE_AUTH_URL, FAKE_API_URL, name="fake")
+        api_url = self.base_url or FAKE_API_URL
+        return Environment.custom(
+            self.base_url or FAKE_AUTH_URL,
+            api_url,
+            name="fake",
+            hosted_page_url=f"{api_url}/hpp",
+            payouts_page_url=f"{api_url}/hpp",
+        )
 
     def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` that reaches this fake: in-process through
