@@ -20,8 +20,8 @@ from truelayer_async import Session
 from truelayer_async import errors as e
 from truelayer_async.models import (
     ActionRedirect,
-    AuthorizationFlowOptions,
     AuthorizationFlowAuthorizing,
+    AuthorizationFlowOptions,
     BankTransfer,
     CreatedPayment,
     ExternalAccountBeneficiary,
@@ -184,9 +184,7 @@ async def test_bad_arguments_are_refused_before_anything_is_sent(tl: Session) ->
             {"user_ip": "1.2.3.4\r\nX-Evil: 1"},
             {
                 "hosted_page": HostedPageOptions(return_uri="https://x"),
-                "authorization_flow": __import__(
-                    "truelayer_async.models", fromlist=["x"]
-                ).AuthorizationFlowOptions(),
+                "authorization_flow": AuthorizationFlowOptions(),
             },
         ):
             args: dict[str, Any] = {
@@ -372,7 +370,7 @@ async def test_refunds_create_list_and_get(tl: Session, key: ec.EllipticCurvePri
         created = await tl.payments.create_refund(
             "pay-1", reference="Refund 42", amount_in_minor=500, metadata={"why": "late"}
         )
-        full = await tl.payments.create_refund("pay-1", reference="Full refund")
+        await tl.payments.create_refund("pay-1", reference="Full refund")
         listed = await tl.payments.list_refunds("pay-1")
         one = await tl.payments.get_refund("pay-1", "ref-1")
     assert created.id == "ref-1"
