@@ -467,3 +467,21 @@ async def test_with_raw_response_returns_the_model_and_the_status(tl: Session) -
             amount_in_minor=1, currency="EUR", payment_method=METHOD, user=USER
         )
     assert raw.status_code == 201 and isinstance(raw.parsed, CreatedPayment)
+
+
+@pytest.mark.anyio
+async def test_a_plain_resource_token_is_in_no_sdk_frame_of_an_error_traceback(
+    tl: Session, sentinel: str
+) -> None:
+    with respx.mock(assert_all_called=False) as wire:
+        wire.get(PAY).mock(return_value=problem(404, "not-found", "Not Found"))
+        with pytest.raises(e.PaymentsApiError) as caught:
+            await tl.payments.wait_for("pay-1", resource_token=sentinel)
+    assert sentinel not in str(caught.value) and sentinel not in repr(caught.value)
+    traceback = caught.value.__traceback__
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if frame.f_globals.get("__name__", "").startswith("truelayer_async"):
+            for value in frame.f_locals.values():
+                assert not (isinstance(value, str) and sentinel in value), frame.f_code.co_name
+        traceback = traceback.tb_next

@@ -66,6 +66,10 @@ def _end_user_headers(user_ip: str | None, device_user_agent: str | None) -> dic
     return headers
 
 
+def _secret(value: str | Secret | None) -> Secret | None:
+    return None if value is None else Secret.of(value)
+
+
 def _of(name: str, value: Any, *types: type) -> None:
     if value is not None and not isinstance(value, types):
         names = " or ".join(t.__name__ for t in types)
@@ -159,6 +163,7 @@ class PaymentsService:
         """The payment (``GET /v3/payments/{id}``): one class per ``status``
         (:data:`~truelayer_async.models.Payment`). ``resource_token`` (from ``create``)
         is used as the bearer when given."""
+        resource_token = _secret(resource_token)  # no plain token in this frame
         return await api.send(
             self._core, api.GET_PAYMENT, {"payment_id": payment_id}, resource_token=resource_token
         )
@@ -177,6 +182,7 @@ class PaymentsService:
             PaymentsApiError: 400 ``Invalid State`` when the payment can no longer be
                 cancelled.
         """
+        resource_token = _secret(resource_token)  # no plain token in this frame
         await api.send(
             self._core,
             api.CANCEL,
@@ -194,6 +200,7 @@ class PaymentsService:
     ) -> None:
         """Save the paying account for the user's next payments (closed-loop payments
         only; ``POST …/actions/save-user-account``, signed, idempotent)."""
+        resource_token = _secret(resource_token)  # no plain token in this frame
         await api.send(
             self._core,
             api.SAVE_USER_ACCOUNT,
@@ -227,6 +234,7 @@ class PaymentsService:
         ``AuthorizationFlowAuthorizing`` (``authorization_flow.actions.next`` says what
         to do) or ``AuthorizationFlowFailed``.
         """
+        resource_token = _secret(resource_token)  # no plain token in this frame
         options = AuthorizationFlowOptions(
             provider_selection=provider_selection,
             scheme_selection=scheme_selection,
@@ -253,6 +261,7 @@ class PaymentsService:
         idempotency_key: str | None = None,
     ) -> AuthorizationFlowResult:
         """Submit the bank the user picked (``…/actions/provider-selection``)."""
+        resource_token = _secret(resource_token)  # no plain token in this frame
         _of("provider_id", provider_id, str)
         body = {"provider_id": provider_id}
         return await self._flow(
@@ -268,6 +277,7 @@ class PaymentsService:
         idempotency_key: str | None = None,
     ) -> AuthorizationFlowResult:
         """Submit the scheme the user picked (``…/actions/scheme-selection``)."""
+        resource_token = _secret(resource_token)  # no plain token in this frame
         _of("scheme_id", scheme_id, str)
         body = {"scheme_id": scheme_id}
         return await self._flow(
@@ -285,6 +295,7 @@ class PaymentsService:
     ) -> AuthorizationFlowResult:
         """Submit the form answers, ``{input id: value}`` (``…/actions/form``);
         ``adjacent`` may carry ``{"consent": {"captured": …}}`` with them."""
+        resource_token = _secret(resource_token)  # no plain token in this frame
         if not isinstance(inputs, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in inputs.items()
         ):
@@ -304,6 +315,7 @@ class PaymentsService:
     ) -> AuthorizationFlowResult:
         """Submit the user's consent to the payment (``…/actions/consent``), and to
         account access for ``ais_scopes`` (``accounts``, ``balance``) when asked."""
+        resource_token = _secret(resource_token)  # no plain token in this frame
         captured: dict[str, Any] = {"pis": {}}
         if ais_scopes is not None:
             captured["ais"] = {"scopes": list(ais_scopes)}
@@ -321,6 +333,7 @@ class PaymentsService:
     ) -> AuthorizationFlowResult:
         """Pick a saved account (``user_account_id``), ask for a new one (no id), or
         forget one (``delete=True`` with its id) (``…/actions/user-account-selection``)."""
+        resource_token = _secret(resource_token)  # no plain token in this frame
         body: dict[str, Any]
         if user_account_id is None:
             if delete:
@@ -438,6 +451,7 @@ class PaymentsService:
         Raises:
             WaitTimeoutError: ``timeout`` passed first; ``last`` holds the last payment.
         """
+        resource_token = _secret(resource_token)  # no plain token in this frame
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
             raise e.InvalidParameterError("timeout must be a number of seconds, at least 0")
         wanted = frozenset(statuses or ()) | TERMINAL_PAYMENT_STATUSES
