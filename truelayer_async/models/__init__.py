@@ -146,6 +146,7 @@ from .payments import (
     UnknownPayment,
     UnknownPaymentMethod,
     UnknownProviderSelection,
+    is_final,
 )
 from .providers import (
     Provider,
@@ -308,5 +309,6 @@ __all__ = [
     "UserSelectedScheme",
     "VerificationReport",
     "VerificationResult",
+    "is_final",
     "to_wire",
 ]
