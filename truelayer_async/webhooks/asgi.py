@@ -80,19 +80,19 @@ class WebhookEndpoint:
         if scope["type"] != "http":
             return  # lifespan and websockets: nothing to do
         if scope["method"] != "POST":
-            await _answer(send, 405, b"method not allowed")
+            await answer(send, 405, b"method not allowed")
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:
-            await _answer(send, 413, b"body too large")
+            await answer(send, 413, b"body too large")
             return
         try:
             event = await self._webhooks.verify(
-                scope["headers"], body, path=self._path or _request_path(scope)
+                scope["headers"], body, path=self._path or request_path(scope)
             )
         except WebhookVerificationError as exc:
             logger.warning("webhook refused: %s (%s)", type(exc).__name__, exc.reason)
-            await _answer(send, response_status(exc), b"webhook refused")
+            await answer(send, response_status(exc), b"webhook refused")
             return
         try:
             await self._handler(event)
@@ -101,12 +101,13 @@ class WebhookEndpoint:
             logger.error(
                 "webhook handler failed for event %s: %s", event.event_id, type(exc).__name__
             )
-            await _answer(send, 500, b"handler failed")
+            await answer(send, 500, b"handler failed")
             return
-        await _answer(send, 200, b"ok")
+        await answer(send, 200, b"ok")
 
 
-def _request_path(scope: Scope) -> str:
+def request_path(scope: Scope) -> str:
+    """The path as the sender called it (``raw_path``, else ``root_path + path``)."""
     raw = scope.get("raw_path")
     if isinstance(raw, bytes) and raw:
         return raw.decode("latin-1").split("?", 1)[0]
@@ -115,7 +116,8 @@ def _request_path(scope: Scope) -> str:
     return path if path.startswith(root) else root + path
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def read_body(receive: Receive) -> bytes | None:
+    """The request body, or ``None`` past ``MAX_BODY_BYTES``."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -132,7 +134,8 @@ async def _read_body(receive: Receive) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _answer(send: Send, status: int, text: bytes) -> None:
+async def answer(send: Send, status: int, text: bytes) -> None:
+    """Send a short ``text/plain`` response."""
     await send(
         {
             "type": "http.response.start",
