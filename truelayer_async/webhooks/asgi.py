@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
+    StoreError,
     WebhookKeySetUnavailableError,
     WebhookPayloadError,
     WebhookVerificationError,
@@ -33,6 +34,7 @@ from .events import MAX_BODY_BYTES, Event
 
 if TYPE_CHECKING:
     from ._service import WebhookService
+    from .dedup import Deduplicator, Outcome
 
 __all__ = ["WebhookEndpoint", "response_status"]
 
@@ -63,6 +65,13 @@ class WebhookEndpoint:
     (405 otherwise). The signed path is the request's ``raw_path`` as received
     (or ``root_path + path``); pass ``path=`` if a proxy rewrites it. The Session must be
     open while webhooks arrive (the key set is fetched through it).
+
+    With ``dedup=`` (a :class:`~truelayer_async.webhooks.Deduplicator`) the handler runs
+    at most once per ``event_id``: a duplicate is answered 200 without calling it; one
+    arriving while the same event is still being handled waits for it (``dedup.wait``)
+    and is answered 409 if it is still running (TrueLayer retries later); a handler that
+    raised leaves the event unmarked, so the retry runs it again. 503 if the dedup
+    backend fails.
     """
 
     def __init__(
@@ -71,10 +80,12 @@ class WebhookEndpoint:
         handler: Callable[[Event], Awaitable[object]],
         *,
         path: str | None = None,
+        dedup: Deduplicator | None = None,
     ) -> None:
         self._webhooks = webhooks
         self._handler = handler
         self._path = path
+        self._dedup = dedup
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,7 +106,11 @@ class WebhookEndpoint:
             await answer(send, response_status(exc), b"webhook refused")
             return
         try:
-            await self._handler(event)
+            outcome = await self._run(event)
+        except StoreError as exc:
+            logger.error("webhook dedup backend failed for event %s: %s", event.event_id, exc)
+            await answer(send, 503, b"dedup store unavailable")
+            return
         except Exception as exc:
             # No exc_info (SDK log records never carry one): the handler logs its own errors.
             logger.error(
@@ -103,7 +118,18 @@ class WebhookEndpoint:
             )
             await answer(send, 500, b"handler failed")
             return
+        if outcome == "in_progress":
+            await answer(send, 409, b"already being handled")
+            return
+        if outcome == "duplicate":
+            logger.info("webhook event %s is a duplicate: skipped", event.event_id)
         await answer(send, 200, b"ok")
+
+    async def _run(self, event: Event) -> Outcome:
+        if self._dedup is None:
+            await self._handler(event)
+            return "handled"
+        return await self._dedup.process(event.event_id, lambda: self._handler(event))
 
 
 def request_path(scope: Scope) -> str:
