@@ -4,6 +4,7 @@ makes it send) and a tiny app that verifies every forwarded webhook again."""
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,9 @@ from starlette.routing import Route
 
 from tests.support.cli import Running, assert_clean_error, closed_port, run_cli, url_args
 from truelayer_async.cli import _errors as codes
+from truelayer_async.cli._config import environment
+from truelayer_async.cli._parser import build_parser
+from truelayer_async.cli._webhooks_listen import key_set_urls
 from truelayer_async.errors import WebhookVerificationError
 from truelayer_async.testing import FakeTrueLayer, LiveClock
 from truelayer_async.testing._server import serve_in_thread
@@ -284,3 +288,27 @@ def _compact(payload: Any) -> bytes:
     import json
 
     return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def test_listen_usage_errors(capsys: pytest.CaptureFixture[str], fake: FakeTrueLayer) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli(capsys, "webhooks", "listen", *url_args(fake), "--port", str(port))
+    assert_clean_error(result, codes.USAGE, f"cannot listen on 127.0.0.1:{port}")
+    result = run_cli(capsys, "webhooks", "listen", *url_args(fake), "--forward-to", "ftp://x")
+    assert_clean_error(result, codes.USAGE, "--forward-to must be an http(s) URL")
+
+
+@pytest.mark.parametrize(
+    ("argv", "allowed"),
+    [
+        (["--environment", "sandbox"], "https://webhooks.truelayer-sandbox.com/.well-known/jwks"),
+        (["--environment", "production"], "https://webhooks.truelayer.com/.well-known/jwks"),
+        (["--auth-url", "http://127.0.0.1:9"], "http://127.0.0.1:9/.well-known/jwks"),
+    ],
+)
+def test_listen_allows_exactly_the_environments_key_set(argv: list[str], allowed: str) -> None:
+    env = environment(build_parser().parse_args(["webhooks", "listen", *argv]))
+    assert (key_set_urls(env) or (env.webhook_jwks_url,)) == (allowed,)
