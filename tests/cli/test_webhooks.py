@@ -31,6 +31,16 @@ from truelayer_async.webhooks import EVENT_TYPES, Event, verify_with_jwks
 
 PATH = "/webhooks/truelayer"
 BAD_MODES = [mode for mode in SIGNING_MODES if mode != "valid"]
+#: The ``reason`` of the SDK's error for each bad signing mode.
+REASONS = {
+    "forged": "invalid",
+    "stale": "stale",
+    "unknown_kid": "kid",
+    "tampered": "invalid",
+    "bad_jku": "jku",
+    "wrong_alg": "algorithm",
+    "unsigned": "missing",
+}
 
 
 @attrs.define
@@ -192,8 +202,11 @@ def test_bad_signatures_are_rejected_and_not_forwarded(
     before = len(app[0].received)
     out = trigger(capsys, fake, url, "payment_failed", "--signing", mode)
     assert f"{url} answered 401" in out
-    line = listen.wait_for("REJECTED ")
-    assert line.endswith("-> 401"), line
+    record = settled(fake, sent_event_id(out))
+    assert [a.status for a in record.attempts] == [401, 401, 401]  # the emulator retried
+    for _ in record.attempts:  # one line each, naming why
+        line = listen.wait_for("REJECTED ")
+        assert f"REJECTED {REASONS[mode]}  (" in line and line.endswith("-> 401"), line
     assert len(app[0].received) == before
 
 
