@@ -10,7 +10,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import attrs
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,13 +23,13 @@ from tests.support.cli import Running, assert_clean_error, closed_port, run_cli,
 from truelayer_async.cli import _errors as codes
 from truelayer_async.cli._config import environment
 from truelayer_async.cli._parser import build_parser
-from truelayer_async.cli._webhooks_listen import key_set_urls
+from truelayer_async.cli._webhooks_listen import Forwarder, ListenApp, key_set_urls
 from truelayer_async.errors import WebhookVerificationError
 from truelayer_async.testing import FakeTrueLayer, LiveClock
 from truelayer_async.testing._server import serve_in_thread
 from truelayer_async.testing._webhook_keys import SIGNING_MODES
-from truelayer_async.testing.webhook_samples import SAMPLE_EVENTS
-from truelayer_async.webhooks import EVENT_TYPES, Event, verify_with_jwks
+from truelayer_async.testing.webhook_samples import SAMPLE_EVENTS, sample_event
+from truelayer_async.webhooks import EVENT_TYPES, Event, WebhookService, verify_with_jwks
 
 PATH = "/webhooks/truelayer"
 BAD_MODES = [mode for mode in SIGNING_MODES if mode != "valid"]
@@ -325,3 +327,33 @@ def test_listen_usage_errors(capsys: pytest.CaptureFixture[str], fake: FakeTrueL
 def test_listen_allows_exactly_the_environments_key_set(argv: list[str], allowed: str) -> None:
     env = environment(build_parser().parse_args(["webhooks", "listen", *argv]))
     assert (key_set_urls(env) or (env.webhook_jwks_url,)) == (allowed,)
+
+
+def test_listen_warns_when_the_forward_path_differs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The signature covers the path: forwarding to another path cannot verify there."""
+
+    async def run() -> tuple[list[int], list[str | None]]:
+        async with FakeTrueLayer(clock=LiveClock()) as emulator, emulator.session() as tl:
+            target = App(emulator)
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=target.asgi)) as client:
+                forwarder = Forwarder("http://app.example" + PATH, client)
+                listen = ListenApp(
+                    WebhookService(tl, key_set_urls=[emulator.key_set_url]), forwarder
+                )
+                async with httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=listen), base_url="http://listen.example"
+                ) as sender:
+                    statuses = []
+                    for _ in range(2):
+                        uri = "http://listen.example/elsewhere"
+                        headers, body = emulator.signed_webhook(uri, sample_event("payout_failed"))
+                        response = await sender.post("/elsewhere", headers=headers, content=body)
+                        statuses.append(response.status_code)
+                    return statuses, [r.error for r in target.received]
+
+    statuses, errors = anyio.run(run)
+    assert statuses == [401, 401]
+    assert errors == ["invalid", "invalid"]  # the app refused what was signed for /elsewhere
+    captured = capsys.readouterr()
+    assert captured.err.count("warning: this webhook was signed for /elsewhere") == 1
+    assert "your app answered 401 (TrueLayer will retry)" in captured.out
