@@ -217,3 +217,24 @@ async def test_the_sdk_hosted_page_link_opens_the_emulator_page(
     assert back.headers["location"] == f"{RETURN}?payment_id={created['id']}"
     payment = await api.get(created["id"])
     assert (payment["status"], payment["failure_reason"]) == ("failed", "authorization_failed")
+
+
+async def test_a_served_live_clock_emulator_moves_payments_without_polling() -> None:
+    from truelayer_async.testing import LiveClock
+
+    async with FakeTrueLayer(clock=LiveClock()) as fake:
+        with fake.serve_in_thread() as base_url:
+            async with httpx.AsyncClient(base_url=base_url, trust_env=False) as client:
+                api = Payments(fake, client)
+                await api.login()
+                payment_id = (await api.created())["id"]
+                fake.authorize_payment(payment_id, execution_delay=0.05, settlement_delay=0.05)
+                with anyio.fail_after(30):  # a hang guard, not a timing assertion
+                    while "payment_settled" not in [w.payload["type"] for w in fake.webhooks]:
+                        await anyio.sleep(0.05)
+    assert [w.payload["type"] for w in fake.webhooks] == [
+        "payment_authorized",
+        "payment_executed",
+        "payment_settled",
+        "payment_creditable",
+    ]

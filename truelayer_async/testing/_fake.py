@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 __all__ = ["FakeTrueLayer"]
 
 DAY = 86_400
+#: How often a served emulator with a ``LiveClock`` applies due payment transitions.
+TICK_SECONDS = 0.2
 
 
 class FakeTrueLayer(AsyncResource):
@@ -131,6 +134,7 @@ class FakeTrueLayer(AsyncResource):
         self._signing_keys = _payments.SigningKeys()
         self._client_signing_key: tuple[str, str] | None = None
         self._webhook_uris: dict[str, str] = {}
+        self._ticker: asyncio.Task[None] | None = None
         self._state, self._app = self._build(FakeState(self.clock, **self._options))
 
     def _build(self, state: FakeState) -> tuple[FakeState, ASGIApp]:
@@ -178,6 +182,7 @@ class FakeTrueLayer(AsyncResource):
             return
         method: str = scope["method"]
         path: str = scope["path"]
+        self._start_ticker()
         if path.startswith(_control.PREFIX):
             await self._control(scope, receive, send)
             return
@@ -669,6 +674,25 @@ class FakeTrueLayer(AsyncResource):
             self._payments.store.tick()
         return now
 
+    def _start_ticker(self) -> None:
+        """With a ``LiveClock`` on asyncio (served), apply due payment transitions in the
+        background too, so webhooks go out without anyone polling."""
+        if not isinstance(self.clock, LiveClock):
+            return
+        if self._ticker is not None and not self._ticker.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not asyncio (trio): transitions still apply on each read
+            return
+        self._ticker = loop.create_task(self._tick_forever())
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await anyio.sleep(TICK_SECONDS)
+            with self._state.lock:
+                self._payments.store.tick()
+
     def _send_payments_webhook(self, client_id: str, payload: dict[str, Any]) -> None:
         uri = self._webhook_uris.get(client_id, "")
         record = WebhookRecord(uri, payload, signing="valid")
@@ -721,6 +745,10 @@ class FakeTrueLayer(AsyncResource):
         """Close every client made by ``http_client()`` / ``session()`` / ``control()``
         and stop webhook deliveries still in progress."""
         self._webhook_sender.cancel_all()
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            with suppress(RuntimeError):  # its loop (a served thread's) may be closed
+                ticker.get_loop().call_soon_threadsafe(ticker.cancel)
         clients, self._clients = self._clients, []
         for client in clients:
             await client.aclose()
