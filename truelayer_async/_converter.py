@@ -53,7 +53,9 @@ from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from ._secret import Secret
 from .errors import MalformedResponseError
+from .models._tagged import TAGGED_UNIONS
 from .models.common import WIRE_NAME, Envelope
 from .models.enums import AsyncStatus
 
@@ -104,6 +106,17 @@ def _structure_bool(value: Any, _: Any) -> Any:
     if value.__class__ is bool:
         return value
     raise _InvalidValue("expected a boolean")
+
+
+def _structure_secret(value: Any, _: Any) -> Any:
+    if value.__class__ is str:
+        return Secret(value)
+    raise _InvalidValue("expected a string")
+
+
+def _unstructure_secret(value: Secret) -> str:
+    # Only an explicit unstructure() call reaches this: the value is what the caller asked for.
+    return value.get_secret_value()
 
 
 def _structure_object(value: Any, _: Any) -> Any:
@@ -366,6 +379,53 @@ def _make_class_hook(cl: Any, converter: cattrs.Converter) -> StructureHook:
     return structure_object
 
 
+def _tagged_union(tp: Any) -> Any:
+    """The declared tagged union ``tp`` is (``None`` allowed as a member), else ``None``."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return None
+    return TAGGED_UNIONS.get(frozenset(arg for arg in get_args(tp) if arg is not type(None)))
+
+
+def _is_tagged_union(tp: Any) -> bool:
+    return _tagged_union(tp) is not None
+
+
+def _make_tagged_union_hook(tp: Any, converter: cattrs.Converter) -> StructureHook:
+    # One hook for every union declared with models._tagged.tagged_union: the value of
+    # the tag field picks the class; an unknown (or missing) value picks the fallback,
+    # which also keeps the whole object in ``raw``.
+    union = _tagged_union(tp)
+    assert union is not None
+    nullable = type(None) in get_args(tp)
+    field, fallback = union.field, union.fallback
+    hooks = {tag: converter.get_structure_hook(cls) for tag, cls in union.variants.items()}
+    classes = dict(union.variants)
+    fallback_hook = converter.get_structure_hook(fallback)
+
+    def structure_tagged(value: Any, _: Any) -> Any:
+        if value.__class__ is dict:
+            tag = value.get(field)
+            hook = hooks.get(tag) if tag.__class__ is str else None
+            if hook is not None:
+                return hook(value, classes[tag])
+            if tag.__class__ is not str:
+                raise _InvalidValue(f"expected a string {field!r}")
+            return attrs.evolve(fallback_hook(value, fallback), raw=dict(value))
+        if value is None and nullable:
+            return None
+        raise _InvalidValue("expected a JSON object")
+
+    return structure_tagged
+
+
+def _is_fallback(cl: Any) -> bool:
+    return any(union.fallback is cl for union in TAGGED_UNIONS.values())
+
+
+def _unstructure_fallback(obj: Any) -> Any:
+    return dict(obj.raw)  # an unknown variant goes back out exactly as it came in
+
+
 def _make_class_unstructure_hook(cl: Any, converter: cattrs.Converter) -> Callable[[Any], Any]:
     generated = make_dict_unstructure_fn(cl, converter, **_wire_overrides(cl))
 
@@ -394,19 +454,23 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     converter.register_structure_hook(Decimal, _structure_money)
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_structure_hook(date, _structure_date)
+    converter.register_structure_hook(Secret, _structure_secret)
     converter.register_structure_hook_func(_is_open_object, _structure_object)
     converter.register_structure_hook_factory(_is_optional, _make_optional_hook)
     converter.register_structure_hook_factory(_is_enum_or_str, _make_enum_or_str_hook)
     converter.register_structure_hook_factory(_is_homogeneous_tuple, _make_tuple_hook)
     converter.register_structure_hook_factory(attrs.has, _make_class_hook)
+    converter.register_structure_hook_factory(_is_tagged_union, _make_tagged_union_hook)
 
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_unstructure_hook(date, date.isoformat)
+    converter.register_unstructure_hook(Secret, _unstructure_secret)
     converter.register_unstructure_hook(Decimal, lambda value: value)
     converter.register_unstructure_hook_factory(
         _is_enum_or_str, _make_enum_or_str_unstructure_hook
     )
     converter.register_unstructure_hook_factory(attrs.has, _make_class_unstructure_hook)
+    converter.register_unstructure_hook_func(_is_fallback, _unstructure_fallback)
     return converter
 
 
