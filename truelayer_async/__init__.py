@@ -24,6 +24,9 @@ from .services._pending import PendingResult
 from .services.auth import AuthService, RawAuthService
 from .services.data import AsyncDataService, DataService, RawDataService
 from .services.hosted_page import HostedPageService
+from .services.payment_links import PaymentLinksService, RawPaymentLinksService
+from .services.payment_providers import PaymentsProvidersService, RawPaymentsProvidersService
+from .services.payments import PaymentsService, RawPaymentsService
 from .services.verification import RawVerificationService, VerificationService
 from .session import Session
 from .stores import LockingTokenStore, MemoryTokenStore, TokenStore
@@ -76,9 +79,15 @@ __all__ = [
     "LockingTokenStore",
     "MemoryTokenStore",
     "Page",
+    "PaymentsService",
+    "PaymentsProvidersService",
+    "PaymentLinksService",
     "PendingResult",
     "Progress",
     "RawAuthService",
+    "RawPaymentsService",
+    "RawPaymentsProvidersService",
+    "RawPaymentLinksService",
     "RawDataService",
     "RawResponse",
     "RawVerificationService",

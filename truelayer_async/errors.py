@@ -111,6 +111,7 @@ __all__ = [
     "UnauthenticatedError",
     "UnexpectedRedirectError",
     "VerificationApiError",
+    "WaitTimeoutError",
     "WebhookAlgorithmError",
     "WebhookKeySetUnavailableError",
     "WebhookKeySetUntrustedError",
@@ -538,6 +539,15 @@ class PartialResultError(TrueLayerError):
 
     def __init__(self, message: str, *, completed: Any) -> None:
         self.completed = completed
+        super().__init__(message)
+
+
+class WaitTimeoutError(TrueLayerError, TimeoutError):
+    """A ``wait_for()`` poll did not see a wanted or final status before its ``timeout``;
+    ``last`` holds the resource as last fetched (e.g. a ``Payment``)."""
+
+    def __init__(self, message: str, *, last: Any) -> None:
+        self.last = last
         super().__init__(message)
 
 

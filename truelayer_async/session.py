@@ -19,6 +19,9 @@ from .errors import ConfigurationError
 from .services.auth import AuthService
 from .services.data import DataService
 from .services.hosted_page import HostedPageService
+from .services.payment_links import PaymentLinksService
+from .services.payment_providers import PaymentsProvidersService
+from .services.payments import PaymentsService
 from .services.verification import VerificationService
 from .stores import MemoryTokenStore, TokenStore
 from .tokens import DEFAULT_LEEWAY
@@ -118,6 +121,9 @@ class Session(AsyncResource):
         self.verification = VerificationService(self._core)
         self.webhooks = WebhookService(self._core)
         self.hosted_page = HostedPageService(self._core)
+        self.payments = PaymentsService(self._core)
+        self.payments_providers = PaymentsProvidersService(self._core)
+        self.payment_links = PaymentLinksService(self._core)
 
     # The settings, read-only: the core holds them.
 
