@@ -1,61 +1,56 @@
-"""Polling a resource until its status is one asked for: the loop behind ``wait_for``."""
+"""The loop behind every ``wait_for``: fetch until the status is one asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any, TypeVar
 
 from .. import errors as e
 
-if TYPE_CHECKING:
-    from .._core import Core
-
-__all__ = ["poll_status", "wanted_statuses"]
+__all__ = ["WAIT_FACTOR", "WAIT_FIRST_DELAY", "WAIT_MAX_DELAY", "poll_until"]
 
 T = TypeVar("T")
 
-#: Seconds between polls: doubled after each poll, from the first to the last.
-FIRST_INTERVAL = 0.5
-MAX_INTERVAL = 5.0
+#: The first pause, its growth factor and the longest pause (seconds).
+WAIT_FIRST_DELAY = 1.0
+WAIT_FACTOR = 2.0
+WAIT_MAX_DELAY = 30.0
 
 
-def wanted_statuses(statuses: Iterable[str] | None, terminal: frozenset[str]) -> frozenset[str]:
-    """The statuses that end the wait: those asked for, plus every terminal one."""
-    if statuses is None:
-        return terminal
-    if isinstance(statuses, str):
-        raise e.InvalidParameterError("statuses must be a collection of strings, not a string")
-    wanted = frozenset(statuses)
-    if not wanted or not all(isinstance(status, str) for status in wanted):
-        raise e.InvalidParameterError("statuses must be a non-empty collection of strings")
-    return wanted | terminal
-
-
-async def poll_status(
-    core: Core,
+async def poll_until(
     fetch: Callable[[], Awaitable[T]],
-    wanted: frozenset[str],
     *,
+    statuses: Collection[str] | None,
+    final: frozenset[str],
     timeout: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]],
     what: str,
 ) -> T:
-    """``fetch()`` until the result's ``status`` is in ``wanted``, sleeping with back-off
-    (``core.sleep``, deadline on ``core.clock``); ``TransportTimeout`` after ``timeout``
-    seconds. ``what`` names the resource in that error (an id, never a secret)."""
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise e.InvalidParameterError("timeout must be a positive number of seconds")
-    deadline = core.clock() + timeout
-    interval = FIRST_INTERVAL
+    """``await fetch()`` until its ``status`` is in ``statuses`` or ``final``; return it.
+
+    Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds, on
+    ``clock``). ``what`` names the resource in messages (``"payout"``).
+
+    Raises:
+        InvalidParameterError: ``statuses`` is a string or holds a non-string, or
+            ``timeout`` is not a number ≥ 0 (before the first fetch).
+        WaitTimeoutError: ``timeout`` passed first; ``last`` holds the last result.
+    """
+    if isinstance(statuses, str) or not all(isinstance(s, str) for s in statuses or ()):
+        raise e.InvalidParameterError("statuses must be a collection of status strings")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+        raise e.InvalidParameterError("timeout must be a number of seconds, at least 0")
+    wanted = frozenset(statuses or ()) | final
+    deadline = clock() + timeout
+    delay = WAIT_FIRST_DELAY
     while True:
         result = await fetch()
         status: Any = getattr(result, "status", None)
         if status in wanted:
             return result
-        remaining = deadline - core.clock()
-        if remaining <= 0:
-            raise e.TransportTimeout(
-                f"{what} did not reach {', '.join(sorted(wanted))} within {timeout} s "
-                f"(last status: {status})"
-            )
-        await core.sleep(min(interval, remaining))
-        interval = min(interval * 2, MAX_INTERVAL)
+        left = deadline - clock()
+        if left <= 0:
+            raise e.WaitTimeoutError(f"{what} still {status!r} after {timeout} s", last=result)
+        await sleep(min(delay, left))
+        delay = min(delay * WAIT_FACTOR, WAIT_MAX_DELAY)
