@@ -11,6 +11,7 @@ payments-api-v3.json.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -19,7 +20,7 @@ from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from tests.emulator.openapi import PAYMENTS, Spec
 
-__all__ = ["SCHEMAS", "payouts_spec", "validate"]
+__all__ = ["SCHEMAS", "payouts_spec", "request_fits", "validate"]
 
 SCHEMAS = "#/components/schemas/"
 
@@ -72,3 +73,15 @@ def validate(body: Any, schema: str, *, closed_as: str | None = None) -> None:
     flat = {"properties": _properties(spec, spec.pointer(SCHEMAS + closed_as))}
     undocumented = list(spec.closed_world(rest, flat, "$"))
     assert not undocumented, f"undocumented keys: {undocumented}"
+
+
+def request_fits(request: Any, path: str, method: str = "post") -> dict[str, Any]:
+    """The JSON body of ``request`` (an ``httpx.Request``), checked against the request
+    schema the document gives ``method path`` (closed world)."""
+    spec = payouts_spec()
+    escaped = path.replace("~", "~0").replace("/", "~1")
+    pointer = f"#/paths/{escaped}/{method}/requestBody"
+    (media,) = spec.resolve(spec.pointer(pointer))["content"]
+    body: dict[str, Any] = json.loads(request.content)
+    spec.validate(body, f"{pointer}/content/{media.replace('/', '~1')}/schema")
+    return body
