@@ -236,7 +236,6 @@ class MandatesService:
         mandate_id: str,
         *,
         return_uri: str,
-        direct_return_uri: str | None = None,
         provider_selection: ProviderSelectionOptions | None = None,
         consent: ConsentOptions | None = None,
         resource_token: str | Secret | None = None,
@@ -249,8 +248,8 @@ class MandatesService:
         used, idempotent).
 
         Your front end can show a bank picker (``provider_selection``, default plain)
-        and redirect the user, who comes back to ``return_uri`` (or straight to
-        ``direct_return_uri``); ``consent`` if it collects consent itself. Returns
+        and redirect the user, who comes back to ``return_uri`` (allow-listed in
+        Console); ``consent`` if it collects consent itself. Returns
         ``AuthorizationFlowAuthorizing`` (``authorization_flow.actions.next``:
         ``provider_selection``, ``redirect``, ``wait`` or ``consent``) or
         ``AuthorizationFlowFailed``.
@@ -259,14 +258,11 @@ class MandatesService:
         del resource_token  # only the Secret stays in this frame
         _of("provider_selection", provider_selection, ProviderSelectionOptions)
         _of("consent", consent, ConsentOptions)
-        redirect: dict[str, Any] = {"return_uri": return_uri}
-        if direct_return_uri is not None:
-            redirect["direct_return_uri"] = direct_return_uri
-        if not all(isinstance(uri, str) and uri for uri in redirect.values()):
-            raise e.InvalidParameterError("return_uri and direct_return_uri must be non-empty")
+        if not isinstance(return_uri, str) or not return_uri:
+            raise e.InvalidParameterError("return_uri must be a non-empty string")
         body: dict[str, Any] = {
             "provider_selection": to_wire(provider_selection or ProviderSelectionOptions()),
-            "redirect": redirect,
+            "redirect": {"return_uri": return_uri},
         }
         if consent is not None:
             body["consent"] = to_wire(consent)
