@@ -7,7 +7,8 @@ each 66 bytes (P-521).
 
 :func:`sign` makes a signature (what the Payments request hook calls for each attempt);
 :func:`verify` checks one against a public key or a JWKS (for webhooks, and for users'
-own tests). Both need the ``[crypto]`` extra (``cryptography``), imported on first use.
+own tests); :func:`verify_request` does the same for an ``httpx.Request``. They need the
+``[crypto]`` extra (``cryptography``), imported on first use.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import attrs
+import httpx
 
 from ._secret import Secret
 from .errors import ConfigurationError, InvalidParameterError, SignatureVerificationError
@@ -40,6 +42,7 @@ __all__ = [
     "sign",
     "signing_payload",
     "verify",
+    "verify_request",
 ]
 
 ALGORITHM = "ES512"
@@ -355,6 +358,10 @@ def key_from_jwks(jwks: Mapping[str, Any], kid: str) -> ec.EllipticCurvePublicKe
     return None
 
 
+#: Headers ``verify_request`` never reads (TrueLayer never signs them; they hold secrets).
+_CREDENTIALS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
 def _toggle_trailing_slash(path: str) -> str:
     return path[:-1] if path.endswith("/") and path != "/" else path + "/"
 
@@ -444,3 +451,60 @@ def _valid(key: ec.EllipticCurvePublicKey, header_b64: str, payload: bytes, raw:
     except crypto.InvalidSignature:
         return False
     return True
+
+
+def verify_request(
+    request: httpx.Request,
+    *,
+    public_key: str | bytes | ec.EllipticCurvePublicKey | None = None,
+    jwks: Mapping[str, Any] | None = None,
+    required_headers: Iterable[str] = ("Idempotency-Key",),
+) -> JoseHeader:
+    """Verify the ``Tl-Signature`` of an outgoing ``httpx.Request``; return its JOSE header.
+
+    For your own tests: it checks what TrueLayer would, over the request's method, its
+    path as sent (``request.url.raw_path`` without the query), its headers and its exact
+    body bytes. Give the public half of your signing key as ``public_key`` (PEM) or
+    ``jwks``. By default ``Idempotency-Key`` must be among the signed headers, as
+    TrueLayer requires on Payments requests; pass ``required_headers=()`` to drop that.
+
+    Example, a respx side effect that refuses a badly signed Payments request::
+
+        def check_signature(request: httpx.Request) -> httpx.Response:
+            signing.verify_request(request, public_key=PUBLIC_PEM)
+            return httpx.Response(201, json={"id": "p-1", "status": "authorization_required"})
+
+        respx_mock.post(f"{api_url}/v3/payments").mock(side_effect=check_signature)
+
+    Raises:
+        SignatureVerificationError: no ``Tl-Signature`` header (``reason`` ``malformed``),
+            a signed header sent more than once (``malformed``), or any failure of
+            :func:`verify`.
+        InvalidParameterError: the request's body is a stream that was not read.
+    """
+    signature = request.headers.get("Tl-Signature")
+    method, raw_path = request.method, request.url.raw_path
+    pairs = [(k, v) for k, v in request.headers.multi_items() if k.lower() not in _CREDENTIALS]
+    try:
+        body: bytes | None = request.content
+    except httpx.RequestNotRead:
+        body = None
+    del request  # its bearer token stays out of this frame's locals from here on
+    if body is None:
+        raise InvalidParameterError("the request's body is a stream: call request.read() first")
+    if signature is None:
+        raise _refuse("the request carries no Tl-Signature header", "malformed")
+    signed = {name.lower() for name in parse_signature(signature).tl_headers}
+    headers = [(name, value) for name, value in pairs if name.lower() in signed]
+    if len({name.lower() for name, _ in headers}) != len(headers):
+        raise _refuse("a signed header is sent more than once", "malformed")
+    return verify(
+        signature,
+        method=method,
+        path=raw_path.split(b"?", 1)[0].decode("ascii"),
+        body=body,
+        headers=headers,
+        public_key=public_key,
+        jwks=jwks,
+        required_headers=required_headers,
+    )

@@ -49,6 +49,7 @@ SCRIPT_OUTPUT = {
     "verify": r"verified: True score: 100\n(?s:.*)Mock Credit Card CREDIT_CARD",
     "handling-errors": r"alice must reconnect: consent_expired\n"
     r"bob rate limited; retry after 2.0 s\nbob, later: 2 accounts",
+    "migrate-tokens": r"^alice: 2 accounts, 1 refresh$",
     "logging": r"GET /data/v1/accounts -> 503 \(attempt 1(?s:.*)GET /data/v1/accounts -> 200 "
     r"\(attempt 2",
 }

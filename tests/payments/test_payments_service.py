@@ -430,6 +430,22 @@ async def test_wait_for_polls_with_back_off_until_a_final_status(
 
 
 @pytest.mark.anyio
+async def test_wait_for_goes_past_executed_to_settled_for_a_merchant_account(
+    tl: Session, napping: ClockSleep
+) -> None:
+    # Paid into a merchant account, `executed` is not final: `settled` follows.
+    executed = {**samples.PAYMENTS["executed"], "payment_method": samples.PRESELECTED_TO_MERCHANT}
+    with respx.mock(assert_all_called=False) as wire:
+        wire.post(TOKEN_URL).mock(return_value=grant(1))
+        route = wire.get(PAY).mock(
+            side_effect=[httpx.Response(200, json=executed)] * 2
+            + [httpx.Response(200, json=samples.PAYMENTS["settled"])]
+        )
+        payment = await tl.payments.wait_for("pay-1", timeout=120)
+    assert payment.status == "settled" and route.call_count == 3
+
+
+@pytest.mark.anyio
 async def test_wait_for_stops_at_a_requested_status(tl: Session) -> None:
     with respx.mock(assert_all_called=False) as wire:
         wire.post(TOKEN_URL).mock(return_value=grant(1))

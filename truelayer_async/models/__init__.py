@@ -188,6 +188,7 @@ from .payments import (
     UnknownPayment,
     UnknownPaymentMethod,
     UnknownProviderSelection,
+    is_final,
 )
 from .payout_inputs import (
     BusinessAccountBeneficiary,
@@ -448,5 +449,6 @@ __all__ = [
     "UserSelectedScheme",
     "VerificationReport",
     "VerificationResult",
+    "is_final",
     "to_wire",
 ]

@@ -44,6 +44,7 @@ __all__ = [
     "UnknownPayment",
     "UnknownPaymentMethod",
     "UnknownProviderSelection",
+    "is_final",
 ]
 
 #: Statuses after which a payment never changes again (``executed`` is final only for
@@ -370,3 +371,18 @@ class CreatedPayment:
     def user_id(self) -> str:
         """The payment user's id (``user.id``)."""
         return self.user.id
+
+
+def is_final(payment: Payment) -> bool:
+    """Whether ``payment`` will not change status again: ``failed``, ``settled``, or
+    ``executed`` unless it pays into a merchant account (those go on to ``settled``).
+
+    An ``executed`` payment whose beneficiary is not known (a mandate payment, an
+    unknown type) counts as final, so a poll never waits for a status that may not come.
+    """
+    status = payment.status
+    if status == "executed":
+        method = getattr(payment, "payment_method", None)
+        beneficiary = getattr(method, "beneficiary", None)
+        return getattr(beneficiary, "type", None) != "merchant_account"
+    return status in ("failed", "settled")

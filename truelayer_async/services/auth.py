@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -287,6 +288,69 @@ class AuthService:
         if typed is TokenType.PAYMENTS and user is None and await tokens.read(key) is None:
             return await self.client_credentials()
         return await tokens.valid(key)
+
+    async def import_token(
+        self,
+        *,
+        refresh_token: str | Secret,
+        access_token: str | Secret | None = None,
+        expires_at: datetime | float | None = None,
+        scopes: Iterable[str] = (),
+        user: str | None = None,
+        token_type: TokenTypeLike = TokenType.DATA,
+        replace: bool = False,
+    ) -> Token:
+        """Adopt a connection made outside the SDK (migrating from raw HTTP calls or
+        another client): store its tokens under ``(user, token_type)``.
+
+        From then on the SDK refreshes and rotates them like its own. Without
+        ``access_token`` (or ``expires_at``: unix seconds or an aware datetime) the token
+        counts as expired, so the first call refreshes it. ``scopes`` (when known) let
+        the Data API check scopes before sending. Nothing is sent to TrueLayer here.
+
+        Raises:
+            InvalidParameterError: an empty refresh token, or a token is already stored
+                for this key and ``replace`` is false (the stored one may be newer).
+            TokenPersistenceError: the store failed (the token is kept in memory).
+        """
+        refresh = Secret.of(refresh_token)
+        access = Secret("") if access_token is None else Secret.of(access_token)
+        del refresh_token, access_token  # only redacted Secrets stay in this frame
+        if not refresh:
+            raise e.InvalidParameterError("refresh_token must not be empty")
+        typed = TokenType(token_type)
+        now = self._core.clock()
+        if expires_at is None:
+            expires_at = now if not access else now + 3600
+        when = (
+            expires_at
+            if isinstance(expires_at, datetime)
+            else datetime.fromtimestamp(float(expires_at), timezone.utc)
+        )
+        if when.tzinfo is None:
+            raise e.InvalidParameterError("expires_at must be timezone-aware")
+        token = Token(
+            access_token=access,
+            refresh_token=refresh,
+            token_type=typed,
+            expires_at=when,
+            expires_in=max(1, int(when.timestamp() - now)) if access else 1,
+            scopes=tuple(scopes),
+        )
+        key = self._core.tokens.key(typed, user)
+        tokens = self._core.tokens
+
+        async def adopt(current: TokenRecord | None) -> Token:
+            if current is not None and not replace:
+                raise e.InvalidParameterError(
+                    f"a {typed.value} token is already stored for user {user!r}; pass "
+                    "replace=True to overwrite it"
+                )
+            version = (current.version if current is not None else 0) + 1
+            await tokens.persist(key, TokenRecord(token=token, version=version, updated_at=now))
+            return token
+
+        return await tokens.spend(key, "token import", adopt)
 
     # -- credentials ------------------------------------------------------------------
 

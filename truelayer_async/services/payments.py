@@ -16,7 +16,6 @@ from .. import errors as e
 from .._raw import raw_method
 from .._secret import Secret
 from ..models import (
-    TERMINAL_PAYMENT_STATUSES,
     AuthorizationFlowOptions,
     AuthorizationFlowResult,
     BankTransfer,
@@ -34,6 +33,7 @@ from ..models import (
     Refund,
     SchemeSelectionOptions,
     UserAccountSelectionOptions,
+    is_final,
     to_wire,
 )
 from ..models._checks import check_amount, check_currency, check_metadata
@@ -443,7 +443,9 @@ class PaymentsService:
         resource_token: str | Secret | None = None,
     ) -> Payment:
         """Poll :meth:`get` until the payment reaches one of ``statuses`` or a final
-        status (``executed``, ``settled``, ``failed``), and return it.
+        status, and return it. Final: ``failed``, ``settled``, and ``executed`` for
+        payments to an external account (merchant-account payments go on to
+        ``settled``; see :func:`~truelayer_async.models.is_final`).
 
         Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds).
         A webhook is the better signal in production; this is for scripts and tests.
@@ -454,13 +456,13 @@ class PaymentsService:
         resource_token = _secret(resource_token)  # no plain token in this frame
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
             raise e.InvalidParameterError("timeout must be a number of seconds, at least 0")
-        wanted = frozenset(statuses or ()) | TERMINAL_PAYMENT_STATUSES
+        wanted = frozenset(statuses or ())
         clock, sleep = self._core.clock, self._core.sleep
         deadline = clock() + timeout
         delay = WAIT_FIRST_DELAY
         while True:
             payment = await self.get(payment_id, resource_token=resource_token)
-            if payment.status in wanted:
+            if payment.status in wanted or is_final(payment):
                 return payment
             left = deadline - clock()
             if left <= 0:
