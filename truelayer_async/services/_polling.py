@@ -21,13 +21,14 @@ async def poll_until(
     fetch: Callable[[], Awaitable[T]],
     *,
     statuses: Collection[str] | None,
-    final: frozenset[str],
+    is_final: Callable[[T], bool],
     timeout: float,
     clock: Callable[[], float],
     sleep: Callable[[float], Awaitable[None]],
     what: str,
 ) -> T:
-    """``await fetch()`` until its ``status`` is in ``statuses`` or ``final``; return it.
+    """``await fetch()`` until its ``status`` is in ``statuses`` or ``is_final(it)``;
+    return it.
 
     Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds, on
     ``clock``). ``what`` names the resource in messages (``"payout"``).
@@ -41,13 +42,13 @@ async def poll_until(
         raise e.InvalidParameterError("statuses must be a collection of status strings")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
         raise e.InvalidParameterError("timeout must be a number of seconds, at least 0")
-    wanted = frozenset(statuses or ()) | final
+    wanted = frozenset(statuses or ())
     deadline = clock() + timeout
     delay = WAIT_FIRST_DELAY
     while True:
         result = await fetch()
         status: Any = getattr(result, "status", None)
-        if status in wanted:
+        if status in wanted or is_final(result):
             return result
         left = deadline - clock()
         if left <= 0:

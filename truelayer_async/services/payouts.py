@@ -244,7 +244,7 @@ class PayoutsService:
         return await poll_until(
             lambda: self.get(payout_id),
             statuses=statuses,
-            final=TERMINAL_PAYOUT_STATUSES,
+            is_final=lambda payout: payout.status in TERMINAL_PAYOUT_STATUSES,
             timeout=timeout,
             clock=self._core.clock,
             sleep=self._core.sleep,
