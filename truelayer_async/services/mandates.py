@@ -38,7 +38,7 @@ from ..models._checks import check_amount, check_currency, check_metadata
 from ..pagination import AsyncPaginator, Page
 from . import _payments_api as api
 from ._args import resource_token_arg
-from .merchant_accounts import CursorPage
+from ._cursor_page import CursorPage
 from .payments import _end_user_headers, _of
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ class MandatesService:
     def list(
         self, *, user_id: str | None = None, limit: int | None = None
     ) -> AsyncPaginator[Mandate]:
-        """Your mandates, newest first, a page at a time (``GET /v3/mandates``, cursor
+        """Your mandates, a page at a time (``GET /v3/mandates``, cursor
         pages of up to 50)::
 
             async for mandate in tl.mandates.list(user_id=user_id):

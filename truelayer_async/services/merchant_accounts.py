@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-import attrs
+from typing import TYPE_CHECKING, Any
 
 from .. import errors as e
 from .._path_segment import path_segment
@@ -21,6 +19,7 @@ from ..models._checks import check_currency
 from ..pagination import AsyncPaginator, Page
 from . import _payments_api as api
 from ._args import timestamp_arg
+from ._cursor_page import CursorPage
 from ._payments_api import Items
 from .payments import _of
 from .payouts import PAYOUT_CURRENCIES
@@ -35,30 +34,10 @@ __all__ = [
     "RawMerchantAccountsService",
 ]
 
-T = TypeVar("T")
-
 #: How often the balance above the threshold is swept.
 SWEEPING_FREQUENCIES = ("daily", "weekly", "fortnightly")
 #: The ``type`` filter of :meth:`MerchantAccountsService.transactions`.
 TRANSACTION_TYPES = ("payment", "payout")
-
-
-@attrs.frozen(kw_only=True)
-class _Pagination:
-    next_cursor: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class CursorPage(Generic[T]):
-    """``{"items": [...], "pagination": {"next_cursor": ...}}``."""
-
-    items: tuple[T, ...]
-    pagination: _Pagination | None = None
-
-    def page(self) -> Page[T]:
-        """As a :class:`~truelayer_async.pagination.Page` (no cursor: the last page)."""
-        cursor = None if self.pagination is None else self.pagination.next_cursor
-        return Page(self.items, cursor or None)
 
 
 _ACCOUNT = "/merchant-accounts/{merchant_account_id}"
