@@ -210,13 +210,13 @@ class MerchantAccountsService:
 
 
 class RawMerchantAccountsService:
-    """``tl.merchant_accounts.with_raw_response``: the same methods (but
-    ``transactions``), each returning a :class:`~truelayer_async.RawResponse`."""
+    """``tl.merchant_accounts.with_raw_response``: the same methods, each returning a
+    :class:`~truelayer_async.RawResponse`; but ``transactions`` (pages), and
+    ``get_sweeping``, whose ``None`` comes from a 404 error, not a response."""
 
     def __init__(self, accounts: MerchantAccountsService) -> None:
         self.list = raw_method(accounts.list)
         self.get = raw_method(accounts.get)
         self.payment_sources = raw_method(accounts.payment_sources)
         self.setup_sweeping = raw_method(accounts.setup_sweeping)
-        self.get_sweeping = raw_method(accounts.get_sweeping)
         self.disable_sweeping = raw_method(accounts.disable_sweeping)
