@@ -478,3 +478,40 @@ def test_mandate_inputs_check_their_fields() -> None:
         MandateExternalAccount(
             account_holder_name="Acme (UK)", account_identifier=Iban(iban="GB33BUKB20201555555555")
         )
+
+
+def test_user_selected_providers_take_only_a_filter_on_mandates_and_payouts() -> None:
+    from truelayer_async.models import (
+        InstantOnly,
+        PayoutVerificationInput,
+        UserDeterminedBeneficiary,
+    )
+
+    with pytest.raises(e.InvalidParameterError, match=r"SweepingMandate\.provider_selection"):
+        SweepingMandate(
+            provider_selection=UserSelectedProvider(scheme_selection=InstantOnly()),
+            beneficiary=MandateMerchantAccount(merchant_account_id="ma"),
+        )
+    verification = PayoutVerificationInput(verify_name=True)
+    with pytest.raises(e.InvalidParameterError, match="UserDeterminedBeneficiary"):
+        UserDeterminedBeneficiary(
+            reference="r",
+            user=USER,
+            verification=verification,
+            provider_selection=UserSelectedProvider(
+                remitter=RemitterInput(account_holder_name="A")
+            ),
+        )
+    with pytest.raises(e.InvalidParameterError, match="countries GB only"):
+        UserDeterminedBeneficiary(
+            reference="r",
+            user=USER,
+            verification=verification,
+            provider_selection=UserSelectedProvider(filter=ProviderFilter(countries=["FR"])),
+        )
+    UserDeterminedBeneficiary(
+        reference="r",
+        user=USER,
+        verification=verification,
+        provider_selection=UserSelectedProvider(filter=ProviderFilter(countries=["GB"])),
+    )

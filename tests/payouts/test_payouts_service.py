@@ -24,6 +24,7 @@ from truelayer_async.models import (
     ExternalAccountBeneficiary,
     Iban,
     InstantOnly,
+    InstantPreferred,
     Nrb,
     PaymentSourceBeneficiary,
     PaymentUser,
@@ -372,3 +373,13 @@ def test_preselected_provider_id_sends_only_what_payouts_take() -> None:
         "type": "preselected",
         "provider_id": "ob-natwest",
     }
+
+
+@pytest.mark.anyio
+async def test_a_payout_scheme_selection_takes_no_payment_options(tl: Session) -> None:
+    with pytest.raises(e.InvalidParameterError, match="takes no options"):
+        await _create(
+            tl,
+            BENEFICIARIES["business_account"],
+            scheme_selection=InstantPreferred(allow_remitter_fee=True),
+        )

@@ -15,7 +15,7 @@ import attrs
 from ..errors import InvalidParameterError
 from ._checks import int_between, no_parentheses, of_type, one_of, optional, reference_text, text
 from .payment_inputs import AccountIdentifierInput, UserSelectedProvider, _tag
-from .payout_inputs import PreselectedProviderId
+from .payout_inputs import PreselectedProviderId, check_filter_only
 
 __all__ = [
     "CommercialMandate",
@@ -80,6 +80,9 @@ class _VrpMandate:
     statement_reference: str | None = attrs.field(
         default=None, validator=optional(*reference_text(18))
     )
+
+    def __attrs_post_init__(self) -> None:
+        check_filter_only(type(self).__name__, self.provider_selection)
 
 
 @attrs.frozen(kw_only=True)

@@ -43,6 +43,17 @@ def _tokens(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise InvalidParameterError(f"{where}: each token must be 3 to 50 characters")
 
 
+def check_filter_only(owner: str, selection: Any) -> None:
+    """A :class:`UserSelectedProvider` for a payout or a mandate: only its ``filter`` (the
+    scheme and remitter are payment-only fields)."""
+    if isinstance(selection, UserSelectedProvider) and (
+        selection.scheme_selection is not None or selection.remitter is not None
+    ):
+        raise InvalidParameterError(
+            f"{owner}.provider_selection: here a UserSelectedProvider takes only a filter"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class PaymentSourceBeneficiary:
     """Pay back to an account that paid you: a settled payment's ``payment_source.id``
@@ -110,3 +121,15 @@ class UserDeterminedBeneficiary:
     provider_selection: UserSelectedProvider | PreselectedProviderId = attrs.field(
         validator=of_type(UserSelectedProvider, PreselectedProviderId)
     )
+
+    def __attrs_post_init__(self) -> None:
+        check_filter_only("UserDeterminedBeneficiary", self.provider_selection)
+        selection = self.provider_selection
+        chosen = selection.filter if isinstance(selection, UserSelectedProvider) else None
+        if chosen is not None and (
+            chosen.customer_segments is not None or set(chosen.countries or ()) - {"GB"}
+        ):
+            raise InvalidParameterError(
+                "UserDeterminedBeneficiary.provider_selection.filter: payouts filter on "
+                "countries GB only, without customer_segments"
+            )

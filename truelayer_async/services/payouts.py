@@ -89,6 +89,17 @@ def _check_beneficiary(beneficiary: Any) -> None:
 
 def _check_scheme_selection(scheme_selection: Any) -> None:
     _of("scheme_selection", scheme_selection, *_SCHEME_SELECTIONS)
+    if isinstance(scheme_selection, (InstantOnly, InstantPreferred)) and any(
+        value is not None
+        for value in (
+            scheme_selection.allow_remitter_fee,
+            scheme_selection.instant_override_provider_ids,
+            scheme_selection.non_instant_override_provider_ids,
+        )
+    ):
+        raise e.InvalidParameterError(
+            "scheme_selection: a payout's InstantOnly / InstantPreferred takes no options"
+        )
     if isinstance(scheme_selection, PreselectedScheme) and (
         scheme_selection.scheme_id not in PAYOUT_SCHEMES
     ):
