@@ -28,6 +28,7 @@ from truelayer_async.models import (
     CreatedMandate,
     FundsConfirmation,
     Iban,
+    InstantOnly,
     MandateAuthorized,
     MandateConstraintsInput,
     MandateConstraintsUsage,
@@ -35,6 +36,7 @@ from truelayer_async.models import (
     MandateMerchantAccount,
     MandateRevoked,
     PaymentUser,
+    PayoutVerificationInput,
     PeriodicLimitInput,
     PeriodicLimitsInput,
     PreselectedProviderId,
@@ -42,6 +44,7 @@ from truelayer_async.models import (
     RemitterInput,
     SortCodeAccountNumber,
     SweepingMandate,
+    UserDeterminedBeneficiary,
     UserSelectedProvider,
 )
 from truelayer_async.testing import FakeClock
@@ -481,12 +484,6 @@ def test_mandate_inputs_check_their_fields() -> None:
 
 
 def test_user_selected_providers_take_only_a_filter_on_mandates_and_payouts() -> None:
-    from truelayer_async.models import (
-        InstantOnly,
-        PayoutVerificationInput,
-        UserDeterminedBeneficiary,
-    )
-
     with pytest.raises(e.InvalidParameterError, match=r"SweepingMandate\.provider_selection"):
         SweepingMandate(
             provider_selection=UserSelectedProvider(scheme_selection=InstantOnly()),
