@@ -41,6 +41,7 @@ from truelayer_async.models import (
     TransactionSearchCriteria,
     UserDeterminedBeneficiary,
     UserSelectedProvider,
+    to_wire,
 )
 
 from . import samples
@@ -367,8 +368,6 @@ async def test_wait_for_times_out_on_the_clock_with_the_last_payout(
 
 
 def test_preselected_provider_id_sends_only_what_payouts_take() -> None:
-    from truelayer_async.models import to_wire
-
     assert to_wire(PreselectedProviderId(provider_id="ob-natwest")) == {
         "type": "preselected",
         "provider_id": "ob-natwest",
