@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import signal
 import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -17,7 +12,7 @@ import anyio
 import httpx
 import pytest
 
-from tests.support.cli import REPO, assert_clean_error, closed_port, run_cli, url_args
+from tests.support.cli import Running, assert_clean_error, closed_port, run_cli, url_args
 from truelayer_async.cli import _errors as codes
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
@@ -27,61 +22,6 @@ from truelayer_async.testing import (
 )
 
 pytestmark = pytest.mark.usefixtures("cli_env")
-
-
-class Running:
-    """A CLI subprocess whose stdout lines are read as they come."""
-
-    def __init__(self, argv: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "truelayer_async", *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-            env=dict(os.environ),
-            # Even when pytest runs as a background job (SIGINT ignored), the child must
-            # react to Ctrl-C.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        assert self.proc.stdout is not None
-        self._reader = threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True)
-        self._reader.start()
-
-    def _read(self, stream: object) -> None:
-        for line in stream:  # type: ignore[attr-defined]
-            self.lines.put(line)
-
-    def wait_for_line(self, prefix: str, timeout: float = 20) -> str:
-        while True:
-            try:
-                line = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                self.proc.kill()
-                raise AssertionError(f"no line starting {prefix!r}; saw {self.seen}") from None
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line.strip()
-
-    def finish(self, timeout: float = 20) -> tuple[int, str, str]:
-        try:
-            code = self.proc.wait(timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-        self._reader.join(5)
-        assert self.proc.stderr is not None
-        err = self.proc.stderr.read()
-        self.proc.stderr.close()
-        assert self.proc.stdout is not None
-        self.proc.stdout.close()
-        rest = []
-        while not self.lines.empty():
-            rest.append(self.lines.get())
-        return code, "".join(self.seen + rest), err
 
 
 @pytest.fixture

@@ -3,7 +3,14 @@ connecting a user in the store, checking a clean error."""
 
 from __future__ import annotations
 
+import os
+import queue
+import signal
 import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -27,6 +34,69 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: What a CLI run left: exit code, stdout, stderr (the examples' ``Run``).
 Result = Run
+
+
+class Running:
+    """A CLI subprocess whose stdout lines are read as they come."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "truelayer_async", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env=dict(os.environ),
+            # Even when pytest runs as a background job (SIGINT ignored), the child must
+            # react to Ctrl-C.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        assert self.proc.stdout is not None
+        self._reader = threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True)
+        self._reader.start()
+
+    def _read(self, stream: object) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            self.lines.put(line)
+
+    def wait_for_line(self, prefix: str, timeout: float = 20) -> str:
+        """The next stdout line starting with ``prefix``, stripped."""
+        return self._wait(lambda line: line.startswith(prefix), repr(prefix), timeout)
+
+    def wait_for(self, needle: str, timeout: float = 20) -> str:
+        """The next stdout line containing ``needle``, stripped."""
+        return self._wait(lambda line: needle in line, repr(needle), timeout)
+
+    def _wait(self, match: Callable[[str], bool], what: str, timeout: float) -> str:
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                self.proc.kill()
+                raise AssertionError(f"no line matching {what}; saw {self.seen}") from None
+            self.seen.append(line)
+            if match(line):
+                return line.strip()
+
+    def finish(self, timeout: float = 20) -> tuple[int, str, str]:
+        try:
+            code = self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(5)
+        assert self.proc.stderr is not None
+        err = self.proc.stderr.read()
+        self.proc.stderr.close()
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        rest = []
+        while not self.lines.empty():
+            rest.append(self.lines.get())
+        return code, "".join(self.seen + rest), err
 
 
 def url_args(fake: FakeTrueLayer) -> list[str]:

@@ -46,4 +46,16 @@ def run(args: argparse.Namespace) -> int:
         from ._fake_server import run_fake_server
 
         return run_fake_server(args)
+    if command == "webhooks":
+        return _run_webhooks(args)
     raise CliError(f"unknown command {command!r}", USAGE)
+
+
+def _run_webhooks(args: argparse.Namespace) -> int:
+    if args.webhooks_command == "listen":
+        from ._webhooks_listen import run_listen
+
+        return anyio.run(run_listen, args)
+    from ._webhooks_trigger import run_trigger
+
+    return anyio.run(run_trigger, args)

@@ -25,6 +25,9 @@ __all__ = [
     "ENV_CLIENT_SECRET",
     "ENV_ENVIRONMENT",
     "ENV_STORE",
+    "LISTEN_PORT",
+    "LISTEN_URL",
+    "WEBHOOK_PATH",
     "credentials",
     "default_providers",
     "default_store_path",
@@ -41,6 +44,11 @@ ENV_ENVIRONMENT = "TRUELAYER_ENVIRONMENT"
 ENV_STORE = "TRUELAYER_ASYNC_STORE"
 ENV_AUTH_URL = "TRUELAYER_AUTH_URL"
 ENV_API_URL = "TRUELAYER_API_URL"
+
+#: Where ``webhooks listen`` listens and ``webhooks trigger`` sends by default.
+LISTEN_PORT = 8790
+WEBHOOK_PATH = "/webhooks/truelayer"
+LISTEN_URL = f"http://127.0.0.1:{LISTEN_PORT}{WEBHOOK_PATH}"
 
 #: Flags that choose the server, the client or the store, repeated in every hint so that
 #: a pasted hint reaches the same place (never --client-secret: hints are printed).

@@ -13,6 +13,8 @@ from ._config import (
     ENV_CLIENT_SECRET,
     ENV_ENVIRONMENT,
     ENV_STORE,
+    LISTEN_PORT,
+    LISTEN_URL,
 )
 
 __all__ = ["build_parser"]
@@ -69,28 +71,15 @@ def _store_option(group: argparse._ArgumentGroup) -> None:
     )
 
 
-def _common(*, user: bool) -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("connection")
+def _environment_option(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--environment",
         choices=("sandbox", "production"),
         help=f"TrueLayer environment (default: ${ENV_ENVIRONMENT} or sandbox)",
     )
-    group.add_argument("--client-id", metavar="ID", help=f"default: ${ENV_CLIENT_ID}")
-    group.add_argument(
-        "--client-secret",
-        metavar="SECRET",
-        help=f"default: ${ENV_CLIENT_SECRET} (prefer the variable: flags show in `ps`)",
-    )
-    _store_option(group)
-    if user:
-        group.add_argument(
-            "--user",
-            metavar="NAME",
-            help="whose token to use or save (any name you choose; default: none)",
-        )
-    advanced = parent.add_argument_group("advanced")
+
+
+def _server_urls(advanced: argparse._ArgumentGroup) -> None:
     advanced.add_argument(
         "--auth-url",
         metavar="URL",
@@ -105,6 +94,34 @@ def _common(*, user: bool) -> argparse.ArgumentParser:
     advanced.add_argument(
         "--debug", action="store_true", help="show a traceback for unexpected errors"
     )
+
+
+def _common(*, user: bool) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("connection")
+    _environment_option(group)
+    group.add_argument("--client-id", metavar="ID", help=f"default: ${ENV_CLIENT_ID}")
+    group.add_argument(
+        "--client-secret",
+        metavar="SECRET",
+        help=f"default: ${ENV_CLIENT_SECRET} (prefer the variable: flags show in `ps`)",
+    )
+    _store_option(group)
+    if user:
+        group.add_argument(
+            "--user",
+            metavar="NAME",
+            help="whose token to use or save (any name you choose; default: none)",
+        )
+    _server_urls(parent.add_argument_group("advanced"))
+    return parent
+
+
+def _where() -> argparse.ArgumentParser:
+    """The server options alone (webhook commands need no credentials or store)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    _environment_option(parent.add_argument_group("connection"))
+    _server_urls(parent.add_argument_group("advanced"))
     return parent
 
 
@@ -267,4 +284,85 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_server_options(fake)
     fake.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _webhooks(sub)
     return parser
+
+
+def _webhooks(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    webhooks = sub.add_parser(
+        "webhooks",
+        help="receive, verify and forward webhooks; make the emulator send one",
+        description="Try webhooks locally, in the spirit of the Stripe CLI: `listen` "
+        "verifies and prints what arrives (and forwards it to your app); `trigger` makes "
+        "the emulator send one.",
+    )
+    actions = webhooks.add_subparsers(dest="webhooks_command", metavar="ACTION")
+    actions.required = True
+    listen = actions.add_parser(
+        "listen",
+        parents=[_where()],
+        help="receive webhooks, verify, print one line each, forward to your app",
+        description="Serve a webhook receiver (any path) that verifies each webhook with "
+        "the SDK (the environment's key set; the emulator's with --auth-url) and prints "
+        "one line per event, or REJECTED and the reason. With --forward-to, the exact "
+        "bytes and headers are POSTed to your app; the sender gets 2xx only when your app "
+        "answered 2xx. Stop with Ctrl-C. Needs the [testing] extra (uvicorn).",
+    )
+    listen.add_argument(
+        "--forward-to",
+        metavar="URL",
+        help="your app's webhook URL; use the same path on both sides (it is signed)",
+    )
+    listen.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    listen.add_argument(
+        "--port",
+        type=int,
+        default=LISTEN_PORT,
+        help=f"port (default: {LISTEN_PORT}; 0 picks a free one)",
+    )
+    listen.add_argument(
+        "--tolerance",
+        type=_positive_float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how old a webhook's timestamp may be (default: 300)",
+    )
+    trigger = actions.add_parser(
+        "trigger",
+        parents=[_where()],
+        help="make the emulator send one signed webhook (emulator only)",
+        description="Make the emulator (a `fake-server`, reached with --auth-url) send one "
+        "webhook of type EVENT, built from its samples, and print the receiver's answer. "
+        "TrueLayer itself has no such API, so the sandbox and production are refused.",
+    )
+    trigger.add_argument("event", nargs="?", metavar="EVENT", help="the event type to send")
+    trigger.add_argument("--list", action="store_true", help="print the event types and exit")
+    trigger.add_argument(
+        "--to",
+        default=LISTEN_URL,
+        metavar="URL",
+        help=f"where to send it (default: `webhooks listen`'s address, {LISTEN_URL})",
+    )
+    trigger.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a payload field (repeatable); VALUE is JSON if it parses, else text",
+    )
+    trigger.add_argument(
+        "--signing",
+        default="valid",
+        metavar="MODE",
+        help="valid (default), or a bad signature: forged, stale, unknown_kid, tampered, "
+        "bad_jku, wrong_alg, unsigned",
+    )
+    trigger.add_argument(
+        "--wait",
+        type=_positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for the receiver's answer (default: 10)",
+    )

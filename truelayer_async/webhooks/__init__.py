@@ -23,17 +23,22 @@ from ._verify import (
     verify_with_jwks,
 )
 from .asgi import WebhookEndpoint, response_status
+from .dedup import DEFAULT_DEDUP_TTL, DedupBackend, Deduplicator, MemoryDedupBackend
 from .events import *  # noqa: F403 - the event classes are part of this package's API
 from .events import __all__ as _events_all
 
 __all__ = [
+    "DEFAULT_DEDUP_TTL",
     "DEFAULT_MAX_CLOCK_SKEW",
     "DEFAULT_TOLERANCE",
     "EMULATOR_KEY_SET_PATH",
     "PRODUCTION_KEY_SET_URL",
     "SANDBOX_KEY_SET_URL",
     "TIMESTAMP_HEADER",
+    "DedupBackend",
+    "Deduplicator",
     "KeySetCache",
+    "MemoryDedupBackend",
     "WebhookEndpoint",
     "WebhookService",
     "default_key_set_urls",

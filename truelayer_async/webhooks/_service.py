@@ -23,6 +23,7 @@ from .events import Event
 if TYPE_CHECKING:
     from ..session import Session
     from .asgi import WebhookEndpoint
+    from .dedup import Deduplicator
 
 __all__ = ["EMULATOR_KEY_SET_PATH", "WebhookService", "default_key_set_urls"]
 
@@ -160,10 +161,15 @@ class WebhookService:
         return await self.verify(headers, body, path=path)
 
     def asgi_app(
-        self, handler: Callable[[Event], Awaitable[object]], *, path: str | None = None
+        self,
+        handler: Callable[[Event], Awaitable[object]],
+        *,
+        path: str | None = None,
+        dedup: Deduplicator | None = None,
     ) -> WebhookEndpoint:
         """An ASGI app to mount in FastAPI/Starlette that verifies, parses and calls
-        ``handler`` (see :class:`~truelayer_async.webhooks.WebhookEndpoint`)."""
+        ``handler`` (see :class:`~truelayer_async.webhooks.WebhookEndpoint`); with
+        ``dedup``, at most once per event id."""
         from .asgi import WebhookEndpoint
 
-        return WebhookEndpoint(self, handler, path=path)
+        return WebhookEndpoint(self, handler, path=path, dedup=dedup)

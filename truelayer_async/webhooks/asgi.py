@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
+    StoreError,
     WebhookKeySetUnavailableError,
     WebhookPayloadError,
     WebhookVerificationError,
@@ -33,6 +34,7 @@ from .events import MAX_BODY_BYTES, Event
 
 if TYPE_CHECKING:
     from ._service import WebhookService
+    from .dedup import Deduplicator, Outcome
 
 __all__ = ["WebhookEndpoint", "response_status"]
 
@@ -63,6 +65,13 @@ class WebhookEndpoint:
     (405 otherwise). The signed path is the request's ``raw_path`` as received
     (or ``root_path + path``); pass ``path=`` if a proxy rewrites it. The Session must be
     open while webhooks arrive (the key set is fetched through it).
+
+    With ``dedup=`` (a :class:`~truelayer_async.webhooks.Deduplicator`) the handler runs
+    at most once per ``event_id``: a duplicate is answered 200 without calling it; one
+    arriving while the same event is still being handled waits for it (``dedup.wait``)
+    and is answered 409 if it is still running (TrueLayer retries later); a handler that
+    raised leaves the event unmarked, so the retry runs it again. 503 if the dedup
+    backend fails.
     """
 
     def __init__(
@@ -71,42 +80,60 @@ class WebhookEndpoint:
         handler: Callable[[Event], Awaitable[object]],
         *,
         path: str | None = None,
+        dedup: Deduplicator | None = None,
     ) -> None:
         self._webhooks = webhooks
         self._handler = handler
         self._path = path
+        self._dedup = dedup
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return  # lifespan and websockets: nothing to do
         if scope["method"] != "POST":
-            await _answer(send, 405, b"method not allowed")
+            await answer(send, 405, b"method not allowed")
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:
-            await _answer(send, 413, b"body too large")
+            await answer(send, 413, b"body too large")
             return
         try:
             event = await self._webhooks.verify(
-                scope["headers"], body, path=self._path or _request_path(scope)
+                scope["headers"], body, path=self._path or request_path(scope)
             )
         except WebhookVerificationError as exc:
             logger.warning("webhook refused: %s (%s)", type(exc).__name__, exc.reason)
-            await _answer(send, response_status(exc), b"webhook refused")
+            await answer(send, response_status(exc), b"webhook refused")
             return
         try:
-            await self._handler(event)
+            outcome = await self._run(event)
+        except StoreError as exc:
+            logger.error("webhook dedup backend failed for event %s: %s", event.event_id, exc)
+            await answer(send, 503, b"dedup store unavailable")
+            return
         except Exception as exc:
             # No exc_info (SDK log records never carry one): the handler logs its own errors.
             logger.error(
                 "webhook handler failed for event %s: %s", event.event_id, type(exc).__name__
             )
-            await _answer(send, 500, b"handler failed")
+            await answer(send, 500, b"handler failed")
             return
-        await _answer(send, 200, b"ok")
+        if outcome == "in_progress":
+            await answer(send, 409, b"already being handled")
+            return
+        if outcome == "duplicate":
+            logger.info("webhook event %s is a duplicate: skipped", event.event_id)
+        await answer(send, 200, b"ok")
+
+    async def _run(self, event: Event) -> Outcome:
+        if self._dedup is None:
+            await self._handler(event)
+            return "handled"
+        return await self._dedup.process(event.event_id, lambda: self._handler(event))
 
 
-def _request_path(scope: Scope) -> str:
+def request_path(scope: Scope) -> str:
+    """The path as the sender called it (``raw_path``, else ``root_path + path``)."""
     raw = scope.get("raw_path")
     if isinstance(raw, bytes) and raw:
         return raw.decode("latin-1").split("?", 1)[0]
@@ -115,7 +142,8 @@ def _request_path(scope: Scope) -> str:
     return path if path.startswith(root) else root + path
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def read_body(receive: Receive) -> bytes | None:
+    """The request body, or ``None`` past ``MAX_BODY_BYTES``."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -132,7 +160,8 @@ async def _read_body(receive: Receive) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _answer(send: Send, status: int, text: bytes) -> None:
+async def answer(send: Send, status: int, text: bytes) -> None:
+    """Send a short ``text/plain`` response."""
     await send(
         {
             "type": "http.response.start",
