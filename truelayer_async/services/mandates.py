@@ -37,9 +37,8 @@ from ..models import (
 from ..models._checks import check_amount, check_currency, check_metadata
 from ..pagination import AsyncPaginator, Page
 from . import _payments_api as api
-from ._args import resource_token_arg
+from ._args import end_user_headers, resource_token_arg, type_arg
 from ._cursor_page import CursorPage
-from .payments import _end_user_headers, _of
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -158,12 +157,12 @@ class MandatesService:
         Raises:
             InvalidParameterError: a rule above is broken (nothing is sent).
         """
-        _of("mandate", mandate, SweepingMandate, CommercialMandate)
+        type_arg("mandate", mandate, SweepingMandate, CommercialMandate)
         if mandate is None:
             raise e.InvalidParameterError("mandate is required")
         check_currency("currency", currency, MANDATE_CURRENCIES)
-        _of("user", user, PaymentUser)
-        _of("constraints", constraints, MandateConstraintsInput)
+        type_arg("user", user, PaymentUser)
+        type_arg("constraints", constraints, MandateConstraintsInput)
         if user is None or constraints is None:
             raise e.InvalidParameterError("user and constraints are required")
         check_metadata("metadata", metadata)
@@ -202,7 +201,7 @@ class MandatesService:
         """
         params: dict[str, str] = {}
         if user_id is not None:
-            _of("user_id", user_id, str)
+            type_arg("user_id", user_id, str)
             if not user_id:
                 raise e.InvalidParameterError("user_id must be a non-empty string")
             params["user_id"] = user_id
@@ -256,8 +255,8 @@ class MandatesService:
         """
         token = resource_token_arg(resource_token)
         del resource_token  # only the Secret stays in this frame
-        _of("provider_selection", provider_selection, ProviderSelectionOptions)
-        _of("consent", consent, ConsentOptions)
+        type_arg("provider_selection", provider_selection, ProviderSelectionOptions)
+        type_arg("consent", consent, ConsentOptions)
         if not isinstance(return_uri, str) or not return_uri:
             raise e.InvalidParameterError("return_uri must be a non-empty string")
         body: dict[str, Any] = {
@@ -272,7 +271,7 @@ class MandatesService:
             body,
             token,
             idempotency_key,
-            _end_user_headers(user_ip, device_user_agent) or None,
+            end_user_headers(user_ip, device_user_agent) or None,
         )
 
     async def submit_provider_selection(
@@ -287,7 +286,7 @@ class MandatesService:
         (``POST /v3/mandates/{id}/authorization-flow/actions/provider-selection``)."""
         token = resource_token_arg(resource_token)
         del resource_token  # only the Secret stays in this frame
-        _of("provider_id", provider_id, str)
+        type_arg("provider_id", provider_id, str)
         if not provider_id:
             raise e.InvalidParameterError("provider_id must be a non-empty string")
         body = {"provider_id": provider_id}

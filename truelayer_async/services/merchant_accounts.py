@@ -18,10 +18,9 @@ from ..models import MerchantAccount, MerchantAccountTransaction, PaymentSource,
 from ..models._checks import check_currency
 from ..pagination import AsyncPaginator, Page
 from . import _payments_api as api
-from ._args import timestamp_arg
+from ._args import timestamp_arg, type_arg
 from ._cursor_page import CursorPage
 from ._payments_api import Items
-from .payments import _of
 from .payouts import PAYOUT_CURRENCIES
 
 if TYPE_CHECKING:
@@ -142,7 +141,7 @@ class MerchantAccountsService:
         """The accounts ``user_id`` has paid this merchant account from
         (``GET /v3/merchant-accounts/{id}/payment-sources``): each ``id`` can be a
         :class:`~truelayer_async.models.PaymentSourceBeneficiary` of a payout."""
-        _of("user_id", user_id, str)
+        type_arg("user_id", user_id, str)
         if not user_id:
             raise e.InvalidParameterError("user_id must be a non-empty string")
         body = await api.send(

@@ -33,9 +33,8 @@ from ..models import (
 )
 from ..models._checks import check_amount, check_currency, check_metadata
 from . import _payments_api as api
-from ._args import resource_token_arg
+from ._args import end_user_headers, resource_token_arg, type_arg
 from ._polling import poll_until
-from .payments import _end_user_headers, _of
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -88,7 +87,7 @@ def _check_beneficiary(beneficiary: Any) -> None:
 
 
 def _check_scheme_selection(scheme_selection: Any) -> None:
-    _of("scheme_selection", scheme_selection, *_SCHEME_SELECTIONS)
+    type_arg("scheme_selection", scheme_selection, *_SCHEME_SELECTIONS)
     if isinstance(scheme_selection, (InstantOnly, InstantPreferred)) and any(
         value is not None
         for value in (
@@ -158,7 +157,7 @@ class PayoutsService:
         Raises:
             InvalidParameterError: a rule above is broken (nothing is sent).
         """
-        _of("merchant_account_id", merchant_account_id, str)
+        type_arg("merchant_account_id", merchant_account_id, str)
         if not merchant_account_id:
             raise e.InvalidParameterError("merchant_account_id must be a non-empty string")
         check_amount("amount_in_minor", amount_in_minor)
@@ -208,7 +207,7 @@ class PayoutsService:
         """
         token = resource_token_arg(resource_token, required=True)
         del resource_token  # only the Secret stays in this frame
-        _of("return_uri", return_uri, str)
+        type_arg("return_uri", return_uri, str)
         if not return_uri:
             raise e.InvalidParameterError("return_uri must be a non-empty string")
         return await api.send(
@@ -218,7 +217,7 @@ class PayoutsService:
             body={"redirect": {"return_uri": return_uri}},
             resource_token=token,
             idempotency_key=idempotency_key,
-            headers=_end_user_headers(user_ip, device_user_agent) or None,
+            headers=end_user_headers(user_ip, device_user_agent) or None,
         )
 
     async def get_authorization_flow(
