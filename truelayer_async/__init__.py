@@ -24,9 +24,12 @@ from .services._pending import PendingResult
 from .services.auth import AuthService, RawAuthService
 from .services.data import AsyncDataService, DataService, RawDataService
 from .services.hosted_page import HostedPageService
+from .services.mandates import MandatesService, RawMandatesService
+from .services.merchant_accounts import MerchantAccountsService, RawMerchantAccountsService
 from .services.payment_links import PaymentLinksService, RawPaymentLinksService
 from .services.payment_providers import PaymentsProvidersService, RawPaymentsProvidersService
 from .services.payments import PaymentsService, RawPaymentsService
+from .services.payouts import PayoutsService, RawPayoutsService
 from .services.verification import RawVerificationService, VerificationService
 from .session import Session
 from .stores import LockingTokenStore, MemoryTokenStore, TokenStore
@@ -77,11 +80,14 @@ __all__ = [
     "FetchAllResult",
     "HostedPageService",
     "LockingTokenStore",
+    "MandatesService",
     "MemoryTokenStore",
+    "MerchantAccountsService",
     "Page",
     "PaymentsService",
     "PaymentsProvidersService",
     "PaymentLinksService",
+    "PayoutsService",
     "PendingResult",
     "Progress",
     "RawAuthService",
@@ -89,6 +95,9 @@ __all__ = [
     "RawPaymentsProvidersService",
     "RawPaymentLinksService",
     "RawDataService",
+    "RawMandatesService",
+    "RawMerchantAccountsService",
+    "RawPayoutsService",
     "RawResponse",
     "RawVerificationService",
     "RetryPolicy",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import anyio
@@ -19,9 +19,12 @@ from .errors import ConfigurationError
 from .services.auth import AuthService
 from .services.data import DataService
 from .services.hosted_page import HostedPageService
+from .services.mandates import MandatesService
+from .services.merchant_accounts import MerchantAccountsService
 from .services.payment_links import PaymentLinksService
 from .services.payment_providers import PaymentsProvidersService
 from .services.payments import PaymentsService
+from .services.payouts import PayoutsService
 from .services.verification import VerificationService
 from .stores import MemoryTokenStore, TokenStore
 from .tokens import DEFAULT_LEEWAY
@@ -66,6 +69,10 @@ class Session(AsyncResource):
         signing_private_key: that key's EC P-521 private key in PEM (kept in a redacted
             :class:`Secret`; loaded and checked here, so a bad key fails now). Needs the
             ``crypto`` extra.
+        mandate_scopes: the client-credentials scopes of every ``tl.mandates`` call
+            (e.g. ``["recurring_payments:commercial"]``, or ``["mandates"]`` as TrueLayer's
+            OpenAPI document says); by default ``recurring_payments:sweeping``, and for
+            ``create`` the scope of the mandate's type.
 
     A Session belongs to the event loop that opened it; using it from another loop raises
     :class:`EventLoopMismatchError`.
@@ -88,6 +95,7 @@ class Session(AsyncResource):
         leeway: float = DEFAULT_LEEWAY,
         signing_key_id: str | None = None,
         signing_private_key: str | Secret | None = None,
+        mandate_scopes: Sequence[str] | None = None,
     ) -> None:
         if not client_id or not isinstance(client_id, str):
             raise ConfigurationError("client_id must be a non-empty string")
@@ -124,6 +132,9 @@ class Session(AsyncResource):
         self.payments = PaymentsService(self._core)
         self.payments_providers = PaymentsProvidersService(self._core)
         self.payment_links = PaymentLinksService(self._core)
+        self.payouts = PayoutsService(self._core)
+        self.merchant_accounts = MerchantAccountsService(self._core)
+        self.mandates = MandatesService(self._core, scopes=mandate_scopes)
 
     # The settings, read-only: the core holds them.
 

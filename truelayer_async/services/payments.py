@@ -38,6 +38,8 @@ from ..models import (
 )
 from ..models._checks import check_amount, check_currency, check_metadata
 from . import _payments_api as api
+from ._args import end_user_headers, type_arg
+from ._polling import poll_until
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -45,35 +47,10 @@ if TYPE_CHECKING:
 __all__ = ["PaymentsService", "RawPaymentsService"]
 
 #: ``wait_for``'s first pause, growth factor and longest pause (seconds).
-WAIT_FIRST_DELAY = 1.0
-WAIT_FACTOR = 2.0
-WAIT_MAX_DELAY = 30.0
-
-
-def _header_value(name: str, value: object) -> str:
-    # Values that end up in a header: printable ASCII only (no CR/LF injection).
-    if not isinstance(value, str) or not value or not value.isascii() or not value.isprintable():
-        raise e.InvalidParameterError(f"{name} must be a non-empty printable ASCII string")
-    return value
-
-
-def _end_user_headers(user_ip: str | None, device_user_agent: str | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if user_ip is not None:
-        headers["X-Forwarded-For"] = _header_value("user_ip", user_ip)
-    if device_user_agent is not None:
-        headers["X-Device-User-Agent"] = _header_value("device_user_agent", device_user_agent)
-    return headers
 
 
 def _secret(value: str | Secret | None) -> Secret | None:
     return None if value is None else Secret.of(value)
-
-
-def _of(name: str, value: Any, *types: type) -> None:
-    if value is not None and not isinstance(value, types):
-        names = " or ".join(t.__name__ for t in types)
-        raise e.InvalidParameterError(f"{name} must be a {names}")
 
 
 def _optional_wire(**values: Any) -> dict[str, Any]:
@@ -129,10 +106,10 @@ class PaymentsService:
         check_amount("amount_in_minor", amount_in_minor)
         check_currency("currency", currency)
         check_metadata("metadata", metadata)
-        _of("payment_method", payment_method, BankTransfer, MandatePaymentMethod)
-        _of("user", user, PaymentUser)
-        _of("hosted_page", hosted_page, HostedPageOptions)
-        _of("authorization_flow", authorization_flow, AuthorizationFlowOptions)
+        type_arg("payment_method", payment_method, BankTransfer, MandatePaymentMethod)
+        type_arg("user", user, PaymentUser)
+        type_arg("hosted_page", hosted_page, HostedPageOptions)
+        type_arg("authorization_flow", authorization_flow, AuthorizationFlowOptions)
         if hosted_page is not None and authorization_flow is not None:
             raise e.InvalidParameterError(
                 "hosted_page and authorization_flow cannot be combined: choose one"
@@ -156,7 +133,7 @@ class PaymentsService:
             api.CREATE_PAYMENT,
             body=body,
             idempotency_key=idempotency_key,
-            headers=_end_user_headers(user_ip, device_user_agent) or None,
+            headers=end_user_headers(user_ip, device_user_agent) or None,
         )
 
     async def get(self, payment_id: str, *, resource_token: str | Secret | None = None) -> Payment:
@@ -249,7 +226,7 @@ class PaymentsService:
             to_wire(options),
             resource_token,
             idempotency_key,
-            _end_user_headers(user_ip, device_user_agent) or None,
+            end_user_headers(user_ip, device_user_agent) or None,
         )
 
     async def submit_provider_selection(
@@ -262,7 +239,7 @@ class PaymentsService:
     ) -> AuthorizationFlowResult:
         """Submit the bank the user picked (``…/actions/provider-selection``)."""
         resource_token = _secret(resource_token)  # no plain token in this frame
-        _of("provider_id", provider_id, str)
+        type_arg("provider_id", provider_id, str)
         body = {"provider_id": provider_id}
         return await self._flow(
             api.PROVIDER_SELECTION, payment_id, body, resource_token, idempotency_key
@@ -278,7 +255,7 @@ class PaymentsService:
     ) -> AuthorizationFlowResult:
         """Submit the scheme the user picked (``…/actions/scheme-selection``)."""
         resource_token = _secret(resource_token)  # no plain token in this frame
-        _of("scheme_id", scheme_id, str)
+        type_arg("scheme_id", scheme_id, str)
         body = {"scheme_id": scheme_id}
         return await self._flow(
             api.SCHEME_SELECTION, payment_id, body, resource_token, idempotency_key
@@ -340,7 +317,7 @@ class PaymentsService:
                 raise e.InvalidParameterError("delete=True needs the user_account_id to delete")
             body = {"type": "new"}
         else:
-            _of("user_account_id", user_account_id, str)
+            type_arg("user_account_id", user_account_id, str)
             body = {"type": "delete" if delete else "existing", "user_account_id": user_account_id}
         return await self._flow(
             api.USER_ACCOUNT_SELECTION, payment_id, body, resource_token, idempotency_key
@@ -358,8 +335,8 @@ class PaymentsService:
         payment (or mandate) it was for."""
         if query is None and fragment is None:
             raise e.InvalidParameterError("give the query string, the fragment, or both")
-        _of("query", query, str)
-        _of("fragment", fragment, str)
+        type_arg("query", query, str)
+        type_arg("fragment", fragment, str)
         body = {
             name: value
             for name, value in (("query", query), ("fragment", fragment))
@@ -454,23 +431,15 @@ class PaymentsService:
             WaitTimeoutError: ``timeout`` passed first; ``last`` holds the last payment.
         """
         resource_token = _secret(resource_token)  # no plain token in this frame
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
-            raise e.InvalidParameterError("timeout must be a number of seconds, at least 0")
-        wanted = frozenset(statuses or ())
-        clock, sleep = self._core.clock, self._core.sleep
-        deadline = clock() + timeout
-        delay = WAIT_FIRST_DELAY
-        while True:
-            payment = await self.get(payment_id, resource_token=resource_token)
-            if payment.status in wanted or is_final(payment):
-                return payment
-            left = deadline - clock()
-            if left <= 0:
-                raise e.WaitTimeoutError(
-                    f"payment still {payment.status!r} after {timeout} s", last=payment
-                )
-            await sleep(min(delay, left))
-            delay = min(delay * WAIT_FACTOR, WAIT_MAX_DELAY)
+        return await poll_until(
+            lambda: self.get(payment_id, resource_token=resource_token),
+            statuses=statuses,
+            is_final=is_final,
+            timeout=timeout,
+            clock=self._core.clock,
+            sleep=self._core.sleep,
+            what="payment",
+        )
 
 
 class RawPaymentsService:

@@ -1,0 +1,57 @@
+"""The loop behind every ``wait_for``: fetch until the status is one asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any, TypeVar
+
+from .. import errors as e
+
+__all__ = ["WAIT_FACTOR", "WAIT_FIRST_DELAY", "WAIT_MAX_DELAY", "poll_until"]
+
+T = TypeVar("T")
+
+#: The first pause, its growth factor and the longest pause (seconds).
+WAIT_FIRST_DELAY = 1.0
+WAIT_FACTOR = 2.0
+WAIT_MAX_DELAY = 30.0
+
+
+async def poll_until(
+    fetch: Callable[[], Awaitable[T]],
+    *,
+    statuses: Collection[str] | None,
+    is_final: Callable[[T], bool],
+    timeout: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]],
+    what: str,
+) -> T:
+    """``await fetch()`` until its ``status`` is in ``statuses`` or ``is_final(it)``;
+    return it.
+
+    Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds, on
+    ``clock``). ``what`` names the resource in messages (``"payout"``).
+
+    Raises:
+        InvalidParameterError: ``statuses`` is a string or holds a non-string, or
+            ``timeout`` is not a number ≥ 0 (before the first fetch).
+        WaitTimeoutError: ``timeout`` passed first; ``last`` holds the last result.
+    """
+    if isinstance(statuses, str) or not all(isinstance(s, str) for s in statuses or ()):
+        raise e.InvalidParameterError("statuses must be a collection of status strings")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+        raise e.InvalidParameterError("timeout must be a number of seconds, at least 0")
+    wanted = frozenset(statuses or ())
+    deadline = clock() + timeout
+    delay = WAIT_FIRST_DELAY
+    while True:
+        result = await fetch()
+        status: Any = getattr(result, "status", None)
+        if status in wanted or is_final(result):
+            return result
+        left = deadline - clock()
+        if left <= 0:
+            raise e.WaitTimeoutError(f"{what} still {status!r} after {timeout} s", last=result)
+        await sleep(min(delay, left))
+        delay = min(delay * WAIT_FACTOR, WAIT_MAX_DELAY)
