@@ -174,6 +174,10 @@ async def test_injected_faults_speak_problem_json(api: Payments, fake: FakeTrueL
     fake.fail_next("/v3/payments", 429, method="POST")
     limited = await api.create()
     assert limited.json()["title"] == "Rate Limit Exceeded"
+    fake.fail_next("/v3/payments/*", 503, method="GET")
+    unavailable = await api.client.get(f"/v3/payments/{uuid.uuid4()}")
+    assert unavailable.status_code == unavailable.json()["status"] == 503
+    assert unavailable.headers["tl-trace-id"]
 
 
 @pytest.mark.parametrize(

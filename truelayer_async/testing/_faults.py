@@ -138,15 +138,14 @@ def fault_response(
     if path.startswith("/v3/"):
         from ._payments._problems import PROBLEMS, kind_for_status, problem_response
 
-        response = problem_response(
+        return problem_response(
             rule.method or "POST",
             rule.error if rule.error in PROBLEMS else kind_for_status(status),
             description,
             should_retry=status >= 500 or status in (409, 429),
             extra_headers=headers,
+            status=status,
         )
-        response.status_code = status
-        return response
     if path.startswith(("/connections/extend", "/verification/")):
         response = problem(
             status,

@@ -102,11 +102,15 @@ def problem_response(
     *,
     should_retry: bool = False,
     extra_headers: Mapping[str, str] | None = None,
+    status: int | None = None,
 ) -> Response:
-    """A Payments problem response."""
+    """A Payments problem response (``status`` overrides the kind's, e.g. a 503 fault)."""
     headers = {**payments_headers(method, should_retry), **(extra_headers or {})}
     body = problem_body(kind, detail, headers["Tl-Trace-Id"], errors)
-    return json_response(body, PROBLEMS[kind][0], headers=headers, content_type=PROBLEM_UTF8)
+    if status is not None:
+        body["status"] = status
+    code = body["status"]
+    return json_response(body, code, headers=headers, content_type=PROBLEM_UTF8)
 
 
 def kind_for_status(status: int) -> str:
