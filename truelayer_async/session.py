@@ -11,6 +11,7 @@ import anyio
 
 from ._core import FLIGHT_DRAIN_MARGIN, Core, State
 from ._http import Requester
+from ._observe import Telemetry, observer_for
 from ._resource import AsyncResource
 from ._secret import Secret
 from ._signer import RequestSigner
@@ -26,6 +27,8 @@ from .webhooks import WebhookService
 
 if TYPE_CHECKING:
     import httpx
+
+    from .hooks import EventHooks
 
 __all__ = ["FLIGHT_DRAIN_MARGIN", "Session"]
 
@@ -63,6 +66,12 @@ class Session(AsyncResource):
         signing_private_key: that key's EC P-521 private key in PEM (kept in a redacted
             :class:`Secret`; loaded and checked here, so a bad key fails now). Needs the
             ``crypto`` extra.
+        event_hooks: callbacks run on each ``"request"``, ``"response"``, ``"retry"``
+            and ``"refresh"`` (a name to a list of callables, like httpx's
+            ``event_hooks``; see :mod:`truelayer_async.hooks`).
+        telemetry: where spans and metrics go, e.g.
+            :class:`truelayer_async.otel.OpenTelemetry` (the ``otel`` extra). Without
+            hooks or telemetry, nothing is observed and nothing extra is paid.
 
     A Session belongs to the event loop that opened it; using it from another loop raises
     :class:`EventLoopMismatchError`.
@@ -85,6 +94,8 @@ class Session(AsyncResource):
         leeway: float = DEFAULT_LEEWAY,
         signing_key_id: str | None = None,
         signing_private_key: str | Secret | None = None,
+        event_hooks: EventHooks | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if not client_id or not isinstance(client_id, str):
             raise ConfigurationError("client_id must be a non-empty string")
@@ -112,6 +123,7 @@ class Session(AsyncResource):
             leeway=leeway,
             http_client=http_client,
             signer=signer,
+            observer=observer_for(event_hooks, telemetry),
         )
         self.auth = AuthService(self._core)
         self.data = DataService(self._core)
