@@ -104,9 +104,7 @@ class OpenTelemetry(Telemetry):
     ) -> None:
         """Record a finished leaf span under the current span."""
         kind = SpanKind.CLIENT if client else SpanKind.INTERNAL
-        span = self._tracer.start_span(
-            name, kind=kind, attributes=attributes, start_time=start_ns
-        )
+        span = self._tracer.start_span(name, kind=kind, attributes=attributes, start_time=start_ns)
         if error is not None:
             span.set_status(Status(StatusCode.ERROR, error))
         span.end(end_time=end_ns)

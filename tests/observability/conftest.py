@@ -44,7 +44,9 @@ class Captured:
     def children(self, parent: ReadableSpan, name: str | None = None) -> list[ReadableSpan]:
         """The finished spans whose parent is ``parent``."""
         span_id = parent.context.span_id
-        return [s for s in self.spans(name) if s.parent is not None and s.parent.span_id == span_id]
+        return [
+            s for s in self.spans(name) if s.parent is not None and s.parent.span_id == span_id
+        ]
 
     def points(self, metric: str) -> list[Any]:
         """The data points of ``metric`` (collected now)."""

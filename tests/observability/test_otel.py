@@ -75,10 +75,13 @@ async def test_a_data_call_is_one_span_with_its_attempt_and_store_read(
     assert read.attributes == {"truelayer.store.operation": "get"}
     assert call.start_time <= attempt.start_time <= attempt.end_time <= call.end_time
 
-    assert captured.total(
-        "truelayer.request.duration",
-        **{"truelayer.operation": "truelayer.data.accounts", "http.response.status_code": 200},
-    ) == 1
+    assert (
+        captured.total(
+            "truelayer.request.duration",
+            **{"truelayer.operation": "truelayer.data.accounts", "http.response.status_code": 200},
+        )
+        == 1
+    )
     assert captured.total("truelayer.store.duration", **{"truelayer.store.operation": "get"})
     assert captured.total("truelayer.http.retries") == 0
 
@@ -222,7 +225,9 @@ async def test_a_payments_write_retried_with_its_key_is_one_call_span(
     assert token_post.attributes["url.full"] == TOKEN_URL
     labels = {"truelayer.operation": "truelayer.payments.request", "reason": "503"}
     assert captured.total("truelayer.http.retries", **labels) == 1
-    assert captured.total("truelayer.token.refreshes", **{"truelayer.flight": "client_credentials"})
+    assert captured.total(
+        "truelayer.token.refreshes", **{"truelayer.flight": "client_credentials"}
+    )
 
 
 async def test_webhook_verifications_are_spans_counted_by_outcome(
