@@ -28,11 +28,14 @@ from . import errors as e
 from .correlation import current as _client_correlation_id
 from .hooks import (
     EVENT_NAMES,
+    METRICS,
+    Attributes,
     EventHooks,
     RefreshEvent,
     RequestEvent,
     ResponseEvent,
     RetryEvent,
+    Telemetry,
 )
 
 if TYPE_CHECKING:
@@ -56,27 +59,6 @@ __all__ = [
 log = logging.getLogger("truelayer_async")
 
 T = TypeVar("T")
-AttributeValue = str | int | float | bool
-Attributes = dict[str, AttributeValue]
-
-#: Every metric the SDK records: name -> (kind, unit, description).
-METRICS: dict[str, tuple[str, str, str]] = {
-    "truelayer.request.duration": (
-        "histogram", "s", "Duration of a logical call (retries, refresh and replay included)"
-    ),
-    "truelayer.http.retries": ("counter", "{retry}", "HTTP attempts retried, by reason"),
-    "truelayer.rate_limit.waits": ("counter", "{wait}", "Waits caused by a 429 (rate limit)"),
-    "truelayer.rate_limit.wait_duration": ("histogram", "s", "Time spent waiting after a 429"),
-    "truelayer.token.refreshes": (
-        "counter", "{flight}", "Token flights (refresh, client credentials, ...) by outcome"
-    ),
-    "truelayer.token.waiters": (
-        "counter", "{caller}", "Callers that waited for a token flight (single flight)"
-    ),
-    "truelayer.store.duration": ("histogram", "s", "Token store operation latency"),
-    "truelayer.webhook.verifications": ("counter", "{webhook}", "Webhooks verified, by outcome"),
-}  # fmt: skip
-
 #: Span and metric names of the token flights, by the flight's own name.
 FlightName = str
 FLIGHT_OPERATIONS: dict[FlightName, str] = {
@@ -87,45 +69,6 @@ FLIGHT_OPERATIONS: dict[FlightName, str] = {
     "code exchange": "truelayer.token.exchange",
     "connection extension": "truelayer.token.extend",
 }
-
-
-class Telemetry:
-    """Where spans and metrics go. This base records nothing; subclass it (as
-    :class:`truelayer_async.otel.OpenTelemetry` does) to send them somewhere.
-
-    Attributes:
-        record_user_ids: put users' identifiers on spans as they are
-            (``truelayer.user.id``) instead of a hash (``truelayer.user.hash``).
-        user_hash_salt: mixed into the hash of a user's identifier.
-    """
-
-    record_user_ids: bool = False
-    user_hash_salt: str = ""
-
-    def start_span(self, name: str, attributes: Attributes, *, client: bool = False) -> Any:
-        """Start a span and make it current (its children nest under it)."""
-        return None
-
-    def end_span(self, span: Any, attributes: Attributes, error: str | None) -> None:
-        """End a span from :meth:`start_span`; ``error`` is the error class, if any."""
-
-    def record_span(
-        self,
-        name: str,
-        start_ns: int,
-        end_ns: int,
-        attributes: Attributes,
-        error: str | None,
-        *,
-        client: bool = False,
-    ) -> None:
-        """Record a finished leaf span (a child of the current span)."""
-
-    def add(self, metric: str, value: float, attributes: Attributes) -> None:
-        """Add to a counter of :data:`METRICS`."""
-
-    def record(self, metric: str, value: float, attributes: Attributes) -> None:
-        """Record a value in a histogram of :data:`METRICS`."""
 
 
 @attrs.define

@@ -1,4 +1,7 @@
-"""Event hooks: callbacks the SDK runs on each request, response, retry and token refresh.
+"""Watching a Session without OpenTelemetry: event hooks, and the :class:`Telemetry`
+interface that spans and metrics go through.
+
+Event hooks are callbacks the SDK runs on each request, response, retry and token refresh.
 
 Give them to the Session, in the shape of httpx's ``event_hooks``::
 
@@ -10,6 +13,9 @@ Give them to the Session, in the shape of httpx's ``event_hooks``::
 A hook may be a coroutine function or a plain function. Events hold no secret: no
 header but TrueLayer's ids, no body, no query string. A hook that raises is logged (its
 exception's class only) and skipped: watching a call never changes its outcome.
+
+``Session(telemetry=...)`` takes a :class:`Telemetry`: ``truelayer_async.otel.OpenTelemetry``
+(the ``otel`` extra), or your own subclass to send spans and metrics elsewhere.
 """
 
 from __future__ import annotations
@@ -21,11 +27,15 @@ import attrs
 
 __all__ = [
     "EVENT_NAMES",
+    "METRICS",
+    "AttributeValue",
+    "Attributes",
     "EventHooks",
     "RefreshEvent",
     "RequestEvent",
     "ResponseEvent",
     "RetryEvent",
+    "Telemetry",
 ]
 
 #: The events a hook can be given for.
@@ -118,3 +128,65 @@ class RefreshEvent:
     user: str | None
     outcome: str
     elapsed: float
+
+
+AttributeValue = str | int | float | bool
+#: A span's or metric point's attributes.
+Attributes = dict[str, AttributeValue]
+
+#: Every metric the SDK records: name -> (kind, unit, description).
+METRICS: dict[str, tuple[str, str, str]] = {
+    "truelayer.request.duration": (
+        "histogram", "s", "Duration of a logical call (retries, refresh and replay included)"
+    ),
+    "truelayer.http.retries": ("counter", "{retry}", "HTTP attempts retried, by reason"),
+    "truelayer.rate_limit.waits": ("counter", "{wait}", "Waits caused by a 429 (rate limit)"),
+    "truelayer.rate_limit.wait_duration": ("histogram", "s", "Time spent waiting after a 429"),
+    "truelayer.token.refreshes": (
+        "counter", "{flight}", "Token flights (refresh, client credentials, ...) by outcome"
+    ),
+    "truelayer.token.waiters": (
+        "counter", "{caller}", "Callers that waited for a token flight (single flight)"
+    ),
+    "truelayer.store.duration": ("histogram", "s", "Token store operation latency"),
+    "truelayer.webhook.verifications": ("counter", "{webhook}", "Webhooks verified, by outcome"),
+}  # fmt: skip
+
+
+class Telemetry:
+    """Where spans and metrics go. This base records nothing; subclass it (as
+    :class:`truelayer_async.otel.OpenTelemetry` does) to send them somewhere.
+
+    Attributes:
+        record_user_ids: put users' identifiers on spans as they are
+            (``truelayer.user.id``) instead of a hash (``truelayer.user.hash``).
+        user_hash_salt: mixed into the hash of a user's identifier.
+    """
+
+    record_user_ids: bool = False
+    user_hash_salt: str = ""
+
+    def start_span(self, name: str, attributes: Attributes, *, client: bool = False) -> Any:
+        """Start a span and make it current (its children nest under it)."""
+        return None
+
+    def end_span(self, span: Any, attributes: Attributes, error: str | None) -> None:
+        """End a span from :meth:`start_span`; ``error`` is the error class, if any."""
+
+    def record_span(
+        self,
+        name: str,
+        start_ns: int,
+        end_ns: int,
+        attributes: Attributes,
+        error: str | None,
+        *,
+        client: bool = False,
+    ) -> None:
+        """Record a finished leaf span (a child of the current span)."""
+
+    def add(self, metric: str, value: float, attributes: Attributes) -> None:
+        """Add to a counter of :data:`METRICS`."""
+
+    def record(self, metric: str, value: float, attributes: Attributes) -> None:
+        """Record a value in a histogram of :data:`METRICS`."""

@@ -13,7 +13,7 @@ the method, with OpenTelemetry's HTTP attributes and TrueLayer's correlation and
 ids), one per token flight (``truelayer.token.refresh``, ``...client_credentials``,
 ``...exchange``, ``...extend``), per token store operation (``truelayer.store.get``) and
 per lock wait (``truelayer.lock.wait``); webhook verifications get
-``truelayer.webhooks.verify``. Metrics: see ``truelayer_async._observe.METRICS``.
+``truelayer.webhooks.verify``. Metrics: see :data:`truelayer_async.hooks.METRICS`.
 
 Only this module imports OpenTelemetry; the rest of the SDK never does.
 """
@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - checked in a subprocess
         "truelayer_async.otel needs OpenTelemetry: pip install 'truelayer-async[otel]'"
     ) from exc
 
-from ._observe import METRICS, Attributes, Telemetry
+from .hooks import METRICS, Attributes, Telemetry
 
 __all__ = ["OpenTelemetry"]
 

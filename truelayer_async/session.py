@@ -11,7 +11,7 @@ import anyio
 
 from ._core import FLIGHT_DRAIN_MARGIN, Core, State
 from ._http import Requester
-from ._observe import Telemetry, observer_for
+from ._observe import observer_for
 from ._resource import AsyncResource
 from ._secret import Secret
 from ._signer import RequestSigner
@@ -28,7 +28,7 @@ from .webhooks import WebhookService
 if TYPE_CHECKING:
     import httpx
 
-    from .hooks import EventHooks
+    from .hooks import EventHooks, Telemetry
 
 __all__ = ["FLIGHT_DRAIN_MARGIN", "Session"]
 
