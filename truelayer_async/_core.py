@@ -291,15 +291,27 @@ class Core:
         source: TokenSource,
         api: Api,
         operation: str = "",
-        **options: Any,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        retry_mode: RetryMode | None = None,
+        rate_gate: RateGate | None = None,
+        scopes: tuple[str, ...] = (),
+        idempotency_key: str | None = None,
+        on_attempt: Sequence[AttemptHook] = (),
     ) -> Awaitable[Response]:
         """Send with ``source``'s token; for a user's token, refresh and replay once on 401.
 
         ``operation`` names the logical call in logs, spans and event hooks (e.g.
-        ``truelayer.data.accounts``); the other options are :meth:`_authorized`'s.
+        ``truelayer.data.accounts``); see :meth:`_authorized` for the rest. A plain
+        function returning the call's coroutine: unobserved, it costs no extra frame.
         """
-        work = self._authorized(method, url, source=source, api=api, operation=operation,
-                                **options)  # fmt: skip
+        work = self._authorized(
+            method, url, source, api, operation, params, headers, json_body, retry_mode,
+            rate_gate, scopes, idempotency_key, on_attempt,
+        )  # fmt: skip
+        if self.observer is None:
+            return work
         user = source.user if type(source) is UserToken else None
         return self.observed(work, operation, method, api, user)
 
@@ -307,7 +319,6 @@ class Core:
         self,
         method: str,
         url: str,
-        *,
         source: TokenSource,
         api: Api,
         operation: str = "",
@@ -457,8 +468,8 @@ class Core:
             return await self._authorized(
                 method,
                 url,
-                source=ClientToken(scopes),
-                api=Api.PAYMENTS,
+                ClientToken(scopes),
+                Api.PAYMENTS,
                 params=params,
                 headers=headers,
                 json_body=json_body,

@@ -13,6 +13,7 @@ telemetry opts in (``record_user_ids``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import logging
@@ -109,8 +110,7 @@ class Observer:
         tel = self.telemetry
         if tel.record_user_ids:
             return {"truelayer.user.id": user}
-        digest = hashlib.sha256((tel.user_hash_salt + user).encode()).hexdigest()
-        return {"truelayer.user.hash": digest[:16]}
+        return {"truelayer.user.hash": _user_hash(tel.user_hash_salt, user)}
 
     # -- logical calls ------------------------------------------------------------------
 
@@ -196,9 +196,10 @@ class Observer:
             scope.status = status
             scope.correlation_id = correlation_id or trace_id or scope.correlation_id
         url = request.url
+        full_url = _url_of(request)
         attributes: Attributes = {
             "http.request.method": call.method,
-            "url.full": str(url.copy_with(query=None, fragment=None)),
+            "url.full": full_url,
             "server.address": url.host,
             "truelayer.operation": operation_of(call),
         }
@@ -229,7 +230,7 @@ class Observer:
             event = ResponseEvent(
                 operation=operation_of(call),
                 method=call.method,
-                url=_url_of(request),
+                url=full_url,
                 attempt=number,
                 status_code=status,
                 error=failure,
@@ -283,18 +284,20 @@ class Observer:
         span = tel.start_span(operation, attributes)
         started = time.perf_counter()
         error: str | None = None
+        stopped = False  # cancelled (the loop is shutting down): no hook is awaited then
         try:
             async with self.lock_wait("key", lock):
                 return await body()
         except BaseException as exc:
             error = type(exc).__name__
+            stopped = not isinstance(exc, Exception)
             raise
         finally:
             outcome = error or "success"
             tel.end_span(span, {"truelayer.outcome": outcome}, error)
             kind = operation.rsplit(".", 1)[-1]
             tel.add("truelayer.token.refreshes", 1, {"truelayer.flight": kind, "outcome": outcome})
-            if self._hooks["refresh"]:
+            if self._hooks["refresh"] and not stopped:
                 event = RefreshEvent(
                     flight=kind,
                     token_type=key.token_type.value,
@@ -425,6 +428,15 @@ def _checked_hooks(event_hooks: EventHooks | None) -> dict[str, list[Callable[[A
     return hooks
 
 
+@functools.lru_cache(maxsize=4096)
+def _user_hash(salt: str, user: str) -> str:
+    # Cached: a backend serves the same users over and over.
+    return hashlib.sha256((salt + user).encode()).hexdigest()[:16]
+
+
 def _url_of(request: httpx.Request) -> str:
     # Never the query string: callers' own parameters may carry what they should not.
-    return str(request.url.copy_with(query=None, fragment=None))
+    # Built from the parsed parts (copy_with would parse the whole URL again).
+    url = request.url
+    path = url.raw_path.split(b"?", 1)[0].decode("ascii")
+    return f"{url.scheme}://{url.netloc.decode('ascii')}{path}"

@@ -274,3 +274,23 @@ async def test_user_ids_are_recorded_only_when_asked(fake: FakeTrueLayer) -> Non
     assert "truelayer.user.id" not in first.attributes
     assert second.attributes["truelayer.user.id"] == "alice"
     provider.shutdown()
+
+
+async def test_a_locking_store_shows_both_lock_waits_and_its_operations(
+    fake: FakeTrueLayer, captured: Captured, tmp_path: Any
+) -> None:
+    from truelayer_async.stores import SqliteTokenStore
+
+    store = SqliteTokenStore(tmp_path / "tokens.db")
+    async with fake.session(telemetry=captured.telemetry, token_store=store) as tl:
+        token = await fake.connect(tl, user="alice")
+        fake.clock.advance(token.expires_in + 1)
+        captured.exporter.clear()
+        await tl.data.accounts(user="alice")
+
+    flight = captured.span("truelayer.token.refresh")
+    waits = captured.children(flight, "truelayer.lock.wait")
+    assert sorted(str((w.attributes or {})["truelayer.lock"]) for w in waits) == ["key", "store"]
+    ops = {s.name for s in captured.children(flight)}
+    assert {"truelayer.store.get", "truelayer.store.set", "POST"} <= ops
+    assert captured.total("truelayer.store.duration", **{"truelayer.store.operation": "set"}) >= 1
