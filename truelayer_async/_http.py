@@ -283,7 +283,8 @@ class Requester:
         except TimeoutError:
             pass  # leave the except block before raising: nothing to chain
         except e.TrueLayerError as exc:
-            exc.client_correlation_id = correlation
+            if correlation is not None:
+                exc.client_correlation_id = correlation
             raise
         timeout = e.TransportTimeout(
             f"{method} {call.path}: no answer within the {deadline} s deadline",
