@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from tests.observability.conftest import Captured
+from tests.secret_scan import assert_no_secret_anywhere
 from truelayer_async import TokenType
+from truelayer_async import errors as e
 from truelayer_async.correlation import client_correlation_id
 from truelayer_async.testing import FakeTrueLayer
 
@@ -71,7 +73,7 @@ async def test_no_secret_or_raw_user_id_reaches_telemetry_hooks_or_log_fields(
             fake.clock.advance(token.expires_in + 1)
             await tl.data.balance((await tl.data.accounts(user=USER))[0].account_id, user=USER)
             fake.fail_next("/data/v1/cards", 400, times=None)
-            with pytest.raises(Exception):  # noqa: B017, PT011 - any error: its telemetry
+            with pytest.raises(e.DataApiError) as info:
                 await tl.data.cards(user=USER)
         record = await tl.token_store.get(tl._core.tokens.key(TokenType.DATA, USER))
         assert record is not None
@@ -92,9 +94,11 @@ async def test_no_secret_or_raw_user_id_reaches_telemetry_hooks_or_log_fields(
     hook_texts = [repr(event) for event in events]
     log_fields = [repr(vars(r)) for r in caplog.records if r.name.startswith("truelayer_async")]
     assert len(spans) > 20 and labels and hook_texts and log_fields
+    assert info.value.client_correlation_id == "req-77"
     for secret in secrets:
         for text in spans + labels + hook_texts + log_fields:
             assert secret not in text
+        assert_no_secret_anywhere(info.value, secret)  # the observer's frames included
     for text in spans + labels + log_fields:  # hooks are your code: they get the user
         assert USER not in text
         assert "SENTINEL" not in text
