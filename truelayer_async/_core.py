@@ -127,6 +127,7 @@ class Core:
         self._asyncio_loop: asyncio.AbstractEventLoop | None = None
         self.state = State.UNOPENED
         self.tokens = TokenManager(self)
+        self._watching: Callable[[], int] | None = None  # the connection gauge's reader
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -141,6 +142,8 @@ class Core:
         running = asyncio._get_running_loop()
         self._asyncio_loop = running if self.loop_token.native_token is running else None
         client = self._given_client or create_client(self.timeouts)
+        if self.observer is not None:
+            self._watching = self.observer.watch_connections(client)
         self._requester = Requester(
             client,
             timeouts=self.timeouts,
@@ -166,6 +169,8 @@ class Core:
         finally:  # even if aclose() itself is cancelled while it waits
             self.state = State.CLOSED
             requester, self._requester = self._requester, None
+            if self.observer is not None and self._watching is not None:
+                self.observer.unwatch(self._watching)
             if requester is not None:
                 requester.close()  # calls waiting to retry end with SessionClosedError
             if requester is not None and self._given_client is None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from . import errors as e
+from ._pool_repair import open_connections
 from .correlation import current as _client_correlation_id
 from .hooks import (
     EVENT_NAMES,
@@ -345,6 +346,21 @@ class Observer:
         offset = time.time_ns() - ended
         self.telemetry.record_span(name, started_ns + offset, ended + offset, attributes, error)
         return (ended - started_ns) / 1e9
+
+    # -- connections --------------------------------------------------------------------
+
+    def watch_connections(self, client: Any) -> Callable[[], int]:
+        """Report ``client``'s open connections; returns what :meth:`unwatch` takes."""
+
+        def read() -> int:
+            return open_connections(client)
+
+        self.telemetry.watch("truelayer.http.connections", read)
+        return read
+
+    def unwatch(self, read: Callable[[], int]) -> None:
+        """Stop reporting a client's connections (its Session closed)."""
+        self.telemetry.unwatch("truelayer.http.connections", read)
 
     # -- webhooks -----------------------------------------------------------------------
 

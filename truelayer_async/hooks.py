@@ -150,6 +150,9 @@ METRICS: dict[str, tuple[str, str, str]] = {
     ),
     "truelayer.store.duration": ("histogram", "s", "Token store operation latency"),
     "truelayer.webhook.verifications": ("counter", "{webhook}", "Webhooks verified, by outcome"),
+    "truelayer.http.connections": (
+        "gauge", "{connection}", "Open HTTP connections in the pools of the open Sessions"
+    ),
 }  # fmt: skip
 
 
@@ -190,3 +193,9 @@ class Telemetry:
 
     def record(self, metric: str, value: float, attributes: Attributes) -> None:
         """Record a value in a histogram of :data:`METRICS`."""
+
+    def watch(self, metric: str, read: Callable[[], int]) -> None:
+        """Report ``read()`` as (part of) a gauge of :data:`METRICS` until :meth:`unwatch`."""
+
+    def unwatch(self, metric: str, read: Callable[[], int]) -> None:
+        """Stop reporting ``read``."""

@@ -20,11 +20,13 @@ Only this module imports OpenTelemetry; the rest of the SDK never does.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 try:
     from opentelemetry import context, metrics, trace
+    from opentelemetry.metrics import CallbackOptions, Observation
     from opentelemetry.trace import SpanKind, Status, StatusCode
 except ImportError as exc:  # pragma: no cover - checked in a subprocess
     raise ImportError(
@@ -72,9 +74,22 @@ class OpenTelemetry(Telemetry):
         self._tracer = trace.get_tracer(SCOPE, release, tracer_provider=tracer_provider)
         meter = metrics.get_meter(SCOPE, release, meter_provider=meter_provider)
         self._instruments: dict[str, Any] = {}
+        self._watched: dict[str, list[Callable[[], int]]] = {}
         for name, (kind, unit, description) in METRICS.items():
+            if kind == "gauge":
+                self._watched[name] = []
+                meter.create_observable_gauge(
+                    name, [self._gauge(name)], unit=unit, description=description
+                )
+                continue
             make = meter.create_counter if kind == "counter" else meter.create_histogram
             self._instruments[name] = make(name, unit=unit, description=description)
+
+    def _gauge(self, name: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def observe(options: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(sum(read() for read in self._watched[name]))]
+
+        return observe
 
     def start_span(self, name: str, attributes: Attributes, *, client: bool = False) -> Any:
         """Start a span and make it current (its children nest under it)."""
@@ -116,3 +131,12 @@ class OpenTelemetry(Telemetry):
     def record(self, metric: str, value: float, attributes: Attributes) -> None:
         """Record a value in a histogram."""
         self._instruments[metric].record(value, attributes)
+
+    def watch(self, metric: str, read: Callable[[], int]) -> None:
+        """Add ``read()`` to a gauge, read when metrics are collected."""
+        self._watched[metric].append(read)
+
+    def unwatch(self, metric: str, read: Callable[[], int]) -> None:
+        """Stop adding ``read()`` to a gauge."""
+        if read in self._watched[metric]:
+            self._watched[metric].remove(read)

@@ -294,3 +294,22 @@ async def test_a_locking_store_shows_both_lock_waits_and_its_operations(
     ops = {s.name for s in captured.children(flight)}
     assert {"truelayer.store.get", "truelayer.store.set", "POST"} <= ops
     assert captured.total("truelayer.store.duration", **{"truelayer.store.operation": "set"}) >= 1
+
+
+def _connections(captured: Captured) -> float:
+    (point,) = captured.points("truelayer.http.connections")
+    return float(point.value)
+
+
+async def test_open_connections_are_a_gauge_over_the_open_sessions(
+    fake: FakeTrueLayer, captured: Captured
+) -> None:
+    with fake.serve_in_thread():  # real sockets: a pool that holds connections
+        tl = Session(
+            "unused", "secret", environment=fake.environment, telemetry=captured.telemetry
+        )
+        async with tl:
+            assert _connections(captured) == 0
+            await tl.auth.providers()
+            assert _connections(captured) == 1  # kept alive in the Session's pool
+        assert _connections(captured) == 0  # closed: no longer counted
