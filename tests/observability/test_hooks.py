@@ -176,3 +176,31 @@ def test_a_bad_correlation_id_is_refused_before_anything_is_sent(bad: str) -> No
     with pytest.raises(e.InvalidParameterError, match="client correlation id"):
         set_client_correlation_id(bad)
     assert get_client_correlation_id() is None
+
+
+async def _observer_functions_run(fake: FakeTrueLayer, **options: Any) -> set[str]:
+    import sys
+
+    ran: set[str] = set()
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_filename.endswith("_observe.py"):
+            ran.add(frame.f_code.co_name)
+
+    async with fake.session(**options) as tl:
+        token = await fake.connect(tl, user="alice")
+        fake.clock.advance(token.expires_in + 1)  # a refresh, a retry and a store write too
+        fake.fail_next(ACCOUNTS, 503)
+        sys.setprofile(profile)
+        try:
+            await tl.data.accounts(user="alice")
+        finally:
+            sys.setprofile(None)
+    return ran
+
+
+async def test_without_hooks_or_telemetry_no_observer_code_runs(fake: FakeTrueLayer) -> None:
+    assert await _observer_functions_run(fake) == set()
+    # The probe sees the observer when there is one.
+    watched = await _observer_functions_run(fake, event_hooks={"retry": [lambda event: None]})
+    assert {"call", "request", "response", "retry", "flight", "store_op"} <= watched

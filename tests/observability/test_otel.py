@@ -17,6 +17,7 @@ import respx
 from opentelemetry.trace import SpanKind, StatusCode
 
 from tests.observability.conftest import Captured
+from tests.support.backends import BACKENDS
 from tests.support.doubles import RecordingSleep
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
@@ -313,3 +314,22 @@ async def test_open_connections_are_a_gauge_over_the_open_sessions(
             await tl.auth.providers()
             assert _connections(captured) == 1  # kept alive in the Session's pool
         assert _connections(captured) == 0  # closed: no longer counted
+
+
+@pytest.mark.parametrize("anyio_backend", BACKENDS)
+async def test_a_flight_nests_under_its_call_on_every_backend(
+    fake: FakeTrueLayer, captured: Captured
+) -> None:
+    from truelayer_async.correlation import client_correlation_id
+
+    async with fake.session(telemetry=captured.telemetry) as tl:
+        token = await fake.connect(tl, user="alice")
+        fake.clock.advance(token.expires_in + 1)
+        with client_correlation_id("on-both"):
+            await tl.data.accounts(user="alice")
+
+    call = captured.span("truelayer.data.accounts")
+    (flight,) = captured.children(call, "truelayer.token.refresh")
+    (post,) = captured.children(flight, "POST")
+    # The flight's task starts from its caller's context: the caller's id goes with it.
+    assert (post.attributes or {})["truelayer.client_correlation_id"] == "on-both"
