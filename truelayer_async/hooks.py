@@ -186,7 +186,8 @@ class Telemetry:
         *,
         client: bool = False,
     ) -> None:
-        """Record a finished leaf span (a child of the current span)."""
+        """Record a finished leaf span (a child of the current span); the times are
+        wall-clock nanoseconds since the epoch."""
 
     def add(self, metric: str, value: float, attributes: Attributes) -> None:
         """Add to a counter of :data:`METRICS`."""
