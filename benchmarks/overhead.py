@@ -9,6 +9,11 @@ times in a row (token lookup, request building, retry bookkeeping, JSON decoding
 Both run in this process, alternating subject and baseline run by run. The figure is
 CPU time per call (``time.process_time``), which a shared machine disturbs less than
 wall time; wall time per call is kept in the JSON for reference.
+
+Observability (issue #23), each side by side with the same SDK without it: the SDK with
+``OpenTelemetry`` on an SDK tracer and meter provider (spans to an exporter that drops
+them, metrics aggregated in memory), and with ``OpenTelemetry`` on the API's default
+no-op providers (instrumented, but the application configured no OpenTelemetry SDK).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ def _handler(body: bytes) -> httpx.MockTransport:
 class _Sdk:
     """A Session on the mock transport with a valid token seeded for ``USER``."""
 
-    def __init__(self, body: bytes) -> None:
+    def __init__(self, body: bytes, telemetry: Any = None) -> None:
         from truelayer_async import Environment, Session
 
         self.client = httpx.AsyncClient(transport=_handler(body), follow_redirects=False)
@@ -52,6 +57,7 @@ class _Sdk:
             "bench-secret",
             environment=Environment.custom(AUTH, API, name="bench"),
             http_client=self.client,
+            telemetry=telemetry,
         )
 
     async def open(self) -> None:
@@ -116,9 +122,8 @@ async def _sdk_calls(calls: int, body: bytes) -> tuple[float, float, int]:
 
 
 async def _alternate(
-    runs: int, calls: int, body: bytes
+    runs: int, calls: int, sdk: Any, raw: Any, name: str = "#1 overhead"
 ) -> tuple[list[float], list[float], list[float], list[float]]:
-    sdk, raw = _Sdk(body), _Raw(body)
     await sdk.open()
     await raw.open()
     sdk_cpu: list[float] = []
@@ -130,7 +135,7 @@ async def _alternate(
         await raw.calls(max(10, calls // 10))
         for index in range(runs):
             if index % max(1, runs // 3) == 0:
-                log(f"#1 overhead run {index + 1}/{runs} ({calls} calls each side)")
+                log(f"{name} run {index + 1}/{runs} ({calls} calls each side)")
             order = (sdk, raw) if index % 2 == 0 else (raw, sdk)
             for side in order:
                 gc.collect()
@@ -148,7 +153,9 @@ def run(settings: Settings) -> list[Figure]:
     body = accounts_body()
     calls = settings.overhead_calls
     runs = settings.runs * 3
-    sdk_cpu, raw_cpu, sdk_wall, raw_wall = anyio.run(_alternate, runs, calls, body)
+    sdk_cpu, raw_cpu, sdk_wall, raw_wall = anyio.run(
+        _alternate, runs, calls, _Sdk(body), _Raw(body)
+    )
     return [
         Figure(
             key="overhead",
@@ -170,8 +177,88 @@ def run(settings: Settings) -> list[Figure]:
                 "builds two frozen `Account` models per call (Decimal/datetime parsing).",
             ],
             extra={"wall_us_sdk": sdk_wall, "wall_us_raw": raw_wall},
-        )
+        ),
+        *_observability(settings, body, runs, calls),
     ]
+
+
+class _DropSpans:
+    """A span exporter that keeps nothing: the SDK's own cost is what is measured."""
+
+    def export(self, spans: Any) -> Any:
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _observability(settings: Settings, body: bytes, runs: int, calls: int) -> list[Figure]:
+    try:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+        from truelayer_async.otel import OpenTelemetry
+    except ImportError as exc:
+        return [_not_measured(key, str(exc)) for key in ("overhead_otel", "overhead_otel_noop")]
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(_DropSpans()))  # type: ignore[arg-type]
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    traced = OpenTelemetry(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    from opentelemetry.metrics import NoOpMeterProvider
+    from opentelemetry.trace import NoOpTracerProvider
+
+    noop = OpenTelemetry(tracer_provider=NoOpTracerProvider(), meter_provider=NoOpMeterProvider())
+    figures = []
+    for key, telemetry, label, what in (
+        ("overhead_otel", traced, "tracing on",
+         "OpenTelemetry SDK providers: 3 spans and 2 metric points per call"),
+        ("overhead_otel_noop", noop, "OTel no-op",
+         "OpenTelemetry's default no-op providers (no SDK configured)"),
+    ):  # fmt: skip
+        on, off, on_wall, off_wall = anyio.run(
+            _alternate, runs, calls, _Sdk(body, telemetry), _Sdk(body), f"#1 {label}"
+        )
+        figures.append(
+            Figure(
+                key=key,
+                number="1",
+                workload=f"#1 with `telemetry=OpenTelemetry()`: {what}",
+                metric="CPU time per call",
+                unit="µs",
+                samples=on,
+                baseline="the same SDK call without telemetry, same transport",
+                baseline_samples=off,
+                target="reported",
+                target_ratio=None,
+                label=label,
+                notes=[
+                    f"{runs} alternating runs of {calls} calls per side in one process. "
+                    f"Wall time per call, median: with {_median(on_wall):.0f} µs, "
+                    f"without {_median(off_wall):.0f} µs.",
+                    "Spans per call: the logical call, its HTTP attempt, the token store "
+                    "read; metric points: request duration, store latency.",
+                ],
+                extra={"wall_us_on": on_wall, "wall_us_off": off_wall},
+            )
+        )
+    tracer_provider.shutdown()
+    meter_provider.shutdown()
+    return figures
+
+
+def _not_measured(key: str, reason: str) -> Figure:
+    return Figure(
+        key=key, number="1", workload="#1 with telemetry", metric="CPU time per call",
+        unit="µs", samples=[], baseline="", baseline_samples=[], target="reported",
+        target_ratio=None, status=f"not measured: {reason}",
+    )  # fmt: skip
 
 
 def _median(values: list[float]) -> float:

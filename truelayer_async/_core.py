@@ -23,6 +23,7 @@ import attrs
 from . import errors as e
 from ._error_mapping import Api
 from ._http import FormValue, RateGate, Requester, Response, aclose_client, create_client
+from ._observe import ObservedStore, Observer
 from ._raw import record
 from ._request import AttemptHook
 from ._retry import RetryMode
@@ -101,13 +102,20 @@ class Core:
         leeway: float,
         http_client: httpx.AsyncClient | None = None,
         signer: RequestSigner | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.client_id = client_id
+        #: Runs event hooks and feeds telemetry; ``None`` (nothing to pay) without either.
+        self.observer = observer
         self.signer = signer
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
         self.environment = environment
         self.token_store = token_store
+        #: What token operations go through: the store, timed when observed.
+        self.store: TokenStore | ObservedStore = (
+            token_store if observer is None else ObservedStore(token_store, observer)
+        )
         self.timeouts = timeouts
         self.retry_policy = retry_policy
         self.clock = clock
@@ -119,6 +127,7 @@ class Core:
         self._asyncio_loop: asyncio.AbstractEventLoop | None = None
         self.state = State.UNOPENED
         self.tokens = TokenManager(self)
+        self._watching: Callable[[], int] | None = None  # the connection gauge's reader
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -133,12 +142,15 @@ class Core:
         running = asyncio._get_running_loop()
         self._asyncio_loop = running if self.loop_token.native_token is running else None
         client = self._given_client or create_client(self.timeouts)
+        if self.observer is not None:
+            self._watching = self.observer.watch_connections(client)
         self._requester = Requester(
             client,
             timeouts=self.timeouts,
             retry_policy=self.retry_policy,
             clock=self.clock,
             sleep=self.sleep,
+            observer=self.observer,
         )
         self.state = State.OPEN
 
@@ -157,6 +169,8 @@ class Core:
         finally:  # even if aclose() itself is cancelled while it waits
             self.state = State.CLOSED
             requester, self._requester = self._requester, None
+            if self.observer is not None and self._watching is not None:
+                self.observer.unwatch(self._watching)
             if requester is not None:
                 requester.close()  # calls waiting to retry end with SessionClosedError
             if requester is not None and self._given_client is None:
@@ -194,12 +208,37 @@ class Core:
             return self._requester
         return self.requester()
 
-    async def send(self, method: str, url: str, *, api: Api, **options: Any) -> Response:
+    def send(
+        self, method: str, url: str, *, api: Api, operation: str = "", **options: Any
+    ) -> Awaitable[Response]:
         """A request without a user token (``Requester.request`` options), recorded for
-        ``with_raw_response``."""
-        response = await self.requester().request(method, url, api=api, **options)
+        ``with_raw_response``; ``operation`` names it (``truelayer.<api>.request``)."""
+        work = self._send(method, url, api, operation, options)
+        return self.observed(work, operation, method, api, None)
+
+    async def _send(
+        self, method: str, url: str, api: Api, operation: str, options: dict[str, Any]
+    ) -> Response:
+        response = await self.requester().request(
+            method, url, api=api, operation=operation, **options
+        )
         record(response)
         return response
+
+    def observed(
+        self,
+        work: Awaitable[Response],
+        operation: str,
+        method: str,
+        api: Api,
+        user: str | None,
+    ) -> Awaitable[Response]:
+        """``work`` as it is, or inside its logical call's span when observed."""
+        observer = self.observer
+        if observer is None:
+            return work
+        name = operation or f"truelayer.{api.value}.request"
+        return observer.call(name, method, api.value, user, work)
 
     # -- tokens -------------------------------------------------------------------------
 
@@ -249,13 +288,45 @@ class Core:
         assert isinstance(source, ClientToken)
         return await self.client_credentials(source.scopes, source.token_type)
 
-    async def authorized_request(
+    def authorized_request(
         self,
         method: str,
         url: str,
         *,
         source: TokenSource,
         api: Api,
+        operation: str = "",
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        retry_mode: RetryMode | None = None,
+        rate_gate: RateGate | None = None,
+        scopes: tuple[str, ...] = (),
+        idempotency_key: str | None = None,
+        on_attempt: Sequence[AttemptHook] = (),
+    ) -> Awaitable[Response]:
+        """Send with ``source``'s token; for a user's token, refresh and replay once on 401.
+
+        ``operation`` names the logical call in logs, spans and event hooks (e.g.
+        ``truelayer.data.accounts``); see :meth:`_authorized` for the rest. A plain
+        function returning the call's coroutine: unobserved, it costs no extra frame.
+        """
+        work = self._authorized(
+            method, url, source, api, operation, params, headers, json_body, retry_mode,
+            rate_gate, scopes, idempotency_key, on_attempt,
+        )  # fmt: skip
+        if self.observer is None:
+            return work
+        user = source.user if type(source) is UserToken else None
+        return self.observed(work, operation, method, api, user)
+
+    async def _authorized(
+        self,
+        method: str,
+        url: str,
+        source: TokenSource,
+        api: Api,
+        operation: str = "",
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         json_body: Mapping[str, Any] | None = None,
@@ -294,6 +365,7 @@ class Core:
                 rate_gate=rate_gate,
                 idempotency_key=idempotency_key,
                 on_attempt=on_attempt,
+                operation=operation,
             )
 
         if type(source) is not UserToken:
@@ -343,11 +415,24 @@ class Core:
 
     # -- Payments v3 ----------------------------------------------------------------------
 
-    async def payments_request(
+    def payments_request(
+        self, method: str, path: str, *, operation: str = "", **options: Any
+    ) -> Awaitable[Response]:
+        """One Payments API v3 request (``path`` under ``environment.payments_url``).
+
+        ``operation`` names the logical call in logs, spans and event hooks (default
+        ``truelayer.payments.request``); the other options are :meth:`_payments`'s.
+        """
+        name = operation or "truelayer.payments.request"
+        work = self._payments(method, path, operation=name, **options)
+        return self.observed(work, name, method, Api.PAYMENTS, None)
+
+    async def _payments(
         self,
         method: str,
         path: str,
         *,
+        operation: str,
         scopes: tuple[str, ...] = PAYMENTS_SCOPES,
         resource_token: str | Secret | None = None,
         authenticated: bool = True,
@@ -385,17 +470,18 @@ class Core:
         url = self.environment.payments_url + path
         mode = RetryMode.KEYED if idempotent else None
         if use_client_token:
-            return await self.authorized_request(
+            return await self._authorized(
                 method,
                 url,
-                source=ClientToken(scopes),
-                api=Api.PAYMENTS,
+                ClientToken(scopes),
+                Api.PAYMENTS,
                 params=params,
                 headers=headers,
                 json_body=json_body,
                 retry_mode=mode,
                 idempotency_key=idempotency_key,
                 on_attempt=hooks,
+                operation=operation,
             )
         response = await self.requester().request(
             method,
@@ -408,6 +494,7 @@ class Core:
             retry_mode=mode,
             idempotency_key=idempotency_key,
             on_attempt=hooks,
+            operation=operation,
         )
         record(response)
         return response

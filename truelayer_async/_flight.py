@@ -14,6 +14,7 @@ flight running. Each flight bounds its own network time, so none runs forever.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -67,7 +68,11 @@ class Flight(Generic[T]):
         else:  # trio (through anyio): a system task outlives every caller's scope
             import trio
 
-            trio.lowlevel.spawn_system_task(run, name=self.name)
+            # The caller's context, as asyncio's create_task gives it (a span, a client
+            # correlation id): a system task would otherwise start from trio's own.
+            trio.lowlevel.spawn_system_task(
+                run, name=self.name, context=contextvars.copy_context()
+            )
 
     def _finish(self, value: T | None, error: BaseException | None) -> None:
         # Raised again in each waiter's task, starting from this traceback each time (as

@@ -25,7 +25,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
@@ -36,6 +36,7 @@ from ._error_mapping import Api, correlation_id_of, error_code_of, error_for
 from ._flight import Flight
 from ._inflate import InflateError, inflater_for
 from ._json import loads
+from ._observe import operation_of
 from ._pool_repair import reclaim_orphans, release_interrupted
 from ._request import (
     AttemptHook,
@@ -49,6 +50,11 @@ from ._request import (
 from ._retry import RetryMode, keyed_status_retryable, parse_retry_after, status_is_retryable
 from ._secret import Secret
 from .config import RetryPolicy, Timeouts
+from .correlation import CLIENT_CORRELATION_HEADER
+from .correlation import current as client_correlation_id
+
+if TYPE_CHECKING:
+    from ._observe import Observer
 
 __all__ = ["FormValue", "RateGate", "Requester", "Response", "create_client"]
 
@@ -99,11 +105,15 @@ class RateGate:
         """Hold every request back for ``seconds`` from now."""
         self._until = max(self._until, self._clock() + seconds)
 
-    async def wait(self) -> None:
-        """Wait until the gate is open (a hold added meanwhile is seen by the next wait)."""
+    async def wait(self) -> float:
+        """Wait until the gate is open (a hold added meanwhile is seen by the next wait).
+
+        Returns the seconds waited (0 when the gate was open)."""
         delay = self._until - self._clock()
         if delay > 0:
             await self._sleep(delay)
+            return delay
+        return 0.0
 
 
 @attrs.define
@@ -164,8 +174,10 @@ class Requester:
         clock: Clock = time.time,
         sleep: Sleep = anyio.sleep,
         jitter: Callable[[], float] = random.random,
+        observer: Observer | None = None,
     ) -> None:
         self.client = client
+        self.observer = observer
         self._closing: set[Flight[None]] = set()  # connections closing in the background
         self.timeouts = timeouts
         self.retry_policy = retry_policy
@@ -207,6 +219,7 @@ class Requester:
         rate_gate: RateGate | None = None,
         idempotency_key: str | None = None,
         on_attempt: Sequence[AttemptHook] = (),
+        operation: str = "",
     ) -> Response:
         """Send one logical request; return its 2xx response or raise a typed error.
 
@@ -215,7 +228,9 @@ class Requester:
         (``idempotency_key``, or one generated for this call) on every attempt.
         ``rate_gate``, if given, is waited on before each attempt and held on a 429.
         ``on_attempt`` hooks see each attempt (method, wire path, headers, the body
-        bytes, encoded once per call) and may add headers.
+        bytes, encoded once per call) and may add headers. ``operation`` names the call
+        in logs, spans and event hooks. The context's client correlation id, if any, is
+        sent as ``X-Client-Correlation-Id`` and set on any error raised.
         """
         mode = retry_mode or (
             RetryMode.IDEMPOTENT if method in ("GET", "DELETE", "HEAD") else RetryMode.UNSENT_ONLY
@@ -229,6 +244,9 @@ class Requester:
                 "the access token holds characters an HTTP header cannot carry"
             )
         all_headers = {"Accept": "application/json"}
+        correlation = client_correlation_id()
+        if correlation is not None:
+            all_headers[CLIENT_CORRELATION_HEADER] = correlation
         if headers:
             all_headers.update(headers)
         if token_endpoint:  # a token answer is small: no compressed body to inflate at all
@@ -247,6 +265,7 @@ class Requester:
             bearer=bearer,
             hooks=on_attempt,
             secrets=_secrets_of(form, json_body, bearer),
+            operation=operation,
         )
         if form is not None or json_body is not None:
             # Encoded once: every attempt (and every hook, e.g. a signer) sees these bytes.
@@ -263,26 +282,37 @@ class Requester:
                 return await self._attempts(call, first)
         except TimeoutError:
             pass  # leave the except block before raising: nothing to chain
-        raise e.TransportTimeout(
+        except e.TrueLayerError as exc:
+            if correlation is not None:
+                exc.client_correlation_id = correlation
+            raise
+        timeout = e.TransportTimeout(
             f"{method} {call.path}: no answer within the {deadline} s deadline",
             request_sent=True,
         )
+        timeout.client_correlation_id = correlation
+        raise timeout
 
     async def _attempts(self, call: Call, first: httpx.Request | None) -> Response:
         method = call.method
+        observer = self.observer
         attempt = 0
         while True:
             if call.gate is not None:
-                await call.gate.wait()
+                waited = await call.gate.wait()
+                if waited and observer is not None:
+                    observer.rate_limit_wait(waited)
             if self.closed():
                 raise _closed_error()
             request = first if first is not None else build_attempt(self.client, call, attempt)
             first = None  # every retry sends a freshly built request (same body bytes)
-            # Asked once an attempt: with DEBUG off, no timing and no log call at all.
+            # Asked once an attempt: with DEBUG off and no observer, no timing at all.
             debug = log.isEnabledFor(logging.DEBUG)
-            started = time.perf_counter() if debug else 0.0
+            if observer is not None:
+                await observer.request(call, request, attempt)
+            started = time.perf_counter_ns() if debug or observer is not None else 0
             outcome = await self._send_once(request, call.max_bytes)
-            elapsed_ms = (time.perf_counter() - started) * 1000 if debug else 0.0
+            elapsed_ms = (time.perf_counter_ns() - started) / 1e6 if debug else 0.0
             if outcome is _CLOSED or (isinstance(outcome, _Failure) and self.closed()):
                 raise _closed_error()
             if isinstance(outcome, _Failure):
@@ -290,10 +320,17 @@ class Requester:
                     log.debug(
                         "%s %s failed: %s (attempt %d, %.0f ms)",
                         method, call.path, outcome.kind, attempt + 1, elapsed_ms,
+                        extra=log_fields(call, attempt, elapsed_ms, error=outcome.kind),
                     )  # fmt: skip
+                if observer is not None:
+                    await observer.response(call, request, attempt, started, None, None,
+                                            outcome.kind)  # fmt: skip
                 retryable = not outcome.sent or call.mode is not RetryMode.UNSENT_ONLY
                 if retryable and attempt < call.retries:
-                    await self.sleep(self._backoff(attempt))
+                    delay = self._backoff(attempt)
+                    if observer is not None:
+                        await observer.retry(call, attempt, outcome.kind, delay)
+                    await self.sleep(delay)
                     attempt += 1
                     continue
                 cls = e.TransportTimeout if outcome.timeout else e.TransportError
@@ -309,7 +346,11 @@ class Requester:
                 log.debug(
                     "%s %s -> %d (attempt %d, %.0f ms, correlation id %s)",
                     method, call.path, status, attempt + 1, elapsed_ms, correlation_id,
+                    extra=log_fields(call, attempt, elapsed_ms, status, correlation_id),
                 )  # fmt: skip
+            if observer is not None:
+                await observer.response(call, request, attempt, started, status,
+                                        response.headers, None)  # fmt: skip
             if 200 <= status < 300:
                 return Response(
                     status, response.headers, response.content, correlation_id, attempt, response
@@ -329,6 +370,8 @@ class Requester:
                 and _status_retryable(call.mode, status, response)
                 and (retry_after is None or retry_after <= self.retry_policy.max_retry_after)
             ):
+                if observer is not None:
+                    await observer.retry(call, attempt, str(status), delay)
                 await self.sleep(delay)
                 attempt += 1
                 continue
@@ -468,6 +511,31 @@ def _read_copy(streamed: httpx.Response, body: bytes) -> httpx.Response:
     )
     twin.headers = streamed.headers
     return twin
+
+
+def log_fields(
+    call: Call,
+    attempt: int,
+    elapsed_ms: float,
+    status: int | None = None,
+    correlation_id: str | None = None,
+    *,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """The structured fields (``extra``) of a request's log record: never a secret."""
+    fields: dict[str, Any] = {
+        "truelayer_operation": operation_of(call),
+        "truelayer_method": call.method,
+        "truelayer_path": call.path,
+        "truelayer_attempt": attempt + 1,
+        "truelayer_duration_ms": round(elapsed_ms, 3),
+        "truelayer_status": status,
+        "truelayer_correlation_id": correlation_id,
+        "truelayer_client_correlation_id": client_correlation_id(),
+    }
+    if error is not None:
+        fields["truelayer_error"] = error
+    return fields
 
 
 def _too_large(response: httpx.Response, max_bytes: int) -> e.ResponseTooLargeError:

@@ -43,6 +43,15 @@ def reclaim_orphans(client: Any) -> int:
     return len(orphans)
 
 
+def open_connections(client: Any) -> int:
+    """How many connections the client's pool holds open (0 when it has no httpcore pool,
+    e.g. a mock or ASGI transport)."""
+    try:
+        return len(client._transport._pool.connections)
+    except AttributeError:
+        return 0
+
+
 def release_interrupted(response: Any) -> Any | None:
     """Take a response whose close was interrupted out of its pool; the connection to close.
 

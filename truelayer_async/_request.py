@@ -94,6 +94,7 @@ class Call:
     bearer: Secret | None = attrs.field(default=None, repr=False)
     hooks: Sequence[AttemptHook] = ()
     secrets: tuple[Secret, ...] = attrs.field(default=(), repr=False)  # scrubbed from errors
+    operation: str = ""  # the logical call's name, for logs, spans and hooks
 
     @property
     def path(self) -> str:

@@ -140,7 +140,7 @@ class TokenManager:
         unsaved = self._shared.unsaved.get(key)
         if unsaved is not None:
             return unsaved
-        return await self._core.token_store.get(key)
+        return await self._core.store.get(key)
 
     def _usable(self, record: TokenRecord, now: float) -> bool:
         token = record.token
@@ -155,6 +155,9 @@ class TokenManager:
         if lock is None:
             return nullcontext()
         result: AbstractAsyncContextManager[Any] = lock(key, timeout=STORE_LOCK_TIMEOUT)
+        observer = self._core.observer
+        if observer is not None:
+            return observer.lock_wait("store", result)
         return result
 
     # -- flights ----------------------------------------------------------------------
@@ -178,9 +181,12 @@ class TokenManager:
         lock = shared.lock(key)
         flights = self._flights
         flights.add(flight)
+        observer = self._core.observer
 
         async def run() -> T:
             try:
+                if observer is not None:
+                    return await observer.flight(name, key, lock, body)
                 async with lock:
                     return await body()
             finally:
@@ -195,6 +201,9 @@ class TokenManager:
 
     async def _outcome(self, flight: Flight[T]) -> T:
         """Wait for a flight, leaving at the caller's own deadline if it has one."""
+        observer = self._core.observer
+        if observer is not None:
+            observer.flight_waiter(flight.name)
         total = self._core.timeouts.total
         if not total:
             return await flight.wait()
@@ -244,30 +253,29 @@ class TokenManager:
         # keeps the common case at one hash of the key (in the store).
         if not unsaved or key not in unsaved:
             core = self._core
-            record = await core.token_store.get(key)
+            record = await core.store.get(key)
             # Tested again after the await: a failed write may have been kept meanwhile.
             if record is not None and (not unsaved or key not in unsaved):
                 if self._usable(record, core.clock()):
                     return record.token
                 if record.invalid:
                     raise _marked_invalid()
-        flight, _ = self._launch(
-            key, "token refresh", lambda: self._valid_locked(key, renew), join=True
-        )
+        name = "token refresh" if renew is None else "client-credentials grant"
+        flight, _ = self._launch(key, name, lambda: self._valid_locked(key, renew), join=True)
         return await self._outcome(flight)
 
     async def _valid_locked(self, key: TokenKey, renew: Renew | None) -> Token:
         if key in self._shared.unsaved:
             await self._retry_persist(key)
         now = self._core.clock()
-        record = await self._core.token_store.get(key)
+        record = await self._core.store.get(key)
         if record is not None and self._usable(record, now):
             return record.token  # another task refreshed while we waited
         if record is not None and record.invalid:
             raise _marked_invalid()
         if renew is not None:
             async with self._store_lock(key):
-                record = await self._core.token_store.get(key)
+                record = await self._core.store.get(key)
                 if record is not None and self._usable(record, self._core.clock()):
                     return record.token
                 return await renew(record)
@@ -291,7 +299,7 @@ class TokenManager:
 
         async def body() -> Token:
             async with self._store_lock(key):
-                record = await self._core.token_store.get(key)
+                record = await self._core.store.get(key)
                 if (
                     record is not None
                     and record.token.access_token != used
@@ -332,7 +340,7 @@ class TokenManager:
         """Refresh under the store's lock, unless the token being replaced already was."""
         async with self._store_lock(key):
             # Re-read under the cross-process lock: another process may have refreshed.
-            record = await self._core.token_store.get(key)
+            record = await self._core.store.get(key)
             if record is None:
                 raise e.NoTokenError(
                     f"no {key.token_type.value} token is stored for user {key.user!r}"
@@ -412,7 +420,7 @@ class TokenManager:
         except e.AuthApiError as exc:
             if exc.error != "invalid_grant":
                 raise
-            current = await self._core.token_store.get(key)
+            current = await self._core.store.get(key)
             if (
                 current is not None
                 and current.token.refresh_token != refresh_token
@@ -491,7 +499,7 @@ class TokenManager:
 
     async def persist(self, key: TokenKey, record: TokenRecord) -> None:
         """Write ``record``; on failure keep it in memory and raise TokenPersistenceError."""
-        store = self._core.token_store
+        store = self._core.store
         failure: str | None = None
         try:
             try:
@@ -518,7 +526,7 @@ class TokenManager:
         current: TokenRecord | None = None
         failure: str | None = None
         try:
-            current = await self._core.token_store.get(key)
+            current = await self._core.store.get(key)
         except Exception as exc:
             failure = type(exc).__name__
         if failure is not None:
@@ -527,7 +535,7 @@ class TokenManager:
         await self.persist(key, attrs.evolve(record, version=version))
 
     async def _mark_invalid(self, key: TokenKey, record: TokenRecord, reason: str) -> None:
-        current = await self._core.token_store.get(key)
+        current = await self._core.store.get(key)
         base = current if current is not None else record
         marked = attrs.evolve(
             base, invalid=True, invalid_reason=reason, version=base.version + 1,

@@ -124,7 +124,14 @@ __all__ = [
 
 
 class TrueLayerError(Exception):
-    """Base class of every error raised by truelayer_async."""
+    """Base class of every error raised by truelayer_async.
+
+    Attributes:
+        client_correlation_id: the ``X-Client-Correlation-Id`` the failed request carried
+            (see :mod:`truelayer_async.correlation`), or ``None``.
+    """
+
+    client_correlation_id: str | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only constructors defeat Exception's default pickling; rebuild from state.

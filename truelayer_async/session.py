@@ -11,6 +11,7 @@ import anyio
 
 from ._core import FLIGHT_DRAIN_MARGIN, Core, State
 from ._http import Requester
+from ._observe import observer_for
 from ._resource import AsyncResource
 from ._secret import Secret
 from ._signer import RequestSigner
@@ -32,6 +33,8 @@ from .webhooks import WebhookService
 
 if TYPE_CHECKING:
     import httpx
+
+    from .hooks import EventHooks, Telemetry
 
 __all__ = ["FLIGHT_DRAIN_MARGIN", "Session"]
 
@@ -74,6 +77,13 @@ class Session(AsyncResource):
             OpenAPI document says); by default ``recurring_payments:sweeping``, and for
             ``create`` the scope of the mandate's type.
 
+        event_hooks: callbacks run on each ``"request"``, ``"response"``, ``"retry"``
+            and ``"refresh"`` (a name to a list of callables, like httpx's
+            ``event_hooks``; see :mod:`truelayer_async.hooks`).
+        telemetry: where spans and metrics go, e.g.
+            :class:`truelayer_async.otel.OpenTelemetry` (the ``otel`` extra). Without
+            hooks or telemetry, nothing is observed and nothing extra is paid.
+
     A Session belongs to the event loop that opened it; using it from another loop raises
     :class:`EventLoopMismatchError`.
     """
@@ -96,6 +106,9 @@ class Session(AsyncResource):
         signing_key_id: str | None = None,
         signing_private_key: str | Secret | None = None,
         mandate_scopes: Sequence[str] | None = None,
+
+        event_hooks: EventHooks | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if not client_id or not isinstance(client_id, str):
             raise ConfigurationError("client_id must be a non-empty string")
@@ -123,6 +136,7 @@ class Session(AsyncResource):
             leeway=leeway,
             http_client=http_client,
             signer=signer,
+            observer=observer_for(event_hooks, telemetry),
         )
         self.auth = AuthService(self._core)
         self.data = DataService(self._core)

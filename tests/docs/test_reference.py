@@ -22,6 +22,9 @@ PUBLIC = {
     "truelayer_async": "reference/truelayer_async",
     "truelayer_async.stores": "reference/stores",
     "truelayer_async.testing": "reference/testing",
+    "truelayer_async.hooks": "reference/observability",
+    "truelayer_async.correlation": "reference/observability",
+    "truelayer_async.otel": "reference/observability",
 }
 
 

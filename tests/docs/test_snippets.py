@@ -53,6 +53,11 @@ SCRIPT_OUTPUT = {
     "logging": r"GET /data/v1/accounts -> 503 \(attempt 1(?s:.*)GET /data/v1/accounts -> 200 "
     r"\(attempt 2",
     "emulator-payments": r"^settled$",
+
+    "observability": r'"name": "truelayer.data.accounts"(?s:.*)"truelayer.retry_count": 1'
+    r'(?s:.*)"name": "truelayer.request.duration"',
+    "event-hooks": r"truelayer.data.accounts GET -> 503 .*\(request web-req-42, TrueLayer "
+    r"(?s:.*)retrying after 503(?s:.*)truelayer.data.accounts GET -> 200",
 }
 #: Blocks driven by their own tests below (or in tests/served: the curl walk-through).
 DRIVEN = {"handlers", "fastapi", "aiohttp", "pytest", "pytest-fixtures", "emulator-curl"}

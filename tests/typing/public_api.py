@@ -76,3 +76,22 @@ def errors(exc: e.ApiError) -> None:
     if isinstance(exc, e.PaymentsApiError):
         assert_type(exc.trace_id, str | None)
         assert_type(exc.should_retry, bool | None)
+
+
+async def observability() -> None:
+    from truelayer_async.correlation import client_correlation_id
+    from truelayer_async.hooks import ResponseEvent, Telemetry
+    from truelayer_async.otel import OpenTelemetry
+
+    async def on_response(event: ResponseEvent) -> None:
+        assert_type(event.status_code, int | None)
+        assert_type(event.correlation_id, str | None)
+
+    telemetry: Telemetry = OpenTelemetry(record_user_ids=False)
+    Session("id", "secret", event_hooks={"response": [on_response]}, telemetry=telemetry)
+    with client_correlation_id("req-1") as value:
+        assert_type(value, str | None)
+
+
+def correlation_on_errors(exc: e.TrueLayerError) -> None:
+    assert_type(exc.client_correlation_id, str | None)

@@ -20,12 +20,19 @@ T = TypeVar("T")
 @attrs.frozen
 class Endpoint(Generic[R]):
     """One Data API v1 endpoint: its path under ``/data/v1`` (with at most one ``{id}``),
-    the model it returns, whether a list (``many``) and whether it takes ``from``/``to``."""
+    the model it returns, whether a list (``many``), whether it takes ``from``/``to``,
+    and its operation's name in logs, spans and event hooks (``truelayer.data.<name>``)."""
 
     path: str
     model: type[Any]
     many: bool
     dated: bool = False
+    name: str = ""
+    #: ``truelayer.data.<name>``, the logical call's name.
+    operation: str = attrs.field(
+        init=False,
+        default=attrs.Factory(lambda self: f"truelayer.data.{self.name}", takes_self=True),
+    )
     #: The scopes a call needs, worked out once from ``path`` (not on every request).
     scopes: tuple[str, ...] = attrs.field(
         init=False, default=attrs.Factory(lambda self: required_scopes(self.path), takes_self=True)
@@ -46,11 +53,11 @@ class Endpoint(Generic[R]):
         return cast(R, one_result_of(response, self.model))
 
 
-def one(path: str, model: type[T]) -> Endpoint[T]:
+def one(name: str, path: str, model: type[T]) -> Endpoint[T]:
     """An endpoint answering one ``model`` (in a one-item ``results`` list)."""
-    return Endpoint(path, model, many=False)
+    return Endpoint(path, model, many=False, name=name)
 
 
-def many(path: str, model: type[T], *, dated: bool = False) -> Endpoint[list[T]]:
+def many(name: str, path: str, model: type[T], *, dated: bool = False) -> Endpoint[list[T]]:
     """An endpoint answering a list of ``model``; ``dated`` if it takes ``from``/``to``."""
-    return Endpoint(path, model, many=True, dated=dated)
+    return Endpoint(path, model, many=True, dated=dated, name=name)

@@ -364,8 +364,9 @@ class AuthService:
             f"{s.environment.auth_url}/api/delete",
             api=Api.AUTH,
             bearer=token.access_token,
+            operation="truelayer.auth.delete_credential",
         )
-        await s.token_store.delete(key)
+        await s.store.delete(key)
 
     async def extend_connection(
         self,
@@ -452,7 +453,11 @@ class AuthService:
             params["country"] = " ".join(_provider_country(c) for c in countries)
         s = self._core
         response = await s.send(
-            "GET", f"{s.environment.auth_url}/api/providers", api=Api.AUTH, params=params
+            "GET",
+            f"{s.environment.auth_url}/api/providers",
+            api=Api.AUTH,
+            params=params,
+            operation="truelayer.auth.providers",
         )
         return structure_list(response.json(), Provider, correlation_id=response.correlation_id)
 

@@ -50,20 +50,25 @@ P = ParamSpec("P")
 
 _ACCOUNT = "/accounts/{account_id}"
 _CARD = "/cards/{card_id}"
-ME = one("/me", Me)
-INFO = many("/info", Info)
-ACCOUNTS = many("/accounts", Account)
-ACCOUNT = one(_ACCOUNT, Account)
-BALANCE = one(f"{_ACCOUNT}/balance", AccountBalance)
-TRANSACTIONS = many(f"{_ACCOUNT}/transactions", Transaction, dated=True)
-PENDING_TRANSACTIONS = many(f"{_ACCOUNT}/transactions/pending", Transaction, dated=True)
-STANDING_ORDERS = many(f"{_ACCOUNT}/standing_orders", StandingOrder)
-DIRECT_DEBITS = many(f"{_ACCOUNT}/direct_debits", DirectDebit)
-CARDS = many("/cards", Card)
-CARD = one(_CARD, Card)
-CARD_BALANCE = one(f"{_CARD}/balance", CardBalance)
-CARD_TRANSACTIONS = many(f"{_CARD}/transactions", CardTransaction, dated=True)
-CARD_PENDING_TRANSACTIONS = many(f"{_CARD}/transactions/pending", CardTransaction, dated=True)
+# Each endpoint's first argument names its operation: truelayer.data.<name>.
+ME = one("me", "/me", Me)
+INFO = many("info", "/info", Info)
+ACCOUNTS = many("accounts", "/accounts", Account)
+ACCOUNT = one("account", _ACCOUNT, Account)
+BALANCE = one("balance", f"{_ACCOUNT}/balance", AccountBalance)
+TRANSACTIONS = many("transactions", f"{_ACCOUNT}/transactions", Transaction, dated=True)
+PENDING_TRANSACTIONS = many(
+    "pending_transactions", f"{_ACCOUNT}/transactions/pending", Transaction, dated=True
+)
+STANDING_ORDERS = many("standing_orders", f"{_ACCOUNT}/standing_orders", StandingOrder)
+DIRECT_DEBITS = many("direct_debits", f"{_ACCOUNT}/direct_debits", DirectDebit)
+CARDS = many("cards", "/cards", Card)
+CARD = one("card", _CARD, Card)
+CARD_BALANCE = one("card_balance", f"{_CARD}/balance", CardBalance)
+CARD_TRANSACTIONS = many("card_transactions", f"{_CARD}/transactions", CardTransaction, dated=True)
+CARD_PENDING_TRANSACTIONS = many(
+    "card_pending_transactions", f"{_CARD}/transactions/pending", CardTransaction, dated=True
+)
 
 _SYNC = object()  # DataService's mode when it is not an async-mode mirror
 
@@ -113,13 +118,13 @@ class DataService:
         params = date_range(from_, to) if endpoint.dated else None
         if self._webhook is not _SYNC:
             return cast(R, await self._start_async(endpoint, path, params, user, psu_ip))
-        response = await self._get(path, endpoint.scopes, user=user, psu_ip=psu_ip, params=params)
+        response = await self._get(path, endpoint, user=user, psu_ip=psu_ip, params=params)
         return endpoint.decode(response)
 
     async def _get(
         self,
         path: str,
-        scopes: tuple[str, ...],
+        endpoint: Endpoint[Any],
         *,
         user: str | None,
         psu_ip: str | None,
@@ -135,7 +140,8 @@ class DataService:
             params=params,
             headers=headers,
             rate_gate=self._rate_gate,
-            scopes=scopes,
+            scopes=endpoint.scopes,
+            operation=endpoint.operation,
         )
 
     async def _start_async(
@@ -150,7 +156,7 @@ class DataService:
         query["async"] = "true"
         if self._webhook is not None:
             query["webhook_uri"] = cast(str, self._webhook)
-        response = await self._get(path, endpoint.scopes, user=user, psu_ip=psu_ip, params=query)
+        response = await self._get(path, endpoint, user=user, psu_ip=psu_ip, params=query)
         if response.status_code != 202:
             raise e.MalformedResponseError(
                 "expected 202 Accepted for an async request",
@@ -294,6 +300,7 @@ class DataService:
                 f"{self._core.environment.data_url}/me",
                 api=Api.DATA,
                 bearer=token.access_token,
+                operation="truelayer.data.validate_token",
             )
         except e.ApiError as exc:
             if exc.status_code == 401 or isinstance(exc, e.ReauthorizationRequired):

@@ -48,6 +48,7 @@ class VerificationService:
             # Sent means possibly counted (verification may be metered): a POST is retried
             # only if it never left the machine, like every other POST.
             retry_mode=RetryMode.UNSENT_ONLY,
+            operation="truelayer.verification.verify",
         )
         return structure(
             response.json(),

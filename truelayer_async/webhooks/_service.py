@@ -51,9 +51,11 @@ def default_key_set_urls(environment: Environment) -> tuple[str, ...]:
 
 async def fetch_key_set(core: Core, url: str) -> Any:
     """GET a key set through the Session's requester (the one place that does)."""
-    response = await core.requester().request(
-        "GET", url, api=Api.AUTH, max_bytes=MAX_KEY_SET_BYTES
+    operation = "truelayer.webhooks.key_set"
+    work = core.requester().request(
+        "GET", url, api=Api.AUTH, max_bytes=MAX_KEY_SET_BYTES, operation=operation
     )
+    response = await core.observed(work, operation, "GET", Api.AUTH, None)
     return response.json()
 
 
@@ -136,6 +138,14 @@ class WebhookService:
             ConfigurationError: no ``path`` is known.
             WebhookVerificationError: a subclass naming the failed check.
         """
+        observer = self._core.observer
+        if observer is None:
+            return await self._verify(headers, body, path)
+        return await observer.webhook(self._verify(headers, body, path))
+
+    async def _verify(
+        self, headers: Mapping[str, str] | Iterable[tuple[Any, Any]], body: bytes, path: str | None
+    ) -> Event:
         raw = check_body(body)
         path = path or self.path
         if not path:
