@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.emulator.openapi import PAYMENTS, Spec
@@ -501,3 +502,30 @@ async def test_a_plain_resource_token_is_in_no_sdk_frame_of_an_error_traceback(
             for value in frame.f_locals.values():
                 assert not (isinstance(value, str) and sentinel in value), frame.f_code.co_name
         traceback = traceback.tb_next
+
+
+@pytest.mark.anyio
+async def test_each_payments_call_is_named_by_its_route_in_event_hooks(
+    key: ec.EllipticCurvePrivateKey,
+) -> None:
+    seen: list[str] = []
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    async with Session(
+        "client",
+        "secret",
+        signing_key_id="kid",
+        signing_private_key=pem,
+        event_hooks={"request": [lambda event: seen.append(event.operation)]},
+    ) as tl:
+        with respx.mock(assert_all_called=False) as wire:
+            wire.post(TOKEN_URL).mock(return_value=grant(1))
+            wire.get(f"{PAY}/refunds/r-1").mock(
+                return_value=httpx.Response(200, json=samples.REFUNDS["executed"])
+            )
+            await tl.payments.get_refund("pay-1", "r-1")
+    # The route names the call (low cardinality: never the ids).
+    assert "truelayer.payments.GET /payments/{payment_id}/refunds/{refund_id}" in seen

@@ -71,6 +71,14 @@ class Call(Generic[R]):
     idempotent: bool = False
     authenticated: bool = True
     scopes: tuple[str, ...] = PAYMENTS_SCOPES
+    #: The name of the call in logs, spans and event hooks: the route, never an id
+    #: (``truelayer.payments.POST /payments/{payment_id}/refunds``).
+    operation: str = attrs.field(
+        init=False,
+        default=attrs.Factory(
+            lambda self: f"truelayer.payments.{self.method} {self.path}", takes_self=True
+        ),
+    )
 
 
 _PAYMENT = "/payments/{payment_id}"
@@ -147,6 +155,7 @@ async def send(
         json_body=body,
         params=params,
         headers=headers,
+        operation=call.operation,
     )
     if call.model is None:
         result: Any = None
