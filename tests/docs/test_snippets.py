@@ -50,6 +50,10 @@ SCRIPT_OUTPUT = {
     "handling-errors": r"alice must reconnect: consent_expired\n"
     r"bob rate limited; retry after 2.0 s\nbob, later: 2 accounts",
     "migrate-tokens": r"^alice: 2 accounts, 1 refresh$",
+    "payments-hosted-page": r"^authorization_required -> https://\S+/hpp/payments\n"
+    r"settled 1000 GBP\nrefund (pending|authorized|executed)$",
+    "payments-own-ui": r"^banks: mock-payments-gb-redirect\n"
+    r"send the user to their bank: True\nexecuted$",
     "logging": r"GET /data/v1/accounts -> 503 \(attempt 1(?s:.*)GET /data/v1/accounts -> 200 "
     r"\(attempt 2",
     "emulator-payments": r"^settled$",
