@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import pytest_asyncio
 
 from tests.support.emulator import START
 from truelayer_async import Session
@@ -29,7 +28,7 @@ def fake(request: pytest.FixtureRequest) -> Iterator[FakeTrueLayer]:
         yield emulator
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def tl(fake: FakeTrueLayer) -> AsyncIterator[Session]:
     """A Session wired to ``fake``, signing with ``fake.client_signing_key``."""
     async with fake.session() as session:
