@@ -111,9 +111,15 @@ async def test_an_unregistered_signing_key_is_refused_then_accepted_once_registe
     async with fake.session(signing_key_id=key_id, signing_private_key=private_pem) as tl:
         with pytest.raises(e.PaymentsApiError) as refused:
             await create(tl)
-        assert refused.value.status_code == 401
+        assert (refused.value.status_code, refused.value.error) == (401, "Unauthenticated")
         assert refused.value.description == "Invalid request signature."
+        assert (refused.value.problem_type or "").endswith("#unauthenticated")
         assert fake.payment_ids == []
+        # One fresh client-credentials token and one replay, with the same key, then it
+        # surfaces: a bad signature is not retried forever.
+        assert fake.count("/connect/token") == 2
+        keys = create_keys(fake)
+        assert len(keys) == 2 and keys[0] == keys[1]
         fake.register_signing_key(key_id, public_pem)
         created = await create(tl)
         assert fake.payment_ids == [created.id]
