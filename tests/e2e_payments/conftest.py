@@ -6,6 +6,7 @@ back-off) move it, and tests move it with ``fake.advance()``, so nothing sleeps 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -34,3 +35,7 @@ async def tl(fake: FakeTrueLayer) -> AsyncIterator[Session]:
     async with fake.session() as session:
         yield session
     await fake.aclose()
+    # Every request reached the mode's address: the served leg really crossed a socket.
+    environment = fake.environment
+    hosts = {r.headers["host"] for r in fake.requests}
+    assert hosts <= {urlsplit(environment.auth_url).netloc, urlsplit(environment.api_url).netloc}
