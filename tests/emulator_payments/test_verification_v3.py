@@ -82,7 +82,11 @@ async def test_ahv_is_pending_then_completes_on_the_clock_with_its_webhook(
     assert not fake.webhooks
     fake.advance(fake.payment_timing.verification_delay)
     done = await ver.request("GET", f"{AHV}/{request_id}")
-    assert done.json() == {"id": request_id, "status": "completed", "match_result": {"type": "match"}}
+    assert done.json() == {
+        "id": request_id,
+        "status": "completed",
+        "match_result": {"type": "match"},
+    }
     (record,) = fake.webhooks
     assert record.payload["account_holder_verification_id"] == request_id
     spec(VERIFICATION).validate(
@@ -169,15 +173,44 @@ async def test_each_operation_needs_its_own_scope(ver: Payments) -> None:
     ("path", "body", "field"),
     [
         (AHV, {"account_holder_name": "", "account_identifier": uk()}, "account_holder_name"),
-        (AHV, {"account_holder_name": "x" * 201, "account_identifier": uk()}, "account_holder_name"),
-        (AHV, {"account_holder_name": "Jo", "account_identifier": uk("1")}, "account_identifier.account_number"),
-        (AHV, {"account_holder_name": "Jo", "account_identifier": {"type": "nrb"}}, "account_identifier.type"),
-        (FR_PATH, {"name": "Jo", "account_identifier": uk(), "account_type": "personal"}, "account_identifier.type"),
-        (FR_PATH, {"name": "Jo", "account_identifier": iban(FR_IBAN), "account_type": "joint"}, "account_type"),
-        (FR_PATH, {"name": "Jo", "account_identifier": iban(FR_IBAN), "account_type": "personal", "date_of_birth": "1/2/80"}, "date_of_birth"),
+        (
+            AHV,
+            {"account_holder_name": "x" * 201, "account_identifier": uk()},
+            "account_holder_name",
+        ),
+        (
+            AHV,
+            {"account_holder_name": "Jo", "account_identifier": uk("1")},
+            "account_identifier.account_number",
+        ),
+        (
+            AHV,
+            {"account_holder_name": "Jo", "account_identifier": {"type": "nrb"}},
+            "account_identifier.type",
+        ),
+        (
+            FR_PATH,
+            {"name": "Jo", "account_identifier": uk(), "account_type": "personal"},
+            "account_identifier.type",
+        ),
+        (
+            FR_PATH,
+            {"name": "Jo", "account_identifier": iban(FR_IBAN), "account_type": "joint"},
+            "account_type",
+        ),
+        (
+            FR_PATH,
+            {
+                "name": "Jo",
+                "account_identifier": iban(FR_IBAN),
+                "account_type": "personal",
+                "date_of_birth": "1/2/80",
+            },
+            "date_of_birth",
+        ),
         (LOOKUP, {"account_identifier": iban("fr14")}, "account_identifier.iban"),
     ],
-)  # fmt: skip
+)
 async def test_bad_bodies_are_400_with_a_list_of_field_errors(
     ver: Payments, path: str, body: dict[str, Any], field: str
 ) -> None:

@@ -194,7 +194,9 @@ async def test_unknown_statuses_and_match_types_are_kept(tl: Session) -> None:
         completed = await tl.verification.get_account_holder(RID)
     assert isinstance(queued, UnknownVerification) and queued.raw == new_status
     assert isinstance(completed, VerificationCompleted)
-    assert completed.match_result == UnknownHolderMatch(type="close", raw={"type": "close", "x": 1})
+    assert completed.match_result == UnknownHolderMatch(
+        type="close", raw={"type": "close", "x": 1}
+    )
 
 
 async def test_wait_for_account_holder_polls_with_back_off_until_completed(
