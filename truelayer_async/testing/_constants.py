@@ -57,4 +57,10 @@ CLIENT_CREDENTIALS_SCOPES = frozenset(
     )
 )
 #: Scopes a client gets when ``register_client`` is not told otherwise.
-DEFAULT_CLIENT_SCOPES = (*DATA_SCOPES, "payments", "verification")
+DEFAULT_CLIENT_SCOPES = (
+    *DATA_SCOPES,
+    "payments",
+    "verification",
+    "verification:fr",
+    "verification:bank_lookup",
+)

@@ -26,6 +26,7 @@ from . import (
     _dialog,
     _payments,
     _verification,
+    _verification_v3,
     _webhook_keys,
 )
 from ._clock import EmulatorClock, FakeClock, LiveClock
@@ -146,6 +147,9 @@ class FakeTrueLayer(AsyncResource):
             self._webhook_uris,
             self._send_payments_webhook,
         )
+        self._ahv = _verification_v3.AhvStore(
+            state.clock, self.payment_timing, self._send_payments_webhook
+        )
         router = Router(
             routes=[
                 *_dialog.routes(state),
@@ -153,6 +157,7 @@ class FakeTrueLayer(AsyncResource):
                 *_data_routes.routes(state),
                 *_verification.routes(state),
                 *_payments.routes(self._payments),
+                *_verification_v3.routes(self._payments, self._ahv),
                 *_webhook_keys.routes(self._webhook_sender.keys),
             ],
             default=_not_found,
@@ -672,6 +677,7 @@ class FakeTrueLayer(AsyncResource):
         now = self.clock.advance(seconds)
         with self._state.lock:
             self._payments.store.tick()
+            self._ahv.tick()
         return now
 
     def _start_ticker(self) -> None:
@@ -692,6 +698,7 @@ class FakeTrueLayer(AsyncResource):
             await anyio.sleep(TICK_SECONDS)
             with self._state.lock:
                 self._payments.store.tick()
+                self._ahv.tick()
 
     def _send_payments_webhook(self, client_id: str, payload: dict[str, Any]) -> None:
         uri = self._webhook_uris.get(client_id, "")
