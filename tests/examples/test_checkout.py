@@ -4,6 +4,7 @@ webhooks delivered to the app through ASGI), and once as the served process a us
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from types import ModuleType
@@ -14,7 +15,14 @@ import anyio
 import attrs
 import httpx
 import pytest
+import respx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.payments import samples as payment_samples
+from tests.payments.conftest import API, grant
+from tests.payouts import samples as payout_samples
+from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async.testing import FakeTrueLayer
 from truelayer_async.testing.webhook_samples import sample_event
@@ -227,6 +235,44 @@ async def test_a_session_without_a_signing_key_is_told_not_sent() -> None:
         assert "Payments are not set up" in response.text
         assert "signing" in response.text
         assert shop.fake.payment_ids == []
+
+
+async def test_on_truelayer_it_pays_into_the_first_gbp_merchant_account() -> None:
+    """No merchant account given (the sandbox without TRUELAYER_MERCHANT_ACCOUNT_ID): the
+    first GBP one is found once; with no ``hosted_page`` in the answer the SDK builds the
+    link."""
+    key = ec.generate_private_key(ec.SECP521R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    eur = {**payout_samples.MERCHANT_ACCOUNT, "id": "ma-eur", "currency": "EUR"}
+    gbp = {**payout_samples.MERCHANT_ACCOUNT, "id": "ma-gbp"}
+    example = load_example()
+    app = example.create_app(
+        lambda: Session("client", "secret", signing_key_id="kid-1", signing_private_key=pem)
+    )
+    with respx.mock(assert_all_called=True) as wire:
+        wire.post(TOKEN_URL).mock(return_value=grant(1))
+        listed = wire.get(f"{API}/merchant-accounts").mock(
+            return_value=httpx.Response(200, json={"items": [eur, gbp]})
+        )
+        created = wire.post(f"{API}/payments").mock(
+            return_value=httpx.Response(201, json=payment_samples.CREATED)
+        )
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=SHOP) as browser,
+        ):
+            for _ in range(2):
+                response = await browser.post("/checkout")
+                assert response.status_code == 303, response.text
+    assert listed.call_count == 1
+    body = json.loads(created.calls.last.request.content)
+    assert body["payment_method"]["beneficiary"]["merchant_account_id"] == "ma-gbp"
+    assert body["hosted_page"] == {"return_uri": f"{SHOP}/checkout/return"}
+    hosted_page = httpx.URL(response.headers["location"])
+    assert hosted_page.host == "payment.truelayer-sandbox.com"
+    assert parse_qs(hosted_page.fragment)["payment_id"] == ["pay-1"]
 
 
 def test_the_served_app_takes_a_payment_and_hears_its_webhooks(

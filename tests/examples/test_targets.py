@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import pytest
@@ -139,3 +140,32 @@ def test_fastapi_app_port_in_use_is_one_line(
         f"fastapi_app.py: error: cannot listen on 127.0.0.1:{busy_port} "
         f"(Address already in use): choose another {option} (0: any)"
     )
+
+
+def test_fastapi_app_needs_both_signing_variables(example_env: dict[str, str]) -> None:
+    env = example_env | EMULATOR_CREDENTIALS | NO_NETWORK
+    env |= {"TRUELAYER_ENVIRONMENT": "sandbox", "TRUELAYER_SIGNING_KEY_ID": "kid-1"}
+    run = run_python([str(EXAMPLES / "fastapi_app.py"), "--port", "0"], env)
+    assert one_error_line(run) == (
+        "fastapi_app.py: error: set both TRUELAYER_SIGNING_KEY_ID and "
+        "TRUELAYER_SIGNING_KEY_FILE, or neither"
+    )
+    assert run.code == 2
+
+
+def test_fastapi_app_reports_an_unreadable_key_file(
+    example_env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-key.pem"
+    env = example_env | EMULATOR_CREDENTIALS | NO_NETWORK
+    env |= {
+        "TRUELAYER_ENVIRONMENT": "sandbox",
+        "TRUELAYER_SIGNING_KEY_ID": "kid-1",
+        "TRUELAYER_SIGNING_KEY_FILE": str(missing),
+    }
+    run = run_python([str(EXAMPLES / "fastapi_app.py"), "--port", "0"], env)
+    assert one_error_line(run) == (
+        f"fastapi_app.py: error: cannot read TRUELAYER_SIGNING_KEY_FILE {str(missing)!r}: "
+        "No such file or directory"
+    )
+    assert run.code == 2
