@@ -649,6 +649,10 @@ def main(argv: list[str] | None = None) -> int:
                 signing_private_key=private_key,
             )
 
+        try:  # a bad signing key is told now, not as a traceback at startup
+            session_factory()  # sends nothing: a Session connects on first use
+        except tla.ConfigurationError as exc:
+            parser.error(str(exc))
         app = create_app(
             session_factory,
             providers=PROVIDERS[target],

@@ -169,3 +169,22 @@ def test_fastapi_app_reports_an_unreadable_key_file(
         "No such file or directory"
     )
     assert run.code == 2
+
+
+def test_fastapi_app_reports_a_key_file_that_is_no_p521_key(
+    example_env: dict[str, str], tmp_path: Path
+) -> None:
+    key_file = tmp_path / "key.pem"
+    key_file.write_text("not a key\n", encoding="utf-8")
+    env = example_env | EMULATOR_CREDENTIALS | NO_NETWORK
+    env |= {
+        "TRUELAYER_ENVIRONMENT": "sandbox",
+        "TRUELAYER_SIGNING_KEY_ID": "kid-1",
+        "TRUELAYER_SIGNING_KEY_FILE": str(key_file),
+    }
+    run = run_python([str(EXAMPLES / "fastapi_app.py"), "--port", "0"], env)
+    assert one_error_line(run) == (
+        "fastapi_app.py: error: signing_private_key must be an unencrypted EC P-521 "
+        "(secp521r1) private key in PEM"
+    )
+    assert run.code == 2
