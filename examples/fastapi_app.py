@@ -395,17 +395,22 @@ def create_app(
 
     # -- the checkout: a payment through the hosted page, followed by webhooks ----------
 
-    accounts_by_session: dict[int, str] = {}  # the merchant account found for a Session
+    found_accounts: dict[str, str] = {}  # currency -> merchant account id, looked up once
 
-    async def merchant_account(tl: tla.Session) -> str:
+    async def merchant_account(tl: tla.Session, currency: str = "GBP") -> str:
         if merchant_account_id is not None:
             return merchant_account_id
-        if id(tl) not in accounts_by_session:
-            gbp = [a for a in await tl.merchant_accounts.list() if a.currency == "GBP"]
-            if not gbp:
-                raise LookupError("no GBP merchant account: set TRUELAYER_MERCHANT_ACCOUNT_ID")
-            accounts_by_session[id(tl)] = gbp[0].id
-        return accounts_by_session[id(tl)]
+        if currency not in found_accounts:
+            ids = [a.id for a in await tl.merchant_accounts.list() if a.currency == currency]
+            if not ids:
+                raise LookupError(
+                    f"no {currency} merchant account: set TRUELAYER_MERCHANT_ACCOUNT_ID"
+                )
+            found_accounts[currency] = ids[0]
+        return found_accounts[currency]
+
+    def no_such_order() -> Response:
+        return page("No such order", '<p><a href="/checkout">Back to the shop</a></p>', status=404)
 
     @app.get("/checkout", response_class=HTMLResponse)
     async def checkout() -> Response:
@@ -464,9 +469,7 @@ def create_app(
     async def checkout_return(payment_id: str = "") -> Response:
         """Where the hosted page sends the browser back (``?payment_id=…``)."""
         if payment_id not in orders:
-            return page(
-                "No such order", '<p><a href="/checkout">Back to the shop</a></p>', status=404
-            )
+            return no_such_order()
         return RedirectResponse(f"/orders/{payment_id}", status_code=303)
 
     @app.get("/orders/{payment_id}", response_class=HTMLResponse)
@@ -474,9 +477,7 @@ def create_app(
         found = browser_of(request)
         order = orders.get(payment_id)
         if order is None or found is None or found[0] != order.browser_sid:
-            return page(
-                "No such order", '<p><a href="/checkout">Back to the shop</a></p>', status=404
-            )
+            return no_such_order()  # only the browser that paid sees its order
         try:
             payment = await tl_of(request).payments.get(payment_id)
         except tla.PaymentsApiError as exc:
