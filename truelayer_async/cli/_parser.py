@@ -146,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="run the whole integration against the built-in emulator",
         description="Connect a mock bank user through the emulator's consent pages, list "
-        "accounts, balances, 90 days of transactions and cards, then show a token refresh. "
-        "Needs no credentials and no network.",
+        "accounts, balances, 90 days of transactions and cards, show a token refresh, then "
+        "make a payment: create it, pay on the hosted page, wait until settled, refund part "
+        "of it. Needs no credentials and no network.",
     )
     demo.add_argument("--user", default="demo", help="the token key to use (default: demo)")
     demo.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
