@@ -94,12 +94,18 @@ class CallbackServer(AsyncResource):
             await self._listener.aclose()
             self._listener = None
 
-    async def wait(self, handle: Callable[[str], Awaitable[Page]], *, seconds: float) -> None:
+    async def wait(
+        self,
+        handle: Callable[[str], Awaitable[Page]],
+        *,
+        seconds: float,
+        keys: frozenset[str] = frozenset({"code", "error"}),
+    ) -> None:
         """Serve until one callback has been handled; re-raise the handler's error.
 
-        ``handle(query)`` runs once, for the first request to the path that carries
-        ``code`` or ``error``; what it returns (or the error it raises) is shown to the
-        browser. Raises ``CliError`` when nothing arrives within ``seconds``.
+        ``handle(query)`` runs once, for the first request to the path that carries one
+        of ``keys`` (``code`` or ``error``); what it returns (or the error it raises) is
+        shown to the browser. Raises ``CliError`` when nothing arrives within ``seconds``.
         """
         listener = self._listener
         if listener is None:
@@ -123,8 +129,7 @@ class CallbackServer(AsyncResource):
                 if method != "GET":
                     await _send(stream, 405, "Method not allowed", "Use GET.")
                     return
-                keys = {k for k, _ in parse_qsl(query, keep_blank_values=True)}
-                if not keys & {"code", "error"}:
+                if not keys & {k for k, _ in parse_qsl(query, keep_blank_values=True)}:
                     await _send(stream, 400, "Missing code", "This is not a TrueLayer redirect.")
                     return
                 if claimed:
