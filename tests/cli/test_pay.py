@@ -223,3 +223,36 @@ def test_amounts(text: str, minor: int) -> None:
 def test_bad_amounts(text: str) -> None:
     with pytest.raises(CliError):
         parse_amount(text)
+
+
+@pytest.mark.usefixtures("signing_env")
+def test_a_payment_nobody_authorises_times_out_cleanly(
+    fake: FakeTrueLayer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(
+        capsys, "pay", *url_args(fake), "--amount", "100", *MERCHANT, "--no-browser",
+        "--return-uri", "https://shop.example/back", "--timeout", "0.2",
+    )  # fmt: skip
+    assert_clean_error(
+        result, codes.FAILURE, "gave up waiting", "'authorization_required'", "--timeout 0.2"
+    )
+    assert statuses(result.out, "payment") == ["authorization_required"]
+    assert fake.payment_status(fake.payment_ids[0]) == "authorization_required"
+
+
+def test_a_failed_refund_exits_non_zero(
+    fake: FakeTrueLayer, signing_env: tuple[str, Path]
+) -> None:
+    fake.payment_timing.refund_delay = 3600.0  # the refund waits until the test fails it
+    running = Running(
+        ["pay", *url_args(fake), "--amount", "100", *MERCHANT, "--auto-authorize",
+         "test_executed", "--refund"]
+    )  # fmt: skip
+    line = running.wait_for("(in full) created", timeout=30)
+    refund_id = line.split()[1]
+    fake.fail_refund(fake.payment_ids[0], refund_id, "insufficient_funds")
+    fake.advance(3 * 3600)  # due now: it fails instead of executing
+    code, out, err = running.finish(timeout=30)
+    assert code == codes.FAILURE, (out, err)
+    assert "the refund failed (reason: insufficient_funds)" in err
+    assert "Traceback" not in err

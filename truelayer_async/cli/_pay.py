@@ -22,6 +22,7 @@ import anyio
 import anyio.to_thread
 
 from .._secret import Secret
+from ..errors import WaitTimeoutError
 from ..models import (
     BankTransfer,
     ExternalAccountBeneficiary,
@@ -218,7 +219,14 @@ async def run_pay(args: argparse.Namespace) -> int:
         if created.hosted_page is None:
             raise CliError("TrueLayer answered without a hosted page link", FAILURE)
         link = created.hosted_page.uri
-        payment = await _authorise_and_follow(args, tl, created.id, link)
+        try:
+            payment = await _authorise_and_follow(args, tl, created.id, link)
+        except WaitTimeoutError as exc:
+            raise CliError(
+                f"gave up waiting: {exc} (each status change may take up to --timeout "
+                f"{args.timeout:g} s); check it later with the payment id {created.id}",
+                FAILURE,
+            ) from None
         if payment.status == "failed":
             raise CliError(f"the payment {status_detail(payment)}", FAILURE)
         out.print(f"Payment {payment.status}.")
