@@ -256,3 +256,10 @@ def test_a_failed_refund_exits_non_zero(
     assert code == codes.FAILURE, (out, err)
     assert "the refund failed (reason: insufficient_funds)" in err
     assert "Traceback" not in err
+
+
+def test_help_names_the_signing_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_cli(capsys, "pay", "--help")
+    assert result.code == 0
+    for needle in ("--signing-key-file", "TRUELAYER_SIGNING_KEY_ID", "--auto-authorize"):
+        assert needle in result.out
