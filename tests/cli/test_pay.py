@@ -5,6 +5,7 @@ clean errors for every way it can go wrong."""
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -263,3 +264,19 @@ def test_help_names_the_signing_settings(capsys: pytest.CaptureFixture[str]) -> 
     assert result.code == 0
     for needle in ("--signing-key-file", "TRUELAYER_SIGNING_KEY_ID", "--auto-authorize"):
         assert needle in result.out
+
+
+@pytest.mark.usefixtures("signing_env")
+def test_a_busy_return_port_fails_before_any_payment(
+    fake: FakeTrueLayer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(
+            capsys, "pay", *url_args(fake), "--amount", "100", *MERCHANT, "--no-browser",
+            "--return-uri", f"http://127.0.0.1:{port}/back",
+        )  # fmt: skip
+    assert_clean_error(result, codes.USAGE, f"cannot listen on 127.0.0.1:{port}", "--return-uri")
+    assert fake.payment_ids == []

@@ -53,11 +53,17 @@ class CallbackServer(AsyncResource):
     ``context`` (the user and the flags of this login) makes the hints in messages concrete.
     """
 
-    def __init__(self, redirect_uri: str, *, context: ErrorContext | None = None) -> None:
+    def __init__(
+        self,
+        redirect_uri: str,
+        *,
+        context: ErrorContext | None = None,
+        flag: str = "--redirect-uri",
+    ) -> None:
         parts = urlsplit(redirect_uri)
         if parts.scheme != "http" or not parts.hostname or not _is_loopback(parts.hostname):
             raise CliError(
-                f"--redirect-uri must be a loopback http:// URL such as "
+                f"{flag} must be a loopback http:// URL such as "
                 f"http://127.0.0.1:8080/callback, not {redirect_uri!r}",
                 USAGE,
             )
@@ -66,12 +72,13 @@ class CallbackServer(AsyncResource):
         except ValueError:
             port = None
         if port is None:
-            raise CliError(f"--redirect-uri needs an explicit port: {redirect_uri!r}", USAGE)
+            raise CliError(f"{flag} needs an explicit port: {redirect_uri!r}", USAGE)
         self.redirect_uri = redirect_uri
         self.host = parts.hostname
         self.port = port
         self.path = parts.path or "/"
         self.context = context or ErrorContext()
+        self.flag = flag
         self._listener: anyio.abc.Listener[SocketStream] | None = None
 
     async def open(self) -> None:
@@ -83,7 +90,7 @@ class CallbackServer(AsyncResource):
         except OSError as exc:
             raise CliError(
                 f"cannot listen on {self.host}:{self.port} for the redirect "
-                f"({exc.strerror or exc}): free the port, or pass --redirect-uri with "
+                f"({exc.strerror or exc}): free the port, or pass {self.flag} with "
                 "another loopback port registered for your client",
                 USAGE,
             ) from None

@@ -13,7 +13,7 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -206,7 +206,12 @@ async def run_pay(args: argparse.Namespace) -> int:
         raise CliError("--refund needs a payment into a merchant account", USAGE)
     user = PaymentUser(name=args.payer_name, email=args.payer_email)
     out = console()
-    async with _session(args) as tl:
+    serve = not args.auto_authorize and _local_return(args.return_uri)
+    server = CallbackServer(args.return_uri, flag="--return-uri") if serve else None
+    async with AsyncExitStack() as stack:
+        tl = await stack.enter_async_context(_session(args))
+        if server is not None:  # listen first: a busy port fails before any payment
+            await stack.enter_async_context(server)
         created = await tl.payments.create(
             amount_in_minor=amount,
             currency=args.currency,
@@ -220,7 +225,7 @@ async def run_pay(args: argparse.Namespace) -> int:
             raise CliError("TrueLayer answered without a hosted page link", FAILURE)
         link = created.hosted_page.uri
         try:
-            payment = await _authorise_and_follow(args, tl, created.id, link)
+            payment = await _authorise_and_follow(args, tl, created.id, link, server)
         except WaitTimeoutError as exc:
             raise CliError(
                 f"gave up waiting: {exc} (each status change may take up to --timeout "
@@ -236,7 +241,11 @@ async def run_pay(args: argparse.Namespace) -> int:
 
 
 async def _authorise_and_follow(
-    args: argparse.Namespace, tl: Session, payment_id: str, link: str
+    args: argparse.Namespace,
+    tl: Session,
+    payment_id: str,
+    link: str,
+    server: CallbackServer | None,
 ) -> Payment:
     out = console()
     report = _reporter("payment")
@@ -260,11 +269,10 @@ async def _authorise_and_follow(
         opened = await anyio.to_thread.run_sync(_open_browser, link)
     how = "Opened it in your browser. " if opened else ""
     print(f"{how}Waiting for the payment (Ctrl-C to stop)...", flush=True)
-    if not _local_return(args.return_uri):
+    if server is None:
         return await follow_payment(tl, payment_id, timeout=args.timeout, report=report)
-    server = CallbackServer(args.return_uri)
     found: list[Payment] = []
-    async with server, anyio.create_task_group() as tg:
+    async with anyio.create_task_group() as tg:
         tg.start_soon(_serve_return_page, server)
         found.append(await follow_payment(tl, payment_id, timeout=args.timeout, report=report))
         tg.cancel_scope.cancel()
