@@ -44,6 +44,9 @@ def test_demo(example_env: dict[str, str]) -> None:
     refreshes = re.search(r"Token refreshes: (\d+)", out)
     assert refreshes is not None and int(refreshes.group(1)) >= 1
     assert "refreshed the token" in out
+    # The payment: paid on the hosted page, settled, partly refunded.
+    assert re.search(r"^   settled at \d\d:\d\d:\d\d UTC$", out, re.MULTILINE)
+    assert "10.00 GBP refunded; 15.00 GBP left on the payment" in out
 
 
 def test_demo_help(example_env: dict[str, str]) -> None:

@@ -53,11 +53,17 @@ class CallbackServer(AsyncResource):
     ``context`` (the user and the flags of this login) makes the hints in messages concrete.
     """
 
-    def __init__(self, redirect_uri: str, *, context: ErrorContext | None = None) -> None:
+    def __init__(
+        self,
+        redirect_uri: str,
+        *,
+        context: ErrorContext | None = None,
+        flag: str = "--redirect-uri",
+    ) -> None:
         parts = urlsplit(redirect_uri)
         if parts.scheme != "http" or not parts.hostname or not _is_loopback(parts.hostname):
             raise CliError(
-                f"--redirect-uri must be a loopback http:// URL such as "
+                f"{flag} must be a loopback http:// URL such as "
                 f"http://127.0.0.1:8080/callback, not {redirect_uri!r}",
                 USAGE,
             )
@@ -66,12 +72,13 @@ class CallbackServer(AsyncResource):
         except ValueError:
             port = None
         if port is None:
-            raise CliError(f"--redirect-uri needs an explicit port: {redirect_uri!r}", USAGE)
+            raise CliError(f"{flag} needs an explicit port: {redirect_uri!r}", USAGE)
         self.redirect_uri = redirect_uri
         self.host = parts.hostname
         self.port = port
         self.path = parts.path or "/"
         self.context = context or ErrorContext()
+        self.flag = flag
         self._listener: anyio.abc.Listener[SocketStream] | None = None
 
     async def open(self) -> None:
@@ -83,7 +90,7 @@ class CallbackServer(AsyncResource):
         except OSError as exc:
             raise CliError(
                 f"cannot listen on {self.host}:{self.port} for the redirect "
-                f"({exc.strerror or exc}): free the port, or pass --redirect-uri with "
+                f"({exc.strerror or exc}): free the port, or pass {self.flag} with "
                 "another loopback port registered for your client",
                 USAGE,
             ) from None
@@ -94,12 +101,18 @@ class CallbackServer(AsyncResource):
             await self._listener.aclose()
             self._listener = None
 
-    async def wait(self, handle: Callable[[str], Awaitable[Page]], *, seconds: float) -> None:
+    async def wait(
+        self,
+        handle: Callable[[str], Awaitable[Page]],
+        *,
+        seconds: float,
+        keys: frozenset[str] = frozenset({"code", "error"}),
+    ) -> None:
         """Serve until one callback has been handled; re-raise the handler's error.
 
-        ``handle(query)`` runs once, for the first request to the path that carries
-        ``code`` or ``error``; what it returns (or the error it raises) is shown to the
-        browser. Raises ``CliError`` when nothing arrives within ``seconds``.
+        ``handle(query)`` runs once, for the first request to the path that carries one
+        of ``keys`` (``code`` or ``error``); what it returns (or the error it raises) is
+        shown to the browser. Raises ``CliError`` when nothing arrives within ``seconds``.
         """
         listener = self._listener
         if listener is None:
@@ -123,8 +136,7 @@ class CallbackServer(AsyncResource):
                 if method != "GET":
                     await _send(stream, 405, "Method not allowed", "Use GET.")
                     return
-                keys = {k for k, _ in parse_qsl(query, keep_blank_values=True)}
-                if not keys & {"code", "error"}:
+                if not keys & {k for k, _ in parse_qsl(query, keep_blank_values=True)}:
                     await _send(stream, 400, "Missing code", "This is not a TrueLayer redirect.")
                     return
                 if claimed:

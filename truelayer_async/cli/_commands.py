@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
         from ._users import run_logout
 
         return anyio.run(run_logout, args)
+    if command == "pay":
+        from ._pay import run_pay
+
+        return anyio.run(run_pay, args)
     if command == "fake-server":
         from ._fake_server import run_fake_server
 

@@ -24,6 +24,8 @@ __all__ = [
     "ENV_CLIENT_ID",
     "ENV_CLIENT_SECRET",
     "ENV_ENVIRONMENT",
+    "ENV_SIGNING_KEY_FILE",
+    "ENV_SIGNING_KEY_ID",
     "ENV_STORE",
     "LISTEN_PORT",
     "LISTEN_URL",
@@ -44,6 +46,9 @@ ENV_ENVIRONMENT = "TRUELAYER_ENVIRONMENT"
 ENV_STORE = "TRUELAYER_ASYNC_STORE"
 ENV_AUTH_URL = "TRUELAYER_AUTH_URL"
 ENV_API_URL = "TRUELAYER_API_URL"
+#: The Payments signing key (``pay``): its Console key id and its private key PEM file.
+ENV_SIGNING_KEY_ID = "TRUELAYER_SIGNING_KEY_ID"
+ENV_SIGNING_KEY_FILE = "TRUELAYER_SIGNING_KEY_FILE"
 
 #: Where ``webhooks listen`` listens and ``webhooks trigger`` sends by default.
 LISTEN_PORT = 8790

@@ -1,4 +1,5 @@
-"""``truelayer-async demo``: a real integration's whole journey, against the emulator.
+"""``truelayer-async demo``: a real integration's whole journey (Data API, then a payment),
+against the emulator.
 
 Everything runs in this process: the emulator is an ASGI app reached through
 ``httpx.ASGITransport``, so no socket is opened and no credentials are needed.
@@ -17,10 +18,24 @@ import anyio
 from rich.table import Table
 from rich.text import Text
 
-from ..models import Account, AccountBalance, Card, CardBalance, Transaction
+from ..models import (
+    Account,
+    AccountBalance,
+    BankTransfer,
+    Card,
+    CardBalance,
+    HostedPageOptions,
+    MerchantAccountBeneficiary,
+    Payment,
+    PaymentUser,
+    Refund,
+    Transaction,
+    UserSelectedProvider,
+)
 from ..tokens import DATA_SCOPES
 from ._errors import OK, USAGE, CliError
 from ._output import accounts_table, cards_table, console, money, transactions_table
+from ._payment_progress import follow_payment, follow_refund, minor_money, status_detail
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,6 +46,11 @@ if TYPE_CHECKING:
 __all__ = ["run_demo"]
 
 WINDOW_DAYS = 90
+#: The demo's payment: into a merchant account, then part of it refunded.
+MERCHANT_ACCOUNT_ID = "c54104a5-fcd0-4a7b-9d9f-d3d8c2c2f9a1"
+PAYMENT_AMOUNT = 2500
+REFUND_AMOUNT = 1000
+RETURN_URI = "https://shop.example/checkout/done"
 MISSING_TESTING = (
     "the demo runs the TrueLayer emulator, which needs the [testing] extra: "
     "pip install 'truelayer-async[cli,testing]'"
@@ -142,9 +162,12 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
         f"first: new expiry {refreshed.expires_at:%Y-%m-%d %H:%M:%S} UTC"
     )
 
-    # 8. Summary.
+    # 8-11. A payment, paid on the hosted page, settled, partly refunded.
+    payment, refund = await _payment_journey(out, fake, tl)
+
+    # 12. Summary.
     stats = fake.stats
-    _step(out, 8, "Summary")
+    _step(out, 12, "Summary")
     account_txn_total = sum(len(t) for t in per_account)
     summary = Table(title="Summary", title_justify="left", show_header=False)
     summary.add_column("What")
@@ -156,9 +179,77 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
     summary.add_row("Code exchanges", str(stats["authorization_code"]))
     summary.add_row("Token refreshes", str(stats["refresh"]))
     summary.add_row("Data API requests", str(stats["data"]))
+    summary.add_row("Payments", f"1 ({payment.status})")
+    summary.add_row("Refunds", f"1 ({refund.status})")
     out.print(summary)
     out.print(_category_totals(per_account))
     out.print(f"Token refreshes: {stats['refresh']}")
+
+
+async def _payment_journey(
+    out: Console, fake: FakeTrueLayer, tl: Session
+) -> tuple[Payment, Refund]:
+    from ..testing import complete_payment
+
+    # 8. Create the payment, asking for a hosted payment page.
+    amount = minor_money(PAYMENT_AMOUNT, "GBP")
+    _step(out, 8, "Create a payment into a merchant account, with a hosted payment page")
+    created = await tl.payments.create(
+        amount_in_minor=PAYMENT_AMOUNT,
+        currency="GBP",
+        payment_method=BankTransfer(
+            provider_selection=UserSelectedProvider(),
+            beneficiary=MerchantAccountBeneficiary(
+                merchant_account_id=MERCHANT_ACCOUNT_ID, reference="Demo order 1"
+            ),
+        ),
+        user=PaymentUser(name="Jane Doe", email="jane.doe@example.com"),
+        hosted_page=HostedPageOptions(return_uri=RETURN_URI),
+    )
+    if created.hosted_page is None:  # asked for above
+        raise CliError("the emulator answered no hosted page link")
+    page = created.hosted_page.uri.split("#", 1)[0]
+    out.print(f"   {amount} to merchant account {MERCHANT_ACCOUNT_ID} (signed, idempotent)")
+    out.print(f"   payment {created.id}: {created.status}")
+    out.print(f"   hosted page: {page}#payment_id=…&resource_token=…&return_uri=…")
+
+    # 9. The hosted page and the mock bank, walked with HTTP requests.
+    _step(out, 9, "Pay on the hosted page (choose the mock bank, log in as test_executed)")
+    result = await complete_payment(fake.http_client(), created.hosted_page.uri)
+    out.print(f"   returned to {result.redirect_url}")
+
+    # 10. Poll until settled (the session's sleeps move the emulator clock).
+    _step(out, 10, "Wait with tl.payments.wait_for: executed, then settled")
+    payment = await follow_payment(
+        tl, created.id, timeout=60, report=lambda p: out.print(f"   {_when(p)}")
+    )
+
+    # 11. A partial refund, followed as the emulator clock moves.
+    refunded = minor_money(REFUND_AMOUNT, "GBP")
+    _step(out, 11, f"Refund {refunded} of it (a partial refund)")
+    made = await tl.payments.create_refund(
+        created.id, reference="Demo refund", amount_in_minor=REFUND_AMOUNT
+    )
+    out.print(f"   refund {made.id}")
+    refund = await follow_refund(
+        tl,
+        created.id,
+        made.id,
+        timeout=60,
+        clock=fake.clock,
+        sleep=fake.clock.sleep,
+        report=lambda r: out.print(f"   {_when(r)}"),
+    )
+    left = minor_money(PAYMENT_AMOUNT - REFUND_AMOUNT, "GBP")
+    out.print(f"   {refunded} refunded; {left} left on the payment")
+    return payment, refund
+
+
+def _when(item: Payment | Refund) -> str:
+    """The status, with its time when the model has one (``executed_at``…)."""
+    detail = status_detail(item)
+    stamp = getattr(item, f"{item.status}_at", None)
+    return f"{detail} at {stamp:%H:%M:%S} UTC" if stamp is not None else detail
 
 
 async def _gather_balances(

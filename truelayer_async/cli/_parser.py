@@ -12,6 +12,8 @@ from ._config import (
     ENV_CLIENT_ID,
     ENV_CLIENT_SECRET,
     ENV_ENVIRONMENT,
+    ENV_SIGNING_KEY_FILE,
+    ENV_SIGNING_KEY_ID,
     ENV_STORE,
     LISTEN_PORT,
     LISTEN_URL,
@@ -96,7 +98,7 @@ def _server_urls(advanced: argparse._ArgumentGroup) -> None:
     )
 
 
-def _common(*, user: bool) -> argparse.ArgumentParser:
+def _common(*, user: bool, store: bool = True) -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("connection")
     _environment_option(group)
@@ -106,7 +108,8 @@ def _common(*, user: bool) -> argparse.ArgumentParser:
         metavar="SECRET",
         help=f"default: ${ENV_CLIENT_SECRET} (prefer the variable: flags show in `ps`)",
     )
-    _store_option(group)
+    if store:
+        _store_option(group)
     if user:
         group.add_argument(
             "--user",
@@ -146,8 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="run the whole integration against the built-in emulator",
         description="Connect a mock bank user through the emulator's consent pages, list "
-        "accounts, balances, 90 days of transactions and cards, then show a token refresh. "
-        "Needs no credentials and no network.",
+        "accounts, balances, 90 days of transactions and cards, show a token refresh, then "
+        "make a payment: create it, pay on the hosted page, wait until settled, refund part "
+        "of it. Needs no credentials and no network.",
     )
     demo.add_argument("--user", default="demo", help="the token key to use (default: demo)")
     demo.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -256,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(already revoked or expired), the token is still removed locally.",
     )
 
+    _pay(sub)
+
     fake = sub.add_parser(
         "fake-server",
         help="serve the TrueLayer emulator on loopback",
@@ -286,6 +292,95 @@ def build_parser() -> argparse.ArgumentParser:
     fake.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     _webhooks(sub)
     return parser
+
+
+def _pay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pay = sub.add_parser(
+        "pay",
+        parents=[_common(user=False, store=False)],
+        help="make a payment through the hosted payment page and follow it",
+        description="Create a Payments v3 payment (signed, idempotent) with a hosted payment "
+        "page, print the page's link (and open it), wait with tl.payments.wait_for while "
+        "showing each status, and with --refund refund it once settled. Exits 0 when the "
+        "payment is executed or settled, 1 when it (or the refund) failed.",
+    )
+    what = pay.add_argument_group("payment")
+    what.add_argument(
+        "--amount",
+        required=True,
+        help="minor units (1250) or a decimal with a point (12.50) in --currency",
+    )
+    what.add_argument("--currency", choices=("GBP", "EUR"), default="GBP", help="default: GBP")
+    what.add_argument("--merchant-account-id", metavar="ID", help="pay into this merchant account")
+    what.add_argument(
+        "--reference",
+        help="the payment reference (needed for an external account; at most 18 characters)",
+    )
+    what.add_argument(
+        "--account-holder-name", metavar="NAME", help="pay into this external account's holder"
+    )
+    what.add_argument("--sort-code", metavar="NNNNNN", help="external UK account: sort code")
+    what.add_argument(
+        "--account-number", metavar="NNNNNNNN", help="external UK account: account number"
+    )
+    what.add_argument("--iban", help="external account: IBAN (instead of sort code and number)")
+    what.add_argument(
+        "--provider", metavar="ID", help="preselect this bank (default: the user picks)"
+    )
+    what.add_argument(
+        "--payer-name", default="truelayer-async", metavar="NAME", help="the paying user's name"
+    )
+    what.add_argument("--payer-email", metavar="EMAIL", help="the paying user's email")
+    flow = pay.add_argument_group("authorisation and waiting")
+    flow.add_argument(
+        "--return-uri",
+        default="http://127.0.0.1:8080/payment-return",
+        metavar="URI",
+        help="where the hosted page sends the browser back (on your Console allow-list); a "
+        "loopback http URI is served while waiting (default: "
+        "http://127.0.0.1:8080/payment-return)",
+    )
+    flow.add_argument(
+        "--no-browser", action="store_true", help="print the link but do not open a browser"
+    )
+    flow.add_argument(
+        "--auto-authorize",
+        metavar="USERNAME",
+        help="emulator only: walk the hosted page and mock bank as this user "
+        "(test_executed, test_authorisation_failed, test_execution_rejected)",
+    )
+    flow.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long to wait for each status change (default: 600)",
+    )
+    flow.add_argument(
+        "--refund", action="store_true", help="refund the payment in full once settled"
+    )
+    flow.add_argument(
+        "--refund-amount",
+        metavar="AMOUNT",
+        help="refund this much once settled (as --amount; implies --refund)",
+    )
+    flow.add_argument(
+        "--refund-reference",
+        default="CLI refund",
+        metavar="TEXT",
+        help="the refund's reference, at most 18 characters (default: CLI refund)",
+    )
+    keys = pay.add_argument_group("signing")
+    keys.add_argument(
+        "--signing-key-id",
+        metavar="KID",
+        help=f"the key id TrueLayer Console shows (default: ${ENV_SIGNING_KEY_ID})",
+    )
+    keys.add_argument(
+        "--signing-key-file",
+        metavar="PATH",
+        help=f"the EC P-521 private key, PEM (default: ${ENV_SIGNING_KEY_FILE})",
+    )
 
 
 def _webhooks(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -16,6 +16,9 @@ To give a Session a connected user in one line (the real dialog, in-process or s
     async with fake.session() as tl:
         await fake.connect(tl, user="alice", username="john")
 
+``complete_payment(client, created.hosted_page.uri)`` does the same for the hosted
+payment page and the mock bank (the username decides the outcome).
+
 ``PERSONAS`` lists the mock bank's users and ``ERROR_PERSONAS`` the ``error.<code>`` ones.
 Run it as a server with ``python -m truelayer_async.testing --port 8765`` (its clock then
 follows real time) and drive it from any process through its control API under
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from ._state import Connection
     from .consent import ConsentFlowError, ConsentResult, complete_consent
     from .control import ClockReading, EmulatorControl, EmulatorControlError
+    from .hosted_payment import PaymentPageError, PaymentPageResult, complete_payment
 
 __all__ = [
     "DATA_SCOPES",
@@ -67,10 +71,13 @@ __all__ = [
     "FakeTrueLayer",
     "LiveClock",
     "MockUser",
+    "PaymentPageError",
+    "PaymentPageResult",
     "RequestRecord",
     "WebhookAttempt",
     "WebhookRecord",
     "complete_consent",
+    "complete_payment",
 ]
 
 _LAZY = {
@@ -91,6 +98,9 @@ _LAZY = {
     "ConsentFlowError": ".consent",
     "ConsentResult": ".consent",
     "complete_consent": ".consent",
+    "PaymentPageError": ".hosted_payment",
+    "PaymentPageResult": ".hosted_payment",
+    "complete_payment": ".hosted_payment",
 }
 
 
