@@ -3,9 +3,6 @@ return, providers and payment links (truelayer-api-v3.md §4.2 rows 1–16 and 3
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from .._timefmt import parse_bound
+from . import _cursor
 from ._api import PaymentsApi
 from ._endpoint import Call, Spec, api_route
 from ._flow import ACTIONS, apply_action, choose_provider, flow_response
@@ -290,7 +288,7 @@ def link_payments(call: Call) -> Response:
             errors.add("limit", "Must be an integer from 1 to 50.")
     start = 0
     if "cursor" in query:
-        start = _read_cursor(query["cursor"], link.id)
+        start = _cursor.offset(query["cursor"], l=link.id)
         if start < 0:
             errors.add("cursor", "Invalid cursor.")
     raise_if_any(errors)
@@ -308,7 +306,7 @@ def link_payments(call: Call) -> Response:
         )
     body: dict[str, Any] = {"items": items, "pagination": {}}
     if start + limit < len(link.payment_ids):
-        body["pagination"]["next_cursor"] = _cursor(start + limit, link.id)
+        body["pagination"]["next_cursor"] = _cursor.encode({"o": start + limit, "l": link.id})
     return payments_json("GET", body)
 
 
@@ -316,24 +314,6 @@ def payment_created(payment: Payment) -> str:
     from ._records import iso
 
     return iso(payment.created_at)
-
-
-def _cursor(offset: int, link_id: str) -> str:
-    raw = json.dumps({"o": offset, "l": link_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _read_cursor(cursor: str, link_id: str) -> int:
-    """The offset in ``cursor``, or -1 when it is not one of ours for this link."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return -1
-    if not isinstance(value, dict) or value.get("l") != link_id:
-        return -1
-    offset = value.get("o")
-    return offset if isinstance(offset, int) and offset >= 0 else -1
 
 
 def routes(api: PaymentsApi) -> list[BaseRoute]:
