@@ -32,6 +32,7 @@ _TEMPLATES = [
     (re.compile(r"^/v3/payment-links/[^/]+/payments$"), "/v3/payment-links/{id}/payments"),
     (re.compile(r"^/v3/payment-links/[^/]+$"), "/v3/payment-links/{id}"),
     (re.compile(r"^/v3/payments/[^/]+(/.*)?$"), None),
+    (re.compile(r"^/v3/(payouts|merchant-accounts|mandates)/[^/]+(/.*)?$"), None),
 ]
 
 
@@ -41,7 +42,9 @@ def template_of(path: str) -> str:
         if pattern.match(path):
             if template is not None:
                 return template
-            return re.sub(r"^/v3/payments/[^/]+", "/v3/payments/{id}", path)
+            return re.sub(
+                r"^/v3/(payments|payouts|merchant-accounts|mandates)/[^/]+", r"/v3/\1/{id}", path
+            )
     return path
 
 
