@@ -170,6 +170,7 @@ async def test_sweeping_set_read_run_and_disable(api: Payments) -> None:
     got = (await api.request("GET", path)).json()
     assert got["max_amount_in_minor"] == balance - 5000 and got["destination"]["type"] == "iban"
     fake.advance(86_400)
+    await api.login()  # the token expired meanwhile
     assert fake.merchant_account_balance(GBP) == balance - 5000
     (sweep,) = (await transactions(api, window(fake, days=2), GBP))["items"]
     assert sweep["type"] == "payout" and sweep["context_code"] == "sweeping"
