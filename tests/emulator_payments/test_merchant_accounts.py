@@ -173,7 +173,7 @@ async def test_sweeping_set_read_run_and_disable(api: Payments) -> None:
     await api.login()  # the token expired meanwhile
     assert fake.merchant_account_balance(GBP) == balance - 5000
     (sweep,) = (await transactions(api, window(fake, days=2), GBP))["items"]
-    assert sweep["type"] == "payout" and sweep["context_code"] == "sweeping"
+    assert sweep["type"] == "payout" and sweep["beneficiary"]["reference"] == "Sweep"
     fake.credit_merchant_account(GBP, 700)
     assert fake.run_sweep(GBP) == 700 and fake.run_sweep(GBP) == 0
     assert (await api.request("DELETE", path)).status_code == 204

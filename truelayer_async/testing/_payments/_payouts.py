@@ -249,7 +249,9 @@ class PayoutStore:
             "status": "executed",
             "created_at": iso(payout.created_at),
             "executed_at": iso(at),
-            "beneficiary": payout.beneficiary,
+            "beneficiary": {
+                k: v for k, v in payout.beneficiary.items() if k not in ("user", "verification")
+            },
             "context_code": "withdrawal",
             "payout_id": payout.id,
             "scheme_id": payout.scheme_id,
