@@ -35,6 +35,9 @@ truelayer-api.md section that explains it:
   not required.
 * Payments v3 ``GetVRPMandateCommonWithUserDetails`` requires a ``source`` it never
   defines → not required.
+* Payments v3 ``CreatePayout-2`` (the create-payout response) is a ``oneOf`` whose
+  ``PayoutCreatedRegular`` (``{id}``, open) also matches every verified payout's answer
+  → ``anyOf``.
 """
 
 from __future__ import annotations
@@ -110,6 +113,8 @@ def _patch_payments(doc: dict[str, Any]) -> None:
     common["required"] = [name for name in common["required"] if name != "beneficiary"]
     _drop_required(schemas["PayoutDestinationExternalAccount"], "account_identifier")
     _drop_required(schemas["GetVRPMandateCommonWithUserDetails"], "source")
+    created = schemas["CreatePayout-2"]
+    created["anyOf"] = created.pop("oneOf")
 
 
 def _drop_required(schema: dict[str, Any], name: str) -> None:

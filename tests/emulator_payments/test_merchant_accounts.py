@@ -96,9 +96,7 @@ async def test_payment_sources_need_a_user_id(api: Payments) -> None:
 async def test_transaction_queries_are_checked(
     api: Payments, params: dict[str, str], field: str
 ) -> None:
-    response = await api.request(
-        "GET", f"/v3/merchant-accounts/{GBP}/transactions", params=params
-    )
+    response = await api.request("GET", f"/v3/merchant-accounts/{GBP}/transactions", params=params)
     assert response.status_code == 400
     assert field in response.json()["errors"]
 
