@@ -106,7 +106,6 @@ class Session(AsyncResource):
         signing_key_id: str | None = None,
         signing_private_key: str | Secret | None = None,
         mandate_scopes: Sequence[str] | None = None,
-
         event_hooks: EventHooks | None = None,
         telemetry: Telemetry | None = None,
     ) -> None:

@@ -53,7 +53,6 @@ SCRIPT_OUTPUT = {
     "logging": r"GET /data/v1/accounts -> 503 \(attempt 1(?s:.*)GET /data/v1/accounts -> 200 "
     r"\(attempt 2",
     "emulator-payments": r"^settled$",
-
     "observability": r'"name": "truelayer.data.accounts"(?s:.*)"truelayer.retry_count": 1'
     r'(?s:.*)"name": "truelayer.request.duration"',
     "event-hooks": r"truelayer.data.accounts GET -> 503 .*\(request web-req-42, TrueLayer "

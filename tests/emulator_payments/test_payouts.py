@@ -236,7 +236,7 @@ async def test_verified_payout_on_the_hosted_page_rejected(api: Payments) -> Non
             "payout_id": created["id"],
             "resource_token": created["resource_token"],
             "return_uri": RETURN,
-        }  # fmt: skip
+        }
     )
     uri = f"{api.fake.environment.payouts_page_url}/payouts#{fragment}"
     back = await walk_payouts_page(api.client, uri, "reject")

@@ -4,8 +4,9 @@ and transactions, payment sources and sweeping (truelayer-api-v3.md §4.10).
 Balances move with the rest of Payments: a payment that settles into an account credits
 it (``merchant_account_payment``, and a reusable payment source for its user); an
 executed refund or payout debits it (``refund`` / ``payout``); a sweep withdraws what is
-above the threshold (a ``payout`` with ``context_code`` ``internal`` and reference ``Sweep``). Pending payouts
-are held: they lower ``available_balance_in_minor`` until they execute or fail.
+above the threshold (a ``payout``, ``context_code`` ``internal``, reference ``Sweep``).
+Pending payouts are held: they lower ``available_balance_in_minor`` until they execute or
+fail.
 Transactions are kept in the order they happened (ties: in the order recorded).
 """
 
