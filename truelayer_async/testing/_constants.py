@@ -48,6 +48,7 @@ CLIENT_CREDENTIALS_SCOPES = frozenset(
         "payments",
         "recurring_payments:sweeping",
         "recurring_payments:commercial",
+        "mandates",
         "signupplus",
         "verification",
         "verification:fr",
@@ -57,4 +58,11 @@ CLIENT_CREDENTIALS_SCOPES = frozenset(
     )
 )
 #: Scopes a client gets when ``register_client`` is not told otherwise.
-DEFAULT_CLIENT_SCOPES = (*DATA_SCOPES, "payments", "verification")
+DEFAULT_CLIENT_SCOPES = (
+    *DATA_SCOPES,
+    "payments",
+    "verification",
+    "recurring_payments:sweeping",
+    "recurring_payments:commercial",
+    "mandates",
+)

@@ -56,6 +56,9 @@ def handlers(fake: FakeTrueLayer, fail: Fail) -> list[tuple[str, Handler, str]]:
     async def sweep(request: Request) -> dict[str, Any]:
         return {"swept_in_minor": run(lambda: fake.run_sweep(request.path_params["id"]))}
 
+    async def revoke_mandate(request: Request) -> dict[str, Any]:
+        return {"status": run(lambda: fake.revoke_mandate(request.path_params["id"]))}
+
     def outcome_route(action: Callable[[str, str], str], name: str, default: str) -> Handler:
         async def handler(request: Request) -> dict[str, Any]:
             body = await read_json_object(request)
@@ -76,4 +79,10 @@ def handlers(fake: FakeTrueLayer, fail: Fail) -> list[tuple[str, Handler, str]]:
             "POST",
         ),
         ("payouts/{id}/fail", outcome_route(fake.fail_payout, "reason", "scheme_error"), "POST"),
+        (
+            "mandates/{id}/authorize",
+            outcome_route(fake.authorize_mandate, "outcome", "authorized"),
+            "POST",
+        ),
+        ("mandates/{id}/revoke", revoke_mandate, "POST"),
     ]

@@ -1,5 +1,6 @@
-"""``FakeTrueLayer``'s drivers for merchant accounts and payouts (a mixin): seed and
-credit accounts, run sweeps, decide and fail payouts. Each takes ``state.lock`` and applies
+"""``FakeTrueLayer``'s drivers for merchant accounts, payouts and mandates (a mixin):
+seed and credit accounts, run sweeps, decide and fail payouts, authorise and revoke
+mandates. Each takes ``state.lock`` and applies
 what is due on the clock first."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from . import _payments
     from ._payments._ledger import MerchantAccount
+    from ._payments._mandates import Mandate
     from ._payments._payouts import Payout
     from ._state import FakeState
 
@@ -16,7 +18,7 @@ __all__ = ["LedgerDrivers"]
 
 
 class LedgerDrivers:
-    """Merchant-account and payout drivers of :class:`FakeTrueLayer`."""
+    """Merchant-account, payout and mandate drivers of :class:`FakeTrueLayer`."""
 
     _state: FakeState
     _payments: _payments.PaymentsApi
@@ -100,6 +102,30 @@ class LedgerDrivers:
                 raise ValueError(f"payout {payout_id} has already failed")
             self._payments.payouts.fail(payout, reason)
             return payout.status
+
+    def authorize_mandate(self, mandate_id: str, outcome: str = "authorized") -> str:
+        """Answer for the bank, as the mock bank's mandate page would: ``"authorized"``,
+        or a failure (``"authorization_failed"``, ``"provider_rejected"``,
+        ``"canceled"``). The mandate must be ``authorization_required`` or
+        ``authorizing``. Returns its status."""
+        with self._state.lock:
+            mandate = self._mandate(mandate_id)
+            self._payments.mandates.decide(mandate, outcome)
+            return mandate.status
+
+    def revoke_mandate(self, mandate_id: str) -> str:
+        """The user revokes an authorized mandate at their bank (``revocation_source``
+        ``provider``). Returns its status."""
+        with self._state.lock:
+            mandate = self._mandate(mandate_id)
+            self._payments.mandates.revoke(mandate, "provider")
+            return mandate.status
+
+    def _mandate(self, mandate_id: str) -> Mandate:
+        mandate = self._payments.mandates.find(mandate_id)
+        if mandate is None:
+            raise LookupError(f"no mandate {mandate_id!r}")
+        return mandate
 
     def payout_status(self, payout_id: str) -> str:
         """A payout's status, after applying the transitions due on the clock."""

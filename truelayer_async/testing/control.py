@@ -263,6 +263,19 @@ class EmulatorControl(AsyncResource):
         route = f"payouts/{quote(payout_id, safe='')}/fail"
         return str((await self._call("POST", route, {"reason": reason}))["status"])
 
+    async def authorize_mandate(self, mandate_id: str, outcome: str = "authorized") -> str:
+        """``POST /_emulator/mandates/{id}/authorize``: answer for the bank
+        (``authorized``, ``authorization_failed``, ``provider_rejected``, ``canceled``);
+        returns the mandate's status."""
+        route = f"mandates/{quote(mandate_id, safe='')}/authorize"
+        return str((await self._call("POST", route, {"outcome": outcome}))["status"])
+
+    async def revoke_mandate(self, mandate_id: str) -> str:
+        """``POST /_emulator/mandates/{id}/revoke``: the user revokes the mandate at their
+        bank; returns its status."""
+        route = f"mandates/{quote(mandate_id, safe='')}/revoke"
+        return str((await self._call("POST", route))["status"])
+
     async def reset(self) -> None:
         """``POST /_emulator/reset``: forget connections, requests, webhooks and faults."""
         await self._call("POST", "reset")

@@ -7,14 +7,23 @@ Modules: ``_problems`` (responses), ``_guard`` (tokens, signatures, idempotency)
 ``_store`` (state and the clock-driven state machine), ``_flow`` (the authorization-flow
 engine), ``_render`` (payment resources), ``_providers`` (the mock banks), ``_routes``
 (the API) and ``_pages`` (HTML). Merchant accounts: ``_ledger`` and ``_account_routes``;
-payouts: ``_payouts``, ``_payout_routes`` and ``_payout_pages`` (the payouts hosted page).
+payouts: ``_payouts``, ``_payout_routes`` and ``_payout_pages`` (the payouts hosted page);
+mandates: ``_mandates``, ``_periods``, ``_mandate_routes`` and ``_mandate_pages``.
 """
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import _account_routes, _pages, _payout_pages, _payout_routes, _routes
+from . import (
+    _account_routes,
+    _mandate_pages,
+    _mandate_routes,
+    _pages,
+    _payout_pages,
+    _payout_routes,
+    _routes,
+)
 from ._api import PaymentsApi
 from ._guard import SigningKeys
 from ._store import OUTCOMES, USERNAMES, Outcome, Timing
@@ -28,6 +37,8 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         *_routes.routes(api),
         *_payout_routes.routes(api),
         *_account_routes.routes(api),
+        *_mandate_routes.routes(api),
         *_pages.routes(api),
         *_payout_pages.routes(api),
+        *_mandate_pages.routes(api),
     ]

@@ -9,6 +9,7 @@ import anyio
 
 from .._state import FakeState
 from ._guard import IdempotencyStore, SigningKeys
+from ._mandates import MandateStore
 from ._payouts import PayoutStore
 from ._records import Payment
 from ._store import PaymentsStore, Timing
@@ -39,6 +40,7 @@ class PaymentsApi:
             state.clock, self.store.ledger, lambda: timing.payout_delay, send
         )
         self.store.tickers.append(self.payouts.tick)
+        self.mandates = MandateStore(state.clock, send)
         self.idempotency = IdempotencyStore()
         #: Real seconds each idempotent request holds its key before being handled (tests
         #: use it to send a second request while the first is in progress).

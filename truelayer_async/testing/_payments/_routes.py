@@ -14,6 +14,7 @@ from . import _cursor
 from ._api import PaymentsApi
 from ._endpoint import Call, Spec, api_route
 from ._flow import ACTIONS, apply_action, choose_provider, flow_response
+from ._mandate_routes import pay_on_mandate
 from ._problems import PaymentsProblem, payments_json
 from ._providers import find as find_provider
 from ._providers import search
@@ -67,8 +68,7 @@ def create_payment(call: Call) -> Response:
     raise_if_any(check_payment(body))
     method = body["payment_method"]
     if method.get("type") == "mandate":
-        # Hook for the mandates issue: payments on a mandate are not emulated yet.
-        raise PaymentsProblem("forbidden", "Payments on a mandate are not supported yet.")
+        return _created_on_mandate(call)
     flow = body.get("authorization_flow")
     if flow is not None:
         raise_if_any(check_start_flow(flow, "authorization_flow") if isinstance(flow, dict)
@@ -90,6 +90,20 @@ def create_payment(call: Call) -> Response:
     page = body.get("hosted_page")
     if isinstance(page, dict):
         response["hosted_page"] = {"uri": hosted_page_uri(call.base_url, payment.id, token, page)}
+    return payments_json("POST", response, 201)
+
+
+def _created_on_mandate(call: Call) -> Response:
+    payment = pay_on_mandate(call.api, call.client_id, call.body)
+    response: dict[str, Any] = {
+        "id": payment.id,
+        "user": {"id": payment.user["id"]},
+        "resource_token": call.api.resource_token(payment),
+        "status": payment.status,
+    }
+    if payment.status == "failed":
+        response["failure_stage"] = payment.failure_stage
+        response["failure_reason"] = payment.failure_reason
     return payments_json("POST", response, 201)
 
 
