@@ -10,9 +10,17 @@ from typing import Any
 
 from tests.emulator.openapi import PAYMENTS, Spec, spec
 
-__all__ = ["SCHEMAS", "payouts_spec", "request_fits", "validate"]
+__all__ = ["MANDATE_SCHEMAS", "SCHEMAS", "payouts_spec", "request_fits", "validate"]
 
 SCHEMAS = "#/components/schemas/"
+#: The ``GetMandate`` variant of each mandate status (for ``validate(closed_as=...)``).
+MANDATE_SCHEMAS = {
+    "authorization_required": "GetVRPMandateAuthorizationRequiredWithUserDetails",
+    "authorizing": "GetVRPMandateAuthorizingWithUserDetails",
+    "authorized": "GetVRPMandateAuthorizedWithUserDetails",
+    "failed": "GetVRPMandateFailedWithUserDetails",
+    "revoked": "GetVRPMandateRevokedWithUserDetails",
+}
 
 
 @cache

@@ -40,6 +40,8 @@ _REMITTER = {
         "account_number": "00000871",
     },
 }
+#: The return URI of a flow nobody started (a driver decided): the Console's default.
+CONSOLE_RETURN = "https://console.truelayer.com/redirect-page"
 #: What the bank (or a test) may answer: ``authorized`` or a failure reason.
 MANDATE_OUTCOMES = ("authorized", "authorization_failed", "provider_rejected", "canceled")
 
@@ -101,13 +103,13 @@ class Mandate:
             out["statement_reference"] = self.body["statement_reference"]
         if self.metadata:
             out["metadata"] = self.metadata
-        if self.status == "authorizing" and self.flow is not None:
-            out["authorization_flow"] = {
-                "actions": {"next": next_action(self, bank_url)},
-                "configuration": self.flow,
-            }
-        elif self.flow is not None:
-            out["authorization_flow"] = {"configuration": self.flow}
+        if self.flow is not None:
+            # The frozen configuration documents only these two capabilities.
+            keys = ("provider_selection", "redirect")
+            configuration = {k: v for k, v in self.flow.items() if k in keys}
+            out["authorization_flow"] = {"configuration": configuration}
+            if self.status == "authorizing":
+                out["authorization_flow"]["actions"] = {"next": next_action(self, bank_url)}
         if self.authorized_at is not None:
             out["authorized_at"] = iso(self.authorized_at)
         if self.status == "authorized":
@@ -245,7 +247,12 @@ class MandateStore:
         if outcome not in MANDATE_OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(MANDATE_OUTCOMES)}")
         now = self.clock()
+        if mandate.flow is None:  # decided by a test driver before any flow started
+            mandate.flow = {"provider_selection": {}, "redirect": {"return_uri": CONSOLE_RETURN}}
         if outcome == "authorized":
+            if mandate.provider_id is None:
+                offered = vrp_providers(mandate)
+                mandate.provider_id = offered[0].id if offered else None
             mandate.status = "authorized"
             mandate.authorized_at = now
             self._event(mandate, "mandate_authorized", authorized_at=iso(now))

@@ -165,6 +165,9 @@ def provider_return(call: Call) -> Response:
             for key, values in parse_qs(value.lstrip("?#")).items():
                 params.setdefault(key, []).extend(values)
     store = call.api.store
+    mandate_id = _returned_mandate(call.api, params)
+    if mandate_id is not None:
+        return payments_json("POST", {"resource": {"type": "mandate", "mandate_id": mandate_id}})
     payment_id = next(iter(params.get("payment_id", [])), None)
     if payment_id is None:
         state = next(iter(params.get("state", [])), None)
@@ -178,6 +181,16 @@ def provider_return(call: Call) -> Response:
             {"query": ["No payment_id or state of a known payment."]},
         )
     return payments_json("POST", {"resource": {"type": "payment", "payment_id": payment_id}})
+
+
+def _returned_mandate(api: PaymentsApi, params: dict[str, list[str]]) -> str | None:
+    """The mandate a provider return names (``mandate_id``, or its bank session)."""
+    mandates = api.mandates.mandates
+    mandate_id = next(iter(params.get("mandate_id", [])), None)
+    if mandate_id in mandates:
+        return mandate_id
+    state = next(iter(params.get("state", [])), None)
+    return next((m.id for m in mandates.values() if state and m.bank_session == state), None)
 
 
 # -- refunds ----------------------------------------------------------------------------
