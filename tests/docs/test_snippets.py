@@ -53,6 +53,10 @@ SCRIPT_OUTPUT = {
     "migrate-tokens": r"^alice: 2 accounts, 1 refresh$",
     "payments-hosted-page": r"^authorization_required -> https://\S+/hpp/payments\n"
     r"settled 1000 GBP\nrefund (pending|authorized|executed)$",
+    "payouts-and-accounts": r"^payout executed\ntransaction merchant_account_payment 1000\n"
+    r"transaction payout 400$",
+    "mandates": r"^authorise at https://\S+/hpp/mandates\nmandate authorized\npayment executed\n"
+    r"too big failed constraint_violation$",
     "payments-own-ui": r"^banks: mock-payments-gb-redirect\n"
     r"send the user to their bank: True\nexecuted$",
     "logging": r"GET /data/v1/accounts -> 503 \(attempt 1(?s:.*)GET /data/v1/accounts -> 200 "
