@@ -19,6 +19,7 @@ from .config import Environment, RetryPolicy, Timeouts
 from .errors import ConfigurationError
 from .services.auth import AuthService
 from .services.data import DataService
+from .services.data_v3 import DataV3Service
 from .services.hosted_page import HostedPageService
 from .services.mandates import MandatesService
 from .services.merchant_accounts import MerchantAccountsService
@@ -148,6 +149,7 @@ class Session(AsyncResource):
         self.payouts = PayoutsService(self._core)
         self.merchant_accounts = MerchantAccountsService(self._core)
         self.mandates = MandatesService(self._core, scopes=mandate_scopes)
+        self.data_v3 = DataV3Service(self._core)
 
     # The settings, read-only: the core holds them.
 

@@ -46,6 +46,7 @@ LINK_SCOPES = frozenset((*DATA_SCOPES, "verification"))
 CLIENT_CREDENTIALS_SCOPES = frozenset(
     (
         "payments",
+        "data",
         "recurring_payments:sweeping",
         "recurring_payments:commercial",
         "signupplus",
@@ -57,4 +58,4 @@ CLIENT_CREDENTIALS_SCOPES = frozenset(
     )
 )
 #: Scopes a client gets when ``register_client`` is not told otherwise.
-DEFAULT_CLIENT_SCOPES = (*DATA_SCOPES, "payments", "verification")
+DEFAULT_CLIENT_SCOPES = (*DATA_SCOPES, "payments", "verification", "data", "signupplus")
