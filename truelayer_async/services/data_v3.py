@@ -96,9 +96,13 @@ class DataV3Service:
         for name, value in (extra or {}).items():
             body.setdefault(name, value)
         data, response = await request_json(
-            self._core, "POST", "/data-connections", product=_PRODUCT, scopes=_SCOPES,
+            self._core,
+            "POST",
+            "/data-connections",
+            product=_PRODUCT,
+            scopes=_SCOPES,
             json_body=body,
-        )  # fmt: skip
+        )
         return decode(data, CreatedDataConnection, response)
 
     def connected_accounts(
@@ -111,9 +115,14 @@ class DataV3Service:
         async def fetch(cursor: str | None) -> Page[ConnectedAccount]:
             params = None if cursor is None else {"cursor": cursor}
             data, response = await request_json(
-                self._core, "GET", "/connected-accounts", product=_PRODUCT, scopes=_SCOPES,
-                params=params, headers=headers,
-            )  # fmt: skip
+                self._core,
+                "GET",
+                "/connected-accounts",
+                product=_PRODUCT,
+                scopes=_SCOPES,
+                params=params,
+                headers=headers,
+            )
             items = data.get("items") if isinstance(data, dict) else None
             pagination = data.get("pagination") if isinstance(data, dict) else None
             accounts = decode({"items": items}, _AccountsPage, response).items
@@ -162,9 +171,15 @@ class DataV3Service:
         async def fetch(cursor: str | None) -> Page[DataTransaction]:
             body = base if cursor is None else {**base, "cursor": cursor}
             created, _ = await request_json(
-                self._core, "POST", _ACCOUNT_REQUESTS, ids, product=_PRODUCT, scopes=_SCOPES,
-                json_body=body, headers=headers,
-            )  # fmt: skip
+                self._core,
+                "POST",
+                _ACCOUNT_REQUESTS,
+                ids,
+                product=_PRODUCT,
+                scopes=_SCOPES,
+                json_body=body,
+                headers=headers,
+            )
             request_id = created.get("id") if isinstance(created, dict) else None
             if not isinstance(request_id, str) or not request_id:
                 raise e.MalformedResponseError("expected a request id", path="$.id")
@@ -192,10 +207,14 @@ class DataV3Service:
         self, ids: Mapping[str, str], request_id: str, headers: Mapping[str, str]
     ) -> DataTransactionsRequest:
         data, response = await request_json(
-            self._core, "GET", _ACCOUNT_REQUESTS + "/{request_id}",
-            {**ids, "request_id": request_id}, product=_PRODUCT, scopes=_SCOPES,
+            self._core,
+            "GET",
+            _ACCOUNT_REQUESTS + "/{request_id}",
+            {**ids, "request_id": request_id},
+            product=_PRODUCT,
+            scopes=_SCOPES,
             headers=headers,
-        )  # fmt: skip
+        )
         return decode(data, DataTransactionsRequest, response)
 
     async def _wait(

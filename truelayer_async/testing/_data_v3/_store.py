@@ -107,13 +107,24 @@ class V3Store:
         connection.bulk = bulk
 
     def new_request(
-        self, connection: V3Connection, account_id: str, first: date, last: date,
-        offset: int, page_size: int,
-    ) -> V3Request:  # fmt: skip
+        self,
+        connection: V3Connection,
+        account_id: str,
+        first: date,
+        last: date,
+        offset: int,
+        page_size: int,
+    ) -> V3Request:
         request = V3Request(
-            str(uuid.uuid4()), connection.id, account_id, first, last, offset, page_size,
+            str(uuid.uuid4()),
+            connection.id,
+            account_id,
+            first,
+            last,
+            offset,
+            page_size,
             self.clock(),
-        )  # fmt: skip
+        )
         self.requests[request.id] = request
         return request
 
@@ -133,10 +144,17 @@ class V3Store:
         if connection.persona.error is not None:
             request.status, request.failure_reason = "failed", connection.persona.error
             return
-        found = transactions(
-            connection.data(), request.account_id, request.first, request.last,
-            bulk=connection.bulk, now=from_epoch(connection.created_at),
-        ) or []  # fmt: skip
+        found = (
+            transactions(
+                connection.data(),
+                request.account_id,
+                request.first,
+                request.last,
+                bulk=connection.bulk,
+                now=from_epoch(connection.created_at),
+            )
+            or []
+        )
         end = request.offset + request.page_size
         request.items = found[request.offset : end]
         request.status = "completed"
