@@ -31,9 +31,8 @@ FROM, TO = date(2000, 1, 1), date(2100, 1, 1)
 
 
 async def _first_account(tl: Session, connection: str) -> ConnectedAccount:
-    async for account in tl.data_v3.connected_accounts(connection):
-        return account
-    raise AssertionError("no account")
+    accounts = [account async for account in tl.data_v3.connected_accounts(connection)]
+    return accounts[0]
 
 
 async def test_connect_through_the_journey_then_read_accounts_and_transactions(
