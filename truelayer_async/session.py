@@ -27,6 +27,7 @@ from .services.payment_links import PaymentLinksService
 from .services.payment_providers import PaymentsProvidersService
 from .services.payments import PaymentsService
 from .services.payouts import PayoutsService
+from .services.signup_plus import SignupPlusService
 from .services.verification import VerificationService
 from .stores import MemoryTokenStore, TokenStore
 from .tokens import DEFAULT_LEEWAY
@@ -150,6 +151,7 @@ class Session(AsyncResource):
         self.merchant_accounts = MerchantAccountsService(self._core)
         self.mandates = MandatesService(self._core, scopes=mandate_scopes)
         self.data_v3 = DataV3Service(self._core)
+        self.signup_plus = SignupPlusService(self._core)
 
     # The settings, read-only: the core holds them.
 

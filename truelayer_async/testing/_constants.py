@@ -41,7 +41,7 @@ DATA_SCOPES = (
     "offline_access",
 )
 #: Scopes an auth link may ask for.
-LINK_SCOPES = frozenset((*DATA_SCOPES, "verification"))
+LINK_SCOPES = frozenset((*DATA_SCOPES, "verification", "signupplus"))
 #: Scopes the client-credentials grant may ask for.
 CLIENT_CREDENTIALS_SCOPES = frozenset(
     (

@@ -26,6 +26,7 @@ from . import (
     _data_v3,
     _dialog,
     _payments,
+    _signup_plus,
     _verification,
     _webhook_keys,
 )
@@ -158,6 +159,7 @@ class FakeTrueLayer(AsyncResource):
                 *_verification.routes(state),
                 *_payments.routes(self._payments),
                 *_data_v3.routes(self._payments, self._data_v3),
+                *_signup_plus.routes(self._payments),
                 *_webhook_keys.routes(self._webhook_sender.keys),
             ],
             default=_not_found,
