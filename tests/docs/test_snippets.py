@@ -57,6 +57,9 @@ SCRIPT_OUTPUT = {
     "logging": r"GET /data/v1/accounts -> 503 \(attempt 1(?s:.*)GET /data/v1/accounts -> 200 "
     r"\(attempt 2",
     "emulator-payments": r"^settled$",
+    "data-v3": r"^authorization_required -> https://\S+/data-v3/connect/\S+\n"
+    r"current GBP net -?\d+\nsavings GBP net -?\d+$",
+    "signup-plus": r"^John Watson 1852-08-07$",
     "observability": r'"name": "truelayer.data.accounts"(?s:.*)"truelayer.retry_count": 1'
     r'(?s:.*)"name": "truelayer.request.duration"',
     "event-hooks": r"truelayer.data.accounts GET -> 503 .*\(request web-req-42, TrueLayer "

@@ -414,7 +414,7 @@ async def test_client_credentials(fake: FakeTrueLayer, client: httpx.AsyncClient
     response = await token_request(client, grant_type="client_credentials")
     body = response.json()
     assert set(body) == {"access_token", "expires_in", "token_type", "scope"}
-    assert body["scope"] == "payments verification"
+    assert body["scope"] == "data payments signupplus verification"
     scoped = (
         await token_request(client, grant_type="client_credentials", scope="payments")
     ).json()
