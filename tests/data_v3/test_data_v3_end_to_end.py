@@ -136,3 +136,15 @@ async def test_served_on_loopback(fake: FakeTrueLayer) -> None:
                 )
             ]
     assert len(found) == 25
+
+
+async def test_the_control_client_makes_a_connection(fake: FakeTrueLayer) -> None:
+    control = fake.control()
+    connection = await control.connect_data_v3(["accounts"], username="john4")
+    await control.aclose()
+    async with fake.session() as tl:
+        account = await _first_account(tl, connection)
+        pages = tl.data_v3.transactions(account.id, FROM, TO, connection_id=connection)
+        with pytest.raises(e.PaymentsApiError) as raised:
+            await pages.pages().__anext__()
+    assert raised.value.status_code == 403  # no transactions scope
