@@ -48,6 +48,7 @@ async def test_connect_through_the_journey_then_read_accounts_and_transactions(
         async with fake.http_client() as browser:
             back = await walk_journey(browser, created.link)
         assert back.headers["location"] == f"{BACK}?connection_id={created.id}"
+        assert (await tl.data_v3.get_connection(created.id)).status == "authorized"
         accounts = [a async for a in tl.data_v3.connected_accounts(created.id)]
         assert [a.account_type for a in accounts] == ["current", "savings"]
         found = [

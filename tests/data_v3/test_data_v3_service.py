@@ -322,3 +322,15 @@ async def test_a_problem_answer_raises_payments_api_error(tl: Session) -> None:
             async for _ in tl.data_v3.connected_accounts("c"):
                 pass
     assert raised.value.status_code == 403 and raised.value.correlation_id == "t-9"
+
+
+async def test_get_connection_encodes_the_id_and_keeps_unknown_fields(tl: Session) -> None:
+    with respx.mock() as wire:
+        wire.post(TOKEN_URL).mock(return_value=grant(1))
+        route = wire.get(f"{API}/data-connections/c%201").mock(
+            return_value=httpx.Response(200, json={"id": "c 1", "status": "active", "n": 2})
+        )
+        found = await tl.data_v3.get_connection("c 1")
+    assert route.called and found.status == "active" and found.raw["n"] == 2
+    with pytest.raises(e.InvalidParameterError):
+        await tl.data_v3.get_connection("../x")

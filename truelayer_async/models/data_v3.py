@@ -25,6 +25,7 @@ __all__ = [
     "ConnectedAccount",
     "ConnectedAccountIdentifier",
     "CreatedDataConnection",
+    "DataConnection",
     "DataTransaction",
     "DataTransactionsRequest",
     "DataTransactionsResult",
@@ -157,6 +158,23 @@ class CreatedDataConnection:
         if flow is not None and flow.actions is not None and flow.actions.next is not None:
             return flow.actions.next.uri
         return None
+
+
+@attrs.frozen(kw_only=True)
+class DataConnection:
+    """A connection as it is now (``GET /v3/data-connections/{id}``: **inferred**, seen
+    only in third-party code).
+
+    Attributes:
+        id: the connection id.
+        status: e.g. ``authorization_required`` or ``authorized`` (**inferred**; kept as
+            sent).
+        raw: the whole object.
+    """
+
+    id: str
+    status: str | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)

@@ -22,6 +22,7 @@ from ..models.data_v3 import (
     AuthorizationFlow,
     ConnectedAccount,
     CreatedDataConnection,
+    DataConnection,
     DataTransaction,
     DataTransactionsRequest,
     HostedPage,
@@ -104,6 +105,19 @@ class DataV3Service:
             json_body=body,
         )
         return decode(data, CreatedDataConnection, response)
+
+    async def get_connection(self, connection_id: str) -> DataConnection:
+        """The connection's ``status`` (``GET /v3/data-connections/{id}``; **inferred**
+        endpoint), e.g. to check that the user finished the journey."""
+        data, response = await request_json(
+            self._core,
+            "GET",
+            "/data-connections/{connection_id}",
+            {"connection_id": connection_id},
+            product=_PRODUCT,
+            scopes=_SCOPES,
+        )
+        return decode(data, DataConnection, response)
 
     def connected_accounts(
         self, connection_id: str, *, limit: int | None = None
