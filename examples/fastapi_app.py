@@ -7,17 +7,26 @@
 * ``/callback`` checks the state and exchanges the code for *that* browser's user.
 * ``/accounts`` and ``/transactions`` show the user's data (readable on a phone too);
   tokens are kept per user in the Session's token store (memory) and refreshed when needed.
+* ``/checkout`` sells one product: "Pay" creates a payment into your merchant account and
+  sends the browser to TrueLayer's hosted payment page, which returns to
+  ``/checkout/return``; ``/orders/{payment_id}`` shows the payment's status (refreshing
+  until it is final) and the payment webhooks ``/webhooks/truelayer`` received for it.
 
 Where it runs is chosen by ``TRUELAYER_ENVIRONMENT``, never by which variables are set:
 
 * ``emulator`` (the default): the emulator is served on a free loopback port next to the
-  app, so a browser can click through the mock bank (log in as john / doe)::
+  app, on real time, so a browser can click through the mock bank (log in as john / doe;
+  pay as ``test_executed``) and the emulator's signed webhooks reach the app::
 
       python examples/fastapi_app.py          # then open http://127.0.0.1:8000/
 
 * ``sandbox`` or ``production``: TrueLayer, with ``TRUELAYER_CLIENT_ID`` and
   ``TRUELAYER_CLIENT_SECRET``; register ``http://127.0.0.1:8000/callback`` (or set
-  ``TRUELAYER_REDIRECT_URI``) as a redirect URI of your client.
+  ``TRUELAYER_REDIRECT_URI``) as a redirect URI of your client. The checkout also needs
+  ``TRUELAYER_SIGNING_KEY_ID`` and ``TRUELAYER_SIGNING_KEY_FILE`` (your P-521 private key,
+  PEM), ``http://127.0.0.1:8000/checkout/return`` allowed as a return URI, and pays into
+  ``TRUELAYER_MERCHANT_ACCOUNT_ID`` (default: your first GBP merchant account). Webhooks
+  reach ``/webhooks/truelayer`` only through a public URL (a tunnel) set in Console.
 
 ``--port 0`` picks any free port; a port in use is reported in one line (exit code 1).
 Needs ``pip install "truelayer-async[examples]"``.
@@ -33,8 +42,9 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from html import escape
+from pathlib import Path
 from typing import Any, NoReturn
 
 import anyio
@@ -44,11 +54,32 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 import truelayer_async as tla
-from truelayer_async.models import AccountBalance
-from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
+from truelayer_async.models import (
+    AccountBalance,
+    BankTransfer,
+    HostedPageOptions,
+    MerchantAccountBeneficiary,
+    Payment,
+    PaymentUser,
+    ProviderFilter,
+    UserSelectedProvider,
+    is_final,
+)
+from truelayer_async.testing import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    FakeTrueLayer,
+    LiveClock,
+)
+from truelayer_async.webhooks import Event, WebhookEndpoint
 
 COOKIE = "tl_example_sid"
 PENDING_TTL = 600.0  # seconds a started login may take
+PRODUCT = "truelayer_async mug"
+PRICE_IN_MINOR = 1250  # £12.50
+WEBHOOK_PATH = "/webhooks/truelayer"
+#: Seconds the order page keeps refreshing after a final status, for its webhook to arrive.
+WEBHOOK_GRACE = 10.0
 
 
 @attrs.define
@@ -72,9 +103,54 @@ class BrowserSession:
     pending: PendingLogin | None = None
 
 
-def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
+@attrs.define
+class WebhookNote:
+    """One payment webhook as the order page lists it."""
+
+    type: str
+    received: datetime
+    detail: str = ""
+
+
+@attrs.define
+class Order:
+    """A checkout: the payment made for one browser and the webhooks heard about it.
+
+    A real shop would keep orders in its database and update them from the webhooks.
+    """
+
+    payment_id: str
+    browser_sid: str
+    webhooks: list[WebhookNote] = attrs.field(factory=list)
+    event_ids: set[str] = attrs.field(factory=set)
+    final_since: float | None = None  # when the page first saw a final status
+
+    def record(self, event: Event) -> None:
+        """Note a webhook once: TrueLayer delivers at least once, so drop repeats by id."""
+        if event.event_id in self.event_ids:
+            return
+        self.event_ids.add(event.event_id)
+        detail = getattr(event, "failure_reason", None) or ""
+        self.webhooks.append(WebhookNote(event.type, datetime.now(timezone.utc), detail))
+
+    def heard(self, status: str) -> bool:
+        """Whether the webhook for ``status`` (``payment_settled``…) has arrived."""
+        return any(note.type == f"payment_{status}" for note in self.webhooks)
+
+
+class LifespanWebhooks:
+    """The ASGI app at ``/webhooks/truelayer``: the Session's webhook endpoint (verify,
+    parse, call the handler), made by the lifespan once the Session is open."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        endpoint: WebhookEndpoint = scope["app"].state.webhooks
+        await endpoint(scope, receive, send)
+
+
+def page(title: str, body: str, *, status: int = 200, refresh: int | None = None) -> HTMLResponse:
+    head = "" if refresh is None else f'\n<meta http-equiv="refresh" content="{refresh}">'
     html = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>{head}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
  body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto;
@@ -97,11 +173,13 @@ def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
    td::before {{ content: attr(data-label); color: #667; text-align: left; }}
  }}
  .muted {{ color: #667; }} .error {{ color: #b00020; }}
- a.button {{ display: inline-block; padding: .5rem 1rem; background: #1d4ed8; color: white;
+ a.button, button {{ display: inline-block; font: inherit; border: 0; cursor: pointer;
+            padding: .5rem 1rem; background: #1d4ed8; color: white;
             border-radius: .3rem; text-decoration: none; }}
 </style></head>
 <body><header><strong>truelayer_async · FastAPI example</strong>
-<a href="/">Home</a><a href="/accounts">Accounts</a></header>
+<a href="/">Home</a><a href="/accounts">Accounts</a><a href="/checkout">Checkout</a>
+</header>
 <h1>{escape(title)}</h1>
 {body}
 </body></html>"""
@@ -114,19 +192,30 @@ def create_app(
     providers: str = "uk-ob-all uk-oauth-all",
     secure_cookies: bool = False,
     days: int = 90,
+    merchant_account_id: str | None = None,
 ) -> FastAPI:
     """The app. ``session_factory`` makes the Session that the lifespan opens and closes;
     its ``redirect_uri`` must be this app's ``/callback`` as registered at TrueLayer.
-    ``providers`` are the banks offered by the auth dialog."""
+    ``providers`` are the banks offered by the auth dialog. The checkout pays into
+    ``merchant_account_id`` (default: the client's first GBP merchant account)."""
     browsers: dict[str, BrowserSession] = {}
+    orders: dict[str, Order] = {}  # by payment id
+
+    async def on_webhook(event: Event) -> None:
+        """Called by the SDK for each verified webhook; answering 200 follows its return."""
+        order = orders.get(getattr(event, "payment_id", None) or "")
+        if order is not None:  # others (refunds, another app's payments) are not ours
+            order.record(event)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with session_factory() as tl:
             app.state.tl = tl
+            app.state.webhooks = tl.webhooks.asgi_app(on_webhook)
             yield
 
     app = FastAPI(lifespan=lifespan, title="truelayer_async example")
+    app.add_route(WEBHOOK_PATH, LifespanWebhooks(), methods=["POST"])
 
     def tl_of(request: Request) -> tla.Session:
         tl: tla.Session = request.app.state.tl
@@ -164,16 +253,19 @@ def create_app(
                 "<p>Connect a bank account to see your balances and transactions.</p>"
                 '<p><a class="button" id="connect" href="/login">Connect your bank</a></p>'
             )
+        body += f'<p>Or <a href="/checkout">buy a {escape(PRODUCT)}</a> by bank transfer.</p>'
         return page("Welcome", body)
+
+    def browser_or_new(request: Request) -> tuple[str, BrowserSession]:
+        found = browser_of(request)
+        if found is None:
+            found = secrets.token_urlsafe(24), BrowserSession()
+            browsers[found[0]] = found[1]
+        return found
 
     @app.get("/login")
     async def login(request: Request) -> Response:
-        found = browser_of(request)
-        if found is None:
-            sid, browser = secrets.token_urlsafe(24), BrowserSession()
-            browsers[sid] = browser
-        else:
-            sid, browser = found
+        sid, browser = browser_or_new(request)
         tl = tl_of(request)
         link = tl.auth.auth_link(scopes=tla.DATA_SCOPES, pkce=True, providers=providers)
         browser.pending = PendingLogin(link.state, link.code_verifier, link.redirect_uri)
@@ -301,7 +393,147 @@ def create_app(
         )
         return page(account.display_name, body)
 
+    # -- the checkout: a payment through the hosted page, followed by webhooks ----------
+
+    found_accounts: dict[str, str] = {}  # currency -> merchant account id, looked up once
+
+    async def merchant_account(tl: tla.Session, currency: str = "GBP") -> str:
+        if merchant_account_id is not None:
+            return merchant_account_id
+        if currency not in found_accounts:
+            ids = [a.id for a in await tl.merchant_accounts.list() if a.currency == currency]
+            if not ids:
+                raise LookupError(
+                    f"no {currency} merchant account: set TRUELAYER_MERCHANT_ACCOUNT_ID"
+                )
+            found_accounts[currency] = ids[0]
+        return found_accounts[currency]
+
+    def no_such_order() -> Response:
+        return page("No such order", '<p><a href="/checkout">Back to the shop</a></p>', status=404)
+
+    @app.get("/checkout", response_class=HTMLResponse)
+    async def checkout() -> Response:
+        body = (
+            f'<p id="product">One {escape(PRODUCT)}: <strong>{money(PRICE_IN_MINOR)}</strong></p>'
+            '<form method="post" action="/checkout">'
+            f'<button id="pay" type="submit">Pay {money(PRICE_IN_MINOR)}</button></form>'
+            '<p class="muted">You pick your bank and approve the payment on TrueLayer\'s '
+            "payment page.</p>"
+        )
+        return page("Checkout", body)
+
+    @app.post("/checkout")
+    async def pay(request: Request) -> Response:
+        sid, _ = browser_or_new(request)
+        tl = tl_of(request)
+        try:
+            created = await tl.payments.create(
+                amount_in_minor=PRICE_IN_MINOR,
+                currency="GBP",
+                payment_method=BankTransfer(
+                    provider_selection=UserSelectedProvider(
+                        filter=ProviderFilter(countries=["GB"])
+                    ),
+                    beneficiary=MerchantAccountBeneficiary(
+                        merchant_account_id=await merchant_account(tl),
+                        reference="truelayer-async shop",
+                    ),
+                ),
+                user=PaymentUser(name="Jane Doe", email="jane@example.com"),
+                hosted_page=HostedPageOptions(return_uri=str(request.url_for("checkout_return"))),
+                metadata={"product": PRODUCT},
+            )
+        except tla.ConfigurationError as exc:  # no signing key on this Session
+            return page(
+                "Payments are not set up", f'<p class="error">{escape(str(exc))}</p>', status=503
+            )
+        except (tla.PaymentsApiError, LookupError) as exc:
+            return page(
+                "Payment not started", f'<p class="error">{escape(str(exc))}</p>', status=502
+            )
+        orders[created.id] = Order(created.id, sid)
+        # The link carries the payment's resource token: it goes to the browser, never to a log.
+        uri = (
+            created.hosted_page.uri
+            if created.hosted_page
+            else tl.hosted_page.payment_url(
+                payment_id=created.id,
+                resource_token=created.resource_token,
+                return_uri=str(request.url_for("checkout_return")),
+            )
+        )
+        return with_cookie(RedirectResponse(uri, status_code=303), sid)
+
+    @app.get("/checkout/return", name="checkout_return")
+    async def checkout_return(payment_id: str = "") -> Response:
+        """Where the hosted page sends the browser back (``?payment_id=…``)."""
+        if payment_id not in orders:
+            return no_such_order()
+        return RedirectResponse(f"/orders/{payment_id}", status_code=303)
+
+    @app.get("/orders/{payment_id}", response_class=HTMLResponse)
+    async def order_page(request: Request, payment_id: str) -> Response:
+        found = browser_of(request)
+        order = orders.get(payment_id)
+        if order is None or found is None or found[0] != order.browser_sid:
+            return no_such_order()  # only the browser that paid sees its order
+        try:
+            payment = await tl_of(request).payments.get(payment_id)
+        except tla.PaymentsApiError as exc:
+            return page("Payment unknown", f'<p class="error">{escape(str(exc))}</p>', status=502)
+        watching = still_watching(order, payment)
+        return page(
+            "Your order",
+            order_body(order, payment, watching),
+            refresh=1 if watching else None,
+        )
+
     return app
+
+
+def still_watching(order: Order, payment: Payment) -> bool:
+    """Whether the order page should refresh: until the status is final and its webhook
+    has arrived (or ``WEBHOOK_GRACE`` seconds later: TrueLayer may not reach this app)."""
+    if not is_final(payment):
+        return True
+    if order.final_since is None:
+        order.final_since = time.monotonic()
+    return not order.heard(payment.status) and (
+        time.monotonic() - order.final_since < WEBHOOK_GRACE
+    )
+
+
+def order_body(order: Order, payment: Payment, watching: bool) -> str:
+    """The order page: the payment's status from the API and the webhooks received."""
+    reason = getattr(payment, "failure_reason", None)
+    why = f' (<span id="failure-reason">{escape(reason)}</span>)' if reason else ""
+    notes = "\n".join(
+        f'<tr class="webhook-event" data-type="{escape(n.type)}">'
+        f'<td data-label="Time">{n.received:%H:%M:%S}</td>'
+        f'<td data-label="Event">{escape(n.type)}</td>'
+        f'<td data-label="Detail">{escape(n.detail)}</td></tr>'
+        for n in order.webhooks
+    )
+    footer = (
+        '<p class="muted" id="watching">Refreshing until the payment is final…</p>'
+        if watching
+        else '<p class="muted" id="done">This payment will not change any more. '
+        '<a href="/checkout">Buy another</a></p>'
+    )
+    return (
+        f"<p>{escape(PRODUCT)}, {money(PRICE_IN_MINOR)}: payment "
+        f'<code id="payment-id">{escape(payment.id)}</code> is '
+        f'<strong id="payment-status">{escape(payment.status)}</strong>{why}.</p>'
+        f"<h2>Webhooks received</h2>"
+        '<table id="webhook-events"><thead><tr><th>Time</th><th>Event</th><th>Detail</th>'
+        f"</tr></thead><tbody>{notes}</tbody></table>{footer}"
+    )
+
+
+def money(amount_in_minor: int) -> str:
+    pounds, pence = divmod(amount_in_minor, 100)
+    return f"£{pounds:,}.{pence:02d}"
 
 
 def _opt(value: Any) -> str:
@@ -317,6 +549,8 @@ PROVIDERS = {
     "sandbox": "uk-cs-mock uk-ob-all uk-oauth-all",
     "production": "uk-ob-all uk-oauth-all",
 }
+#: The emulator takes any merchant account id: the shop's pretend account.
+EMULATOR_MERCHANT_ACCOUNT = "5b7adbfa-3fbc-4a2b-8b8c-6d6e3c9b1f21"
 
 
 def choose_target(parser: argparse.ArgumentParser) -> str:
@@ -329,6 +563,23 @@ def choose_target(parser: argparse.ArgumentParser) -> str:
     ):
         parser.error(f"{target} needs TRUELAYER_CLIENT_ID and TRUELAYER_CLIENT_SECRET")
     return target
+
+
+def signing_key(parser: argparse.ArgumentParser) -> tuple[str | None, str | None]:
+    """``TRUELAYER_SIGNING_KEY_ID`` and the PEM in ``TRUELAYER_SIGNING_KEY_FILE`` (both or
+    neither: without them the app runs, and its checkout says payments are not set up)."""
+    key_id = os.environ.get("TRUELAYER_SIGNING_KEY_ID") or None
+    key_file = os.environ.get("TRUELAYER_SIGNING_KEY_FILE") or None
+    if (key_id is None) != (key_file is None):
+        parser.error(
+            "set both TRUELAYER_SIGNING_KEY_ID and TRUELAYER_SIGNING_KEY_FILE, or neither"
+        )
+    if key_file is None:
+        return None, None
+    try:
+        return key_id, Path(key_file).read_text(encoding="utf-8")
+    except OSError as exc:
+        parser.error(f"cannot read TRUELAYER_SIGNING_KEY_FILE {key_file!r}: {exc.strerror}")
 
 
 def cannot_listen(
@@ -363,7 +614,8 @@ def main(argv: list[str] | None = None) -> int:
         app_url = f"http://{args.host}:{sock.getsockname()[1]}"
         redirect_uri = f"{app_url}/callback"
         if target == "emulator":
-            fake = FakeTrueLayer()
+            # Real time, so payments move on by themselves and their webhooks go out.
+            fake = FakeTrueLayer(clock=LiveClock())
             fake.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, [redirect_uri])
             try:
                 emulator_url = stack.enter_context(
@@ -375,20 +627,38 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError:  # not a loopback host
                 parser.exit(1, f"{parser.prog}: error: the emulator serves on loopback only\n")
             print(f"TrueLayer emulator on {emulator_url} (mock bank login: john / doe)")
+            fake.set_webhook_uri(app_url + WEBHOOK_PATH)  # its signed payment webhooks
             client_id, client_secret = DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
             environment = fake.environment
+            key_id, private_key = fake.client_signing_key  # registered with the emulator
+            merchant_account_id: str | None = EMULATOR_MERCHANT_ACCOUNT
         else:
             redirect_uri = os.environ.get("TRUELAYER_REDIRECT_URI") or redirect_uri
             client_id = os.environ["TRUELAYER_CLIENT_ID"]
             client_secret = os.environ["TRUELAYER_CLIENT_SECRET"]
             environment = getattr(tla.Environment, target.upper())
+            key_id, private_key = signing_key(parser)
+            merchant_account_id = os.environ.get("TRUELAYER_MERCHANT_ACCOUNT_ID") or None
 
         def session_factory() -> tla.Session:
             return tla.Session(
-                client_id, client_secret, redirect_uri=redirect_uri, environment=environment
+                client_id,
+                client_secret,
+                redirect_uri=redirect_uri,
+                environment=environment,
+                signing_key_id=key_id,
+                signing_private_key=private_key,
             )
 
-        app = create_app(session_factory, providers=PROVIDERS[target])
+        try:  # a bad signing key is told now, not as a traceback at startup
+            session_factory()  # sends nothing: a Session connects on first use
+        except tla.ConfigurationError as exc:
+            parser.error(str(exc))
+        app = create_app(
+            session_factory,
+            providers=PROVIDERS[target],
+            merchant_account_id=merchant_account_id,
+        )
         print(f"open {app_url}/ in a browser (target: {target})", flush=True)
         uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
     return 0

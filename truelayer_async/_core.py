@@ -403,14 +403,7 @@ class Core:
         except e.ApiError as exc:
             if exc.status_code != 401:
                 raise
-            unauthenticated = e.UnauthenticatedError(
-                401,
-                exc.error,
-                exc.description,
-                details=exc.details,
-                correlation_id=exc.correlation_id,
-                api=exc.api,
-            )
+            unauthenticated = exc._retyped(e.UnauthenticatedError)
         raise unauthenticated
 
     # -- Payments v3 ----------------------------------------------------------------------

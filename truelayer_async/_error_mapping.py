@@ -106,15 +106,29 @@ def parse_error_body(body: bytes) -> tuple[str | None, str | None, dict[str, Any
         title = data.get("title")
         type_ = data.get("type")
         code = title if isinstance(title, str) else type_ if isinstance(type_, str) else None
-        errors = data.get("errors")
+        errors = _field_errors(data.get("errors"))
+        # Payments v3 spells it trace_id, Verification v3 traceId.
         trace = data.get("trace_id") or data.get("traceId")
         return (
             _text(code),
             _text(data.get("detail")),
-            {"errors": errors} if isinstance(errors, dict) else {},
+            {"errors": errors} if errors is not None else {},
             _text(trace),
         )
     return None, None, {}, None
+
+
+def _field_errors(errors: Any) -> dict[str, Any] | None:
+    # Payments: {field: [messages]}; Verification v3: [{field: message}, ...] -> the former.
+    if isinstance(errors, dict):
+        return errors
+    if isinstance(errors, list) and all(isinstance(item, dict) for item in errors):
+        merged: dict[str, list[Any]] = {}
+        for item in errors:
+            for field, message in item.items():
+                merged.setdefault(str(field), []).append(message)
+        return merged
+    return None
 
 
 def _type_code(problem_type: str | None) -> str | None:

@@ -637,11 +637,4 @@ def _marked_invalid() -> e.ReauthorizationRequired:
 
 
 def _reauth_from(exc: e.ApiError, reason: str) -> e.ReauthorizationRequired:
-    return e.ReauthorizationRequired(
-        exc.status_code,
-        exc.error,
-        exc.description,
-        details=exc.details,
-        correlation_id=exc.correlation_id,
-        reason=reason,
-    )
+    return exc._retyped(e.ReauthorizationRequired, reason=reason)

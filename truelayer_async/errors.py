@@ -63,7 +63,7 @@ descriptions and correlation ids, never bodies, tokens, codes or the client secr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "AccountNotFoundError",
@@ -238,6 +238,9 @@ class TransportTimeout(TransportError):
     """A timeout, or the per-call deadline, ran out."""
 
 
+_ApiErrorT = TypeVar("_ApiErrorT", bound="ApiError")
+
+
 class ApiError(TrueLayerError):
     """TrueLayer answered with an error.
 
@@ -271,6 +274,21 @@ class ApiError(TrueLayerError):
         self.correlation_id = correlation_id
         self.api = api if api is not None else self.default_api
         super().__init__(self._message())
+
+    def _retyped(self, cls: type[_ApiErrorT], **extra: Any) -> _ApiErrorT:
+        """This error's fields (status, code, description, details, both correlation ids,
+        api) in a ``cls`` (the SDK re-types an error it learnt more about)."""
+        new = cls(
+            self.status_code,
+            self.error,
+            self.description,
+            details=self.details,
+            correlation_id=self.correlation_id,
+            api=self.api,
+            **extra,
+        )
+        new.client_correlation_id = self.client_correlation_id
+        return new
 
     def _message(self) -> str:
         parts = []

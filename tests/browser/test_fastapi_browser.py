@@ -4,36 +4,16 @@ a phone-sized screen."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.examples.serving import ServedApp
-from tests.support.binaries import require_binary
-from tests.support.browser import CHROMIUM_ARGS, require_playwright
+from tests.support.browser import browser_page
 
 PHONE = {"width": 375, "height": 667}  # an iPhone SE's CSS pixels
 MONEY = re.compile(r"-?[\d,]+\.\d\d GBP")
-
-
-@contextmanager
-def browser_page(**context_options: Any) -> Iterator[Any]:
-    """A page of Debian's headless Chromium (through Playwright) in a fresh context."""
-    chromium = require_binary("chromium")
-    sync_api = require_playwright()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS, timeout=20_000
-        )
-        try:
-            page = browser.new_context(**context_options).new_page()
-            page.set_default_timeout(10_000)
-            yield page
-        finally:
-            browser.close()
 
 
 def connect_the_bank(

@@ -47,6 +47,7 @@ SCRIPT_OUTPUT = {
     "own-fan-out": r"alice \['Everyday Current', 'Rainy Day Saver'\]",
     "sqlite-restart": r"^2 accounts after a restart, no new login$",
     "verify": r"verified: True score: 100\n(?s:.*)Mock Credit Card CREDIT_CARD",
+    "verification-v3": r"^close: the bank holds John Doe\nbank: BNPAFRPPXXX BNP PARIBAS$",
     "handling-errors": r"alice must reconnect: consent_expired\n"
     r"bob rate limited; retry after 2.0 s\nbob, later: 2 accounts",
     "migrate-tokens": r"^alice: 2 accounts, 1 refresh$",

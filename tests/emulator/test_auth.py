@@ -414,7 +414,9 @@ async def test_client_credentials(fake: FakeTrueLayer, client: httpx.AsyncClient
     response = await token_request(client, grant_type="client_credentials")
     body = response.json()
     assert set(body) == {"access_token", "expires_in", "token_type", "scope"}
-    assert body["scope"] == "data payments signupplus verification"
+    assert body["scope"] == (
+        "data payments signupplus verification verification:bank_lookup verification:fr"
+    )
     scoped = (
         await token_request(client, grant_type="client_credentials", scope="payments")
     ).json()

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+from urllib.parse import parse_qsl
 
+import anyio
 import attrs
 import httpx
 
@@ -130,3 +132,39 @@ async def walk_login_flow(app_url: str) -> list[str]:
         count = response.text.count('class="transaction"')
         seen.append(f"{count} transactions")
     return seen
+
+
+async def pay_at_checkout(
+    client: httpx.AsyncClient, app_url: str, *, username: str = "test_executed"
+) -> str:
+    """Click "Pay" and go through the emulator's hosted page and mock bank as ``username``
+    with HTTP requests, as a browser would; returns the order page's URL."""
+    response = await client.post(f"{app_url}/checkout")
+    assert response.status_code == 303, response.text
+    hosted_page = httpx.URL(response.headers["location"])
+    # The page's script posts the fragment's fields; a browser-less client does the same.
+    fields = dict(parse_qsl(hosted_page.fragment))
+    response = await client.post(hosted_page.copy_with(fragment=None, query=None), data=fields)
+    assert response.status_code == 303, response.text
+    providers = hosted_page.join(response.headers["location"])
+    response = await client.post(providers, data={"provider_id": "mock-payments-gb-redirect"})
+    assert response.status_code == 303, response.text
+    bank = hosted_page.join(response.headers["location"])
+    response = await client.post(bank, data={"username": username, "action": "authorise"})
+    assert response.status_code == 303, response.text
+    returned = response.headers["location"]
+    assert returned.startswith(f"{app_url}/checkout/return?payment_id="), returned
+    response = await client.get(returned)
+    assert response.status_code == 303, response.text
+    return f"{app_url}{response.headers['location']}"
+
+
+async def watch_order(client: httpx.AsyncClient, order_url: str, *, polls: int = 100) -> str:
+    """The order page once it stops refreshing (at most ``polls`` reads, 0.2 s apart)."""
+    for _ in range(polls):
+        response = await client.get(order_url)
+        assert response.status_code == 200, response.text
+        if 'http-equiv="refresh"' not in response.text:
+            return response.text
+        await anyio.sleep(0.2)
+    raise AssertionError(f"the order page was still refreshing:\n{response.text}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import pytest
@@ -139,3 +140,51 @@ def test_fastapi_app_port_in_use_is_one_line(
         f"fastapi_app.py: error: cannot listen on 127.0.0.1:{busy_port} "
         f"(Address already in use): choose another {option} (0: any)"
     )
+
+
+def test_fastapi_app_needs_both_signing_variables(example_env: dict[str, str]) -> None:
+    env = example_env | EMULATOR_CREDENTIALS | NO_NETWORK
+    env |= {"TRUELAYER_ENVIRONMENT": "sandbox", "TRUELAYER_SIGNING_KEY_ID": "kid-1"}
+    run = run_python([str(EXAMPLES / "fastapi_app.py"), "--port", "0"], env)
+    assert one_error_line(run) == (
+        "fastapi_app.py: error: set both TRUELAYER_SIGNING_KEY_ID and "
+        "TRUELAYER_SIGNING_KEY_FILE, or neither"
+    )
+    assert run.code == 2
+
+
+def test_fastapi_app_reports_an_unreadable_key_file(
+    example_env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-key.pem"
+    env = example_env | EMULATOR_CREDENTIALS | NO_NETWORK
+    env |= {
+        "TRUELAYER_ENVIRONMENT": "sandbox",
+        "TRUELAYER_SIGNING_KEY_ID": "kid-1",
+        "TRUELAYER_SIGNING_KEY_FILE": str(missing),
+    }
+    run = run_python([str(EXAMPLES / "fastapi_app.py"), "--port", "0"], env)
+    assert one_error_line(run) == (
+        f"fastapi_app.py: error: cannot read TRUELAYER_SIGNING_KEY_FILE {str(missing)!r}: "
+        "No such file or directory"
+    )
+    assert run.code == 2
+
+
+def test_fastapi_app_reports_a_key_file_that_is_no_p521_key(
+    example_env: dict[str, str], tmp_path: Path
+) -> None:
+    key_file = tmp_path / "key.pem"
+    key_file.write_text("not a key\n", encoding="utf-8")
+    env = example_env | EMULATOR_CREDENTIALS | NO_NETWORK
+    env |= {
+        "TRUELAYER_ENVIRONMENT": "sandbox",
+        "TRUELAYER_SIGNING_KEY_ID": "kid-1",
+        "TRUELAYER_SIGNING_KEY_FILE": str(key_file),
+    }
+    run = run_python([str(EXAMPLES / "fastapi_app.py"), "--port", "0"], env)
+    assert one_error_line(run) == (
+        "fastapi_app.py: error: signing_private_key must be an unencrypted EC P-521 "
+        "(secp521r1) private key in PEM"
+    )
+    assert run.code == 2

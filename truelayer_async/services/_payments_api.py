@@ -1,5 +1,6 @@
-"""The Payments v3 endpoints, each described once (method, path, signature, idempotency,
-response model), and :func:`send`, the one function that calls one of them.
+"""The v3 endpoints (Payments, and Verification v3 which shares its conventions), each
+described once (method, path, signature, idempotency, response model), and :func:`send`,
+the one function that calls one of them.
 
 The Sig and Idem columns of the endpoint matrix (truelayer-api-v3.md §4.2) map to
 ``sign`` (Y → ``"always"``, C → ``"with_client_token"``) and ``idempotent`` (Y and o →
@@ -71,12 +72,14 @@ class Call(Generic[R]):
     idempotent: bool = False
     authenticated: bool = True
     scopes: tuple[str, ...] = PAYMENTS_SCOPES
+    #: The product, first in ``operation`` (``payments``, ``verification``).
+    family: str = "payments"
     #: The name of the call in logs, spans and event hooks: the route, never an id
     #: (``truelayer.payments.POST /payments/{payment_id}/refunds``).
     operation: str = attrs.field(
         init=False,
         default=attrs.Factory(
-            lambda self: f"truelayer.payments.{self.method} {self.path}", takes_self=True
+            lambda self: f"truelayer.{self.family}.{self.method} {self.path}", takes_self=True
         ),
     )
 

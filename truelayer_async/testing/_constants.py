@@ -58,4 +58,12 @@ CLIENT_CREDENTIALS_SCOPES = frozenset(
     )
 )
 #: Scopes a client gets when ``register_client`` is not told otherwise.
-DEFAULT_CLIENT_SCOPES = (*DATA_SCOPES, "payments", "verification", "data", "signupplus")
+DEFAULT_CLIENT_SCOPES = (
+    *DATA_SCOPES,
+    "payments",
+    "verification",
+    "verification:fr",
+    "verification:bank_lookup",
+    "data",
+    "signupplus",
+)

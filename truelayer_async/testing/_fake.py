@@ -28,6 +28,7 @@ from . import (
     _payments,
     _signup_plus,
     _verification,
+    _verification_v3,
     _webhook_keys,
 )
 from ._clock import EmulatorClock, FakeClock, LiveClock
@@ -150,6 +151,9 @@ class FakeTrueLayer(AsyncResource):
             self._webhook_uris,
             self._send_payments_webhook,
         )
+        self._ahv = _verification_v3.AhvStore(
+            state.clock, self.payment_timing, self._send_payments_webhook
+        )
         self._data_v3 = _data_v3.V3Store(self.clock, self.data_v3_timing)
         router = Router(
             routes=[
@@ -158,6 +162,7 @@ class FakeTrueLayer(AsyncResource):
                 *_data_routes.routes(state),
                 *_verification.routes(state),
                 *_payments.routes(self._payments),
+                *_verification_v3.routes(self._payments, self._ahv),
                 *_data_v3.routes(self._payments, self._data_v3),
                 *_signup_plus.routes(self._payments),
                 *_webhook_keys.routes(self._webhook_sender.keys),
@@ -700,6 +705,7 @@ class FakeTrueLayer(AsyncResource):
         now = self.clock.advance(seconds)
         with self._state.lock:
             self._payments.store.tick()
+            self._ahv.tick()
         return now
 
     def _start_ticker(self) -> None:
@@ -720,6 +726,7 @@ class FakeTrueLayer(AsyncResource):
             await anyio.sleep(TICK_SECONDS)
             with self._state.lock:
                 self._payments.store.tick()
+                self._ahv.tick()
 
     def _send_payments_webhook(self, client_id: str, payload: dict[str, Any]) -> None:
         uri = self._webhook_uris.get(client_id, "")

@@ -14,7 +14,13 @@ from starlette.routing import Route
 
 from ._api import PaymentsApi
 from ._guard import Caller, Stored, authenticate, check_signature, header_pairs
-from ._problems import PaymentsProblem, payments_headers, problem_response
+from ._problems import (
+    PAYMENTS_STYLE,
+    PaymentsProblem,
+    ProblemStyle,
+    payments_headers,
+    problem_response,
+)
 
 __all__ = ["Call", "Spec", "api_route"]
 
@@ -34,6 +40,8 @@ class Spec:
     sign: SignRule = "-"
     key: KeyRule = "-"
     auth: Literal["required", "optional", "none"] = "required"
+    #: How problems are spelled (Verification v3: camelCase ``traceId``).
+    style: ProblemStyle = PAYMENTS_STYLE
 
 
 @attrs.frozen
@@ -73,7 +81,7 @@ def api_route(api: PaymentsApi, path: str, method: str, spec: Spec, handler: Han
         try:
             return await _guarded(api, request, raw, method, spec, handler)
         except PaymentsProblem as exc:
-            return problem_response(method, exc.kind, exc.detail, exc.errors)
+            return problem_response(method, exc.kind, exc.detail, exc.errors, style=spec.style)
 
     return Route(path, endpoint, methods=[method])
 
@@ -122,7 +130,7 @@ async def _guarded(
         with api.state.lock:
             response = handler(Call(request, caller, body, api))
     except PaymentsProblem as exc:
-        response = problem_response(method, exc.kind, exc.detail, exc.errors)
+        response = problem_response(method, exc.kind, exc.detail, exc.errors, style=spec.style)
     except BaseException:
         with api.state.lock:
             api.idempotency.finish(store_key, None)

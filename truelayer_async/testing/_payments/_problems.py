@@ -2,7 +2,8 @@
 
 Every response carries ``Tl-Trace-Id``; responses to modifying requests (POST) carry
 ``Tl-Should-Retry: false``. Problem ``type`` URLs and titles are those of
-payments-api-v3.json (``…/payments-api-errors#<suffix>``).
+payments-api-v3.json (``…/payments-api-errors#<suffix>``); Verification v3 routes render
+theirs in :data:`VERIFICATION_STYLE` (verification-api.json).
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 from starlette.responses import Response
 
 from .._responses import json_response
 
 __all__ = [
+    "PAYMENTS_STYLE",
     "PROBLEMS",
+    "VERIFICATION_STYLE",
     "PaymentsProblem",
+    "ProblemStyle",
     "kind_for_status",
     "payments_headers",
     "payments_json",
@@ -49,6 +54,21 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
 _BY_STATUS = {status: name for name, (status, _, _) in reversed(PROBLEMS.items())}
 
 
+@attrs.frozen
+class ProblemStyle:
+    """How an API spells its problems: the ``type`` URL prefix, the trace id key, and
+    validation ``errors`` as ``{field: [messages]}`` or as a list of ``{field: message}``."""
+
+    type_prefix: str = _TYPE
+    trace_key: str = "trace_id"
+    errors_as_list: bool = False
+
+
+PAYMENTS_STYLE = ProblemStyle()
+#: verification-api.json: ``…/error-codes#<suffix>`` types and camelCase ``traceId``.
+VERIFICATION_STYLE = ProblemStyle("https://docs.truelayer.com/docs/error-codes#", "traceId", True)
+
+
 class PaymentsProblem(Exception):
     """Raised inside a Payments route; rendered by :func:`problem_response`."""
 
@@ -78,19 +98,28 @@ def payments_json(method: str, body: Any, status: int = 200) -> Response:
 
 
 def problem_body(
-    kind: str, detail: str, trace_id: str, errors: Mapping[str, list[str]] | None = None
+    kind: str,
+    detail: str,
+    trace_id: str,
+    errors: Mapping[str, list[str]] | None = None,
+    style: ProblemStyle = PAYMENTS_STYLE,
 ) -> dict[str, Any]:
     """The problem+json body of ``kind`` (a ``PROBLEMS`` key)."""
     status, title, suffix = PROBLEMS[kind]
     body: dict[str, Any] = {
-        "type": _TYPE + suffix,
+        "type": style.type_prefix + suffix,
         "title": title,
         "status": status,
-        "trace_id": trace_id,
+        style.trace_key: trace_id,
         "detail": detail,
     }
     if kind == "invalid_parameters":
-        body["errors"] = {key: list(value) for key, value in (errors or {}).items()}
+        items = (errors or {}).items()
+        body["errors"] = (
+            [{key: " ".join(value)} for key, value in items]
+            if style.errors_as_list
+            else {key: list(value) for key, value in items}
+        )
     return body
 
 
@@ -103,10 +132,11 @@ def problem_response(
     should_retry: bool = False,
     extra_headers: Mapping[str, str] | None = None,
     status: int | None = None,
+    style: ProblemStyle = PAYMENTS_STYLE,
 ) -> Response:
     """A Payments problem response (``status`` overrides the kind's, e.g. a 503 fault)."""
     headers = {**payments_headers(method, should_retry), **(extra_headers or {})}
-    body = problem_body(kind, detail, headers["Tl-Trace-Id"], errors)
+    body = problem_body(kind, detail, headers["Tl-Trace-Id"], errors, style)
     if status is not None:
         body["status"] = status
     code = body["status"]

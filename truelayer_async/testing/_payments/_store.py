@@ -44,6 +44,7 @@ class Timing:
         refund_delay: float = 1.0,
         link_ttl: float = 86_400.0,
         resource_token_ttl: int = 3600,
+        verification_delay: float = 1.0,
     ) -> None:
         self.authorization_delay = authorization_delay
         self.execution_delay = execution_delay
@@ -51,6 +52,8 @@ class Timing:
         self.refund_delay = refund_delay
         self.link_ttl = link_ttl
         self.resource_token_ttl = resource_token_ttl
+        #: How long an account holder verification request stays ``pending``.
+        self.verification_delay = verification_delay
 
 
 Emit = Callable[[str, dict[str, Any]], None]
