@@ -435,8 +435,10 @@ class Core:
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        base_url: str | None = None,
     ) -> Response:
-        """One Payments API v3 request (``path`` under ``environment.payments_url``).
+        """One Payments API v3 request (``path`` under ``environment.payments_url``, or
+        under ``base_url`` for the v3-family APIs outside ``/v3``, such as Signup+).
 
         The bearer is ``resource_token`` when given, else (``authenticated``) the
         client-credentials token for ``scopes``, else none. A signed request raises
@@ -460,7 +462,7 @@ class Core:
             idempotent = True
         elif idempotent:
             idempotency_key = str(uuid.uuid4())
-        url = self.environment.payments_url + path
+        url = (base_url or self.environment.payments_url) + path
         mode = RetryMode.KEYED if idempotent else None
         if use_client_token:
             return await self._authorized(

@@ -74,6 +74,7 @@ __all__ = [
     "CodeExchangeOutcomeUnknown",
     "ConfigurationError",
     "DataApiError",
+    "DataTransactionsFailedError",
     "EndpointNotSupportedError",
     "EventLoopMismatchError",
     "IdempotencyConflictError",
@@ -574,6 +575,25 @@ class WaitTimeoutError(TrueLayerError, TimeoutError):
     def __init__(self, message: str, *, last: Any) -> None:
         self.last = last
         super().__init__(message)
+
+
+class DataTransactionsFailedError(TrueLayerError):
+    """A Data API v3 transactions request ended ``failed`` (``tl.data_v3.transactions``).
+
+    Attributes:
+        request_id: the failed request's id.
+        failure_reason: TrueLayer's ``failure_reason`` (``None`` if absent).
+        cursor_used: whether it was a later page's request (``True``) or the first
+            (``False``); transactions already yielded stay valid.
+    """
+
+    def __init__(self, request_id: str, failure_reason: str | None, *, cursor_used: bool) -> None:
+        self.request_id = request_id
+        self.failure_reason = failure_reason
+        self.cursor_used = cursor_used
+        super().__init__(
+            f"Data v3 transactions request {request_id} failed: {failure_reason or 'no reason'}"
+        )
 
 
 class StoreError(TrueLayerError):

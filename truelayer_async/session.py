@@ -19,6 +19,7 @@ from .config import Environment, RetryPolicy, Timeouts
 from .errors import ConfigurationError
 from .services.auth import AuthService
 from .services.data import DataService
+from .services.data_v3 import DataV3Service
 from .services.hosted_page import HostedPageService
 from .services.mandates import MandatesService
 from .services.merchant_accounts import MerchantAccountsService
@@ -26,6 +27,7 @@ from .services.payment_links import PaymentLinksService
 from .services.payment_providers import PaymentsProvidersService
 from .services.payments import PaymentsService
 from .services.payouts import PayoutsService
+from .services.signup_plus import SignupPlusService
 from .services.verification import VerificationService
 from .stores import MemoryTokenStore, TokenStore
 from .tokens import DEFAULT_LEEWAY
@@ -148,6 +150,8 @@ class Session(AsyncResource):
         self.payouts = PayoutsService(self._core)
         self.merchant_accounts = MerchantAccountsService(self._core)
         self.mandates = MandatesService(self._core, scopes=mandate_scopes)
+        self.data_v3 = DataV3Service(self._core)
+        self.signup_plus = SignupPlusService(self._core)
 
     # The settings, read-only: the core holds them.
 

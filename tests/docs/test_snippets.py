@@ -63,6 +63,9 @@ SCRIPT_OUTPUT = {
     r"\(attempt 2",
     "emulator-payments": r"^settled$",
     "emulator-hosted-payment": r"^https://shop\.example/done\?payment_id=[0-9a-f-]{36}\nsettled$",
+    "data-v3": r"^authorization_required -> https://\S+/data-v3/connect/\S+\n"
+    r"current GBP net -?\d+\nsavings GBP net -?\d+$",
+    "signup-plus": r"^John Watson 1852-08-07$",
     "observability": r'"name": "truelayer.data.accounts"(?s:.*)"truelayer.retry_count": 1'
     r'(?s:.*)"name": "truelayer.request.duration"',
     "event-hooks": r"truelayer.data.accounts GET -> 503 .*\(request web-req-42, TrueLayer "

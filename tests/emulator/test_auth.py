@@ -415,8 +415,8 @@ async def test_client_credentials(fake: FakeTrueLayer, client: httpx.AsyncClient
     body = response.json()
     assert set(body) == {"access_token", "expires_in", "token_type", "scope"}
     assert body["scope"] == (
-        "mandates payments recurring_payments:commercial recurring_payments:sweeping "
-        "verification verification:bank_lookup verification:fr"
+        "data mandates payments recurring_payments:commercial recurring_payments:sweeping "
+        "signupplus verification verification:bank_lookup verification:fr"
     )
     scoped = (
         await token_request(client, grant_type="client_credentials", scope="payments")

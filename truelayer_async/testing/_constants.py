@@ -41,11 +41,12 @@ DATA_SCOPES = (
     "offline_access",
 )
 #: Scopes an auth link may ask for.
-LINK_SCOPES = frozenset((*DATA_SCOPES, "verification"))
+LINK_SCOPES = frozenset((*DATA_SCOPES, "verification", "signupplus"))
 #: Scopes the client-credentials grant may ask for.
 CLIENT_CREDENTIALS_SCOPES = frozenset(
     (
         "payments",
+        "data",
         "recurring_payments:sweeping",
         "recurring_payments:commercial",
         "mandates",
@@ -67,4 +68,6 @@ DEFAULT_CLIENT_SCOPES = (
     "recurring_payments:sweeping",
     "recurring_payments:commercial",
     "mandates",
+    "data",
+    "signupplus",
 )

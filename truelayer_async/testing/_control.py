@@ -165,6 +165,26 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
             raise ControlError(str(exc)) from None
         return {"status": status}
 
+    async def connect_data_v3(request: Request) -> dict[str, Any]:
+        body = await read_json_object(request)
+        options: dict[str, Any] = {
+            name: _string(body, name)
+            for name in ("username", "password", "client_id")
+            if name in body
+        }
+        if "scopes" in body:
+            scopes = body["scopes"]
+            if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+                raise ControlError("scopes must be a list of strings.")
+            options["scopes"] = scopes
+        bulk = body.get("bulk_transactions", 0)
+        if isinstance(bulk, bool) or not isinstance(bulk, int) or not 0 <= bulk <= 100_000:
+            raise ControlError("bulk_transactions must be an integer from 0 to 100000.")
+        try:
+            return {"connection_id": fake.connect_data_v3(bulk_transactions=bulk, **options)}
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+
     async def reset(request: Request) -> dict[str, Any]:
         fake.reset()
         return {"reset": True}
@@ -185,6 +205,7 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
             route("signing-keys", register_signing_key, "POST"),
             route("webhook-uri", set_webhook_uri, "POST"),
             route("payments/{payment_id}/authorize", authorize_payment, "POST"),
+            route("data-v3/connections", connect_data_v3, "POST"),
             route("reset", reset, "POST"),
             *(route(p, h, m) for p, h, m in ledger_handlers(fake, ControlError)),
         ],

@@ -23,8 +23,10 @@ from . import (
     _auth_api,
     _control,
     _data_routes,
+    _data_v3,
     _dialog,
     _payments,
+    _signup_plus,
     _verification,
     _verification_v3,
     _webhook_keys,
@@ -134,6 +136,8 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
         #: Delays of the Payments v3 state machine (seconds on ``clock``); change freely.
         self.payment_timing = _payments.Timing()
         self._signing_keys = _payments.SigningKeys()
+        #: How long Data v3 transaction requests stay ``pending``; change freely.
+        self.data_v3_timing = _data_v3.Timing()
         self._client_signing_key: tuple[str, str] | None = None
         self._webhook_uris: dict[str, str] = {}
         self._ticker: asyncio.Task[None] | None = None
@@ -151,6 +155,7 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
         self._ahv = _verification_v3.AhvStore(
             state.clock, self.payment_timing, self._send_payments_webhook
         )
+        self._data_v3 = _data_v3.V3Store(self.clock, self.data_v3_timing)
         router = Router(
             routes=[
                 *_dialog.routes(state),
@@ -159,6 +164,8 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
                 *_verification.routes(state),
                 *_payments.routes(self._payments),
                 *_verification_v3.routes(self._payments, self._ahv),
+                *_data_v3.routes(self._payments, self._data_v3),
+                *_signup_plus.routes(self._payments),
                 *_webhook_keys.routes(self._webhook_sender.keys),
             ],
             default=_not_found,
@@ -632,6 +639,27 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
                 settlement_delay=settlement_delay,
             )
             return payment.status
+
+    def connect_data_v3(
+        self,
+        scopes: Sequence[str] = ("info", "accounts", "balance", "transactions"),
+        *,
+        username: str = "john",
+        password: str | None = None,
+        bulk_transactions: int = 0,
+        client_id: str = DEFAULT_CLIENT_ID,
+    ) -> str:
+        """A Data v3 connection already authorised by a persona, as if the user had
+        finished the hosted journey; returns its id (the ``Connection-Id``).
+        ``bulk_transactions`` adds that many synthetic transactions to the first account,
+        newest first (for paging tests). Raises ``ValueError`` for refused credentials."""
+        persona = login(username, password or default_password(username))
+        if persona is None:
+            raise ValueError(refusal(username, password or default_password(username)))
+        with self._state.lock:
+            connection = self._data_v3.create(client_id, tuple(scopes), None)
+            self._data_v3.authorise(connection, persona, bulk=bulk_transactions)
+            return connection.id
 
     @property
     def payment_ids(self) -> list[str]:

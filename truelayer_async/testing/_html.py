@@ -44,6 +44,7 @@ _SCOPE_TEXT = {
     "standing_orders": "Your standing orders",
     "offline_access": "Access while you are not using the app (up to 90 days)",
     "verification": "Your account holder name, to verify it",
+    "signupplus": "Your identity: name, date of birth and address (Signup+)",
 }
 
 

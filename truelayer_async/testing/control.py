@@ -15,7 +15,7 @@ It needs only httpx. Any answer other than 2xx, and any network failure, raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -275,6 +275,24 @@ class EmulatorControl(AsyncResource):
         bank; returns its status."""
         route = f"mandates/{quote(mandate_id, safe='')}/revoke"
         return str((await self._call("POST", route))["status"])
+
+    async def connect_data_v3(
+        self,
+        scopes: Sequence[str] | None = None,
+        *,
+        username: str = "john",
+        password: str | None = None,
+        bulk_transactions: int = 0,
+    ) -> str:
+        """``POST /_emulator/data-v3/connections``: a Data v3 connection already authorised
+        by a persona (``bulk_transactions`` synthetic ones added); returns its id."""
+        body: dict[str, Any] = {"username": username, "bulk_transactions": bulk_transactions}
+        if password is not None:
+            body["password"] = password
+        if scopes is not None:
+            body["scopes"] = list(scopes)
+        result = await self._call("POST", "data-v3/connections", body)
+        return str(result["connection_id"])
 
     async def reset(self) -> None:
         """``POST /_emulator/reset``: forget connections, requests, webhooks and faults."""
