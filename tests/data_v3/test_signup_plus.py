@@ -16,8 +16,13 @@ from truelayer_async import Session
 from truelayer_async import errors as e
 from truelayer_async.models import (
     BankTransfer,
+    MandateConstraintsInput,
+    MandateMerchantAccount,
     MerchantAccountBeneficiary,
     PaymentUser,
+    PeriodicLimitInput,
+    PeriodicLimitsInput,
+    SweepingMandate,
     UserSelectedProvider,
 )
 from truelayer_async.testing import DEFAULT_REDIRECT_URI, FakeTrueLayer
@@ -150,6 +155,32 @@ async def test_an_unsettled_payment_and_a_mandate_are_refused(fake: FakeTrueLaye
         with pytest.raises(e.PaymentsApiError) as mandate:
             await tl.signup_plus.by_mandate("mandate-1")
     assert early.value.status_code == 400 and mandate.value.status_code == 404
+
+
+async def test_an_authorized_mandate_finds_its_user(fake: FakeTrueLayer) -> None:
+    async with fake.session() as tl:
+        created = await tl.mandates.create(
+            mandate=SweepingMandate(
+                provider_selection=UserSelectedProvider(),
+                beneficiary=MandateMerchantAccount(
+                    merchant_account_id=fake.merchant_account_id("GBP")
+                ),
+            ),
+            currency="GBP",
+            user=USER,
+            constraints=MandateConstraintsInput(
+                maximum_individual_amount=1000,
+                periodic_limits=PeriodicLimitsInput(
+                    month=PeriodicLimitInput(maximum_amount=5000, period_alignment="consent")
+                ),
+            ),
+        )
+        with pytest.raises(e.PaymentsApiError) as early:
+            await tl.signup_plus.by_mandate(created.id)  # not authorised yet
+        fake.authorize_mandate(created.id)
+        found = await tl.signup_plus.by_mandate(created.id)
+    assert early.value.status_code == 400
+    assert found.first_name == "Sherlock"
 
 
 async def test_finland_needs_the_auth_uri_step(fake: FakeTrueLayer) -> None:

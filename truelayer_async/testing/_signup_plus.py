@@ -9,8 +9,8 @@
   whose button answers 303 to the client's first registered redirect URI with
   ``authorization_reference`` (and ``state``) [E]; a EUR payment's look-up needs that
   ``authorization_reference`` and adds ``national_identification_number`` and ``sex``.
-* ``GET /signup-plus/mandates?mandate_id=…``: mandates are not emulated yet, so every
-  mandate is 404 "user data not found" [E].
+* ``GET /signup-plus/mandates?mandate_id=…``: an ``authorized`` VRP mandate answers test
+  user 1; another status 400, an unknown mandate 404 [E].
 * ``GET /signup-plus/accounts`` with a user token holding ``signupplus`` (the UK data-only
   flow): the persona's identity and first account [E].
 
@@ -178,7 +178,18 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         return payments_json("GET", _band(payment.amount_in_minor))
 
     def by_mandate(call: Call) -> Response:
-        raise _NOT_FOUND
+        mandate_id = call.request.query_params.get("mandate_id", "")
+        mandate = api.mandates.find(mandate_id, call.client_id)
+        if mandate is None:
+            raise _Problem(404, "mandate-not-found", "Mandate Not Found", "Mandate not found.")
+        if mandate.status != "authorized":
+            raise _Problem(
+                400,
+                "invalid-mandate-status",
+                "Invalid Mandate Status",
+                f"The mandate must be authorized; it is {mandate.status}.",
+            )
+        return payments_json("GET", TEST_USERS[0])
 
     def auth_uri(call: Call) -> Response:
         payment_id = call.body.get("payment_id")
