@@ -5,6 +5,8 @@ payouts of every beneficiary type run to ``executed`` or ``failed``, sweeping, a
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -241,3 +243,23 @@ async def test_hundreds_of_transactions_with_async_for_and_pages(
         ):
             pass
     assert too_wide.value.status_code == 400
+
+
+async def test_paging_hundreds_of_transactions_holds_one_page_at_a_time(
+    tl: Session, fake: FakeTrueLayer
+) -> None:
+    # Issue #18: constant memory per page. Every page's items are tracked by weak
+    # reference; once the loop has moved on, the previous page's items are gone.
+    account_id = fake.merchant_account_id("EUR")
+    fake.seed_transactions(account_id, 300, spacing=120)
+    start, end = today(fake)
+    alive: weakref.WeakSet[object] = weakref.WeakSet()
+    most = 0
+    count = 0
+    async for page in tl.merchant_accounts.transactions(account_id, from_=start, to=end).pages():
+        gc.collect()
+        most = max(most, len(alive))  # what is still alive of the earlier pages
+        alive.update(page.items)
+        count += len(page.items)
+        del page
+    assert count == 300 and most == 0
