@@ -30,6 +30,14 @@ truelayer-api.md section that explains it:
   examples map field names to message lists (§3.10, §5) → object or array.
 * Payments v3 ``PaymentCommon`` lists ``beneficiary`` as required but defines no such
   property (the beneficiary is ``payment_method.beneficiary``) → not required.
+* Payments v3 ``PayoutDestinationExternalAccount`` requires ``account_identifier`` but
+  documents only ``account_identifiers`` (what the other payout beneficiaries carry) →
+  not required.
+* Payments v3 ``GetVRPMandateCommonWithUserDetails`` requires a ``source`` it never
+  defines → not required.
+* Payments v3 ``CreatePayout-2`` (the create-payout response) is a ``oneOf`` whose
+  ``PayoutCreatedRegular`` (``{id}``, open) also matches every verified payout's answer
+  → ``anyOf``.
 """
 
 from __future__ import annotations
@@ -103,6 +111,17 @@ def _patch_payments(doc: dict[str, Any]) -> None:
     # beneficiary lives in ``payment_method`` (its own required field and every example).
     common = schemas["PaymentCommon"]
     common["required"] = [name for name in common["required"] if name != "beneficiary"]
+    _drop_required(schemas["PayoutDestinationExternalAccount"], "account_identifier")
+    _drop_required(schemas["GetVRPMandateCommonWithUserDetails"], "source")
+    created = schemas["CreatePayout-2"]
+    created["anyOf"] = created.pop("oneOf")
+
+
+def _drop_required(schema: dict[str, Any], name: str) -> None:
+    # ``name`` is no longer required by the schema or any of its ``allOf`` parts.
+    for part in [schema, *schema.get("allOf", [])]:
+        if name in part.get("required", []):
+            part["required"].remove(name)
 
 
 ERRATA: dict[str, Callable[[dict[str, Any]], None]] = {

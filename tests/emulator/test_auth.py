@@ -414,7 +414,10 @@ async def test_client_credentials(fake: FakeTrueLayer, client: httpx.AsyncClient
     response = await token_request(client, grant_type="client_credentials")
     body = response.json()
     assert set(body) == {"access_token", "expires_in", "token_type", "scope"}
-    assert body["scope"] == "payments verification verification:bank_lookup verification:fr"
+    assert body["scope"] == (
+        "mandates payments recurring_payments:commercial recurring_payments:sweeping "
+        "verification verification:bank_lookup verification:fr"
+    )
     scoped = (
         await token_request(client, grant_type="client_credentials", scope="payments")
     ).json()

@@ -32,6 +32,7 @@ _TEMPLATES = [
     (re.compile(r"^/v3/payment-links/[^/]+/payments$"), "/v3/payment-links/{id}/payments"),
     (re.compile(r"^/v3/payment-links/[^/]+$"), "/v3/payment-links/{id}"),
     (re.compile(r"^/v3/payments/[^/]+(/.*)?$"), None),
+    (re.compile(r"^/v3/(payouts|merchant-accounts|mandates)/[^/]+(/.*)?$"), None),
 ]
 
 
@@ -41,7 +42,9 @@ def template_of(path: str) -> str:
         if pattern.match(path):
             if template is not None:
                 return template
-            return re.sub(r"^/v3/payments/[^/]+", "/v3/payments/{id}", path)
+            return re.sub(
+                r"^/v3/(payments|payouts|merchant-accounts|mandates)/[^/]+", r"/v3/\1/{id}", path
+            )
     return path
 
 
@@ -60,6 +63,9 @@ def validate(response: httpx.Response) -> None:
         "application/problem+json; charset=UTF-8" if problem else "application/json; charset=UTF-8"
     )
     path = template_of(response.request.url.path)
+    if method == "GET" and response.status_code == 200 and path in _MANDATE_PATHS:
+        _validate_mandates(response.json(), path)
+        return
     operation = document.doc["paths"][path][method.lower()]
     status = str(response.status_code)
     if status not in operation["responses"]:
@@ -84,6 +90,24 @@ def validate(response: httpx.Response) -> None:
         return
     pointer = document.response_pointer(path, method, response.status_code, content_type)
     document.validate(response.json(), pointer)
+
+
+_MANDATE_PATHS = ("/v3/mandates", "/v3/mandates/{id}")
+
+
+def _validate_mandates(body: Any, path: str) -> None:
+    # ``GetMandate`` is an allOf around a oneOf: the closed-world check follows the
+    # variant of each mandate's status (tests/payouts/openapi.py).
+    from tests.payouts.openapi import MANDATE_SCHEMAS
+    from tests.payouts.openapi import validate as validate_variant
+
+    items = [body]
+    if path == "/v3/mandates":
+        assert set(body) == {"items", "pagination"}, body
+        assert set(body["pagination"]) <= {"next_cursor"}
+        items = body["items"]
+    for item in items:
+        validate_variant(item, "GetMandate", closed_as=MANDATE_SCHEMAS[item["status"]])
 
 
 def merchant_payment(**extra: Any) -> dict[str, Any]:

@@ -231,11 +231,12 @@ async def test_external_beneficiary_rules(
     assert field in response.json()["errors"], response.json()
 
 
-async def test_mandate_payments_are_not_emulated_yet(api: Payments) -> None:
+async def test_a_payment_on_an_unknown_mandate_is_refused(api: Payments) -> None:
     body = merchant_payment()
     body["payment_method"] = {"type": "mandate", "mandate_id": str(uuid.uuid4())}
     response = await api.create(body)
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert "payment_method.mandate_id" in response.json()["errors"]
 
 
 async def test_unknown_payment_is_not_found(api: Payments) -> None:

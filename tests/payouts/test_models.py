@@ -68,7 +68,7 @@ from truelayer_async.models import (
 )
 
 from . import samples
-from .openapi import validate
+from .openapi import MANDATE_SCHEMAS, validate
 
 PAYOUT_CLASSES = {
     "authorization_required": PayoutAuthorizationRequired,
@@ -96,13 +96,6 @@ MANDATE_CLASSES = {
     "authorized": MandateAuthorized,
     "failed": MandateFailed,
     "revoked": MandateRevoked,
-}
-MANDATE_SCHEMAS = {
-    "authorization_required": "GetVRPMandateAuthorizationRequiredWithUserDetails",
-    "authorizing": "GetVRPMandateAuthorizingWithUserDetails",
-    "authorized": "GetVRPMandateAuthorizedWithUserDetails",
-    "failed": "GetVRPMandateFailedWithUserDetails",
-    "revoked": "GetVRPMandateRevokedWithUserDetails",
 }
 
 

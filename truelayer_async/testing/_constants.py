@@ -48,6 +48,7 @@ CLIENT_CREDENTIALS_SCOPES = frozenset(
         "payments",
         "recurring_payments:sweeping",
         "recurring_payments:commercial",
+        "mandates",
         "signupplus",
         "verification",
         "verification:fr",
@@ -63,4 +64,8 @@ DEFAULT_CLIENT_SCOPES = (
     "verification",
     "verification:fr",
     "verification:bank_lookup",
+
+    "recurring_payments:sweeping",
+    "recurring_payments:commercial",
+    "mandates",
 )

@@ -2,10 +2,11 @@
 
 Everything a Python test does to a ``FakeTrueLayer`` (move the clock, inject faults,
 connect or revoke a persona, read the request log, stats and webhooks, register a
-Payments signing key or webhook URI, decide a payment's outcome, reset) has a route
-here. They answer JSON; bad input gets 400 ``{"error": "invalid_request",
-"error_description": …}``. Only loopback clients may call them (403 otherwise), and they
-are neither faulted nor recorded in the request log.
+Payments signing key or webhook URI, decide a payment's outcome, drive merchant
+accounts, payouts and mandates (``_ledger_control``), reset) has a route here. They
+answer JSON; bad input gets 400 ``{"error": "invalid_request", "error_description": …}``.
+Only loopback clients may call them (403 otherwise), and they are neither faulted nor
+recorded in the request log.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from ._body import BodyError, read_json_object
 from ._clock import LiveClock
 from ._faults import Rule
+from ._ledger_control import handlers as ledger_handlers
 from ._records import RequestRecord, WebhookRecord
 from ._server import is_loopback
 from ._timefmt import from_epoch, iso_micro_z
@@ -184,6 +186,7 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
             route("webhook-uri", set_webhook_uri, "POST"),
             route("payments/{payment_id}/authorize", authorize_payment, "POST"),
             route("reset", reset, "POST"),
+            *(route(p, h, m) for p, h, m in ledger_handlers(fake, ControlError)),
         ],
         default=_unknown,
     )

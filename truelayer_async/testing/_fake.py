@@ -40,6 +40,7 @@ from ._constants import (
     FAKE_AUTH_URL,
 )
 from ._faults import Faults, Rule, fault_response, path_matches
+from ._ledger_drivers import LedgerDrivers
 from ._personas import default_password, login, refusal
 from ._records import RequestRecord, WebhookRecord
 from ._responses import data_headers
@@ -60,7 +61,7 @@ DAY = 86_400
 TICK_SECONDS = 0.2
 
 
-class FakeTrueLayer(AsyncResource):
+class FakeTrueLayer(LedgerDrivers, AsyncResource):
     """A local TrueLayer: auth server, auth dialog, Data API v1 and Verification v1.
 
     The object is an ASGI application holding all state in memory. Auth paths (``GET /``,
@@ -672,8 +673,8 @@ class FakeTrueLayer(AsyncResource):
         self._payments.processing_delay = seconds
 
     def advance(self, seconds: float) -> float:
-        """Move the clock forward and apply what became due (payment transitions, refunds,
-        link expiry, with their webhooks). Returns the new time."""
+        """Move the clock forward and apply what became due (payment, refund and payout
+        transitions, link expiry, sweeps, with their webhooks). Returns the new time."""
         now = self.clock.advance(seconds)
         with self._state.lock:
             self._payments.store.tick()

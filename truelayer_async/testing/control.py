@@ -226,6 +226,56 @@ class EmulatorControl(AsyncResource):
         result = await self._call("POST", f"payments/{quote(payment_id, safe='')}/authorize", body)
         return str(result["status"])
 
+    async def credit_merchant_account(
+        self, merchant_account_id: str, amount_in_minor: int, *, reference: str | None = None
+    ) -> str:
+        """``POST /_emulator/merchant-accounts/{id}/credit``: a bank transfer into the
+        account (an ``external_payment``); returns the transaction id."""
+        body: dict[str, Any] = {"amount_in_minor": amount_in_minor}
+        if reference is not None:
+            body["reference"] = reference
+        route = f"merchant-accounts/{quote(merchant_account_id, safe='')}/credit"
+        return str((await self._call("POST", route, body))["transaction_id"])
+
+    async def seed_transactions(
+        self, merchant_account_id: str, count: int, *, spacing: float = 60.0
+    ) -> None:
+        """``POST /_emulator/merchant-accounts/{id}/seed``: ``count`` credits of 1.00,
+        ``spacing`` seconds apart, the last one now."""
+        route = f"merchant-accounts/{quote(merchant_account_id, safe='')}/seed"
+        await self._call("POST", route, {"count": count, "spacing": spacing})
+
+    async def run_sweep(self, merchant_account_id: str) -> int:
+        """``POST /_emulator/merchant-accounts/{id}/sweep``: sweep now; returns the amount
+        withdrawn."""
+        route = f"merchant-accounts/{quote(merchant_account_id, safe='')}/sweep"
+        return int((await self._call("POST", route))["swept_in_minor"])
+
+    async def authorize_payout(self, payout_id: str, outcome: str = "authorized") -> str:
+        """``POST /_emulator/payouts/{id}/authorize``: answer for a verified payout's user
+        (``authorized``, ``account_not_valid``, ``internal_error``); returns its status."""
+        route = f"payouts/{quote(payout_id, safe='')}/authorize"
+        return str((await self._call("POST", route, {"outcome": outcome}))["status"])
+
+    async def fail_payout(self, payout_id: str, reason: str = "scheme_error") -> str:
+        """``POST /_emulator/payouts/{id}/fail``: fail a payout (``returned`` for an
+        executed one); returns its status."""
+        route = f"payouts/{quote(payout_id, safe='')}/fail"
+        return str((await self._call("POST", route, {"reason": reason}))["status"])
+
+    async def authorize_mandate(self, mandate_id: str, outcome: str = "authorized") -> str:
+        """``POST /_emulator/mandates/{id}/authorize``: answer for the bank
+        (``authorized``, ``authorization_failed``, ``provider_rejected``, ``canceled``);
+        returns the mandate's status."""
+        route = f"mandates/{quote(mandate_id, safe='')}/authorize"
+        return str((await self._call("POST", route, {"outcome": outcome}))["status"])
+
+    async def revoke_mandate(self, mandate_id: str) -> str:
+        """``POST /_emulator/mandates/{id}/revoke``: the user revokes the mandate at their
+        bank; returns its status."""
+        route = f"mandates/{quote(mandate_id, safe='')}/revoke"
+        return str((await self._call("POST", route))["status"])
+
     async def reset(self) -> None:
         """``POST /_emulator/reset``: forget connections, requests, webhooks and faults."""
         await self._call("POST", "reset")

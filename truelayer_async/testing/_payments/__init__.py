@@ -6,14 +6,24 @@ Modules: ``_problems`` (responses), ``_guard`` (tokens, signatures, idempotency)
 ``_endpoint`` (the route wrapper), ``_validate`` (request bodies), ``_records`` and
 ``_store`` (state and the clock-driven state machine), ``_flow`` (the authorization-flow
 engine), ``_render`` (payment resources), ``_providers`` (the mock banks), ``_routes``
-(the API) and ``_pages`` (HTML).
+(the API) and ``_pages`` (HTML). Merchant accounts: ``_ledger`` and ``_account_routes``;
+payouts: ``_payouts``, ``_payout_routes`` and ``_payout_pages`` (the payouts hosted page);
+mandates: ``_mandates``, ``_periods``, ``_mandate_routes`` and ``_mandate_pages``.
 """
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import _pages, _routes
+from . import (
+    _account_routes,
+    _mandate_pages,
+    _mandate_routes,
+    _pages,
+    _payout_pages,
+    _payout_routes,
+    _routes,
+)
 from ._api import PaymentsApi
 from ._guard import SigningKeys
 from ._store import OUTCOMES, USERNAMES, Outcome, Timing
@@ -23,4 +33,12 @@ __all__ = ["OUTCOMES", "USERNAMES", "Outcome", "PaymentsApi", "SigningKeys", "Ti
 
 def routes(api: PaymentsApi) -> list[BaseRoute]:
     """The API routes (``/v3/…``) and the pages (``/hpp/…``, ``/mock-bank/…``, ``/links/…``)."""
-    return [*_routes.routes(api), *_pages.routes(api)]
+    return [
+        *_routes.routes(api),
+        *_payout_routes.routes(api),
+        *_account_routes.routes(api),
+        *_mandate_routes.routes(api),
+        *_pages.routes(api),
+        *_payout_pages.routes(api),
+        *_mandate_pages.routes(api),
+    ]

@@ -9,6 +9,8 @@ import anyio
 
 from .._state import FakeState
 from ._guard import IdempotencyStore, SigningKeys
+from ._mandates import MandateStore
+from ._payouts import PayoutStore
 from ._records import Payment
 from ._store import PaymentsStore, Timing
 
@@ -34,6 +36,11 @@ class PaymentsApi:
         self.timing = timing
         self.webhook_uris = webhook_uris
         self.store = PaymentsStore(state.clock, timing, send)
+        self.payouts = PayoutStore(
+            state.clock, self.store.ledger, lambda: timing.payout_delay, send
+        )
+        self.store.tickers.append(self.payouts.tick)
+        self.mandates = MandateStore(state.clock, send)
         self.idempotency = IdempotencyStore()
         #: Real seconds each idempotent request holds its key before being handled (tests
         #: use it to send a second request while the first is in progress).
@@ -41,14 +48,19 @@ class PaymentsApi:
 
     def resource_token(self, payment: Payment) -> str:
         """A token for ``payment`` only (``resource_token`` in the create response)."""
+        return self.token_for("payment_id", payment.id, payment.client_id)
+
+    def token_for(self, claim: str, resource_id: str, client_id: str) -> str:
+        """A resource token bound to one resource: ``claim`` (``payment_id``,
+        ``payout_id``, ``mandate_id``) = ``resource_id``."""
         now = int(self.state.clock())
         token, _ = self.state.signer.mint(
             {
                 "iat": now,
                 "nbf": now,
                 "exp": now + self.timing.resource_token_ttl,
-                "client_id": payment.client_id,
-                "payment_id": payment.id,
+                "client_id": client_id,
+                claim: resource_id,
                 "scope": [RESOURCE_TOKEN_SCOPE],
             }
         )

@@ -37,6 +37,8 @@ class Spec:
 
     scopes: tuple[str, ...] = _PAYMENTS
     resource_token: bool = False
+    #: The claim naming the path's ``{id}`` in an accepted resource token.
+    resource_claim: str = "payment_id"
     sign: SignRule = "-"
     key: KeyRule = "-"
     auth: Literal["required", "optional", "none"] = "required"
@@ -99,6 +101,7 @@ async def _guarded(
                 scopes=spec.scopes,
                 resource_token_ok=spec.resource_token,
                 payment_id=request.path_params.get("id"),
+                resource_claim=spec.resource_claim,
             )
     key = request.headers.get("idempotency-key")
     signed = spec.sign == "Y" or (

@@ -39,11 +39,14 @@ __all__ = [
 BAD_SIGNATURE = "Invalid request signature."
 #: Idempotency keys are kept this long (TrueLayer: 30 days).
 KEY_TTL = 30 * 86_400.0
+#: The claims binding a resource token to its resource.
+RESOURCE_CLAIMS = ("payment_id", "payout_id", "mandate_id")
 
 
 @attrs.frozen
 class Caller:
-    """The authenticated caller: a client, and the payment a resource token is bound to."""
+    """The authenticated caller: a client, and the resource (payment, payout, mandate) a
+    resource token is bound to (``payment_id``, whatever its kind)."""
 
     client_id: str
     scopes: frozenset[str]
@@ -89,20 +92,25 @@ def authenticate(
     scopes: Iterable[str],
     resource_token_ok: bool,
     payment_id: str | None,
+    resource_claim: str = "payment_id",
 ) -> Caller:
-    """The caller behind a ``Bearer`` header; raises ``PaymentsProblem`` (401/403)."""
+    """The caller behind a ``Bearer`` header; raises ``PaymentsProblem`` (401/403). A
+    resource token is accepted when it names ``payment_id`` (the path's resource id) in
+    its ``resource_claim``."""
     if not authorization or authorization[:7].lower() != "bearer ":
         raise PaymentsProblem("unauthenticated", "Missing or malformed Authorization header.")
     claims = state.signer.read(authorization[7:].strip())
     if claims is None or claims["exp"] <= state.clock():
         raise PaymentsProblem("unauthenticated", "The access token is invalid or expired.")
     client_id = str(claims.get("client_id"))
-    if "payment_id" in claims:
-        if not resource_token_ok:
+    claim = next((name for name in RESOURCE_CLAIMS if name in claims), None)
+    if claim is not None:
+        if not resource_token_ok or claim != resource_claim:
             raise PaymentsProblem("forbidden", "A resource token cannot be used here.")
-        if claims["payment_id"] != payment_id:
-            raise PaymentsProblem("forbidden", "The resource token is for another payment.")
-        return Caller(client_id, frozenset(), str(claims["payment_id"]))
+        if claims[claim] != payment_id:
+            kind = claim.removesuffix("_id")
+            raise PaymentsProblem("forbidden", f"The resource token is for another {kind}.")
+        return Caller(client_id, frozenset(), str(claims[claim]))
     if state.client_tokens.get(claims["jti"]) != client_id:
         raise PaymentsProblem("unauthenticated", "The access token is not a client token.")
     held = frozenset(str(s) for s in claims.get("scope") or ())

@@ -23,6 +23,7 @@ Stable hooks for browser tests and HTTP-walking clients:
 
 from __future__ import annotations
 
+import json
 import secrets
 from html import escape
 from typing import Any
@@ -43,11 +44,11 @@ from ._store import USERNAMES
 
 __all__ = ["routes"]
 
-_HPP_SCRIPT = """
+_FRAGMENT_SCRIPT = """
 (function () {
   var params = new URLSearchParams(window.location.hash.slice(1));
-  var form = document.getElementById('hpp-start');
-  ['payment_id', 'resource_token', 'return_uri', 'max_wait_for_result'].forEach(function (n) {
+  var form = document.getElementById('%s');
+  %s.forEach(function (n) {
     if (params.get(n) !== null) { form.elements[n].value = params.get(n); }
   });
   history.replaceState(null, '', window.location.pathname);
@@ -56,16 +57,28 @@ _HPP_SCRIPT = """
 """
 
 
-def _page(step: str, title: str, body: str) -> HTMLResponse:
+def fragment_form(form_id: str, action: str, names: tuple[str, ...]) -> str:
+    """A form of hidden ``names`` that a script fills from the URL fragment and submits
+    (POST to ``action``): hosted pages keep their parameters out of server logs."""
+    fields = "".join(hidden(n) for n in names)
+    script = _FRAGMENT_SCRIPT % (form_id, json.dumps(list(names)))
+    return (
+        f'<form id="{form_id}" method="post" action="{action}">{fields}'
+        '<noscript><button type="submit">Continue</button></noscript></form>'
+        f"<script>{script}</script>"
+    )
+
+
+def page(step: str, title: str, body: str) -> HTMLResponse:
     return HTMLResponse(_html._page(step, title, body))
 
 
-def _error(status: int, description: str) -> HTMLResponse:
+def error_page(status: int, description: str) -> HTMLResponse:
     body = f'<p id="error-description">{escape(description)}</p>'
     return HTMLResponse(_html._page("error", "Something went wrong", body), status)
 
 
-def _hidden(name: str) -> str:
+def hidden(name: str) -> str:
     return f'<input type="hidden" name="{name}" id="{name}">'
 
 
@@ -74,16 +87,9 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
     store = api.store
 
     async def hpp(request: Request) -> Response:
-        fields = "".join(
-            _hidden(n)
-            for n in ("payment_id", "resource_token", "return_uri", "max_wait_for_result")
-        )
-        body = (
-            f'<form id="hpp-start" method="post" action="/hpp/payments">{fields}'
-            '<noscript><button type="submit">Continue</button></noscript></form>'
-            f"<script>{_HPP_SCRIPT}</script>"
-        )
-        return _page("hpp-start", "Loading your payment", body)
+        names = ("payment_id", "resource_token", "return_uri", "max_wait_for_result")
+        body = fragment_form("hpp-start", "/hpp/payments", names)
+        return page("hpp-start", "Loading your payment", body)
 
     async def hpp_start(request: Request) -> Response:
         form = await request.form()
@@ -97,9 +103,9 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
                 or claims.get("payment_id") != payment_id
                 or claims["exp"] <= api.state.clock()
             ):
-                return _error(401, "The payment link is invalid or has expired.")
+                return error_page(401, "The payment link is invalid or has expired.")
             if not return_uri:
-                return _error(400, "The return_uri parameter is missing.")
+                return error_page(400, "The return_uri parameter is missing.")
             session = secrets.token_urlsafe(16)
             store.hpp_sessions[session] = (payment_id, return_uri)
         return RedirectResponse(f"/hpp/payments/{session}", 303)
@@ -115,7 +121,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         with api.state.lock:
             found = _session(request)
             if found is None:
-                return _error(404, "This payment page has expired.")
+                return error_page(404, "This payment page has expired.")
             payment, _ = found
             if payment.status != "authorization_required" or payment.flow is not None:
                 return _result(payment)
@@ -133,7 +139,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             f'<p id="amount">{escape(amount)}</p>'
             f'<form id="provider-form" method="post">{buttons}</form>'
         )
-        return _page("hpp-providers", "Pay by bank", body)
+        return page("hpp-providers", "Pay by bank", body)
 
     async def hpp_choose(request: Request) -> Response:
         form = await request.form()
@@ -141,10 +147,10 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         with api.state.lock:
             found = _session(request)
             if found is None:
-                return _error(404, "This payment page has expired.")
+                return error_page(404, "This payment page has expired.")
             payment, return_uri = found
             if find(provider_id) is None:
-                return _error(400, "Unknown provider.")
+                return error_page(400, "Unknown provider.")
             try:
                 start_flow(
                     api,
@@ -156,7 +162,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
                     },
                 )
             except PaymentsProblem as exc:
-                return _error(400, exc.detail)
+                return error_page(400, exc.detail)
             choose_provider(payment, provider_id)
             provider = find(provider_id)
             if provider is not None and provider.branches:
@@ -173,7 +179,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         with api.state.lock:
             payment = _bank_payment(request)
             if payment is None:
-                return _error(404, "Unknown bank session.")
+                return error_page(404, "Unknown bank session.")
             if payment.outcome is not None:
                 return _result(payment)
             return _bank_form(payment, error=None)
@@ -183,7 +189,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         with api.state.lock:
             payment = _bank_payment(request)
             if payment is None:
-                return _error(404, "Unknown bank session.")
+                return error_page(404, "Unknown bank session.")
             if payment.outcome is not None or payment.status != "authorizing":
                 return _result(payment)
             if form.get("action") == "cancel":
@@ -209,9 +215,9 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             store.tick()
             link = store.links.get(request.path_params["id"])
             if link is None:
-                return _error(404, "Unknown payment link.")
+                return error_page(404, "Unknown payment link.")
             if link.status != "enabled":
-                return _error(410, f"This payment link is {link.status}.")
+                return error_page(410, f"This payment link is {link.status}.")
             payment = store.pay_link(link)
             token = api.resource_token(payment)
             base = str(request.base_url).rstrip("/")
@@ -223,7 +229,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         with api.state.lock:
             payment = store.find(request.query_params.get("payment_id", ""))
             if payment is None:
-                return _error(404, "Unknown payment.")
+                return error_page(404, "Unknown payment.")
             return _result(payment)
 
     return [

@@ -101,9 +101,13 @@ class Payment:
     link_id: str | None = None
     refunds: list[Refund] = attrs.field(factory=list)
     user_account_saved: bool = False
+    #: A payment on a mandate: the mandate's beneficiary (its method names none).
+    mandate_beneficiary: dict[str, Any] | None = None
 
     @property
     def beneficiary(self) -> dict[str, Any]:
+        if self.mandate_beneficiary is not None:
+            return self.mandate_beneficiary
         value: dict[str, Any] = self.payment_method.get("beneficiary") or {}
         return value
 

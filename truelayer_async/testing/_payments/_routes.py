@@ -3,9 +3,6 @@ return, providers and payment links (truelayer-api-v3.md §4.2 rows 1–16 and 3
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,9 +10,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from .._timefmt import parse_bound
+from . import _cursor
 from ._api import PaymentsApi
 from ._endpoint import Call, Spec, api_route
 from ._flow import ACTIONS, apply_action, choose_provider, flow_response
+from ._mandate_routes import pay_on_mandate
 from ._problems import PaymentsProblem, payments_json
 from ._providers import find as find_provider
 from ._providers import search
@@ -69,8 +68,7 @@ def create_payment(call: Call) -> Response:
     raise_if_any(check_payment(body))
     method = body["payment_method"]
     if method.get("type") == "mandate":
-        # Hook for the mandates issue: payments on a mandate are not emulated yet.
-        raise PaymentsProblem("forbidden", "Payments on a mandate are not supported yet.")
+        return _created_on_mandate(call)
     flow = body.get("authorization_flow")
     if flow is not None:
         raise_if_any(check_start_flow(flow, "authorization_flow") if isinstance(flow, dict)
@@ -92,6 +90,20 @@ def create_payment(call: Call) -> Response:
     page = body.get("hosted_page")
     if isinstance(page, dict):
         response["hosted_page"] = {"uri": hosted_page_uri(call.base_url, payment.id, token, page)}
+    return payments_json("POST", response, 201)
+
+
+def _created_on_mandate(call: Call) -> Response:
+    payment = pay_on_mandate(call.api, call.client_id, call.body)
+    response: dict[str, Any] = {
+        "id": payment.id,
+        "user": {"id": payment.user["id"]},
+        "resource_token": call.api.resource_token(payment),
+        "status": payment.status,
+    }
+    if payment.status == "failed":
+        response["failure_stage"] = payment.failure_stage
+        response["failure_reason"] = payment.failure_reason
     return payments_json("POST", response, 201)
 
 
@@ -153,6 +165,9 @@ def provider_return(call: Call) -> Response:
             for key, values in parse_qs(value.lstrip("?#")).items():
                 params.setdefault(key, []).extend(values)
     store = call.api.store
+    mandate_id = _returned_mandate(call.api, params)
+    if mandate_id is not None:
+        return payments_json("POST", {"resource": {"type": "mandate", "mandate_id": mandate_id}})
     payment_id = next(iter(params.get("payment_id", [])), None)
     if payment_id is None:
         state = next(iter(params.get("state", [])), None)
@@ -166,6 +181,16 @@ def provider_return(call: Call) -> Response:
             {"query": ["No payment_id or state of a known payment."]},
         )
     return payments_json("POST", {"resource": {"type": "payment", "payment_id": payment_id}})
+
+
+def _returned_mandate(api: PaymentsApi, params: dict[str, list[str]]) -> str | None:
+    """The mandate a provider return names (``mandate_id``, or its bank session)."""
+    mandates = api.mandates.mandates
+    mandate_id = next(iter(params.get("mandate_id", [])), None)
+    if mandate_id in mandates:
+        return mandate_id
+    state = next(iter(params.get("state", [])), None)
+    return next((m.id for m in mandates.values() if state and m.bank_session == state), None)
 
 
 # -- refunds ----------------------------------------------------------------------------
@@ -290,7 +315,7 @@ def link_payments(call: Call) -> Response:
             errors.add("limit", "Must be an integer from 1 to 50.")
     start = 0
     if "cursor" in query:
-        start = _read_cursor(query["cursor"], link.id)
+        start = _cursor.offset(query["cursor"], l=link.id)
         if start < 0:
             errors.add("cursor", "Invalid cursor.")
     raise_if_any(errors)
@@ -308,7 +333,7 @@ def link_payments(call: Call) -> Response:
         )
     body: dict[str, Any] = {"items": items, "pagination": {}}
     if start + limit < len(link.payment_ids):
-        body["pagination"]["next_cursor"] = _cursor(start + limit, link.id)
+        body["pagination"]["next_cursor"] = _cursor.encode({"o": start + limit, "l": link.id})
     return payments_json("GET", body)
 
 
@@ -316,24 +341,6 @@ def payment_created(payment: Payment) -> str:
     from ._records import iso
 
     return iso(payment.created_at)
-
-
-def _cursor(offset: int, link_id: str) -> str:
-    raw = json.dumps({"o": offset, "l": link_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _read_cursor(cursor: str, link_id: str) -> int:
-    """The offset in ``cursor``, or -1 when it is not one of ours for this link."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return -1
-    if not isinstance(value, dict) or value.get("l") != link_id:
-        return -1
-    offset = value.get("o")
-    return offset if isinstance(offset, int) and offset >= 0 else -1
 
 
 def routes(api: PaymentsApi) -> list[BaseRoute]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from .._clock import EmulatorClock
+from ._ledger import Ledger
 from ._records import Payment, PaymentLink, Refund, iso
 
 __all__ = ["OUTCOMES", "Outcome", "PaymentsStore", "Timing"]
@@ -42,6 +43,7 @@ class Timing:
         execution_delay: float = 1.0,
         settlement_delay: float = 1.0,
         refund_delay: float = 1.0,
+        payout_delay: float = 1.0,
         link_ttl: float = 86_400.0,
         resource_token_ttl: int = 3600,
         verification_delay: float = 1.0,
@@ -50,6 +52,7 @@ class Timing:
         self.execution_delay = execution_delay
         self.settlement_delay = settlement_delay
         self.refund_delay = refund_delay
+        self.payout_delay = payout_delay
         self.link_ttl = link_ttl
         self.resource_token_ttl = resource_token_ttl
         #: How long an account holder verification request stays ``pending``.
@@ -71,6 +74,10 @@ class PaymentsStore:
         self.links: dict[str, PaymentLink] = {}
         #: bank session id → payment id; HPP session id → (payment id, return_uri).
         self.hpp_sessions: dict[str, tuple[str, str]] = {}
+        #: Merchant accounts: settled payments credit them, executed refunds debit them.
+        self.ledger = Ledger()
+        #: Run by ``tick()`` after the payments (payouts, mandates, sweeps).
+        self.tickers: list[Callable[[], None]] = []
 
     # -- creating ------------------------------------------------------------------------
 
@@ -171,6 +178,9 @@ class PaymentsStore:
         for link in self.links.values():
             if link.status == "enabled" and now >= link.expires_at:
                 self.disable_link(link, "expired", link.expires_at)
+        for ticker in self.tickers:
+            ticker()
+        self.ledger.tick(now)
 
     def _advance(self, payment: Payment, now: float) -> None:
         if payment.status == "authorizing" and payment.outcome and now >= payment.outcome_at:
@@ -227,7 +237,21 @@ class PaymentsStore:
                 user_id=payment.user["id"],
             )
             self._event(payment, "payment_creditable", creditable_at=iso(at), method=False)
+            self._credit(payment, at)
             self._link_payment_done(payment)
+
+    def _credit(self, payment: Payment, at: float) -> None:
+        if payment.to_merchant_account:
+            self.ledger.payment_settled(
+                str(payment.beneficiary.get("merchant_account_id")),
+                payment_id=payment.id,
+                amount=payment.amount_in_minor,
+                currency=payment.currency,
+                at=at,
+                source=payment.payment_source(settled=True),
+                user_id=str(payment.user["id"]),
+                metadata=payment.metadata,
+            )
 
     # -- refunds -------------------------------------------------------------------------
 
@@ -259,6 +283,22 @@ class PaymentsStore:
                 return
             refund.status = "executed"
             refund.executed_at = refund.execute_at
+            self.ledger.refund_executed(
+                str(payment.beneficiary.get("merchant_account_id")),
+                refund_id=refund.id,
+                payment_id=payment.id,
+                amount=refund.amount_in_minor,
+                currency=refund.currency,
+                at=refund.execute_at,
+                created_at=refund.created_at,
+                beneficiary={
+                    "type": "payment_source",
+                    "reference": refund.reference,
+                    "payment_source_id": payment.payment_source_id,
+                    "user_id": payment.user["id"],
+                    **payment.payment_source(settled=False),
+                },
+            )
             self._refund_event(
                 payment,
                 refund,

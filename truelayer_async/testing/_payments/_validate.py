@@ -31,7 +31,7 @@ __all__ = [
 
 #: The sandbox refuses larger payments into a merchant account (truelayer-api-v3.md §4.14).
 SANDBOX_MERCHANT_LIMIT = 5_000_000
-_REFERENCE = re.compile(r"^[a-zA-Z0-9\-:()\.,'\+ \?/]+$")
+REFERENCE = re.compile(r"^[a-zA-Z0-9\-:()\.,'\+ \?/]+$")
 _SORT_CODE = re.compile(r"^[0-9]{6}$")
 _ACCOUNT_NUMBER = re.compile(r"^[0-9]{8}$")
 _IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
@@ -60,7 +60,7 @@ def _object(errors: Errors, body: Mapping[str, Any], name: str, where: str) -> d
     return value
 
 
-def _string(
+def string_field(
     errors: Errors,
     body: Mapping[str, Any],
     name: str,
@@ -120,14 +120,14 @@ def check_account_identifier(errors: Errors, value: Any, where: str) -> None:
         return
     kind = value.get("type")
     if kind == "sort_code_account_number":
-        _string(errors, value, "sort_code", f"{where}.sort_code", pattern=_SORT_CODE)
-        _string(
+        string_field(errors, value, "sort_code", f"{where}.sort_code", pattern=_SORT_CODE)
+        string_field(
             errors, value, "account_number", f"{where}.account_number", pattern=_ACCOUNT_NUMBER
         )
     elif kind == "iban":
-        _string(errors, value, "iban", f"{where}.iban", pattern=_IBAN)
+        string_field(errors, value, "iban", f"{where}.iban", pattern=_IBAN)
     elif kind in ("bban", "nrb"):
-        _string(errors, value, kind, f"{where}.{kind}")
+        string_field(errors, value, kind, f"{where}.{kind}")
     else:
         errors.add(f"{where}.type", "Must be sort_code_account_number, iban, bban or nrb.")
 
@@ -139,27 +139,27 @@ def _beneficiary(errors: Errors, method: Mapping[str, Any], amount: Any) -> None
         return
     kind = beneficiary.get("type")
     if kind == "merchant_account":
-        _string(errors, beneficiary, "merchant_account_id", f"{where}.merchant_account_id")
-        _string(
+        string_field(errors, beneficiary, "merchant_account_id", f"{where}.merchant_account_id")
+        string_field(
             errors, beneficiary, "reference", f"{where}.reference",
-            required=False, max_length=100, pattern=_REFERENCE,
+            required=False, max_length=100, pattern=REFERENCE,
         )  # fmt: skip
-        _string(
+        string_field(
             errors, beneficiary, "statement_reference", f"{where}.statement_reference",
-            required=False, max_length=18, pattern=_REFERENCE,
+            required=False, max_length=18, pattern=REFERENCE,
         )  # fmt: skip
         if isinstance(amount, int) and amount > SANDBOX_MERCHANT_LIMIT:
             errors.add("amount_in_minor", "The sandbox limit to a merchant account is 5000000.")
     elif kind == "external_account":
-        name = _string(
+        name = string_field(
             errors, beneficiary, "account_holder_name", f"{where}.account_holder_name",
             max_length=40,
         )  # fmt: skip
         if name is not None and ("(" in name or ")" in name):
             errors.add(f"{where}.account_holder_name", "Must not contain parentheses.")
-        _string(
+        string_field(
             errors, beneficiary, "reference", f"{where}.reference",
-            max_length=18, pattern=_REFERENCE,
+            max_length=18, pattern=REFERENCE,
         )  # fmt: skip
         check_account_identifier(
             errors, beneficiary.get("account_identifier"), f"{where}.account_identifier"
@@ -175,7 +175,7 @@ def _provider_selection(errors: Errors, method: Mapping[str, Any]) -> None:
         return
     kind = selection.get("type")
     if kind == "preselected":
-        provider_id = _string(errors, selection, "provider_id", f"{where}.provider_id")
+        provider_id = string_field(errors, selection, "provider_id", f"{where}.provider_id")
         if provider_id is not None and find(provider_id) is None:
             errors.add(f"{where}.provider_id", "Unknown provider.")
         _object(errors, selection, "scheme_selection", f"{where}.scheme_selection")
@@ -206,7 +206,7 @@ def check_payment(body: Mapping[str, Any]) -> Errors:
     if "hosted_page" in body:
         page = _object(errors, body, "hosted_page", "hosted_page")
         if page:
-            _string(errors, page, "return_uri", "hosted_page.return_uri")
+            string_field(errors, page, "return_uri", "hosted_page.return_uri")
         if "authorization_flow" in body:
             errors.add("hosted_page", "Cannot be combined with authorization_flow.")
     return errors
@@ -221,7 +221,7 @@ def check_start_flow(body: Mapping[str, Any], where: str = "") -> Errors:
     else:
         redirect = _object(errors, body, "redirect", f"{prefix}redirect")
         if redirect:
-            _string(errors, redirect, "return_uri", f"{prefix}redirect.return_uri")
+            string_field(errors, redirect, "return_uri", f"{prefix}redirect.return_uri")
     for name in ("provider_selection", "scheme_selection", "form", "consent"):
         if name in body and not isinstance(body[name], dict):
             errors.add(f"{prefix}{name}", "Must be an object.")
@@ -232,6 +232,6 @@ def check_refund(body: Mapping[str, Any]) -> Errors:
     """Errors in a create-refund body."""
     errors = Errors()
     check_amount(errors, body, "amount_in_minor", required=False)
-    _string(errors, body, "reference", "reference", max_length=18, pattern=_REFERENCE)
+    string_field(errors, body, "reference", "reference", max_length=18, pattern=REFERENCE)
     check_metadata(errors, body)
     return errors
