@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from urllib.parse import parse_qs, urlsplit
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -17,7 +20,10 @@ from truelayer_async.signing import sign
 from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
 
 
-def _create_payment(fake: FakeTrueLayer, base_url: str, return_uri: str) -> dict[str, str]:
+def _signed_post(
+    fake: FakeTrueLayer, base_url: str, path: str, payload: dict[str, Any], scope: str
+) -> dict[str, Any]:
+    """A signed, idempotent POST with a client-credentials token of ``scope``."""
     with httpx.Client(base_url=base_url, trust_env=False) as http:
         token = http.post(
             "/connect/token",
@@ -25,22 +31,22 @@ def _create_payment(fake: FakeTrueLayer, base_url: str, return_uri: str) -> dict
                 "grant_type": "client_credentials",
                 "client_id": DEFAULT_CLIENT_ID,
                 "client_secret": DEFAULT_CLIENT_SECRET,
-                "scope": "payments",
+                "scope": scope,
             },
         ).json()["access_token"]
-        body = json.dumps(merchant_payment(hosted_page={"return_uri": return_uri})).encode()
+        body = json.dumps(payload).encode()
         key = str(uuid.uuid4())
         kid, pem = fake.client_signing_key
         signature = sign(
             key_id=kid,
             private_key=pem,
             method="POST",
-            path="/v3/payments",
+            path=path,
             body=body,
             headers={"Idempotency-Key": key},
         )
         response = http.post(
-            "/v3/payments",
+            path,
             content=body,
             headers={
                 "Authorization": f"Bearer {token}",
@@ -49,9 +55,14 @@ def _create_payment(fake: FakeTrueLayer, base_url: str, return_uri: str) -> dict
                 "Content-Type": "application/json",
             },
         )
-        assert response.status_code == 201, response.text
-        created: dict[str, str] = response.json()
+        assert response.status_code in (201, 202), response.text
+        created: dict[str, Any] = response.json()
         return created
+
+
+def _create_payment(fake: FakeTrueLayer, base_url: str, return_uri: str) -> dict[str, str]:
+    payload = merchant_payment(hosted_page={"return_uri": return_uri})
+    return _signed_post(fake, base_url, "/v3/payments", payload, "payments")
 
 
 def test_a_user_pays_through_the_hosted_page_in_chromium() -> None:
@@ -82,3 +93,105 @@ def test_a_user_pays_through_the_hosted_page_in_chromium() -> None:
             finally:
                 browser.close()
     assert fake.payment_status(created["id"]) in ("authorized", "executed", "settled")
+
+
+@contextmanager
+def _chromium_page() -> Iterator[Any]:
+    chromium = require_binary("chromium")
+    sync_api = require_playwright()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS, timeout=20_000
+        )
+        try:
+            page = browser.new_context().new_page()
+            page.set_default_timeout(10_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def _walk(
+    page: Any, link: str, steps: Callable[[Any], None], return_uri: str
+) -> dict[str, list[str]]:
+    page.goto(link)
+    steps(page)
+    page.wait_for_url(f"{return_uri}?*")
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_a_user_picks_the_payout_account_on_the_payouts_page_in_chromium() -> None:
+    fake = FakeTrueLayer()
+    with fake.serve_in_thread() as base_url, _chromium_page() as page:
+        return_uri = f"{base_url}/hpp/result"
+        payout = {
+            "merchant_account_id": fake.merchant_account_id("GBP"),
+            "amount_in_minor": 1200,
+            "currency": "GBP",
+            "beneficiary": {
+                "type": "user_determined",
+                "reference": "Winnings",
+                "user": {"id": "user-9", "name": "Ada Lovelace"},
+                "verification": {"verify_name": True},
+                "provider_selection": {"type": "user_selected"},
+            },
+        }
+        created = _signed_post(fake, base_url, "/v3/payouts", payout, "payments")
+        fragment = urlencode(
+            {
+                "payout_id": created["id"],
+                "resource_token": created["resource_token"],
+                "return_uri": return_uri,
+            }
+        )
+
+        def steps(page: Any) -> None:
+            page.wait_for_selector("#payout-form")
+            page.click("#authorise")
+
+        query = _walk(page, f"{base_url}/hpp/payouts#{fragment}", steps, return_uri)
+        assert query["payout_id"] == [created["id"]]
+    assert fake.payout_status(created["id"]) == "pending"
+
+
+def test_a_user_authorises_a_mandate_on_the_hosted_page_in_chromium() -> None:
+    fake = FakeTrueLayer()
+    with fake.serve_in_thread() as base_url, _chromium_page() as page:
+        return_uri = f"{base_url}/hpp/result"
+        mandate = {
+            "mandate": {
+                "type": "sweeping",
+                "provider_selection": {"type": "user_selected"},
+                "beneficiary": {
+                    "type": "merchant_account",
+                    "merchant_account_id": fake.merchant_account_id("GBP"),
+                },
+            },
+            "currency": "GBP",
+            "user": {"id": "user-9"},
+            "constraints": {
+                "maximum_individual_amount": 1000,
+                "periodic_limits": {
+                    "day": {"maximum_amount": 1000, "period_alignment": "calendar"}
+                },
+            },
+        }
+        created = _signed_post(
+            fake, base_url, "/v3/mandates", mandate, "recurring_payments:sweeping"
+        )
+        fragment = urlencode(
+            {
+                "mandate_id": created["id"],
+                "resource_token": created["resource_token"],
+                "return_uri": return_uri,
+            }
+        )
+
+        def steps(page: Any) -> None:
+            page.click("#provider-mock-payments-gb-redirect")
+            page.wait_for_selector("#bank-form")
+            page.fill("#username", "test_executed")
+            page.click("#authorise")
+
+        query = _walk(page, f"{base_url}/hpp/mandates#{fragment}", steps, return_uri)
+        assert query["mandate_id"] == [created["id"]]

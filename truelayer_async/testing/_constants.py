@@ -64,7 +64,6 @@ DEFAULT_CLIENT_SCOPES = (
     "verification",
     "verification:fr",
     "verification:bank_lookup",
-
     "recurring_payments:sweeping",
     "recurring_payments:commercial",
     "mandates",
