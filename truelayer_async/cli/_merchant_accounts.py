@@ -4,7 +4,7 @@ and sweeping, and their transactions fetched page by page under a progress bar."
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -78,7 +78,7 @@ async def _show(tl: Session, args: argparse.Namespace) -> int:
 
 def _window(args: argparse.Namespace) -> tuple[date, date]:
     """``--from``/``--to`` (both days included) as the API's [from, to) in dates."""
-    last = args.to or datetime.now(UTC).date()
+    last = args.to or datetime.now(timezone.utc).date()
     first = args.from_ or last - timedelta(days=MERCHANT_TRANSACTION_DAYS - 1)
     if first > last:
         raise CliError(f"--from ({first}) is after --to ({last})", USAGE)
