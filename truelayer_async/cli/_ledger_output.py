@@ -26,7 +26,7 @@ from ..models import (
     UnknownMandate,
     UnknownPayout,
 )
-from ._output import short_id, table
+from ._output import named, short_id, table
 from ._payment_progress import minor_money
 
 __all__ = [
@@ -145,12 +145,21 @@ def transaction_rows(
     ]
 
 
+#: Short names for the table (``--format json``/``csv`` keep TrueLayer's ``type``).
+_KINDS = {
+    "merchant_account_payment": "payment in",
+    "external_payment": "transfer in",
+    "payout": "payout",
+    "refund": "refund",
+}
+
+
 def transactions_table(transactions: Sequence[MerchantAccountTransaction], *, title: str) -> Table:
-    """Merchant-account transactions in the API's order (money out is negative)."""
+    """Merchant-account transactions in the API's order (money out is negative; the
+    status under the kind, dimmed)."""
     out = table(title)
     out.add_column("When (UTC)", no_wrap=True)
-    out.add_column("Type", no_wrap=True)
-    out.add_column("Status", no_wrap=True)
+    out.add_column("Kind", no_wrap=True)
     out.add_column("Amount", justify="right", no_wrap=True)
     out.add_column("Counterparty")
     out.add_column("Id", no_wrap=True)
@@ -160,8 +169,7 @@ def transactions_table(transactions: Sequence[MerchantAccountTransaction], *, ti
         currency = getattr(t, "currency", None)
         out.add_row(
             "-" if stamp is None else f"{stamp:%Y-%m-%d %H:%M}",
-            t.type,
-            getattr(t, "status", None) or "-",
+            named(_KINDS.get(t.type, t.type), getattr(t, "status", None)),
             "-" if amount is None or currency is None else minor_money(amount, currency),
             _counterparty(t),
             short_id(t.id or "-"),
@@ -181,22 +189,21 @@ def _limit(mandate: Mandate) -> str:
 
 
 def mandates_table(mandates: Sequence[Mandate], *, title: str) -> Table:
-    """Mandates: type, status, the per-payment limit, the beneficiary (ids shortened)."""
+    """Mandates: status, the per-payment limit, created, reference (the type under the
+    shortened id)."""
     out = table(title, caption="--format json shows ids whole")
     out.add_column("Mandate", no_wrap=True)
-    out.add_column("Type", no_wrap=True)
     out.add_column("Status", no_wrap=True)
     out.add_column("Per payment", justify="right", no_wrap=True)
-    out.add_column("Created (UTC)", no_wrap=True)
+    out.add_column("Created", no_wrap=True)
     out.add_column("Reference")
     for mandate in mandates:
         created = getattr(mandate, "created_at", None)
         out.add_row(
-            short_id(mandate.id or "-"),
-            mandate.type or "-",
+            named(short_id(mandate.id or "-"), mandate.type),
             mandate.status,
             _limit(mandate),
-            "-" if created is None else f"{created:%Y-%m-%d %H:%M}",
+            "-" if created is None else f"{created:%Y-%m-%d}",
             getattr(mandate, "reference", None) or "-",
         )
     return out
