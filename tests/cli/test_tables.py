@@ -22,6 +22,7 @@ from tests.support.cli import run_cli
 from truelayer_async import DATA_SCOPES, FetchAllResult
 from truelayer_async.cli import _demo, _output
 from truelayer_async.cli._data_commands import _results_table
+from truelayer_async.cli._ledger_output import mandates_table, merchant_accounts_table
 from truelayer_async.cli._output import accounts_table, cards_table, money, transactions_table
 from truelayer_async.cli._parser import build_parser
 from truelayer_async.cli._users import StoredUser, _users_table
@@ -31,7 +32,14 @@ from truelayer_async.models import (
     AccountBalance,
     Card,
     CardBalance,
+    MandateConstraintsInput,
+    MandateMerchantAccount,
+    PaymentUser,
+    PeriodicLimitInput,
+    PeriodicLimitsInput,
+    SweepingMandate,
     Transaction,
+    UserSelectedProvider,
 )
 from truelayer_async.testing import FakeTrueLayer, complete_consent
 
@@ -242,3 +250,39 @@ def test_fetch_all_results_table(width: int) -> None:
     lines = render(_results_table(results, args), width)
     assert_reads_well(lines, width, ["alice", "carol.jones"])
     assert "127.0.0.1:8765" in "".join(lines)  # the hint, wrapped if need be
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_merchant_account_and_mandate_tables_read_well(width: int) -> None:
+    """From the emulator's merchant accounts and mandates, with large balances."""
+
+    async def run() -> tuple[list[Any], list[Any]]:
+        async with FakeTrueLayer() as fake, fake.session() as tl:
+            gbp = fake.merchant_account_id("GBP")
+            for _ in range(2):
+                await tl.mandates.create(
+                    mandate=SweepingMandate(
+                        provider_selection=UserSelectedProvider(),
+                        beneficiary=MandateMerchantAccount(merchant_account_id=gbp),
+                        reference="A LONG REFERENCE 1",
+                    ),
+                    currency="GBP",
+                    user=PaymentUser(name="Jane Doe", email="jane@example.com"),
+                    constraints=MandateConstraintsInput(
+                        maximum_individual_amount=99_999_999,
+                        periodic_limits=PeriodicLimitsInput(
+                            year=PeriodicLimitInput(
+                                maximum_amount=99_999_999, period_alignment="calendar"
+                            )
+                        ),
+                    ),
+                )
+            accounts = await tl.merchant_accounts.list()
+            mandates = [m async for m in tl.mandates.list()]
+            return accounts, mandates
+
+    accounts, mandates = anyio.run(run)
+    lines = render(merchant_accounts_table(accounts, title="Merchant accounts"), width)
+    assert_reads_well(lines, width, ["100,000.00 GBP", "100,000.00 PLN", "Acme Ltd"])
+    lines = render(mandates_table(mandates, title="Mandates"), width)
+    assert_reads_well(lines, width, ["authorization_required", "999,999.99 GBP", "sweeping"])

@@ -46,6 +46,18 @@ def run(args: argparse.Namespace) -> int:
         from ._pay import run_pay
 
         return anyio.run(run_pay, args)
+    if command == "merchant-accounts":
+        from ._merchant_accounts import run_merchant_accounts
+
+        return anyio.run(run_merchant_accounts, args)
+    if command == "mandates":
+        from ._mandates import run_mandates
+
+        return anyio.run(run_mandates, args)
+    if command == "payouts":
+        from ._payouts import run_payouts
+
+        return anyio.run(run_payouts, args)
     if command == "fake-server":
         from ._fake_server import run_fake_server
 

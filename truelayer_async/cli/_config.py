@@ -29,6 +29,7 @@ __all__ = [
     "ENV_STORE",
     "LISTEN_PORT",
     "LISTEN_URL",
+    "MERCHANT_TRANSACTION_DAYS",
     "WEBHOOK_PATH",
     "credentials",
     "default_providers",
@@ -54,6 +55,8 @@ ENV_SIGNING_KEY_FILE = "TRUELAYER_SIGNING_KEY_FILE"
 LISTEN_PORT = 8790
 WEBHOOK_PATH = "/webhooks/truelayer"
 LISTEN_URL = f"http://127.0.0.1:{LISTEN_PORT}{WEBHOOK_PATH}"
+#: The default window of `merchant-accounts transactions`: 30 days, today included.
+MERCHANT_TRANSACTION_DAYS = 30
 
 #: Flags that choose the server, the client or the store, repeated in every hint so that
 #: a pasted hint reaches the same place (never --client-secret: hints are printed).

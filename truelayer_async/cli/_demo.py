@@ -33,6 +33,7 @@ from ..models import (
     UserSelectedProvider,
 )
 from ..tokens import DATA_SCOPES
+from ._demo_ledger import ledger_journey
 from ._errors import OK, USAGE, CliError
 from ._output import accounts_table, cards_table, console, money, transactions_table
 from ._payment_progress import follow_payment, follow_refund, minor_money, status_detail
@@ -46,8 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["run_demo"]
 
 WINDOW_DAYS = 90
-#: The demo's payment: into a merchant account, then part of it refunded.
-MERCHANT_ACCOUNT_ID = "c54104a5-fcd0-4a7b-9d9f-d3d8c2c2f9a1"
+#: The demo's payment: into the emulator's GBP merchant account, then part of it refunded.
 PAYMENT_AMOUNT = 2500
 REFUND_AMOUNT = 1000
 RETURN_URI = "https://shop.example/checkout/done"
@@ -163,11 +163,17 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
     )
 
     # 8-11. A payment, paid on the hosted page, settled, partly refunded.
-    payment, refund = await _payment_journey(out, fake, tl)
+    merchant_account_id = fake.merchant_account_id("GBP")
+    payment, refund = await _payment_journey(out, fake, tl, merchant_account_id)
 
-    # 12. Summary.
+    # 12-14. A payout back to the user, a sweeping mandate, the merchant account's ledger.
+    ledger = await ledger_journey(
+        out, fake, tl, payment=payment, merchant_account_id=merchant_account_id, first_step=12
+    )
+
+    # 15. Summary.
     stats = fake.stats
-    _step(out, 12, "Summary")
+    _step(out, 15, "Summary")
     account_txn_total = sum(len(t) for t in per_account)
     summary = Table(title="Summary", title_justify="left", show_header=False)
     summary.add_column("What")
@@ -181,13 +187,21 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
     summary.add_row("Data API requests", str(stats["data"]))
     summary.add_row("Payments", f"1 ({payment.status})")
     summary.add_row("Refunds", f"1 ({refund.status})")
+    summary.add_row("Payouts", f"1 ({ledger.payout.status})")
+    summary.add_row(
+        "Mandates", f"1 ({ledger.mandate.status}; its payment {ledger.mandate_payment.status})"
+    )
+    summary.add_row(
+        "Merchant-account transactions",
+        f"{ledger.transactions} ({ledger.pages} page{'s' if ledger.pages != 1 else ''})",
+    )
     out.print(summary)
     out.print(_category_totals(per_account))
     out.print(f"Token refreshes: {stats['refresh']}")
 
 
 async def _payment_journey(
-    out: Console, fake: FakeTrueLayer, tl: Session
+    out: Console, fake: FakeTrueLayer, tl: Session, merchant_account_id: str
 ) -> tuple[Payment, Refund]:
     from ..testing import complete_payment
 
@@ -200,7 +214,7 @@ async def _payment_journey(
         payment_method=BankTransfer(
             provider_selection=UserSelectedProvider(),
             beneficiary=MerchantAccountBeneficiary(
-                merchant_account_id=MERCHANT_ACCOUNT_ID, reference="Demo order 1"
+                merchant_account_id=merchant_account_id, reference="Demo order 1"
             ),
         ),
         user=PaymentUser(name="Jane Doe", email="jane.doe@example.com"),
@@ -209,7 +223,7 @@ async def _payment_journey(
     if created.hosted_page is None:  # asked for above
         raise CliError("the emulator answered no hosted page link")
     page = created.hosted_page.uri.split("#", 1)[0]
-    out.print(f"   {amount} to merchant account {MERCHANT_ACCOUNT_ID} (signed, idempotent)")
+    out.print(f"   {amount} to merchant account {merchant_account_id} (signed, idempotent)")
     out.print(f"   payment {created.id}: {created.status}")
     out.print(f"   hosted page: {page}#payment_id=…&resource_token=…&return_uri=…")
 

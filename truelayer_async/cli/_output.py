@@ -30,6 +30,7 @@ __all__ = [
     "console",
     "jsonable",
     "money",
+    "named",
     "short_id",
     "table",
     "transaction_rows",
@@ -135,7 +136,7 @@ def table(title: str, *, caption: str | None = None) -> Table:
     )
 
 
-def _named(name: str, detail: str | None) -> Text:
+def named(name: str, detail: str | None) -> Text:
     """A name, with a dim detail (type, network) on a second line."""
     text = Text(name)
     if detail:
@@ -202,7 +203,7 @@ def accounts_table(
         kind = None if account.account_type is None else _text(account.account_type).lower()
         out.add_row(
             short_id(account.account_id),
-            _named(account.display_name, kind),
+            named(account.display_name, kind),
             ident,
             money(None if balance is None else balance.current, currency),
             money(None if balance is None else balance.available, currency),
@@ -311,7 +312,7 @@ def cards_table(
         detail = " ".join(x for x in (card.card_network, digits) if x) or None
         out.add_row(
             short_id(card.account_id),
-            _named(_text(card.display_name), detail),
+            named(_text(card.display_name), detail),
             money(None if balance is None else balance.current, currency),
             money(None if balance is None else balance.credit_limit, currency),
             str(count),

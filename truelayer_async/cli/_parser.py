@@ -17,6 +17,7 @@ from ._config import (
     ENV_STORE,
     LISTEN_PORT,
     LISTEN_URL,
+    MERCHANT_TRANSACTION_DAYS,
 )
 
 __all__ = ["build_parser"]
@@ -261,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _pay(sub)
+    _ledger(sub)
 
     fake = sub.add_parser(
         "fake-server",
@@ -381,6 +383,105 @@ def _pay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="PATH",
         help=f"the EC P-521 private key, PEM (default: ${ENV_SIGNING_KEY_FILE})",
     )
+
+
+def _actions(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    dest: str,
+    *,
+    help: str,
+    description: str,
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    group = sub.add_parser(name, help=help, description=description)
+    actions = group.add_subparsers(dest=dest, metavar="ACTION")
+    actions.required = True
+    return actions
+
+
+def _ledger(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``merchant-accounts``, ``mandates`` and ``payouts``: read-only, client credentials
+    (scope ``payments``; mandates ``recurring_payments:sweeping``), no signing key."""
+    common = _common(user=False, store=False)
+    accounts = _actions(
+        sub,
+        "merchant-accounts",
+        "accounts_command",
+        help="list your merchant accounts, show one, page through its transactions",
+        description="Your TrueLayer merchant accounts (Payments v3): balances, sweeping and "
+        "transactions. Uses the client credentials only (scope payments).",
+    )
+    listing = accounts.add_parser(
+        "list", parents=[common], help="every merchant account with its balances"
+    )
+    _format(listing, ("table", "json"))
+    show = accounts.add_parser(
+        "show", parents=[common], help="one merchant account: identifiers, balances, sweeping"
+    )
+    show.add_argument("id", metavar="ID", help="the merchant account id")
+    _format(show, ("table", "json"))
+    txns = accounts.add_parser(
+        "transactions",
+        parents=[common],
+        help="a merchant account's transactions, page by page with a progress bar",
+        description="Fetch a merchant account's transactions one cursor page at a time "
+        "(a progress bar on a terminal counts pages and transactions). The API allows "
+        "31 days at most per request.",
+    )
+    txns.add_argument("id", metavar="ID", help="the merchant account id")
+    txns.add_argument(
+        "--from", dest="from_", type=_date, metavar="YYYY-MM-DD",
+        help=f"first day, inclusive (default: {MERCHANT_TRANSACTION_DAYS - 1} days before --to)",
+    )  # fmt: skip
+    txns.add_argument(
+        "--to", type=_date, metavar="YYYY-MM-DD", help="last day, inclusive (default: today)"
+    )
+    txns.add_argument("--type", choices=("payment", "payout"), help="only money in, or out")
+    txns.add_argument("--limit", type=_positive_int, metavar="N", help="stop after N transactions")
+    _format(txns, ("table", "json", "csv"))
+
+    mandates = _actions(
+        sub,
+        "mandates",
+        "mandates_command",
+        help="list your VRP mandates, show one with its limits in use",
+        description="Your mandates (Payments v3 variable recurring payments). Uses the "
+        "client credentials only (scope recurring_payments:sweeping unless --scope).",
+    )
+    for action in ("list", "show"):
+        parser = mandates.add_parser(
+            action,
+            parents=[common],
+            help="every mandate (cursor pages)"
+            if action == "list"
+            else "one mandate, with how much of each period's limit is used",
+        )
+        if action == "list":
+            parser.add_argument("--user-id", metavar="ID", help="only this user's mandates")
+            parser.add_argument(
+                "--limit", type=_positive_int, metavar="N", help="stop after N mandates"
+            )
+        else:
+            parser.add_argument("id", metavar="ID", help="the mandate id")
+        parser.add_argument(
+            "--scope",
+            metavar="SCOPE",
+            help="client-credentials scope to ask for (default: recurring_payments:sweeping; "
+            "e.g. recurring_payments:commercial or mandates)",
+        )
+        _format(parser, ("table", "json"))
+
+    payouts = _actions(
+        sub,
+        "payouts",
+        "payouts_command",
+        help="show a payout",
+        description="A payout (Payments v3) by id: amount, beneficiary, status. TrueLayer "
+        "has no list of payouts: `merchant-accounts transactions` shows their ids.",
+    )
+    payout = payouts.add_parser("show", parents=[common], help="one payout and its status")
+    payout.add_argument("id", metavar="ID", help="the payout id")
+    _format(payout, ("table", "json"))
 
 
 def _webhooks(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,8 +12,8 @@ import argparse
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -38,11 +38,12 @@ from ..models import (
     UserSelectedProvider,
 )
 from ._callback_server import CallbackServer, Page, _is_loopback
-from ._config import ENV_SIGNING_KEY_FILE, ENV_SIGNING_KEY_ID, credentials, environment
+from ._config import ENV_SIGNING_KEY_FILE, ENV_SIGNING_KEY_ID, environment
 from ._errors import FAILURE, OK, USAGE, CliError
 from ._login import _open_browser
 from ._output import console
 from ._payment_progress import follow_payment, follow_refund, minor_money, status_detail
+from ._payments_session import payments_session
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -173,22 +174,6 @@ def _destination(method: BankTransfer) -> str:
     return beneficiary.account_holder_name
 
 
-@asynccontextmanager
-async def _session(args: argparse.Namespace) -> AsyncIterator[Session]:
-    from ..session import Session
-
-    client_id, secret = credentials(args)
-    key_id, pem = signing_key(args)
-    async with Session(
-        client_id,
-        secret,
-        environment=environment(args),
-        signing_key_id=key_id,
-        signing_private_key=pem,
-    ) as tl:
-        yield tl
-
-
 async def run_pay(args: argparse.Namespace) -> int:
     """Create the payment, have it authorised, follow it, refund it if asked."""
     amount = parse_amount(args.amount)
@@ -209,7 +194,7 @@ async def run_pay(args: argparse.Namespace) -> int:
     serve = not args.auto_authorize and _local_return(args.return_uri)
     server = CallbackServer(args.return_uri, flag="--return-uri") if serve else None
     async with AsyncExitStack() as stack:
-        tl = await stack.enter_async_context(_session(args))
+        tl = await stack.enter_async_context(payments_session(args, signed=True))
         if server is not None:  # listen first: a busy port fails before any payment
             await stack.enter_async_context(server)
         created = await tl.payments.create(

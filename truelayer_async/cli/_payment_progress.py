@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..models import Payment, Refund, is_final
+from ..models import Mandate, Payment, Payout, Refund, is_final
 from ..services._polling import poll_until
 
 if TYPE_CHECKING:
@@ -30,8 +30,9 @@ def minor_money(amount_in_minor: int, currency: str) -> str:
     return f"{Decimal(amount_in_minor).scaleb(-2):,} {currency}"
 
 
-def status_detail(item: Payment | Refund) -> str:
-    """The status, with the failure stage and reason of a failed payment or refund."""
+def status_detail(item: Payment | Refund | Payout | Mandate) -> str:
+    """The status, with the failure stage and reason of a failed payment, refund, payout
+    or mandate."""
     if item.status != "failed":
         return item.status
     stage = getattr(item, "failure_stage", None)
