@@ -1,4 +1,4 @@
-"""truelayer_async: an asyncio-native client for TrueLayer's auth server and Data API.
+"""truelayer_async: an asyncio-native client for TrueLayer's open-banking APIs.
 
 Start with :class:`Session`::
 
