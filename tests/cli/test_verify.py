@@ -90,6 +90,8 @@ def test_a_missing_signing_key_is_a_usage_error(
         (["--name", "John Doe", "--sort-code", "040004"], "go together"),
         (["--name", "John Doe", "--account-number", "12345678"], "go together"),
         (["--name", "John Doe", "--iban", "GB33BUKB20201555555555", *UK, "1"], "not both"),
+        (["--name", "John Doe", "--sort-code", "12", "--account-number", "12345678"],
+         "must be 6 digits"),
         (["--name", "  ", "--iban", "GB33BUKB20201555555555"], "--name must be 1 to 200"),
         (["--name", "x" * 201, "--iban", "GB33BUKB20201555555555"], "--name must be 1 to 200"),
         (["--name", "John Doe", "--iban", "GB33BUKB20201555555555", "--timeout", "0"],

@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Connect a mock bank user through the emulator's consent pages, list "
         "accounts, balances, 90 days of transactions and cards, show a token refresh, then "
         "make a payment: create it, pay on the hosted page, wait until settled, refund part "
-        "of it. Needs no credentials and no network.",
+        "of it, verify the payer's name against their account, pay them back, run a "
+        "sweeping mandate. Needs no credentials and no network.",
     )
     demo.add_argument("--user", default="demo", help="the token key to use (default: demo)")
     demo.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
