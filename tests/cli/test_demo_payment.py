@@ -1,5 +1,6 @@
 """`demo`'s Payments v3 part: a payment created with a hosted page, paid through it,
-settled and partly refunded; a payout back to the payer; a sweeping mandate paid on
+settled and partly refunded; the payer's account holder verification; a payout back to
+the payer; a sweeping mandate paid on
 once; the merchant account's transactions."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def test_the_demo_pays_settles_and_refunds(capsys: pytest.CaptureFixture[str]) -
     assert f"returned to https://shop.example/checkout/done?payment_id={payment_id}" in out
     steps = out[out.index("10. Wait") : out.index("11. Refund")]
     assert re.findall(r"^   (\w+)", steps, re.MULTILINE) == ["authorized", "executed", "settled"]
-    refund = out[out.index("11. Refund 10.00 GBP") : out.index("12. Pay 5.00 GBP back")]
+    refund = out[out.index("11. Refund 10.00 GBP") : out.index("12. Check the payer")]
     assert re.findall(r"^   (\w+)", refund, re.MULTILINE) == [
         "refund",
         "pending",
@@ -43,10 +44,10 @@ def test_the_demo_pays_back_sweeps_and_lists_the_ledger(
     result = run_cli(capsys, "demo")
     assert result.code == 0, result.err
     out = result.out
-    payout = out[out.index("12. Pay 5.00 GBP back") : out.index("13. A sweeping mandate")]
+    payout = out[out.index("13. Pay 5.00 GBP back") : out.index("14. A sweeping mandate")]
     assert re.search(r"payment source [0-9a-f-]{36} \(John Doe\)", payout), payout
     assert re.findall(r"^   (\w+)$", payout, re.MULTILINE) == ["pending", "executed"]
-    mandate = out[out.index("13. A sweeping mandate") : out.index("14. The merchant")]
+    mandate = out[out.index("14. A sweeping mandate") : out.index("15. The merchant")]
     made = re.search(r"mandate ([0-9a-f-]{36}): authorization_required", mandate)
     assert made is not None, mandate
     assert f"returned to https://shop.example/mandate/done?mandate_id={made[1]}" in mandate
@@ -55,7 +56,7 @@ def test_the_demo_pays_back_sweeps_and_lists_the_ledger(
         :3
     ] == ["authorized", "executed", "settled"]
     assert "15.00 GBP used of 85.00 GBP" in mandate  # 100.00 a month, 15.00 paid
-    ledger = out[out.index("14. The merchant") : out.index("15. Summary")]
+    ledger = out[out.index("15. The merchant") : out.index("16. Summary")]
     assert "4 transactions in 1 page" in ledger
     rows = [
         (kind.strip(), amount)
@@ -74,3 +75,17 @@ def test_the_demo_pays_back_sweeps_and_lists_the_ledger(
     assert re.search(r"Payouts\s+│\s+1 \(executed\)", out)
     assert re.search(r"Mandates\s+│\s+1 \(authorized; its payment settled\)", out)
     assert re.search(r"Merchant-account transactions\s+│\s+4 \(1 page\)", out)
+
+
+def test_the_demo_verifies_the_payer_before_paying_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = run_cli(capsys, "demo")
+    assert result.code == 0, result.err
+    out = result.out
+    step = out[out.index("12. Check the payer's name") : out.index("13. Pay 5.00 GBP back")]
+    assert re.search(r"is 'John Doe' the holder of sort code \d{6}, account \d{8}\?", step), step
+    assert re.search(r"request [0-9a-f-]{36} \(signed, idempotent\)", step), step
+    assert re.findall(r"^   (\w+)", step, re.MULTILINE)[2:] == ["pending", "completed"]
+    assert "completed, match: the name is the account holder's" in step
+    assert re.search(r"Account holder verifications\s+│\s+1 \(match\)", out)

@@ -47,6 +47,8 @@ def test_demo(example_env: dict[str, str]) -> None:
     # The payment: paid on the hosted page, settled, partly refunded.
     assert re.search(r"^   settled at \d\d:\d\d:\d\d UTC$", out, re.MULTILINE)
     assert "10.00 GBP refunded; 15.00 GBP left on the payment" in out
+    # The payer's name checked against their account before the payout.
+    assert "completed, match: the name is the account holder's" in out
 
 
 def test_demo_help(example_env: dict[str, str]) -> None:

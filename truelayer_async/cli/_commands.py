@@ -46,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
         from ._pay import run_pay
 
         return anyio.run(run_pay, args)
+    if command == "verify":
+        from ._verify import run_verify
+
+        return anyio.run(run_verify, args)
     if command == "merchant-accounts":
         from ._merchant_accounts import run_merchant_accounts
 

@@ -21,6 +21,7 @@ from rich.text import Text
 from ..models import (
     Account,
     AccountBalance,
+    AccountHolderVerification,
     BankTransfer,
     Card,
     CardBalance,
@@ -166,14 +167,15 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
     merchant_account_id = fake.merchant_account_id("GBP")
     payment, refund = await _payment_journey(out, fake, tl, merchant_account_id)
 
-    # 12-14. A payout back to the user, a sweeping mandate, the merchant account's ledger.
+    # 12-15. The payer's account holder verification, a payout back to them, a sweeping
+    # mandate, the merchant account's ledger.
     ledger = await ledger_journey(
         out, fake, tl, payment=payment, merchant_account_id=merchant_account_id, first_step=12
     )
 
-    # 15. Summary.
+    # 16. Summary.
     stats = fake.stats
-    _step(out, 15, "Summary")
+    _step(out, 16, "Summary")
     account_txn_total = sum(len(t) for t in per_account)
     summary = Table(title="Summary", title_justify="left", show_header=False)
     summary.add_column("What")
@@ -187,6 +189,7 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
     summary.add_row("Data API requests", str(stats["data"]))
     summary.add_row("Payments", f"1 ({payment.status})")
     summary.add_row("Refunds", f"1 ({refund.status})")
+    summary.add_row("Account holder verifications", f"1 ({_match_type(ledger.verification)})")
     summary.add_row("Payouts", f"1 ({ledger.payout.status})")
     summary.add_row(
         "Mandates", f"1 ({ledger.mandate.status}; its payment {ledger.mandate_payment.status})"
@@ -257,6 +260,12 @@ async def _payment_journey(
     left = minor_money(PAYMENT_AMOUNT - REFUND_AMOUNT, "GBP")
     out.print(f"   {refunded} refunded; {left} left on the payment")
     return payment, refund
+
+
+def _match_type(result: AccountHolderVerification) -> str:
+    """``match``, ``partial_match``…, or the status when there is no match result."""
+    match = getattr(result, "match_result", None)
+    return str(match.type) if match is not None else result.status
 
 
 def _when(item: Payment | Refund) -> str:

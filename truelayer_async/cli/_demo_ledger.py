@@ -1,5 +1,6 @@
-"""The demo's second half of Payments v3: a payout back to the user, a sweeping mandate
-paid on once, and the merchant account's transactions page by page."""
+"""The demo's second half of Payments v3: the payer's name verified against their account,
+a payout back to them, a sweeping mandate paid on once, and the merchant account's
+transactions page by page."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ..models import (
     MandateMerchantAccount,
     MandatePaymentMethod,
     Payment,
+    PaymentSource,
     PaymentSourceBeneficiary,
     PaymentUser,
     Payout,
@@ -26,6 +28,7 @@ from ..models import (
     UserSelectedProvider,
 )
 from ..services._polling import poll_until
+from ._demo_verification import verify_payer
 from ._errors import CliError
 from ._ledger_output import mandate_table, transactions_table
 from ._payment_progress import follow_payment, minor_money, status_detail
@@ -33,7 +36,7 @@ from ._payment_progress import follow_payment, minor_money, status_detail
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..models import Mandate, MerchantAccountTransaction
+    from ..models import AccountHolderVerification, Mandate, MerchantAccountTransaction
     from ..session import Session
     from ..testing import FakeTrueLayer
 
@@ -49,6 +52,7 @@ MANDATE_RETURN_URI = "https://shop.example/mandate/done"
 class LedgerOutcome:
     """What the summary reports."""
 
+    verification: AccountHolderVerification
     payout: Payout
     mandate: Mandate
     mandate_payment: Payment
@@ -72,29 +76,37 @@ async def ledger_journey(
     merchant_account_id: str,
     first_step: int,
 ) -> LedgerOutcome:
-    """Steps ``first_step`` to ``first_step + 2``: the payout, the mandate, the
-    transactions."""
+    """Steps ``first_step`` to ``first_step + 3``: the payer's account holder
+    verification, the payout, the mandate, the transactions."""
     user_id: str | None = getattr(getattr(payment, "user", None), "id", None)
     if not user_id:
         raise CliError("the settled payment has no user id")
-    payout = await _payout(out, tl, user_id, merchant_account_id, first_step)
+    sources = await tl.merchant_accounts.payment_sources(merchant_account_id, user_id=user_id)
+    if not sources or sources[0].id is None:
+        raise CliError("the settled payment left no payment source to pay back to")
+    _step(out, first_step, "Check the payer's name against their account (account holder "
+          "verification)")  # fmt: skip
+    verification = await verify_payer(out, tl, sources[0])
+    payout = await _payout(out, tl, user_id, merchant_account_id, sources[0], first_step + 1)
     mandate, paid = await _sweeping_mandate(
-        out, fake, tl, user_id, merchant_account_id, first_step + 1
+        out, fake, tl, user_id, merchant_account_id, first_step + 2
     )
-    count, pages = await _transactions(out, fake, tl, merchant_account_id, first_step + 2)
-    return LedgerOutcome(payout, mandate, paid, count, pages)
+    count, pages = await _transactions(out, fake, tl, merchant_account_id, first_step + 3)
+    return LedgerOutcome(verification, payout, mandate, paid, count, pages)
 
 
 async def _payout(
-    out: Console, tl: Session, user_id: str, merchant_account_id: str, step: int
+    out: Console,
+    tl: Session,
+    user_id: str,
+    merchant_account_id: str,
+    source: PaymentSource,
+    step: int,
 ) -> Payout:
     amount = minor_money(PAYOUT_AMOUNT, "GBP")
     _step(out, step, f"Pay {amount} back to the user: a payout to the account they paid from")
-    sources = await tl.merchant_accounts.payment_sources(merchant_account_id, user_id=user_id)
-    source_id = sources[0].id if sources else None
-    if source_id is None:
-        raise CliError("the settled payment left no payment source to pay back to")
-    holder = sources[0].account_holder_name or "the payer"
+    source_id = source.id or ""
+    holder = source.account_holder_name or "the payer"
     out.print(f"   payment source {source_id} ({holder}), from payment_sources(user_id=…)")
     created = await tl.payouts.create(
         merchant_account_id=merchant_account_id,

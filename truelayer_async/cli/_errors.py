@@ -12,6 +12,10 @@ code meaning
 5    network: TrueLayer could not be reached (connection refused, timeout) or its token
      endpoint kept failing
 6    partial: ``fetch-all`` finished but one or more users failed
+10   ``verify``: a partial match (the bank holds a close name, which is printed)
+11   ``verify``: no match
+12   ``verify``: the bank could not match (match not possible, with its reason)
+13   ``verify``: the check failed (with its reason)
 130  interrupted (Ctrl-C)
 ==== =====================================================================================
 """
@@ -28,11 +32,15 @@ __all__ = [
     "AUTH",
     "FAILURE",
     "INTERRUPTED",
+    "MATCH_NOT_POSSIBLE",
     "NETWORK",
     "NOT_FOUND",
+    "NO_MATCH",
     "OK",
     "PARTIAL",
+    "PARTIAL_MATCH",
     "USAGE",
+    "VERIFICATION_FAILED",
     "CliError",
     "ErrorContext",
     "describe",
@@ -47,6 +55,11 @@ AUTH = 3
 NOT_FOUND = 4
 NETWORK = 5
 PARTIAL = 6
+#: ``verify``'s answers other than a match (a result, not an error: printed on stdout).
+PARTIAL_MATCH = 10
+NO_MATCH = 11
+MATCH_NOT_POSSIBLE = 12
+VERIFICATION_FAILED = 13
 INTERRUPTED = 130
 
 

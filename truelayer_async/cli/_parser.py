@@ -35,7 +35,7 @@ a SQLite file: --store, {ENV_STORE}, or ~/.config/truelayer-async/tokens.db.
 
 exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 authorisation needed or
 refused (run login), 4 not found, 5 network, 6 some users failed (fetch-all),
-130 interrupted.
+10-13 verify: partial match, no match, match not possible, failed; 130 interrupted.
 """
 
 
@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Connect a mock bank user through the emulator's consent pages, list "
         "accounts, balances, 90 days of transactions and cards, show a token refresh, then "
         "make a payment: create it, pay on the hosted page, wait until settled, refund part "
-        "of it. Needs no credentials and no network.",
+        "of it, verify the payer's name against their account, pay them back, run a "
+        "sweeping mandate. Needs no credentials and no network.",
     )
     demo.add_argument("--user", default="demo", help="the token key to use (default: demo)")
     demo.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -262,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _pay(sub)
+    _verify(sub)
     _ledger(sub)
 
     fake = sub.add_parser(
@@ -372,7 +374,12 @@ def _pay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="TEXT",
         help="the refund's reference, at most 18 characters (default: CLI refund)",
     )
-    keys = pay.add_argument_group("signing")
+    _signing_options(pay)
+
+
+def _signing_options(parser: argparse.ArgumentParser) -> None:
+    """``--signing-key-id`` / ``--signing-key-file``, read by ``_pay.signing_key``."""
+    keys = parser.add_argument_group("signing")
     keys.add_argument(
         "--signing-key-id",
         metavar="KID",
@@ -383,6 +390,32 @@ def _pay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="PATH",
         help=f"the EC P-521 private key, PEM (default: ${ENV_SIGNING_KEY_FILE})",
     )
+
+
+def _verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    verify = sub.add_parser(
+        "verify",
+        parents=[_common(user=False, store=False)],
+        help="check a name against a bank account (account holder verification)",
+        description="Ask the account's bank whether NAME is its holder (Verification v3 "
+        "account holder verification: signed, idempotent, client credentials with the "
+        "verification scope), wait for the answer and print it. Exits 0 for a match, "
+        "10 for a partial match (the bank's name is shown), 11 for no match, 12 when the "
+        "bank could not match, 13 when the check failed.",
+    )
+    what = verify.add_argument_group("name and account")
+    what.add_argument("--name", required=True, help="the name to check, as the user gave it")
+    what.add_argument("--iban", help="the account's IBAN")
+    what.add_argument("--sort-code", metavar="NNNNNN", help="UK account: sort code")
+    what.add_argument("--account-number", metavar="NNNNNNNN", help="UK account: account number")
+    verify.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for the bank's answer (default: 60)",
+    )
+    _signing_options(verify)
 
 
 def _actions(

@@ -48,7 +48,7 @@ from ._payments_session import payments_session
 if TYPE_CHECKING:
     from ..session import Session
 
-__all__ = ["parse_amount", "run_pay", "signing_key"]
+__all__ = ["account_identifier", "parse_amount", "run_pay", "signing_key"]
 
 #: A signing key file is a PEM of a few hundred bytes; refuse to read anything huge.
 _MAX_KEY_FILE = 64 * 1024
@@ -74,8 +74,9 @@ def parse_amount(text: str) -> int:
     return amount
 
 
-def signing_key(args: argparse.Namespace) -> tuple[str, Secret]:
-    """The signing key id and the private key PEM, from the flags or the environment."""
+def signing_key(args: argparse.Namespace, *, what: str = "payments") -> tuple[str, Secret]:
+    """The signing key id and the private key PEM, from the flags or the environment;
+    ``what`` names the signed requests in the error when they are missing."""
     key_id = args.signing_key_id or os.environ.get(ENV_SIGNING_KEY_ID)
     key_file = args.signing_key_file or os.environ.get(ENV_SIGNING_KEY_FILE)
     missing = [
@@ -84,7 +85,7 @@ def signing_key(args: argparse.Namespace) -> tuple[str, Secret]:
     ]
     if not key_id or not key_file:
         raise CliError(
-            "payments must be signed: give the key id TrueLayer Console shows and the "
+            f"{what} must be signed: give the key id TrueLayer Console shows and the "
             f"EC P-521 private key file ({' and '.join(m for m in missing if m)} missing)",
             USAGE,
         )
@@ -121,7 +122,7 @@ def _payment_method(args: argparse.Namespace) -> BankTransfer:
     else:
         beneficiary = ExternalAccountBeneficiary(
             account_holder_name=_required(args.account_holder_name, "--account-holder-name"),
-            account_identifier=_identifier(args),
+            account_identifier=account_identifier(args),
             reference=_required(args.reference, "--reference"),
         )
     if args.provider:
@@ -133,17 +134,19 @@ def _payment_method(args: argparse.Namespace) -> BankTransfer:
     return BankTransfer(provider_selection=selection, beneficiary=beneficiary)
 
 
-def _identifier(args: argparse.Namespace) -> SortCodeAccountNumber | Iban:
+def account_identifier(args: argparse.Namespace) -> SortCodeAccountNumber | Iban:
+    """The account of ``--iban``, or of ``--sort-code`` with ``--account-number``."""
     if args.iban and (args.sort_code or args.account_number):
         raise CliError("give --iban or --sort-code with --account-number, not both", USAGE)
     if args.iban:
         return Iban(iban=args.iban.replace(" ", ""))
-    if args.sort_code or args.account_number:
+    if args.sort_code and args.account_number:
         return SortCodeAccountNumber(
-            sort_code=_required(args.sort_code, "--sort-code").replace("-", ""),
-            account_number=_required(args.account_number, "--account-number"),
+            sort_code=args.sort_code.replace("-", ""), account_number=args.account_number
         )
-    raise CliError("an external account needs --sort-code and --account-number, or --iban", USAGE)
+    if args.sort_code or args.account_number:
+        raise CliError("--sort-code and --account-number go together: give both", USAGE)
+    raise CliError("give the account: --sort-code and --account-number, or --iban", USAGE)
 
 
 def _required(value: str | None, flag: str) -> str:
