@@ -30,6 +30,7 @@ from ._retry import RetryMode
 from ._secret import Secret
 from ._signer import RequestSigner
 from ._token_manager import TokenManager
+from ._wakeups import Wakeups
 from .config import Environment, RetryPolicy, Timeouts
 from .services._scopes import check_scopes
 from .tokens import PAYMENTS_SCOPES, Token, TokenRecord, TokenType, TokenTypeLike
@@ -108,6 +109,8 @@ class Core:
         #: Runs event hooks and feeds telemetry; ``None`` (nothing to pay) without either.
         self.observer = observer
         self.signer = signer
+        #: Polls that a verified webhook about their resource ends early.
+        self.wakeups = Wakeups()
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
         self.environment = environment

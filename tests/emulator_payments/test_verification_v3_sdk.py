@@ -171,3 +171,51 @@ async def test_ahv_served_over_http_by_polling_and_by_webhook() -> None:
         assert event.match_result.type == "match"
     finally:
         receiver.close()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # the webhook sender runs on asyncio
+async def test_wait_for_account_holder_is_woken_by_the_webhook() -> None:
+    # Issue #20: wait_for_account_holder is "satisfied by the webhook". The Session's sleep
+    # never returns on its own here, so only the verified webhook can end the wait.
+    box: dict[str, Any] = {}
+    slept: list[float] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await box["app"](scope, receive, send)
+
+    async def endless_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await anyio.sleep_forever()
+
+    async def ignore(event: Event) -> None:
+        return None
+
+    async with (
+        FakeTrueLayer(
+            clock=FakeClock(START),
+            webhook_transport=httpx.ASGITransport(app=app),
+            webhook_retry_delays=(),
+        ) as fake,
+        fake.session(sleep=endless_sleep) as tl,
+    ):
+        box["app"] = Starlette(
+            routes=[Route("/hooks", tl.webhooks.asgi_app(ignore), methods=["POST"])]
+        )
+        fake.set_webhook_uri("https://merchant.example/hooks")
+        request_id = await tl.verification.account_holder(name="John Doe", account_identifier=UK)
+        async with anyio.create_task_group() as group:
+            result: list[Any] = []
+
+            async def wait() -> None:
+                result.append(await tl.verification.wait_for_account_holder(request_id))
+
+            group.start_soon(wait)
+            with anyio.fail_after(30):  # a hang guard, not a timing assertion
+                while not slept:  # the wait is asleep after its first poll
+                    await anyio.sleep(0.01)
+                fake.advance(fake.payment_timing.verification_delay)  # completes; webhook
+                while not result:
+                    await anyio.sleep(0.01)
+    (completed,) = result
+    assert completed.status == "completed" and completed.match_result.type == "match"
+    assert slept == [1.0]  # one pause, cut short by the webhook

@@ -422,7 +422,9 @@ class PaymentsService:
         """Poll :meth:`get` until the payment reaches one of ``statuses`` or a final
         status, and return it. Final: ``failed``, ``settled``, and ``executed`` for
         payments to an external account (merchant-account payments go on to
-        ``settled``; see :func:`~truelayer_async.models.is_final`).
+        ``settled``; see :func:`~truelayer_async.models.is_final`). A payment webhook
+        verified by this Session's ``tl.webhooks`` (in the same process) ends the pause
+        between polls at once.
 
         Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds).
         A webhook is the better signal in production; this is for scripts and tests.
@@ -437,7 +439,7 @@ class PaymentsService:
             is_final=is_final,
             timeout=timeout,
             clock=self._core.clock,
-            sleep=self._core.sleep,
+            sleep=self._core.wakeups.sleeper(payment_id, self._core.sleep),
             what="payment",
         )
 

@@ -156,7 +156,9 @@ class VerificationService:
         and return it (an unknown status counts as final).
 
         Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds).
-        The webhook is the better signal in production; this is for scripts and tests.
+        When this Session's ``tl.webhooks`` verifies the request's
+        ``account_holder_verification_*`` webhook (e.g. in your webhook endpoint, in the
+        same process), the pause ends at once and the result is read.
 
         Raises:
             WaitTimeoutError: ``timeout`` passed first; ``last`` holds the last result.
@@ -167,7 +169,7 @@ class VerificationService:
             is_final=_ahv_final,
             timeout=timeout,
             clock=self._core.clock,
-            sleep=self._core.sleep,
+            sleep=self._core.wakeups.sleeper(request_id, self._core.sleep),
             what="account holder verification",
         )
 

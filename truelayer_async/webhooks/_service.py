@@ -158,7 +158,9 @@ class WebhookService:
         assert header.jku is not None  # read_signature checked it against the allow-list
         key = await self.key_sets.key(header.jku, header.kid)
         now = self._core.clock()
-        return finish(key, lookup, path, raw, now, self.tolerance, self.max_clock_skew)
+        event = finish(key, lookup, path, raw, now, self.tolerance, self.max_clock_skew)
+        self._core.wakeups.wake(event)  # a wait_for on this resource polls now
+        return event
 
     async def parse(
         self,
