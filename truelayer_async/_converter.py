@@ -740,6 +740,21 @@ def _make_json_safe_converter() -> cattrs.Converter:
 _JSON_SAFE_CONVERTER = _make_json_safe_converter()
 
 
+def _make_request_converter() -> cattrs.Converter:
+    converter = make_converter(detailed_validation=False)
+    converter.register_unstructure_hook(Secret, lambda value: value)
+    return converter
+
+
+_REQUEST_CONVERTER = _make_request_converter()
+
+
+def unstructure_request(obj: Any) -> Any:
+    """``unstructure`` for a request body: :class:`Secret` values stay wrapped, so no SDK
+    frame holds them raw; the request layer reveals them only while encoding the body."""
+    return _REQUEST_CONVERTER.unstructure(obj)
+
+
 def unstructure(obj: Any, *, json_safe: bool = False) -> Any:
     """Turn a model (or list of models) back into JSON-ready values.
 

@@ -529,3 +529,43 @@ async def test_each_payments_call_is_named_by_its_route_in_event_hooks(
             await tl.payments.get_refund("pay-1", "r-1")
     # The route names the call (low cardinality: never the ids).
     assert "truelayer.payments.GET /payments/{payment_id}/refunds/{refund_id}" in seen
+
+
+@pytest.mark.anyio
+async def test_a_data_access_token_is_sent_but_held_by_no_sdk_frame_of_an_error(
+    tl: Session, sentinel: str
+) -> None:
+    from tests.secret_scan import assert_no_secret_anywhere
+    from truelayer_async.models import (
+        BankTransfer,
+        MerchantAccountBeneficiary,
+        PaymentUser,
+        PreselectedProvider,
+        PreselectedScheme,
+    )
+
+    method = BankTransfer(
+        provider_selection=PreselectedProvider(
+            provider_id="ob-natwest",
+            scheme_selection=PreselectedScheme(scheme_id="faster_payments_service"),
+            data_access_token=sentinel,
+        ),
+        beneficiary=MerchantAccountBeneficiary(merchant_account_id="ma-1"),
+    )
+    with respx.mock(assert_all_called=False) as wire:
+        wire.post(TOKEN_URL).mock(return_value=grant(1))
+        route = wire.post(f"{API}/payments").mock(
+            return_value=problem(400, "invalid-parameters", "Invalid Parameters")
+        )
+        with pytest.raises(e.PaymentsApiError) as caught:
+            await tl.payments.create(
+                amount_in_minor=100,
+                currency="GBP",
+                payment_method=method,
+                user=PaymentUser(name="Ada", email="ada@example.com"),
+            )
+    # Sent on the wire as TrueLayer expects...
+    sent = json.loads(route.calls.last.request.content)
+    assert sent["payment_method"]["provider_selection"]["data_access_token"] == sentinel
+    # ...but no SDK frame on the error's traceback holds it (not even inside the body).
+    assert_no_secret_anywhere(caught.value, sentinel)

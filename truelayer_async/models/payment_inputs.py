@@ -465,10 +465,12 @@ class AuthorizationFlowOptions:
     user_account_selection: UserAccountSelectionOptions | None = None
 
 
-def to_wire(value: Any) -> dict[str, Any]:
+def to_wire(value: Any, *, keep_secrets: bool = False) -> dict[str, Any]:
     """The JSON object TrueLayer expects for an input (``None`` fields left out, tuples as
-    lists, dates as ``YYYY-MM-DD``, secrets unwrapped)."""
-    from .._converter import unstructure  # the converter imports this package
+    lists, dates as ``YYYY-MM-DD``, secrets unwrapped). ``keep_secrets=True`` leaves
+    :class:`~truelayer_async.Secret` values wrapped (what the services send: the request
+    layer unwraps them only while encoding, so no frame on an error holds them)."""
+    from .._converter import unstructure, unstructure_request  # it imports this package
 
-    wire: dict[str, Any] = unstructure(value)
+    wire: dict[str, Any] = unstructure_request(value) if keep_secrets else unstructure(value)
     return wire

@@ -73,7 +73,7 @@ class PaymentLinksService:
         configuration: dict[str, Any] = {
             "amount_in_minor": amount_in_minor,
             "currency": currency,
-            "payment_method": to_wire(payment_method),
+            "payment_method": to_wire(payment_method, keep_secrets=True),
             "user": to_wire(user) if user is not None else {},
         }
         if metadata is not None:

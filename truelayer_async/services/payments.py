@@ -117,7 +117,7 @@ class PaymentsService:
         body: dict[str, Any] = {
             "amount_in_minor": amount_in_minor,
             "currency": currency,
-            "payment_method": to_wire(payment_method),
+            "payment_method": to_wire(payment_method, keep_secrets=True),
             "user": to_wire(user),
             **_optional_wire(hosted_page=hosted_page, authorization_flow=authorization_flow),
         }
