@@ -246,6 +246,52 @@ def test_a_cancelled_caller_never_loses_the_rotated_pair_on_trio(
     anyio.run(cancellation_scenario, point, cancel, backend="trio")
 
 
+def _is_client_grant(request: httpx.Request) -> bool:
+    return b"grant_type=client_credentials" in request.content
+
+
+async def renewal_scenario(point: str, cancel: Cancel) -> None:
+    """Cancel the caller of a client-token renewal (the 401 path) at ``point``: the new
+    token is still stored, and the next call uses it without another grant."""
+    fake = FakeTrueLayer()
+    pause = Pause(point)
+    transport = PausingTransport(fake, pause, matches=_is_client_grant)
+    client = httpx.AsyncClient(transport=transport, base_url="http://x")
+    async with client, fake.session(http_client=client, token_store=PausingStore(pause)) as tl:
+        core = tl._core
+        refused = await core.client_credentials(["payments"])
+        pause.armed = True
+        with anyio.fail_after(60):  # a hang guard, not a timing assertion
+            await cancel(
+                lambda: core.client_credentials(["payments"], replacing=refused.access_token),
+                pause,
+            )
+            assert pause.reached.is_set()  # the cancellation landed at the point under test
+            pause.release.set()
+            await core.tokens.drain(30)
+        assert fake.stats["client_credentials"] == 2  # the first grant and the renewal
+        renewed = await core.client_credentials(["payments"])
+        assert renewed.access_token != refused.access_token
+        assert fake.stats["client_credentials"] == 2  # the renewal's token was kept
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
+@pytest.mark.parametrize("point", POINTS)
+async def test_a_cancelled_client_token_renewal_keeps_its_new_token(
+    point: str, cancel: Cancel
+) -> None:
+    await renewal_scenario(point, cancel)
+
+
+@pytest.mark.parametrize("cancel", [cancel_by_move_on_after, cancel_by_anyio_task_group])
+@pytest.mark.parametrize("point", POINTS)
+def test_a_cancelled_client_token_renewal_keeps_its_new_token_on_trio(
+    point: str, cancel: Cancel
+) -> None:
+    anyio.run(renewal_scenario, point, cancel, backend="trio")
+
+
 @pytest.mark.anyio
 async def test_a_cancelled_data_call_keeps_the_pair() -> None:
     """The FastAPI shape: a request timeout wraps a data call whose token expired."""
