@@ -38,7 +38,7 @@ from ..models import (
 )
 from ..models._checks import check_amount, check_currency, check_metadata
 from . import _payments_api as api
-from ._args import end_user_headers, type_arg
+from ._args import end_user_headers, resource_token_arg, type_arg
 from ._polling import poll_until
 
 if TYPE_CHECKING:
@@ -47,10 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["PaymentsService", "RawPaymentsService"]
 
 #: ``wait_for``'s first pause, growth factor and longest pause (seconds).
-
-
-def _secret(value: str | Secret | None) -> Secret | None:
-    return None if value is None else Secret.of(value)
 
 
 def _optional_wire(**values: Any) -> dict[str, Any]:
@@ -140,7 +136,7 @@ class PaymentsService:
         """The payment (``GET /v3/payments/{id}``): one class per ``status``
         (:data:`~truelayer_async.models.Payment`). ``resource_token`` (from ``create``)
         is used as the bearer when given."""
-        resource_token = _secret(resource_token)  # no plain token in this frame
+        resource_token = resource_token_arg(resource_token)  # no plain token in this frame
         return await api.send(
             self._core, api.GET_PAYMENT, {"payment_id": payment_id}, resource_token=resource_token
         )
@@ -159,7 +155,7 @@ class PaymentsService:
             PaymentsApiError: 400 ``Invalid State`` when the payment can no longer be
                 cancelled.
         """
-        resource_token = _secret(resource_token)  # no plain token in this frame
+        resource_token = resource_token_arg(resource_token)  # no plain token in this frame
         await api.send(
             self._core,
             api.CANCEL,
@@ -177,7 +173,7 @@ class PaymentsService:
     ) -> None:
         """Save the paying account for the user's next payments (closed-loop payments
         only; ``POST …/actions/save-user-account``, signed, idempotent)."""
-        resource_token = _secret(resource_token)  # no plain token in this frame
+        resource_token = resource_token_arg(resource_token)  # no plain token in this frame
         await api.send(
             self._core,
             api.SAVE_USER_ACCOUNT,
@@ -211,7 +207,7 @@ class PaymentsService:
         ``AuthorizationFlowAuthorizing`` (``authorization_flow.actions.next`` says what
         to do) or ``AuthorizationFlowFailed``.
         """
-        resource_token = _secret(resource_token)  # no plain token in this frame
+        resource_token = resource_token_arg(resource_token)  # no plain token in this frame
         options = AuthorizationFlowOptions(
             provider_selection=provider_selection,
             scheme_selection=scheme_selection,
@@ -238,7 +234,7 @@ class PaymentsService:
         idempotency_key: str | None = None,
     ) -> AuthorizationFlowResult:
         """Submit the bank the user picked (``…/actions/provider-selection``)."""
-        resource_token = _secret(resource_token)  # no plain token in this frame
+        resource_token = resource_token_arg(resource_token)  # no plain token in this frame
         type_arg("provider_id", provider_id, str)
         body = {"provider_id": provider_id}
         return await self._flow(
@@ -254,7 +250,7 @@ class PaymentsService:
         idempotency_key: str | None = None,
     ) -> AuthorizationFlowResult:
         """Submit the scheme the user picked (``…/actions/scheme-selection``)."""
-        resource_token = _secret(resource_token)  # no plain token in this frame
+        resource_token = resource_token_arg(resource_token)  # no plain token in this frame
         type_arg("scheme_id", scheme_id, str)
         body = {"scheme_id": scheme_id}
         return await self._flow(
@@ -272,7 +268,7 @@ class PaymentsService:
     ) -> AuthorizationFlowResult:
         """Submit the form answers, ``{input id: value}`` (``…/actions/form``);
         ``adjacent`` may carry ``{"consent": {"captured": …}}`` with them."""
-        resource_token = _secret(resource_token)  # no plain token in this frame
+        resource_token = resource_token_arg(resource_token)  # no plain token in this frame
         if not isinstance(inputs, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in inputs.items()
         ):
@@ -292,7 +288,7 @@ class PaymentsService:
     ) -> AuthorizationFlowResult:
         """Submit the user's consent to the payment (``…/actions/consent``), and to
         account access for ``ais_scopes`` (``accounts``, ``balance``) when asked."""
-        resource_token = _secret(resource_token)  # no plain token in this frame
+        resource_token = resource_token_arg(resource_token)  # no plain token in this frame
         captured: dict[str, Any] = {"pis": {}}
         if ais_scopes is not None:
             captured["ais"] = {"scopes": list(ais_scopes)}
@@ -310,7 +306,7 @@ class PaymentsService:
     ) -> AuthorizationFlowResult:
         """Pick a saved account (``user_account_id``), ask for a new one (no id), or
         forget one (``delete=True`` with its id) (``…/actions/user-account-selection``)."""
-        resource_token = _secret(resource_token)  # no plain token in this frame
+        resource_token = resource_token_arg(resource_token)  # no plain token in this frame
         body: dict[str, Any]
         if user_account_id is None:
             if delete:
@@ -432,7 +428,7 @@ class PaymentsService:
         Raises:
             WaitTimeoutError: ``timeout`` passed first; ``last`` holds the last payment.
         """
-        resource_token = _secret(resource_token)  # no plain token in this frame
+        resource_token = resource_token_arg(resource_token)  # no plain token in this frame
         return await poll_until(
             lambda: self.get(payment_id, resource_token=resource_token),
             statuses=statuses,
