@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 from .._dialog import redirect_with
 from ._api import PaymentsApi
 from ._mandates import Mandate, next_action, vrp_providers
-from ._pages import error_page, fragment_form, page
+from ._pages import error_page, fragment_form, page, token_names
 
 __all__ = ["routes"]
 
@@ -72,12 +72,8 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         mandate_id = str(form.get("mandate_id") or "")
         return_uri = str(form.get("return_uri") or "")
         with api.state.lock:
-            claims = api.state.signer.read(str(form.get("resource_token") or ""))
-            if (
-                claims is None
-                or claims.get("mandate_id") != mandate_id
-                or claims["exp"] <= api.state.clock()
-            ):
+            token = str(form.get("resource_token") or "")
+            if not token_names(api, token, "mandate_id", mandate_id):
                 return error_page(401, "The mandate link is invalid or has expired.")
             mandate = mandates.find(mandate_id)
             if mandate is None or not return_uri:

@@ -69,6 +69,15 @@ def fragment_form(form_id: str, action: str, names: tuple[str, ...]) -> str:
     )
 
 
+def token_names(api: PaymentsApi, token: str, id_name: str, ident: str) -> bool:
+    """Whether ``token`` is a live resource token for ``ident`` (its ``id_name`` claim);
+    call with ``api.state.lock`` held."""
+    claims = api.state.signer.read(token)
+    return (
+        claims is not None and claims.get(id_name) == ident and claims["exp"] > api.state.clock()
+    )
+
+
 def page(step: str, title: str, body: str) -> HTMLResponse:
     return HTMLResponse(_html._page(step, title, body))
 
@@ -97,12 +106,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         token = str(form.get("resource_token") or "")
         return_uri = str(form.get("return_uri") or "")
         with api.state.lock:
-            claims = api.state.signer.read(token)
-            if (
-                claims is None
-                or claims.get("payment_id") != payment_id
-                or claims["exp"] <= api.state.clock()
-            ):
+            if not token_names(api, token, "payment_id", payment_id):
                 return error_page(401, "The payment link is invalid or has expired.")
             if not return_uri:
                 return error_page(400, "The return_uri parameter is missing.")

@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from .._dialog import redirect_with
 from ._api import PaymentsApi
-from ._pages import error_page, fragment_form, page
+from ._pages import error_page, fragment_form, page, token_names
 from ._payouts import PAYER_ACCOUNT, Payout
 
 __all__ = ["routes"]
@@ -52,12 +52,8 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         payout_id = str(form.get("payout_id") or "")
         return_uri = str(form.get("return_uri") or "")
         with api.state.lock:
-            claims = api.state.signer.read(str(form.get("resource_token") or ""))
-            if (
-                claims is None
-                or claims.get("payout_id") != payout_id
-                or claims["exp"] <= api.state.clock()
-            ):
+            token = str(form.get("resource_token") or "")
+            if not token_names(api, token, "payout_id", payout_id):
                 return error_page(401, "The payout link is invalid or has expired.")
             payout = payouts.find(payout_id)
             if not return_uri or payout is None:
