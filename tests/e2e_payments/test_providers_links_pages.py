@@ -8,11 +8,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.e2e_payments.helpers import GB_BANK, RETURN, USER, create, merchant
-from tests.emulator_payments.test_pages_and_webhooks import walk_hosted_page
 from truelayer_async import Session
 from truelayer_async import errors as e
 from truelayer_async.models import PaymentFailed, PaymentSettled, ProviderReturnPayment
-from truelayer_async.testing import DEFAULT_CLIENT_ID, FakeTrueLayer
+from truelayer_async.testing import DEFAULT_CLIENT_ID, FakeTrueLayer, complete_payment
 
 pytestmark = pytest.mark.anyio
 
@@ -85,11 +84,9 @@ async def test_the_hosted_page_url_walked_over_http(
     )
     assert url.startswith(fake.environment.hosted_page_url + "/payments#")
     async with fake.http_client() as browser:
-        back = await walk_hosted_page(browser, url, username)
-    assert back.headers["location"] == f"{RETURN}?payment_id={created.id}"
-    returned = await tl.payments.submit_provider_return(
-        query=urlsplit(back.headers["location"]).query
-    )
+        back = await complete_payment(browser, url, username=username)
+    assert back.redirect_url == f"{RETURN}?payment_id={created.id}"
+    returned = await tl.payments.submit_provider_return(query=urlsplit(back.redirect_url).query)
     assert returned.resource == ProviderReturnPayment(payment_id=created.id)
     final = await tl.payments.wait_for(created.id, timeout=60)
     if username == "test_executed":

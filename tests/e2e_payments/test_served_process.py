@@ -13,7 +13,6 @@ import pytest
 
 from tests.e2e_payments.helpers import RETURN, create
 from tests.e2e_payments.test_idempotency_and_signing import new_key
-from tests.emulator_payments.test_pages_and_webhooks import walk_hosted_page
 from tests.support.served import Served
 from truelayer_async import Environment, Session
 from truelayer_async import errors as e
@@ -30,6 +29,7 @@ from truelayer_async.testing import (
     DEFAULT_CLIENT_SECRET,
     EmulatorControl,
     FakeClock,
+    complete_payment,
 )
 
 pytestmark = pytest.mark.anyio
@@ -89,10 +89,8 @@ async def test_hosted_page_settle_and_refund(
     created = await create(tl, hosted_page=HostedPageOptions(return_uri=RETURN))
     assert created.hosted_page is not None
     async with httpx.AsyncClient(base_url=served.url, trust_env=False) as browser:
-        back = await walk_hosted_page(browser, created.hosted_page.uri, "test_executed")
-    returned = await tl.payments.submit_provider_return(
-        query=urlsplit(back.headers["location"]).query
-    )
+        back = await complete_payment(browser, created.hosted_page.uri)
+    returned = await tl.payments.submit_provider_return(query=urlsplit(back.redirect_url).query)
     assert returned.resource == ProviderReturnPayment(payment_id=created.id)
     settled = await tl.payments.wait_for(created.id, timeout=60)
     assert isinstance(settled, PaymentSettled)

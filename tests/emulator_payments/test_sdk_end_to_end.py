@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.emulator_payments.test_pages_and_webhooks import RETURN, walk_hosted_page
+from tests.emulator_payments.test_pages_and_webhooks import RETURN
 from truelayer_async import errors as e
 from truelayer_async.models import (
     BankTransfer,
@@ -23,7 +23,7 @@ from truelayer_async.models import (
     SortCodeAccountNumber,
     UserSelectedProvider,
 )
-from truelayer_async.testing import FakeTrueLayer
+from truelayer_async.testing import FakeTrueLayer, complete_payment
 
 pytestmark = pytest.mark.anyio
 
@@ -52,10 +52,10 @@ async def test_create_authorise_on_the_hosted_page_settle_and_refund(fake: FakeT
             hosted_page=HostedPageOptions(return_uri=RETURN),
         )
         assert created.hosted_page is not None
-        back = await walk_hosted_page(fake.http_client(), created.hosted_page.uri, "test_executed")
-        assert back.headers["location"] == f"{RETURN}?payment_id={created.id}"
+        back = await complete_payment(fake.http_client(), created.hosted_page.uri)
+        assert back.redirect_url == f"{RETURN}?payment_id={created.id}"
         returned = await tl.payments.submit_provider_return(
-            query=urlsplit(back.headers["location"]).query
+            query=urlsplit(back.redirect_url).query
         )
         assert returned.resource.payment_id == created.id  # type: ignore[union-attr]
         settled = await tl.payments.wait_for(created.id, timeout=60)
