@@ -24,7 +24,13 @@ def ok(run: Run) -> str:
 
 def test_every_example_is_tested() -> None:
     scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
-    assert scripts == {"batch_fetch.py", "fastapi_app.py", "trio_accounts.py", "worker.py"}
+    assert scripts == {
+        "batch_fetch.py",
+        "fastapi_app.py",
+        "job_queue.py",  # tests/examples/test_job_queue.py
+        "trio_accounts.py",
+        "worker.py",
+    }
 
 
 def test_demo(example_env: dict[str, str]) -> None:

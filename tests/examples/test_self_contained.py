@@ -72,6 +72,8 @@ def test_examples_extra_installs_what_they_import() -> None:
         "uvicorn": "testing",  # the emulator's server; fastapi_app serves with it too
         "trio": "trio",
         "sniffio": "trio",  # a dependency of trio and anyio
+        "saq": "saq",  # job_queue.py
+        "redis": "redis",  # job_queue.py: the [redis] extra
         "anyio": None,  # the SDK's own dependencies
         "attrs": None,
         "httpx": None,
