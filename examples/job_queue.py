@@ -124,8 +124,9 @@ async def sync_user(ctx: dict[str, Any], *, user: str, run: str, days: int) -> s
         outcome = {"status": "reconnect", "reason": type(exc).__name__}
     result = json.dumps({"user": user, **outcome, "worker": os.getpid()})
     recorded = await ctx["record_once"](keys=list(keys(job.queue.name, run)), args=[user, result])
-    print(f"{'recorded' if recorded else 'already recorded'} {user}", flush=True)
-    return "recorded" if recorded else "already recorded"
+    said = "recorded" if recorded else "already recorded"  # this job ran before
+    print(f"{said} {user}", flush=True)
+    return said
 
 
 async def worker_startup(ctx: dict[str, Any]) -> None:
