@@ -156,7 +156,7 @@ async def run_worker(args: argparse.Namespace) -> int:
         # How often a worker looks for jobs whose worker died (one sweep per interval
         # across all workers), and how long SIGTERM waits for running jobs.
         timers={"sweep": args.sweep_interval},
-        shutdown_grace_period_s=10,
+        shutdown_grace_period_s=args.grace,
     )
     worker.context["args"] = args
     await queue.connect()
@@ -268,6 +268,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lease", type=float, default=30.0, help="token lock lease, s (30)")
     parser.add_argument("--sweep-interval", type=int, default=10, help="seconds (10)")
     parser.add_argument("--job-timeout", type=int, default=120, help="seconds (120)")
+    parser.add_argument("--grace", type=int, default=10, help="SIGTERM waits for jobs, s (10)")
     parser.add_argument("--retries", type=int, default=5, help="attempts per job (5)")
     args = parser.parse_args(argv)
     args.prog = parser.prog

@@ -189,7 +189,7 @@ async def check_job_queue(
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     common = ["--redis", redis_db, "--queue", QUEUE, "--run", RUN]
     # SAQ's sweeper waits 5 s for each dead job, one after another: 2 jobs per worker.
-    options = ["--lease", LEASE, "--sweep-interval", "1", "--concurrency", "2"]
+    options = ["--lease", LEASE, "--sweep-interval", "1", "--concurrency", "2", "--grace", "1"]
     workers = Workers(tmp_path, env, [*common, "--emulator-url", base_url, *options])
     results, ledger = f"{QUEUE}:results:{RUN}", f"{QUEUE}:ledger:{RUN}"
 
