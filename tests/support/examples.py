@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import attrs
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.processes import REPO
+
 EXAMPLES = REPO / "examples"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import subprocess
@@ -10,7 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import child_env
+
 #: Webhook retries after 50 ms and 100 ms: tests never wait long.
 FAST_RETRIES = "0.05,0.1"
 MODULE = ("-m", "truelayer_async.testing")
@@ -22,8 +22,7 @@ class Served:
     """A running ``python -m truelayer_async.testing`` child and the URL it printed."""
 
     def __init__(self, *args: str, log: Path, command: tuple[str, ...] = MODULE) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+        env = child_env()
         self._log = log.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, *command, "--port", "0", *args],
