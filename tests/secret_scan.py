@@ -53,15 +53,19 @@ def _frames(tb: TracebackType | None) -> Iterable[TracebackType]:
         tb = tb.tb_next
 
 
-def assert_no_secret_in_frame_locals(exc: BaseException, secret: str) -> None:
-    """SDK frames on the error path hold no raw secret as a local variable."""
+def assert_no_secret_in_frame_locals(
+    exc: BaseException, secret: str, *, sdk_only: bool = True
+) -> None:
+    """No frame on the error path (the whole chain's tracebacks) holds the secret in a
+    local's repr: only the SDK's frames by default, every frame (the test's, httpx's…)
+    with ``sdk_only=False``."""
     for item in _chain(exc):
         for tb in _frames(item.__traceback__):
             frame = tb.tb_frame
-            if not frame.f_code.co_filename.startswith(PACKAGE_ROOT):
+            if sdk_only and not frame.f_code.co_filename.startswith(PACKAGE_ROOT):
                 continue
-            for name, value in frame.f_locals.items():
-                assert secret not in repr(value), f"{frame.f_code.co_name}: local {name!r}"
+            held = [name for name, value in frame.f_locals.items() if secret in repr(value)]
+            assert not held, f"{frame.f_code.co_name} holds it in {held}"
 
 
 def assert_no_secret_anywhere(exc: BaseException, secret: str) -> None:

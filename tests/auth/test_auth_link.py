@@ -6,11 +6,11 @@ import base64
 import hashlib
 import hmac
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.support.processes import REPO
 from truelayer_async import (
     DATA_SCOPES,
     PAYMENTS_SCOPES,
@@ -165,7 +165,7 @@ def test_bad_verifier_is_rejected(bad: str) -> None:
 
 
 def test_no_plain_pkce_anywhere_in_the_package() -> None:
-    package = Path(__file__).resolve().parents[2] / "truelayer_async"
+    package = REPO / "truelayer_async"
     for path in package.rglob("*.py"):
         if "testing" in path.parts:
             continue  # the emulator must reject "plain", so it names it

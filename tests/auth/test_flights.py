@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
-from typing import Any
 
 import anyio
 import httpx
@@ -22,15 +19,29 @@ import pytest
 
 from tests.secret_scan import assert_no_secret_in_frame_locals
 from tests.support.doubles import FailingStore
-from truelayer_async import DATA_SCOPES, MemoryTokenStore, Secret, Session, Timeouts, TokenType
+from tests.support.flights import (
+    USER,
+    Cancel,
+    Pause,
+    PausingStore,
+    PausingTransport,
+    assert_newest_kept,
+    cancel_by_anyio_task_group,
+    cancel_by_asyncio_timeout,
+    cancel_by_move_on_after,
+    cancel_by_task_cancel,
+    cancel_by_task_group,
+    cancel_by_wait_for,
+    cancellation_scenario,
+    connect_user,
+    is_refresh,
+)
+from truelayer_async import DATA_SCOPES, MemoryTokenStore, Secret, Timeouts, TokenType
 from truelayer_async import errors as e
 from truelayer_async._token_response import parse_token_response
-from truelayer_async.stores import TokenStore
 from truelayer_async.testing import FakeTrueLayer, complete_consent
-from truelayer_async.tokens import TokenKey, TokenRecord
 
 POINTS = ["sent", "answer", "store"]
-USER = "alice"
 
 
 @pytest.fixture
@@ -38,144 +49,6 @@ def anyio_backend() -> str:
     """asyncio only, on purpose: these tests cancel by asyncio's own mechanisms
     (``wait_for``, ``Task.cancel``, ``asyncio.timeout``, ``TaskGroup``)."""
     return "asyncio"
-
-
-class Pause:
-    """Holds a refresh at one await point until released; armed for one hit."""
-
-    def __init__(self, point: str) -> None:
-        self.point = point
-        self.armed = False
-        self.reached = anyio.Event()
-        self.release = anyio.Event()
-
-    async def hold(self, point: str) -> None:
-        if self.armed and point == self.point:
-            self.armed = False
-            self.reached.set()
-            await self.release.wait()
-
-
-def _is_refresh(request: httpx.Request) -> bool:
-    return request.url.path == "/connect/token" and b"grant_type=refresh_token" in request.content
-
-
-class PausingTransport(httpx.AsyncBaseTransport):
-    """The emulator in-process, with a pause before it sees a matching request (a refresh
-    by default) and after it answers."""
-
-    def __init__(
-        self,
-        fake: FakeTrueLayer,
-        pause: Pause,
-        matches: Callable[[httpx.Request], bool] = _is_refresh,
-    ) -> None:
-        self.inner = httpx.ASGITransport(app=fake)
-        self.pause = pause
-        self.matches = matches
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        refresh = self.matches(request)
-        if refresh:
-            await self.pause.hold("sent")
-        response = await self.inner.handle_async_request(request)
-        if refresh:
-            await self.pause.hold("answer")  # the server has rotated the pair by now
-        return response
-
-
-class PausingStore:
-    """A token store (memory by default) whose writes wait at the pause."""
-
-    def __init__(self, pause: Pause, inner: TokenStore | None = None) -> None:
-        self.pause = pause
-        self.inner = inner if inner is not None else MemoryTokenStore()
-
-    async def get(self, key: TokenKey) -> TokenRecord | None:
-        return await self.inner.get(key)
-
-    async def set(self, key: TokenKey, record: TokenRecord) -> None:
-        await self.pause.hold("store")
-        await self.inner.set(key, record)
-
-    async def delete(self, key: TokenKey) -> None:
-        await self.inner.delete(key)
-
-    def lock(self, key: TokenKey, *, timeout: float) -> AbstractAsyncContextManager[Any]:
-        lock = getattr(self.inner, "lock", None)
-        return nullcontext() if lock is None else lock(key, timeout=timeout)  # type: ignore[no-any-return]
-
-
-Cancel = Callable[[Callable[[], Awaitable[Any]], Pause], Awaitable[None]]
-
-
-async def _when_reached(pause: Pause, action: Callable[[], None]) -> None:
-    await pause.reached.wait()
-    action()
-
-
-async def cancel_by_wait_for(call: Callable[[], Awaitable[Any]], pause: Pause) -> None:
-    # A generous timeout: the refresh reaches the pause long before it fires, and the
-    # pause holds until the caller is gone.
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(call(), timeout=1.0)
-
-
-async def cancel_by_asyncio_timeout(call: Callable[[], Awaitable[Any]], pause: Pause) -> None:
-    loop = asyncio.get_running_loop()
-    timed_out = False
-    try:
-        async with asyncio.timeout(None) as cm:  # type: ignore[attr-defined]
-            expire = asyncio.ensure_future(
-                _when_reached(pause, lambda: cm.reschedule(loop.time()))
-            )
-            await call()
-    except TimeoutError:
-        timed_out = True
-    assert timed_out
-    await expire
-
-
-async def cancel_by_task_cancel(call: Callable[[], Awaitable[Any]], pause: Pause) -> None:
-    task = asyncio.ensure_future(call())
-    await pause.reached.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-
-async def cancel_by_task_group(call: Callable[[], Awaitable[Any]], pause: Pause) -> None:
-    async def sibling_fails() -> None:
-        await pause.reached.wait()
-        raise RuntimeError("a sibling failed")
-
-    group: BaseException | None = None
-    try:
-        async with asyncio.TaskGroup() as tg:  # type: ignore[attr-defined]
-            tg.create_task(call())
-            tg.create_task(sibling_fails())
-    except Exception as exc:  # an ExceptionGroup (3.11+)
-        group = exc
-    assert type(group).__name__ == "ExceptionGroup"
-
-
-async def cancel_by_move_on_after(call: Callable[[], Awaitable[Any]], pause: Pause) -> None:
-    async with anyio.create_task_group() as tg:
-        with anyio.move_on_after(3600) as scope:
-
-            def expire() -> None:
-                scope.deadline = anyio.current_time()
-
-            tg.start_soon(_when_reached, pause, expire)
-            await call()
-    assert scope.cancelled_caught
-
-
-async def cancel_by_anyio_task_group(call: Callable[[], Awaitable[Any]], pause: Pause) -> None:
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(call)
-        await pause.reached.wait()
-        tg.cancel_scope.cancel()
 
 
 PY311 = pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout/TaskGroup")
@@ -187,48 +60,6 @@ ASYNCIO_KINDS = [
     pytest.param(cancel_by_move_on_after, id="move_on_after"),
     pytest.param(cancel_by_anyio_task_group, id="anyio-task-group"),
 ]
-
-
-async def _connect(fake: FakeTrueLayer, tl: Session, user: str = USER) -> TokenKey:
-    key = tl._core.tokens.key(TokenType.DATA, user)
-    await tl._core.tokens.store_new(
-        key, parse_token_response(fake.create_connection()), TokenType.DATA
-    )
-    return key
-
-
-async def _assert_newest_kept(fake: FakeTrueLayer, tl: Session, key: TokenKey) -> None:
-    await tl._core.tokens.drain(30)  # the flight whose caller left may still be going
-    await tl.auth.valid_token(user=key.user)  # writes a record the store failed to save
-    record = await tl.token_store.get(key)
-    assert record is not None and not record.invalid
-    assert record.token.refresh_token == Secret(fake.latest_refresh_token("john") or "")
-    # The emulator still accepts it: a forced refresh works and rotates once more.
-    await tl.auth.refresh_token(user=key.user)
-    assert await tl.data.accounts(user=key.user)
-
-
-async def cancellation_scenario(
-    point: str, cancel: Cancel, store: TokenStore | None = None
-) -> None:
-    """Cancel a refresh's caller at ``point``; the newest pair must be kept (in ``store``)."""
-    fake = FakeTrueLayer()
-    pause = Pause(point)
-    client = httpx.AsyncClient(transport=PausingTransport(fake, pause), base_url="http://x")
-    paused = PausingStore(pause, store)
-    async with client, fake.session(http_client=client, token_store=paused) as tl:
-        key = await _connect(fake, tl)
-        fake.clock.advance(4000)  # the access token has expired
-        pause.armed = True
-        with anyio.fail_after(60):  # a hang guard, not a timing assertion
-            await cancel(lambda: tl.auth.valid_token(user=USER), pause)
-            assert pause.reached.is_set()  # the cancellation landed at the point under test
-            pause.release.set()
-            token = await tl.auth.valid_token(user=USER)  # the flight's result
-        assert token.access_token == Secret(fake.latest_access_token("john") or "")
-        assert fake.stats["refresh"] == 1
-        await _assert_newest_kept(fake, tl, key)
-        assert fake.stats["refresh"] == 2
 
 
 @pytest.mark.anyio
@@ -299,12 +130,12 @@ async def test_a_cancelled_data_call_keeps_the_pair() -> None:
     pause = Pause("answer")
     client = httpx.AsyncClient(transport=PausingTransport(fake, pause), base_url="http://x")
     async with client, fake.session(http_client=client) as tl:
-        key = await _connect(fake, tl)
+        key = await connect_user(fake, tl)
         fake.clock.advance(4000)
         pause.armed = True
         await cancel_by_task_cancel(lambda: tl.data.accounts(user=USER), pause)
         pause.release.set()
-        await _assert_newest_kept(fake, tl, key)
+        await assert_newest_kept(fake, tl, key)
 
 
 @pytest.mark.anyio
@@ -316,7 +147,7 @@ async def test_aclose_waits_for_a_flight_whose_caller_left() -> None:
     async with client:
         tl = fake.session(http_client=client, token_store=store)
         async with tl:
-            key = await _connect(fake, tl)
+            key = await connect_user(fake, tl)
             fake.clock.advance(4000)
             pause.armed = True
             await cancel_by_task_cancel(lambda: tl.auth.valid_token(user=USER), pause)
@@ -371,7 +202,7 @@ async def test_a_cancelled_extension_keeps_the_new_pair() -> None:
             lambda: tl.auth.extend_connection(user=USER, user_info=info), pause
         )
         pause.release.set()
-        await _assert_newest_kept(fake, tl, key)
+        await assert_newest_kept(fake, tl, key)
 
 
 @pytest.mark.anyio
@@ -387,7 +218,7 @@ async def test_extension_and_refresh_never_spend_one_refresh_token_twice() -> No
             tg.start_soon(lambda: tl.auth.refresh_token(user=USER))
             tg.start_soon(lambda: tl.auth.extend_connection(user=USER, user_info=info))
         # Had both sent the same refresh token, the emulator would have revoked it.
-        await _assert_newest_kept(fake, tl, key)
+        await assert_newest_kept(fake, tl, key)
 
 
 @pytest.mark.anyio
@@ -409,7 +240,7 @@ async def test_a_failed_store_write_after_extension_leaves_no_token_in_frames() 
         assert_no_secret_in_frame_locals(caught.value, new_access)
         assert_no_secret_in_frame_locals(caught.value, new_refresh)
         # Kept in memory and written on the next access: nothing lost.
-        await _assert_newest_kept(fake, tl, key)
+        await assert_newest_kept(fake, tl, key)
 
 
 # -- item 3: a failed write is seen by every Session on the store ------------------------
@@ -420,7 +251,7 @@ async def test_a_record_one_session_failed_to_save_is_used_by_another() -> None:
     fake = FakeTrueLayer()
     store = FailingStore()
     async with fake, fake.session(token_store=store) as a, fake.session(token_store=store) as b:
-        key = await _connect(fake, a)
+        key = await connect_user(fake, a)
         fake.clock.advance(4000)
         store.fail = 1
         with pytest.raises(e.TokenPersistenceError):
@@ -431,7 +262,7 @@ async def test_a_record_one_session_failed_to_save_is_used_by_another() -> None:
         token = await b.auth.valid_token(user=USER)
         assert fake.stats["refresh"] == 1
         assert token.access_token == Secret(fake.latest_access_token("john") or "")
-        await _assert_newest_kept(fake, b, key)
+        await assert_newest_kept(fake, b, key)
 
 
 # -- item 4: a malformed 200 still has its refresh token saved ---------------------------
@@ -446,7 +277,7 @@ class DuplicatingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
-        if self.duplicate and _is_refresh(request):
+        if self.duplicate and is_refresh(request):
             self.duplicate = False
             body = (await response.aread()).decode()
             body = body.replace('{"access_token":', '{"access_token":"x","access_token":', 1)
@@ -462,7 +293,7 @@ async def test_a_duplicated_key_in_a_refresh_answer_keeps_its_refresh_token() ->
     transport = DuplicatingTransport(fake)
     client = httpx.AsyncClient(transport=transport, base_url="http://x")
     async with client, fake.session(http_client=client) as tl:
-        key = await _connect(fake, tl)
+        key = await connect_user(fake, tl)
         fake.clock.advance(4000)
         transport.duplicate = True
         with pytest.raises(e.MalformedTokenResponse):
@@ -489,7 +320,7 @@ async def test_a_stuck_token_endpoint_holds_neither_the_caller_nor_the_key() -> 
             self.inner = httpx.ASGITransport(app=fake)
 
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            if _is_refresh(request):
+            if is_refresh(request):
                 requests.append("refresh")
                 if len(requests) == 1:
                     stuck.set()
@@ -499,7 +330,7 @@ async def test_a_stuck_token_endpoint_holds_neither_the_caller_nor_the_key() -> 
     client = httpx.AsyncClient(transport=StuckOnce(), base_url="http://x")
     timeouts = Timeouts(total=0.2, token=0.6)
     async with client, fake.session(http_client=client, timeout=timeouts) as tl:
-        key = await _connect(fake, tl)
+        key = await connect_user(fake, tl)
         fake.clock.advance(4000)
         with anyio.fail_after(30):  # a hang guard, not a timing assertion
             with pytest.raises(e.TransportTimeout):
@@ -512,7 +343,7 @@ async def test_a_stuck_token_endpoint_holds_neither_the_caller_nor_the_key() -> 
                     await tl.auth.valid_token(user=USER)
                 except e.TransportError:
                     await anyio.sleep(0.05)
-        await _assert_newest_kept(fake, tl, key)
+        await assert_newest_kept(fake, tl, key)
 
 
 # -- item 11: concurrent forced refreshes share one flight -------------------------------
@@ -522,7 +353,7 @@ async def test_a_stuck_token_endpoint_holds_neither_the_caller_nor_the_key() -> 
 async def test_concurrent_forced_refreshes_join_one_flight() -> None:
     fake = FakeTrueLayer()
     async with fake, fake.session() as tl:
-        key = await _connect(fake, tl)
+        key = await connect_user(fake, tl)
         fake.add_latency("/connect/token", 0.05)
         tokens: list[Secret] = []
 
@@ -534,7 +365,7 @@ async def test_concurrent_forced_refreshes_join_one_flight() -> None:
                 tg.start_soon(force)
         assert fake.stats["refresh"] == 1
         assert len(set(tokens)) == 1
-        await _assert_newest_kept(fake, tl, key)
+        await assert_newest_kept(fake, tl, key)
 
 
 @pytest.mark.asyncio
@@ -546,7 +377,7 @@ async def test_a_cancelled_aclose_still_closes_the_session() -> None:
     async with client:
         tl = fake.session(http_client=client)
         await tl.open()
-        await _connect(fake, tl)
+        await connect_user(fake, tl)
         fake.clock.advance(4000)
         pause.armed = True
         await cancel_by_task_cancel(lambda: tl.auth.valid_token(user=USER), pause)

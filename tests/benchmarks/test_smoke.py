@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-COMMITTED = ROOT / "benchmarks" / "RESULTS.md"
+from tests.support.processes import REPO
+
+COMMITTED = REPO / "benchmarks" / "RESULTS.md"
 SUITES = {"1", "2", "3", "4", "5", "6"}
 
 
@@ -25,7 +26,7 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     before = COMMITTED.read_bytes() if COMMITTED.exists() else None
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--smoke", "--out", str(out)],
-        cwd=ROOT,
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=180,

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.examples.serving import ServedApp, example_environment, serving_fastapi_app
 from tests.support.browser import (
     ARTIFACTS,
 )
+from tests.support.examples import example_environment
+from tests.support.fastapi_example import ServedApp, serving_fastapi_app
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.examples.serving import ServedApp
 from tests.support.browser import browser_page
+from tests.support.fastapi_example import ServedApp
 
 #: The order page refreshes every second; the emulator settles a payment in about 2 s.
 FINAL_TIMEOUT_MS = 30_000

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.examples.serving import ServedApp
 from tests.support.browser import browser_page
+from tests.support.fastapi_example import ServedApp
 
 PHONE = {"width": 375, "height": 667}  # an iPhone SE's CSS pixels
 MONEY = re.compile(r"-?[\d,]+\.\d\d GBP")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import assert_clean_error, closed_port, connect, run_cli, url_args
+from tests.support.cli import assert_clean_error, connect, run_cli, url_args
+from tests.support.processes import free_port
 from truelayer_async.cli import _errors as codes
 from truelayer_async.cli._config import environment, store_path
 from truelayer_async.cli._parser import build_parser
@@ -62,7 +63,7 @@ def test_api_url_from_the_environment(
     connect(fake, store, "alice")
     assert fake.base_url is not None
     monkeypatch.setenv("TRUELAYER_AUTH_URL", fake.base_url)
-    monkeypatch.setenv("TRUELAYER_API_URL", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("TRUELAYER_API_URL", f"http://127.0.0.1:{free_port()}")
     result = run_cli(capsys, "accounts", "--user", "alice")
     assert_clean_error(result, codes.NETWORK, "network error")
     result = run_cli(capsys, "accounts", "--user", "alice", "--api-url", fake.base_url)
@@ -150,7 +151,7 @@ def test_fetch_all_hints_keep_the_flags(
 def test_login_timeout_hint_keeps_the_flags(
     fake: FakeTrueLayer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    redirect = f"http://127.0.0.1:{closed_port()}/callback"
+    redirect = f"http://127.0.0.1:{free_port()}/callback"
     argv = ["login", *url_args(fake), "--user", "alice", "--no-browser"]
     result = run_cli(capsys, *argv, "--redirect-uri", redirect, "--timeout", "0.2")
     assert_clean_error(result, codes.AUTH, "no redirect arrived")

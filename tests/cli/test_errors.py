@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import assert_clean_error, closed_port, connect, run_cli, url_args
+from tests.support.cli import assert_clean_error, connect, run_cli, url_args
+from tests.support.processes import free_port
 from truelayer_async.cli import _errors as codes
 from truelayer_async.testing import FakeTrueLayer
 
@@ -50,7 +51,7 @@ def test_network_failure(
 ) -> None:
     connect(fake, store, "alice")
     assert fake.base_url is not None
-    dead = f"http://127.0.0.1:{closed_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     result = run_cli(
         capsys, "accounts", "--auth-url", fake.base_url, "--api-url", dead, "--user", "alice"
     )
@@ -62,7 +63,7 @@ def test_network_failure_of_the_auth_server(
 ) -> None:
     """Nothing listens at all: the store is keyed by the auth URL, so no token is found
     before any request; the message says what to do."""
-    dead = f"http://127.0.0.1:{closed_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     result = run_cli(capsys, "accounts", "--auth-url", dead, "--user", "alice")
     assert_clean_error(result, codes.AUTH, "run login first")
 

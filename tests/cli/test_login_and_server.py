@@ -12,7 +12,8 @@ import anyio
 import httpx
 import pytest
 
-from tests.support.cli import Running, assert_clean_error, closed_port, run_cli, url_args
+from tests.support.cli import Running, assert_clean_error, run_cli, url_args
+from tests.support.processes import free_port
 from truelayer_async.cli import _errors as codes
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("cli_env")
 
 @pytest.fixture
 def redirect_uri(fake: FakeTrueLayer) -> str:
-    uri = f"http://127.0.0.1:{closed_port()}/callback"
+    uri = f"http://127.0.0.1:{free_port()}/callback"
     fake.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, [uri])
     return uri
 

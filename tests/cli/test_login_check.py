@@ -7,7 +7,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from tests.support.cli import Result, assert_clean_error, closed_port, run_cli, url_args
+from tests.support.cli import Result, assert_clean_error, run_cli, url_args
+from tests.support.processes import free_port
 from truelayer_async import DATA_SCOPES
 from truelayer_async.cli import _errors as codes
 from truelayer_async.stores import SqliteTokenStore
@@ -20,7 +21,7 @@ WRONG = "wrong-secret-0123456789abcdef"
 
 @pytest.fixture
 def redirect(fake: FakeTrueLayer) -> str:
-    return f"http://127.0.0.1:{closed_port()}/callback"
+    return f"http://127.0.0.1:{free_port()}/callback"
 
 
 def login(
@@ -53,7 +54,7 @@ def test_a_wrong_secret_fails_before_the_link(
 def test_an_unreachable_server_fails_before_the_link(
     redirect: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    dead = f"http://127.0.0.1:{closed_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     result = run_cli(
         capsys, "login", "--auth-url", dead, "--no-browser", "--redirect-uri", redirect,
         "--timeout", "2",

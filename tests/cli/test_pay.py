@@ -13,7 +13,8 @@ import anyio
 import httpx
 import pytest
 
-from tests.support.cli import Running, assert_clean_error, closed_port, run_cli, url_args
+from tests.support.cli import Running, assert_clean_error, run_cli, url_args
+from tests.support.processes import free_port
 from truelayer_async.cli import _errors as codes
 from truelayer_async.cli._errors import CliError
 from truelayer_async.cli._pay import parse_amount
@@ -113,7 +114,7 @@ def test_waiting_for_a_real_browser_serves_the_return_uri(
 ) -> None:
     """Without --auto-authorize the command prints the link and waits; a "browser" pays
     and comes back to the loopback return URI, which the command answers."""
-    return_uri = f"http://127.0.0.1:{closed_port()}/back"
+    return_uri = f"http://127.0.0.1:{free_port()}/back"
     running = Running(
         ["pay", *url_args(fake), "--amount", "9.99", *MERCHANT, "--no-browser",
          "--return-uri", return_uri]

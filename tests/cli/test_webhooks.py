@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.support.cli import Running, assert_clean_error, closed_port, run_cli, url_args
+from tests.support.cli import Running, assert_clean_error, run_cli, url_args
+from tests.support.processes import free_port
 from truelayer_async.cli import _errors as codes
 from truelayer_async.cli._config import environment
 from truelayer_async.cli._parser import build_parser
@@ -232,7 +233,7 @@ def test_forward_target_failing_answers_non_2xx_so_the_emulator_retries(
 def test_forward_target_down_answers_502(
     capsys: pytest.CaptureFixture[str], fake: FakeTrueLayer
 ) -> None:
-    down = f"http://127.0.0.1:{closed_port()}{PATH}"
+    down = f"http://127.0.0.1:{free_port()}{PATH}"
     listen, url = start_listen(fake, "--forward-to", down)
     try:
         out = trigger(capsys, fake, url, "mandate_failed")

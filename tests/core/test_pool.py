@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ import pytest
 import uvicorn
 
 from tests.support.doubles import RecordingSleep
+from tests.support.processes import free_port
 from truelayer_async import DataApiError, Environment, Session, TransportError
 from truelayer_async._error_mapping import Api
 
@@ -42,12 +42,6 @@ class FlakyApp:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import pytest
-import pytest_asyncio
 import respx
 
+from tests.support.data_api import DATA, fixture, ok
 from tests.support.doubles import RecordingSleep
-from tests.support.token_endpoint import AUTH, REDIRECT, TOKEN_URL, token_response
+from tests.support.token_endpoint import AUTH, TOKEN_URL, token_response
 from truelayer_async import (
-    DATA_SCOPES,
     AccountNotFoundError,
     DataApiError,
     EndpointNotSupportedError,
@@ -45,35 +42,10 @@ from truelayer_async.models import (
     Transaction,
     VerificationResult,
 )
-from truelayer_async.testing import FakeClock
-
-DATA = "https://api.truelayer-sandbox.com/data/v1"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-def ok(body: Any, **headers: str) -> httpx.Response:
-    return httpx.Response(200, json=body, headers={"X-TL-Correlation-Id": "corr-ok", **headers})
 
 
 def first(body: dict[str, Any]) -> dict[str, Any]:
     return {"results": body["results"][:1], "status": "Succeeded"}
-
-
-@pytest_asyncio.fixture
-async def tl(
-    clock: FakeClock, sleeps: RecordingSleep, respx_mock: respx.MockRouter
-) -> AsyncIterator[Session]:
-    granted = " ".join(DATA_SCOPES)
-    respx_mock.post(TOKEN_URL).mock(
-        return_value=token_response(access="at-1", refresh="rt-1", scope=granted)
-    )
-    async with Session("client", "secret", redirect_uri=REDIRECT, clock=clock, sleep=sleeps) as s:
-        await s.auth.exchange_code("code", user="alice")
-        yield s
 
 
 ENDPOINTS = [

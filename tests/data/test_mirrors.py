@@ -10,7 +10,7 @@ import pytest
 import respx
 
 import truelayer_async
-from tests.data.test_data_service import DATA, fixture, ok, tl  # noqa: F401 - the fixture
+from tests.support.data_api import DATA, fixture, ok
 from tests.support.token_endpoint import AUTH, TOKEN_URL, token_response
 from truelayer_async import PendingResult, RawResponse, Session
 from truelayer_async.services.data import AsyncDataService, DataService, RawDataService
@@ -30,7 +30,7 @@ def test_the_data_service_is_short() -> None:
 
 @pytest.mark.asyncio
 async def test_the_mirrors_cover_every_endpoint_with_its_signature_and_docstring(
-    tl: Session,  # noqa: F811
+    tl: Session,
 ) -> None:
     raw = vars(tl.data.with_raw_response)
     pending = vars(tl.data.with_async_mode())
@@ -46,7 +46,7 @@ async def test_the_mirrors_cover_every_endpoint_with_its_signature_and_docstring
 
 @pytest.mark.asyncio
 async def test_async_mode_sends_async_and_the_webhook(
-    tl: Session,  # noqa: F811
+    tl: Session,
     respx_mock: respx.MockRouter,
 ) -> None:
     route = respx_mock.get(f"{DATA}/cards/c1/transactions").mock(
@@ -67,7 +67,7 @@ async def test_async_mode_sends_async_and_the_webhook(
 
 @pytest.mark.asyncio
 async def test_raw_responses_on_auth_and_verification(
-    tl: Session,  # noqa: F811
+    tl: Session,
     respx_mock: respx.MockRouter,
 ) -> None:
     respx_mock.get(f"{AUTH}/api/providers").mock(
@@ -86,7 +86,7 @@ async def test_raw_responses_on_auth_and_verification(
 
 @pytest.mark.asyncio
 async def test_a_raw_response_is_the_api_answer_not_the_refresh(
-    tl: Session,  # noqa: F811
+    tl: Session,
     respx_mock: respx.MockRouter,
 ) -> None:
     route = respx_mock.get(f"{DATA}/accounts").mock(

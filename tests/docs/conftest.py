@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.binaries import missing
-
-from ..project.support import REPO, clean_env
+from tests.support.clean_checkout import clean_env
+from tests.support.processes import REPO
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import pytest
 
 import truelayer_async
 import truelayer_async.errors
+from tests.support.doc_blocks import DOCS
 
-from ..project.support import DOCS
 from .conftest import BuiltSite
 
 #: Each public module and the reference page that documents it.

@@ -23,18 +23,16 @@ from starlette.authentication import (
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection
 
-from truelayer_async.testing import FakeTrueLayer, complete_consent
-
-from ..project.support import (
+from tests.support.clean_checkout import assert_every_name_defined, run
+from tests.support.doc_blocks import (
     DOCS,
     README,
     MarkedBlock,
-    assert_every_name_defined,
     doc_block,
     marked_blocks,
-    run,
     unmarked_python_blocks,
 )
+from truelayer_async.testing import FakeTrueLayer, complete_consent
 
 PAGES = [README, *sorted(DOCS.rglob("*.md"))]
 WEB_BACKEND = DOCS / "guides" / "web-backend.md"

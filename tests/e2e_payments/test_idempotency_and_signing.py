@@ -7,32 +7,15 @@ import uuid
 
 import anyio
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e_payments.helpers import USER, create, merchant
+from tests.support.signing_keys import new_key
 from truelayer_async import Session
 from truelayer_async import errors as e
 from truelayer_async.models import CreatedPayment
 from truelayer_async.testing import FakeTrueLayer
 
 pytestmark = pytest.mark.anyio
-
-
-def new_key() -> tuple[str, str, str]:
-    """``(key_id, private_pem, public_pem)`` of a fresh EC P-521 key."""
-    key = ec.generate_private_key(ec.SECP521R1())
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return f"kid-{uuid.uuid4()}", private, public
 
 
 def create_keys(fake: FakeTrueLayer) -> list[str]:

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from tests.e2e_payments.helpers import RETURN, create
-from tests.e2e_payments.test_idempotency_and_signing import new_key
 from tests.support.served import Served
+from tests.support.signing_keys import new_key
 from truelayer_async import Environment, Session
 from truelayer_async import errors as e
 from truelayer_async.models import (

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.emulator_payments.test_payouts import choose_on_page, walk_payouts_page
+from tests.support.payout_pages import choose_on_page, walk_payouts_page
 from truelayer_async import Session
 from truelayer_async import errors as e
 from truelayer_async.models import (

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tests.support.emulator import START
+from tests.support.processes import free_port
 from truelayer_async.errors import TrueLayerError
 from truelayer_async.testing import (
     EmulatorControl,
@@ -28,7 +29,6 @@ from truelayer_async.testing._options import add_server_options, fake_from_optio
 from truelayer_async.testing._webhooks import WebhookSender
 
 from .helpers import API, bearer
-from .test_server import free_port
 
 
 @pytest.mark.asyncio

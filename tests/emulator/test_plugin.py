@@ -12,9 +12,8 @@ import pytest
 import truelayer_async.testing as testing
 from tests.support.binaries import missing
 from tests.support.emulator import PLUGIN_INSTALLED
+from tests.support.processes import child_env
 from truelayer_async.testing import FakeClock, FakeTrueLayer
-
-from .test_server import child_env
 
 
 def test_truelayer_fake_fixture(truelayer_fake: FakeTrueLayer) -> None:

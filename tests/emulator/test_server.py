@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.processes import child_env, free_port
 from truelayer_async.testing import DEFAULT_REDIRECT_URI, FakeTrueLayer, complete_consent
 
 from .helpers import auth_link, bearer, connect, token_request
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.asyncio
@@ -79,19 +75,6 @@ def test_serve_in_thread_refuses_remote_hosts() -> None:
         FakeTrueLayer().serve_in_thread(host="0.0.0.0"),
     ):
         pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    return env
 
 
 def test_python_dash_m_serves() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.emulator_payments.test_sdk_end_to_end import TO_EXTERNAL, TO_MERCHANT, USER
+from tests.support.sdk_payments import TO_EXTERNAL, TO_MERCHANT, USER
 from truelayer_async.models import CreatedPayment, HostedPageOptions, PaymentSettled
 from truelayer_async.session import Session
 from truelayer_async.testing import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.emulator_payments.helpers import Payments
-from tests.emulator_payments.test_mandates import create as create_mandate
-from tests.emulator_payments.test_payouts import EXTERNAL, VERIFIED, create, get, payout
+from tests.support.raw_mandates import create as create_mandate
+from tests.support.raw_payouts import EXTERNAL, VERIFIED, create, get, payout
 from truelayer_async.testing import EmulatorControl, EmulatorControlError, FakeTrueLayer
 
 pytestmark = pytest.mark.anyio

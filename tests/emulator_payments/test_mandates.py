@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from tests.emulator_payments.helpers import MERCHANT, Payments
+from tests.support.raw_mandates import create, get, mandate
 from truelayer_async.webhooks.events import parse_event
 
 pytestmark = pytest.mark.anyio
@@ -22,48 +23,9 @@ SWEEP = "recurring_payments:sweeping"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def mandate(kind: str = "sweeping", **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "mandate": {
-            "type": kind,
-            "provider_selection": {"type": "user_selected"},
-            "beneficiary": {
-                "type": "merchant_account",
-                "merchant_account_id": MERCHANT["merchant_account_id"],
-            },
-            "reference": "SWEEP-1",
-        },
-        "currency": "GBP",
-        "user": {"id": "user-1", "name": "John Doe", "email": "john@example.com"},
-        "constraints": {
-            "maximum_individual_amount": 5000,
-            "periodic_limits": {
-                "month": {"maximum_amount": 12000, "period_alignment": "calendar"},
-            },
-        },
-        "metadata": {"k": "v"},
-    }
-    body.update(extra)
-    return body
-
-
 async def login(api: Payments, scope: str = SWEEP) -> str:
     await api.login(scope)
     return api.token
-
-
-async def create(api: Payments, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = await api.request("POST", "/v3/mandates", body or mandate())
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
-async def get(api: Payments, mandate_id: str) -> dict[str, Any]:
-    response = await api.request("GET", f"/v3/mandates/{mandate_id}")
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()
-    return found
 
 
 async def authorized(api: Payments, body: dict[str, Any] | None = None) -> str:

@@ -6,60 +6,18 @@ idempotency. Every response is validated against payments-api-v3.json."""
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
-import httpx
 import pytest
 
-from tests.emulator_payments.helpers import MERCHANT, Payments
+from tests.emulator_payments.helpers import Payments
+from tests.support.payout_pages import choose_on_page, walk_payouts_page
+from tests.support.raw_payouts import EXTERNAL, GBP, VERIFIED, create, get, payout
 from truelayer_async.webhooks.events import parse_event
 
 pytestmark = pytest.mark.anyio
 
-GBP = MERCHANT["merchant_account_id"]
 RETURN = "https://shop.example/payout-done"
-EXTERNAL = {
-    "type": "external_account",
-    "reference": "Withdrawal 1",
-    "account_holder_name": "Ada Lovelace",
-    "account_identifier": {
-        "type": "sort_code_account_number",
-        "sort_code": "040668",
-        "account_number": "00000871",
-    },
-}
-VERIFIED = {
-    "type": "user_determined",
-    "reference": "Winnings",
-    "user": {"id": "user-2", "name": "Ada Lovelace", "email": "ada@example.com"},
-    "verification": {"verify_name": True},
-    "provider_selection": {"type": "user_selected"},
-}
-
-
-def payout(beneficiary: dict[str, Any], amount: int = 1500, **extra: Any) -> dict[str, Any]:
-    return {
-        "merchant_account_id": GBP,
-        "amount_in_minor": amount,
-        "currency": "GBP",
-        "beneficiary": beneficiary,
-        **extra,
-    }
-
-
-async def create(api: Payments, body: dict[str, Any], **kw: Any) -> dict[str, Any]:
-    response = await api.request("POST", "/v3/payouts", body, **kw)
-    assert response.status_code == 202, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
-async def get(api: Payments, payout_id: str) -> dict[str, Any]:
-    response = await api.request("GET", f"/v3/payouts/{payout_id}")
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()
-    return found
 
 
 async def test_external_payout_pending_authorized_executed(api: Payments) -> None:
@@ -167,34 +125,6 @@ async def test_create_is_checked_signed_and_idempotent(api: Payments) -> None:
     chosen = await create(api, payout(EXTERNAL, scheme_selection=scheme))
     assert (await get(api, chosen["id"]))["scheme_id"] == "faster_payments_service"
     assert (await api.request("GET", "/v3/payouts/nope")).status_code == 404
-
-
-async def walk_payouts_page(client: httpx.AsyncClient, uri: str, action: str) -> httpx.Response:
-    """What a browser does on the payouts hosted page: read the fragment, pick."""
-    parts = urlsplit(uri)
-    base = f"{parts.scheme}://{parts.netloc}"
-    page = await client.get(f"{base}{parts.path}")
-    assert 'id="hp2-start"' in page.text
-    fields = {k: v[0] for k, v in parse_qs(parts.fragment).items()}
-    started = await client.post(
-        f"{base}/hpp/payouts",
-        content=urlencode(fields),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    assert started.status_code == 303, started.text
-    return await choose_on_page(client, base + started.headers["location"], action)
-
-
-async def choose_on_page(client: httpx.AsyncClient, url: str, action: str) -> httpx.Response:
-    page = await client.get(url)
-    assert 'id="payout-form"' in page.text and 'data-step="hp2-account"' in page.text
-    chosen = await client.post(
-        url,
-        content=urlencode({"action": action}),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    assert chosen.status_code == 303, chosen.text
-    return chosen
 
 
 async def test_verified_payout_through_the_api_flow(api: Payments) -> None:

@@ -13,8 +13,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from tests.served.test_signed_webhooks import RawReceiver
 from tests.support.emulator import START
+from tests.support.webhook_receiver import RawReceiver
 from truelayer_async import errors as e
 from truelayer_async.models import (
     BankLookupResult,

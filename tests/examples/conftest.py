@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.examples.serving import example_environment
+from tests.support.examples import example_environment
 
 
 @pytest.fixture

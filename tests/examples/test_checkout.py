@@ -22,12 +22,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.payments import samples as payment_samples
 from tests.payments.conftest import API, grant
 from tests.payouts import samples as payout_samples
+from tests.support.fastapi_example import (
+    FASTAPI_APP,
+    pay_at_checkout,
+    serving_fastapi_app,
+    watch_order,
+)
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async.testing import FakeTrueLayer
 from truelayer_async.testing.webhook_samples import sample_event
-
-from .serving import FASTAPI_APP, pay_at_checkout, serving_fastapi_app, watch_order
 
 pytestmark = pytest.mark.anyio
 SHOP = "http://shop.test"

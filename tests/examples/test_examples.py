@@ -10,8 +10,7 @@ import pytest
 
 from tests.support.binaries import require_binary
 from tests.support.examples import EXAMPLES, Run, run_python
-
-from .serving import serving_fastapi_app, walk_login_flow
+from tests.support.fastapi_example import serving_fastapi_app, walk_login_flow
 
 pytestmark = pytest.mark.usefixtures("example_env")
 

@@ -32,7 +32,7 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
-from tests.examples.serving import example_environment
+from tests.support.examples import example_environment
 from tests.stores.conftest import redis_url  # noqa: F401 - the redis-server fixture
 from tests.support.binaries import require_module
 from tests.support.examples import EXAMPLES, REPO, run_python

@@ -12,9 +12,8 @@ import anyio
 import pytest
 
 from tests.support.examples import EXAMPLES, Run, run_python
+from tests.support.fastapi_example import serving_fastapi_app, walk_login_flow
 from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-
-from .serving import serving_fastapi_app, walk_login_flow
 
 #: What `truelayer-async fake-server` and docs/cli.md tell users to export.
 EMULATOR_CREDENTIALS = {

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from tests.openapi import openapi_document
+from tests.support.processes import REPO
 from truelayer_async import _json
 
 __all__ = ["FIXTURES", "fixture", "fixture_bytes", "openapi_document"]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = REPO_ROOT / "tests" / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import child_env
 
 # A data call, event hooks, a refresh and a webhook check: everything but truelayer_async.otel.
 SCRIPT = """
@@ -46,10 +44,9 @@ if sys.argv[1] == "blocked":
 
 @pytest.mark.parametrize("mode", ["installed", "blocked"])
 def test_the_sdk_never_imports_opentelemetry(mode: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run(
         [sys.executable, "-c", SCRIPT, mode],
-        env=env,
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=120,

@@ -3,12 +3,9 @@ to the fallback, and every sample is a body payments-api-v3.json accepts."""
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 import pytest
 
-from tests.emulator.openapi import PAYMENTS, Spec
+from tests.support.payments_schema import check_schema, payments_document
 from truelayer_async import Secret
 from truelayer_async._converter import structure, unstructure
 from truelayer_async.errors import MalformedResponseError
@@ -65,7 +62,6 @@ from truelayer_async.models import (
 
 from . import samples
 
-SCHEMAS = "#/components/schemas/"
 PAYMENT_CLASSES = {
     "authorization_required": PaymentAuthorizationRequired,
     "authorizing": PaymentAuthorizing,
@@ -93,24 +89,10 @@ REFUND_CLASSES = {
 }
 
 
-@functools.cache
-def _document() -> Spec:
-    document = Spec(PAYMENTS)  # a private copy: the patch below stays in this module
-    # PaymentCommon lists "beneficiary" as required but never defines it (it lives in
-    # payment_method): drop that one stray requirement.
-    common = document.doc["components"]["schemas"]["PaymentCommon"]
-    common["required"] = [name for name in common["required"] if name != "beneficiary"]
-    return document
-
-
-def _valid(body: dict[str, Any], schema: str) -> None:
-    _document().validate(body, SCHEMAS + schema)
-
-
 @pytest.mark.parametrize("status", sorted(PAYMENT_CLASSES))
 def test_every_payment_status_decodes_to_its_class_and_round_trips(status: str) -> None:
     body = samples.PAYMENTS[status]
-    _valid(body, "GetPayment")
+    check_schema(body, "GetPayment")
     payment = structure(body, Payment)
     assert type(payment) is PAYMENT_CLASSES[status]
     assert payment.status == status
@@ -190,7 +172,7 @@ def test_a_non_string_status_is_malformed_not_unknown() -> None:
 
 
 def test_created_payment_keeps_the_resource_token_secret() -> None:
-    _valid(samples.CREATED, "CreatedPayment")
+    check_schema(samples.CREATED, "CreatedPayment")
     created = structure(samples.CREATED, CreatedPayment)
     token = samples.CREATED["resource_token"]
     assert isinstance(created.resource_token, Secret)
@@ -221,7 +203,7 @@ def test_every_next_action_type_decodes_to_its_class(action: str) -> None:
         "status": "authorizing",
         "authorization_flow": {"actions": {"next": samples.NEXT_ACTIONS[action]}},
     }
-    _valid(body, "PaymentAuthorizationFlowAuthorizing")
+    check_schema(body, "PaymentAuthorizationFlowAuthorizing")
     result = structure(body, AuthorizationFlowResult)
     assert isinstance(result, AuthorizationFlowAuthorizing)
     assert result.authorization_flow.actions is not None
@@ -230,7 +212,7 @@ def test_every_next_action_type_decodes_to_its_class(action: str) -> None:
 
 
 def test_the_documents_authorization_flow_examples_decode() -> None:
-    document = _document().doc
+    document = payments_document().doc
     found = 0
     for path, ops in document["paths"].items():
         if "/v3/payments/" not in path:
@@ -256,7 +238,7 @@ def test_flow_failed_and_unknown_flow_results() -> None:
         "failure_stage": "authorizing",
         "failure_reason": "provider_error",
     }
-    _valid(failed, "PaymentAuthorizationFlowAuthorizationFailed")
+    check_schema(failed, "PaymentAuthorizationFlowAuthorizationFailed")
     assert isinstance(structure(failed, AuthorizationFlowResult), AuthorizationFlowFailed)
     odd = structure({"status": "paused"}, AuthorizationFlowResult)
     assert isinstance(odd, UnknownAuthorizationFlowResult) and odd.status == "paused"
@@ -272,7 +254,7 @@ def test_flow_failed_and_unknown_flow_results() -> None:
 @pytest.mark.parametrize("status", sorted(REFUND_CLASSES))
 def test_every_refund_status_decodes_and_round_trips(status: str) -> None:
     body = samples.REFUNDS[status]
-    _valid({"items": [body]}, "GetPaymentRefunds")
+    check_schema({"items": [body]}, "GetPaymentRefunds")
     refund = structure(body, Refund)
     assert type(refund) is REFUND_CLASSES[status]
     assert structure(unstructure(refund), Refund) == refund
@@ -281,7 +263,7 @@ def test_every_refund_status_decodes_and_round_trips(status: str) -> None:
 
 
 def test_provider_link_and_return_models() -> None:
-    _valid({"items": [samples.PROVIDER]}, "SearchPaymentsProviders")
+    check_schema({"items": [samples.PROVIDER]}, "SearchPaymentsProviders")
     provider = structure(samples.PROVIDER, PaymentsProvider)
     assert provider.supports_bank_transfer and provider.country_code == "GB"
     assert unstructure(provider) == samples.PROVIDER
@@ -289,7 +271,7 @@ def test_provider_link_and_return_models() -> None:
     payment_return = {"resource": {"type": "payment", "payment_id": "pay-1"}}
     mandate_return = {"resource": {"type": "mandate", "mandate_id": "m-1"}}
     for body in (payment_return, mandate_return):
-        _valid(body, "ProviderReturnParametersResponse")
+        check_schema(body, "ProviderReturnParametersResponse")
     assert isinstance(
         structure(payment_return, ProviderReturnResult).resource, ProviderReturnPayment
     )
@@ -305,15 +287,15 @@ def test_provider_link_and_return_models() -> None:
         "status": "disabled",
         "disabled_reason": "expired",
     }
-    _valid(link, "GetPaymentLink")
+    check_schema(link, "GetPaymentLink")
     assert structure(link, PaymentLink).disabled_reason == "expired"
     created = {"id": "link-1", "uri": "https://payment.example/links/link-1"}
-    _valid(created, "CreatedPaymentLink")
+    check_schema(created, "CreatedPaymentLink")
     assert structure(created, CreatedPaymentLink).uri.endswith("link-1")
     page = {
         "items": [{"id": "pay-1", "status": "succeeded", "created_at": "2024-05-01T10:00:00Z"}],
         "pagination": {"next_cursor": "abc"},
     }
-    _valid(page, "GetPaymentLinkPayments")
+    check_schema(page, "GetPaymentLinkPayments")
     item = structure(page["items"][0], PaymentLinkPayment)
     assert item.status == "succeeded" and item.created_at.tzinfo is not None

@@ -4,7 +4,6 @@ accepts, responses decoded, errors typed, and ``wait_for`` on the fake clock."""
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from typing import Any
@@ -15,7 +14,7 @@ import respx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.emulator.openapi import PAYMENTS, Spec
+from tests.support.payments_schema import body_fits
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -59,23 +58,6 @@ METHOD = BankTransfer(
     ),
 )
 USER = PaymentUser(name="Ada Lovelace", email="ada@example.com")
-
-
-@functools.cache
-def _spec() -> Spec:
-    return Spec(PAYMENTS)
-
-
-def body_fits(request: httpx.Request, path: str) -> dict[str, Any]:
-    """The request's JSON body, checked against the document's request schema."""
-    document = _spec()
-    escaped = path.replace("~", "~0").replace("/", "~1")
-    content = document.resolve(document.pointer(f"#/paths/{escaped}/post/requestBody"))["content"]
-    (media,) = content
-    body: dict[str, Any] = json.loads(request.content)
-    escaped_media = media.replace("/", "~1")
-    document.validate(body, f"#/paths/{escaped}/post/requestBody/content/{escaped_media}/schema")
-    return body
 
 
 async def _create(tl: Session, **kwargs: Any) -> CreatedPayment:

@@ -11,6 +11,7 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.support.payments_schema import body_fits, check_schema
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -25,8 +26,6 @@ from truelayer_async.models import (
 
 from . import samples
 from .conftest import API, grant, signed_by
-from .test_payment_models import _valid
-from .test_payments_service import body_fits
 
 LINK = f"{API}/payment-links/link-1"
 LINK_METHOD = BankTransfer(
@@ -174,4 +173,4 @@ async def test_link_payments_empty_page_and_limit(tl: Session) -> None:
 
 def test_link_payment_wire_shapes_match_the_document() -> None:
     body = json.loads(_page(range(0, 1), "c").content)
-    _valid(body, "GetPaymentLinkPayments")
+    check_schema(body, "GetPaymentLinkPayments")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from .support import clean_env, copy_repository, readme_block
+from tests.support.clean_checkout import clean_env, copy_repository
+from tests.support.doc_blocks import readme_block
 
 
 def first_command() -> str:

@@ -8,7 +8,9 @@ import re
 import sys
 from pathlib import Path
 
-from .support import REPO, assert_every_name_defined, readme_block, run
+from tests.support.clean_checkout import assert_every_name_defined, run
+from tests.support.doc_blocks import readme_block
+from tests.support.processes import REPO
 
 # -- the Quickstart -------------------------------------------------------------------------
 

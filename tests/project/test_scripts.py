@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import REPO
+from tests.support.processes import REPO
 
 # Each stub appends "name args" to $STUB_LOG.
 _PYTHON3 = r"""#!/usr/bin/env bash

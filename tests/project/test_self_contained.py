@@ -13,8 +13,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tests.openapi import DOCUMENTS, OPENAPI_DIR
-
-from .support import REPO, clean_env, copy_repository
+from tests.support.clean_checkout import clean_env, copy_repository
+from tests.support.processes import REPO
 
 # A test module depends on the documents when it imports them.
 _USES_OPENAPI = re.compile(

@@ -22,6 +22,7 @@ import httpx
 import pytest
 import respx
 
+from tests.secret_scan import assert_no_secret_in_frame_locals
 from tests.support.reliability import (
     ACCOUNTS_URL,
     API,
@@ -59,16 +60,6 @@ async def chunks_of(body: bytes, size: int = 16 * 1024) -> AsyncIterator[bytes]:
         yield body[start : start + size]
 
 
-def assert_no_frame_holds(exc: BaseException, text: str) -> None:
-    """No local of any frame on ``exc``'s traceback shows ``text`` in its repr."""
-    tb = exc.__traceback__
-    while tb is not None:
-        frame = tb.tb_frame
-        held = [name for name, value in frame.f_locals.items() if text in repr(value)]
-        assert not held, f"{frame.f_code.co_name} holds it in {held}"
-        tb = tb.tb_next
-
-
 # -- 5: untrusted psu_ip --------------------------------------------------------------------
 
 BAD_PSU_IPS = [
@@ -97,7 +88,7 @@ async def test_i15_05_untrusted_psu_ip_is_refused_before_any_request(
     assert "psu_ip" in str(info.value) and psu_ip not in str(info.value)
     assert route.call_count == 0
     # Every frame on the traceback, not only the SDK's (this test's frame included).
-    assert_no_frame_holds(info.value, f"Bearer {secrets.access(1)}")
+    assert_no_secret_in_frame_locals(info.value, f"Bearer {secrets.access(1)}", sdk_only=False)
 
 
 @pytest.mark.parametrize("psu_ip", ["203.0.113.7", "2001:db8::1"])
@@ -130,7 +121,7 @@ async def test_i15_05_a_request_that_cannot_be_built_holds_no_secret_on_its_trac
             bearer=token.access_token,
         )
     assert "TypeError" in str(info.value) and "/verification/v1/verify" in str(info.value)
-    assert_no_frame_holds(info.value, secrets.access(1))
+    assert_no_secret_in_frame_locals(info.value, secrets.access(1), sdk_only=False)
     with guard.raises(e.InvalidParameterError):
         await tl._core.requester().request(
             "GET",

@@ -47,12 +47,13 @@ import attrs
 import pytest
 
 from tests.secret_scan import assert_no_secret_anywhere, assert_no_secret_in_frame_locals
+from tests.support.processes import REPO
 from truelayer_async import Session, TokenType
 from truelayer_async import errors as e
 from truelayer_async._token_response import parse_token_response
 from truelayer_async.testing import DEFAULT_REDIRECT_URI, FakeTrueLayer
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ARTIFACTS = REPO / "artifacts"
 PACKAGE = Path(e.__file__).resolve().parent
 CLIENT_ID = "soak-client"
 TOKEN_LIKE = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}|\b[0-9A-F]{64}\b")

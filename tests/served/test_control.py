@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .helpers import bearer, connect, refresh
+from tests.support.served import bearer, connect, refresh
 
 
 def test_connections_answer_like_the_token_endpoint(http: httpx.Client) -> None:

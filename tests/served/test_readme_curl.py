@@ -7,9 +7,8 @@ import re
 import subprocess
 
 from tests.support.binaries import require_binary
+from tests.support.doc_blocks import DOCS, doc_block
 from tests.support.served import Served
-
-from ..project.support import DOCS, doc_block
 
 CURL_PAGE = DOCS / "guides" / "testing.md"
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.served import CLI, Served
+from tests.support.polling import wait_for
+from tests.support.served import CLI, Served, bearer, claims, connect, refresh, server_now
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -16,7 +17,6 @@ from truelayer_async.testing import (
 )
 
 from ..emulator.helpers import auth_link
-from .helpers import bearer, claims, connect, refresh, server_now, wait_for
 
 TTL = 2
 

@@ -13,7 +13,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from .helpers import bearer, connect, wait_for
+from tests.support.polling import wait_for
+from tests.support.served import bearer, connect
 
 
 class Receiver:

@@ -15,10 +15,10 @@ import pytest
 import pytest_asyncio
 
 from tests.support.binaries import require_binary
+from tests.support.processes import free_port
 from tests.support.stores import (
     BACKENDS,
     Harness,
-    free_port,
     open_harness,
     redis_answers,
 )

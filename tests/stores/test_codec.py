@@ -10,13 +10,13 @@ import sys
 
 import pytest
 
+from tests.support.processes import child_env
 from tests.support.stores import (
     Harness,
     key_for,
     make_record,
     scan_for,
     secrets_of,
-    subprocess_env,
 )
 from truelayer_async.errors import ConfigurationError, StoreDecryptError, StoreError
 from truelayer_async.stores import Codec, FernetCodec, RedisTokenStore
@@ -88,7 +88,7 @@ def test_importing_the_sdk_loads_no_optional_backend() -> None:
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
-        env=subprocess_env(),
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=60,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.auth.test_flights import (
+from tests.support.flights import (
     Cancel,
     cancel_by_asyncio_timeout,
     cancel_by_move_on_after,

@@ -12,7 +12,8 @@ import pytest_asyncio
 import redis.asyncio
 
 from tests.stores._child import StoreSpec, children, incrementer, lock_holder
-from tests.support.stores import free_port, key_for, make_record, secrets_of
+from tests.support.processes import free_port
+from tests.support.stores import key_for, make_record, secrets_of
 from truelayer_async.errors import (
     ConfigurationError,
     StoreCorruptedError,

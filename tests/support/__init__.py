@@ -11,4 +11,15 @@ is the public ``truelayer_async.testing.FakeClock``.
 * ``reliability``: the reliability campaign's ``Secrets``, ``Guard``, ``TokenServer``, ….
 * ``stores``: records, keys, ``DictStore`` and one harness per store backend.
 * ``emulator``, ``cli``, ``examples``, ``browser``, ``served``: each test folder's own.
+* ``processes``: ``REPO``, ``free_port``, ``child_env`` (the repository on PYTHONPATH).
+* ``polling``: ``wait_for``. ``webhook_receiver``: ``RawReceiver``.
+* ``doc_blocks``: the README's and the docs' marked code blocks. ``clean_checkout``: a copy
+  of the repository and a newcomer's clean environment.
+* ``fastapi_example``: ``examples/fastapi_app.py`` as a process, walked over HTTP.
+* ``flights``: holding a refresh at an await point and cancelling its caller (issue #15).
+* ``signing_keys``: ``new_key``. ``sdk_payments``: SDK payment inputs.
+  ``payments_schema``: bodies checked against payments-api-v3.json.
+* ``raw_payouts``, ``raw_mandates``: raw-HTTP payouts and mandates on the emulator.
+  ``payout_pages``: the hosted payouts page walked over HTTP.
+* ``data_api``: the Data API tests' base URL, fixtures and 200 answer.
 """

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from tests.support.binaries import require_binary, require_module
+from tests.support.processes import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "browser"
 
 #: Debian's chromium, driven by Playwright; never a browser downloaded by Playwright.

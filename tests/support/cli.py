@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import pytest
 
 import truelayer_async as tla
 from tests.support.examples import Run, run_python
+from tests.support.processes import REPO
 from truelayer_async.cli import main
 from truelayer_async.stores import SqliteTokenStore
 from truelayer_async.testing import (
@@ -28,9 +28,6 @@ from truelayer_async.testing import (
     FakeTrueLayer,
     complete_consent,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-
 
 #: What a CLI run left: exit code, stdout, stderr (the examples' ``Run``).
 Result = Run
@@ -137,14 +134,6 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
 def run_cli_process(*argv: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
     """Run ``python -m truelayer_async ARGV`` as a subprocess."""
     return run_python(["-m", "truelayer_async", *argv], env, timeout)
-
-
-def closed_port() -> int:
-    """A loopback port that nothing listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def assert_clean_error(result: Result, code: int, *needles: str) -> None:

@@ -1,16 +1,24 @@
-"""The emulator served in a separate process (``Served``) and how to start it."""
+"""The emulator served in a separate process (``Served``), how to start it, and the plain
+HTTP calls the served tests make to it (``bearer``, ``connect``, ``refresh``, ``claims``,
+``server_now``)."""
 
 from __future__ import annotations
 
-import os
+import base64
+import json
 import queue
 import re
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+import httpx
+
+from tests.support.processes import child_env
+from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+
 #: Webhook retries after 50 ms and 100 ms: tests never wait long.
 FAST_RETRIES = "0.05,0.1"
 MODULE = ("-m", "truelayer_async.testing")
@@ -22,8 +30,7 @@ class Served:
     """A running ``python -m truelayer_async.testing`` child and the URL it printed."""
 
     def __init__(self, *args: str, log: Path, command: tuple[str, ...] = MODULE) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+        env = child_env()
         self._log = log.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, *command, "--port", "0", *args],
@@ -59,3 +66,47 @@ class Served:
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._log.close()
+
+
+# -- plain HTTP to a served emulator ---------------------------------------------------
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The ``Authorization`` header for ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def connect(http: httpx.Client, username: str = "john", **extra: Any) -> dict[str, Any]:
+    """``POST /_emulator/connections``; returns the token response."""
+    response = http.post("/_emulator/connections", json={"username": username, **extra})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def refresh(http: httpx.Client, refresh_token: str) -> httpx.Response:
+    """A refresh grant with the default client's credentials, as sent."""
+    return http.post(
+        "/connect/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": DEFAULT_CLIENT_ID,
+            "client_secret": DEFAULT_CLIENT_SECRET,
+            "refresh_token": refresh_token,
+        },
+    )
+
+
+def claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified."""
+    payload = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return decoded
+
+
+def server_now(http: httpx.Client) -> float:
+    """The served emulator's clock (``GET /_emulator/clock``)."""
+    now: float = http.get("/_emulator/clock").json()["now"]
+    return now

@@ -5,7 +5,6 @@ process helpers for the cross-process tests.
 
 import contextlib
 import json
-import os
 import socket
 import subprocess
 import time
@@ -18,6 +17,7 @@ from typing import Any
 import anyio
 import pytest
 
+from tests.support.processes import REPO
 from truelayer_async import Secret, Token, TokenKey, TokenRecord, TokenType
 from truelayer_async.errors import StoreConflictError, TokenStoreBusy
 from truelayer_async.stores import (
@@ -27,8 +27,6 @@ from truelayer_async.stores import (
     SqliteTokenStore,
     TokenStore,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 NAMESPACE = "https://auth.truelayer-sandbox.com#sandbox-client"
 
@@ -124,13 +122,6 @@ class DictStore:
 
 
 # -- redis-server ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def redis_answers(port: int) -> bool:
@@ -312,7 +303,7 @@ def scan_for(exc: BaseException, needles: list[str], *, frames: bool = True) -> 
     found: list[str] = []
     seen: set[int] = set()
     stack: list[BaseException] = [exc]
-    package = str(REPO_ROOT / "truelayer_async")
+    package = str(REPO / "truelayer_async")
     while stack:
         current = stack.pop()
         if id(current) in seen:
@@ -343,14 +334,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         time.sleep(0.01)
-
-
-def subprocess_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
-    )
-    return env
 
 
 @contextlib.contextmanager

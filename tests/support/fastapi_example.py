@@ -1,8 +1,8 @@
-"""``examples/fastapi_app.py`` run as a user runs it: a child process on free ports."""
+"""``examples/fastapi_app.py`` run as a user runs it (a child process on free ports), and
+clicking through its pages over HTTP as a browser would."""
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import signal
@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import IO
 from urllib.parse import parse_qsl
 
@@ -20,22 +19,12 @@ import anyio
 import attrs
 import httpx
 
+from tests.support.examples import EXAMPLES
+from tests.support.processes import REPO
 from truelayer_async.testing import complete_consent
 
-REPO = Path(__file__).resolve().parents[2]
-FASTAPI_APP = REPO / "examples" / "fastapi_app.py"
+FASTAPI_APP = EXAMPLES / "fastapi_app.py"
 STARTUP_TIMEOUT = 30.0
-
-
-def example_environment(tmp_path: Path) -> dict[str, str]:
-    """The environment an example runs in: no TRUELAYER_* variable (so the default target,
-    the emulator), a temporary token store, warnings as errors."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUELAYER_", "PYTEST_"))}
-    env["TRUELAYER_ASYNC_STORE"] = str(tmp_path / "tokens.db")
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["PYTHONWARNINGS"] = "error"
-    env["COLUMNS"] = "160"
-    return env
 
 
 @attrs.define

@@ -1,0 +1,48 @@
+"""Checking Payments bodies against TrueLayer's payments-api-v3.json (errata patched in
+memory by ``tests/emulator/openapi.py``): a response body against a named schema, and a
+request's body against its operation's request schema."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import httpx
+
+from tests.emulator.openapi import PAYMENTS, Spec
+
+__all__ = ["body_fits", "check_schema", "payments_document"]
+
+
+@functools.cache
+def payments_document() -> Spec:
+    """payments-api-v3.json as the model tests read it (one more erratum patched; cached)."""
+    document = Spec(PAYMENTS)  # a private copy: the patch below stays in this module
+    # PaymentCommon lists "beneficiary" as required but never defines it (it lives in
+    # payment_method): drop that one stray requirement.
+    common = document.doc["components"]["schemas"]["PaymentCommon"]
+    common["required"] = [name for name in common["required"] if name != "beneficiary"]
+    return document
+
+
+def check_schema(body: dict[str, Any], schema: str) -> None:
+    """``body`` fits the document's ``components/schemas/SCHEMA``."""
+    payments_document().validate(body, "#/components/schemas/" + schema)
+
+
+@functools.cache
+def _request_document() -> Spec:
+    return Spec(PAYMENTS)
+
+
+def body_fits(request: httpx.Request, path: str) -> dict[str, Any]:
+    """The request's JSON body, checked against the document's request schema."""
+    document = _request_document()
+    escaped = path.replace("~", "~0").replace("/", "~1")
+    content = document.resolve(document.pointer(f"#/paths/{escaped}/post/requestBody"))["content"]
+    (media,) = content
+    body: dict[str, Any] = json.loads(request.content)
+    escaped_media = media.replace("/", "~1")
+    document.validate(body, f"#/paths/{escaped}/post/requestBody/content/{escaped_media}/schema")
+    return body
