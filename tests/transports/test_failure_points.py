@@ -135,7 +135,8 @@ async def test_a_get_is_retried_after_any_failure(
         response = await tl._core.requester().request("GET", f"{server.url}/x", api=Api.DATA)
         assert response.json() == {"results": []}
         assert in_use(tl) == 0
-    assert server.count("/x") == 3  # exactly the SDK's retries: the transport adds none
+    # Exactly the SDK's two retries, each after its back-off: the transport adds none.
+    assert server.count("/x") == 3 and len(sleeps.delays) == 2
 
 
 async def test_the_code_exchange_succeeds_once_answered(
