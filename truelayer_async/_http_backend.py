@@ -39,14 +39,17 @@ def check_http_options(
             "http_client is a client you configured yourself: give it, or http_backend / "
             "max_connections for the client the Session builds, not both"
         )
-    if max_connections is not None and (
-        isinstance(max_connections, bool) or not isinstance(max_connections, int)
-        or max_connections < 1
-    ):  # fmt: skip
-        raise ConfigurationError(f"max_connections must be a positive int, got {max_connections!r}")
+    if max_connections is not None and not _positive_int(max_connections):
+        raise ConfigurationError(
+            f"max_connections must be a positive int, got {max_connections!r}"
+        )
     if backend == "aiohttp":
         _aiohttp_transport()  # a missing extra fails here, not at the first request
     return DEFAULT_MAX_CONNECTIONS if max_connections is None else max_connections
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def transport_for(backend: str, max_connections: int) -> httpx.AsyncBaseTransport | None:

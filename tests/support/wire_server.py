@@ -10,6 +10,7 @@ real sockets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 from collections.abc import Awaitable, Callable
@@ -164,7 +165,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class full_backlog:  # noqa: N801 (a context manager named for what it gives)
+class full_backlog:  # a context manager named for what it gives
     """A listening socket whose accept queue is full: a connect hangs until it times out."""
 
     def __enter__(self) -> int:
@@ -176,10 +177,8 @@ class full_backlog:  # noqa: N801 (a context manager named for what it gives)
         for _ in range(4):
             filler = socket.socket()
             filler.setblocking(False)
-            try:
+            with contextlib.suppress(BlockingIOError):  # connecting in the background
                 filler.connect(("127.0.0.1", port))
-            except BlockingIOError:
-                pass
             self._fillers.append(filler)
         return port
 

@@ -1,4 +1,5 @@
-""""A POST is retried only if it never left": one test per failure point, on both backends.
+"""The rule "a POST is retried only if it never left", one test per failure point, on
+both backends.
 
 The server counts arrivals, so "sent exactly once" is what the server saw, not what the
 client believes.
