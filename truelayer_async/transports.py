@@ -141,12 +141,20 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except Exception as exc:  # not a cancellation: that is a BaseException
             raise _httpx_error(exc, request) from None
+        content = response.content
+        if content.is_eof() and "Content-Encoding" not in response.headers:
+            # The whole body came with the head (most API answers): hand it over read, so
+            # nothing streams it again. Its size is bounded by aiohttp's read buffer.
+            body = content.read_nowait()
+            response.release()
+            return httpx.Response(
+                response.status, headers=response.raw_headers, content=body, request=request
+            )
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
             stream=_ResponseBody(response, request),
             request=request,
-            extensions={"http_version": b"HTTP/1.1"},
         )
 
     async def aclose(self) -> None:
