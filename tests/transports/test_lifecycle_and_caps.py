@@ -22,6 +22,7 @@ from truelayer_async import (
     UnexpectedRedirectError,
 )
 from truelayer_async._error_mapping import Api
+from truelayer_async._pool_repair import open_connections
 
 pytestmark = pytest.mark.asyncio
 
@@ -167,6 +168,7 @@ async def test_the_session_owns_and_closes_the_aiohttp_client(
         assert aiohttp_session.connector is not None
         assert aiohttp_session.connector.limit == 7
         assert transport.connection_counts() == (1, 0)  # kept alive, not in use
+        assert open_connections(client) == 1  # what the connections gauge reports
     assert client.is_closed and aiohttp_session.closed
 
 
