@@ -123,7 +123,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return found
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request``; the response body is streamed (see :class:`httpx.Response`)."""
+        """Send ``request``. The response body is streamed, or handed over already read
+        when it arrived with the head; aiohttp's errors become httpx's (see the module)."""
         session = self._session or self._open()
         timeout = self._client_timeout(request.extensions.get("timeout", {}))
         try:
