@@ -28,12 +28,14 @@ async def server() -> AsyncIterator[WireServer]:
         yield wire
 
 
-def session(base: str, backend: str, sleeps: RecordingSleep, **options: Any) -> Session:
+def session(
+    base: str, backend: str, sleeps: RecordingSleep, secret: str = "client-secret", **options: Any
+) -> Session:
     """A Session on ``base`` (auth and API) over ``backend``; retries sleep no time."""
     options.setdefault("redirect_uri", "https://app.example/callback")
     return Session(
         "client-id",
-        "client-secret",
+        secret,
         environment=Environment.custom(base),
         http_backend=backend,  # type: ignore[arg-type]
         sleep=sleeps,

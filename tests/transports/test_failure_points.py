@@ -8,9 +8,11 @@ client believes.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
+from tests.secret_scan import assert_no_secret_anywhere, assert_no_secret_in_logs
 from tests.support.doubles import RecordingSleep
 from tests.support.wire_server import (
     WireServer,
@@ -125,6 +127,25 @@ async def test_a_code_exchange_that_may_have_arrived_is_sent_once(
         with pytest.raises(TrueLayerError):
             await tl.auth.exchange_code("single-use-code", user="alice", code_verifier="v" * 43)
     assert server.count("/connect/token") == 1
+
+
+@pytest.mark.parametrize("failure", [drop, partial(reset), hang], ids=["drop", "reset", "hang"])
+async def test_a_failed_exchange_leaks_no_secret(
+    backend: str,
+    server: WireServer,
+    sleeps: RecordingSleep,
+    sentinel: str,
+    caplog: pytest.LogCaptureFixture,
+    failure: object,
+) -> None:
+    server.script = [failure]  # type: ignore[list-item]
+    caplog.set_level(logging.DEBUG)
+    async with session(server.url, backend, sleeps, secret=sentinel, timeout=FAST) as tl:
+        with pytest.raises(TrueLayerError) as info:
+            await tl.auth.exchange_code(sentinel, user="alice", code_verifier=sentinel + "v" * 30)
+    assert sentinel.encode() in server.arrivals[0].body  # it was sent...
+    assert_no_secret_anywhere(info.value, sentinel)  # ...and is nowhere else
+    assert_no_secret_in_logs(caplog.records, sentinel)
 
 
 @pytest.mark.parametrize("failure", MAYBE_SENT.values(), ids=MAYBE_SENT.keys())
