@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import httpx
 import pytest
 
+from tests.support.served import REPO_ROOT
 from truelayer_async import ConfigurationError, Session
 from truelayer_async._http import create_client
 from truelayer_async._http_backend import DEFAULT_MAX_CONNECTIONS
@@ -68,3 +70,12 @@ def test_create_client_defaults_to_the_sessions_pool() -> None:
     client = create_client(Timeouts())
     pool = client._transport._pool  # type: ignore[attr-defined]
     assert pool._max_connections == pool._max_keepalive_connections == DEFAULT_MAX_CONNECTIONS
+
+
+def test_the_default_backend_never_imports_aiohttp() -> None:
+    code = (
+        "import sys, truelayer_async\n"
+        "truelayer_async.Session('id', 'secret')\n"
+        "assert 'aiohttp' not in sys.modules, 'aiohttp imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT)
