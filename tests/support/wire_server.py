@@ -4,7 +4,7 @@ Each request that arrives is recorded (``arrivals``) before the server acts on i
 test can tell "never sent" from "sent and lost". What it does next is the ``script``: a
 list of actions, one taken per request (the last one repeats). Respx cannot reach
 aiohttp, and httpx's MockTransport skips the transport under test, so these tests need
-real sockets.
+real sockets. ``routes`` overrides the script for a path.
 """
 
 from __future__ import annotations
@@ -96,6 +96,8 @@ class WireServer:
 
     def __init__(self) -> None:
         self.script: list[Action] = [respond()]
+        #: Actions by path, taken instead of the script's (which still counts the request).
+        self.routes: dict[str, Action] = {}
         self.arrivals: list[Arrival] = []
         self.connections = 0
         self._server: asyncio.Server | None = None
@@ -132,7 +134,7 @@ class WireServer:
                     break
                 index = min(len(self.arrivals), len(self.script) - 1)
                 self.arrivals.append(arrival)
-                await self.script[index](writer)
+                await self.routes.get(arrival.path, self.script[index])(writer)
                 if writer.is_closing():
                     break
         except (ConnectionError, asyncio.IncompleteReadError):

@@ -30,7 +30,7 @@ from truelayer_async._error_mapping import Api
 
 pytestmark = pytest.mark.asyncio
 
-FAST = Timeouts(connect=0.3, read=0.3, pool=0.3, token=0.3)
+FAST = Timeouts(connect=0.5, read=0.5, pool=0.5, token=0.5)
 TOKEN = {
     "access_token": "at",
     "refresh_token": "rt",

@@ -29,29 +29,39 @@ pytestmark = pytest.mark.asyncio
 SLOW = Timeouts(read=10.0)
 
 
-async def by_wait_for(call: Awaitable[Any]) -> None:
+Arrived = Callable[[], Awaitable[None]]
+
+
+async def by_wait_for(call: Awaitable[Any], arrived: Arrived) -> None:
     with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(call, 0.1)
+        await asyncio.wait_for(call, 0.3)
 
 
-async def by_task_cancel(call: Awaitable[Any]) -> None:
+async def by_task_cancel(call: Awaitable[Any], arrived: Arrived) -> None:
     task = asyncio.ensure_future(call)
-    await asyncio.sleep(0.1)
+    await arrived()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
 
 
-async def by_move_on_after(call: Awaitable[Any]) -> None:
-    with anyio.move_on_after(0.1) as scope:
-        await call
+async def by_move_on_after(call: Awaitable[Any], arrived: Arrived) -> None:
+    async with anyio.create_task_group() as tg:
+        with anyio.CancelScope() as scope:
+            tg.start_soon(_cancel_when, arrived, scope)
+            await call
     assert scope.cancelled_caught
 
 
-CANCELLERS: dict[str, Callable[[Awaitable[Any]], Awaitable[None]]] = {
+async def _cancel_when(arrived: Arrived, scope: anyio.CancelScope) -> None:
+    await arrived()
+    scope.cancel()
+
+
+CANCELLERS: dict[str, Callable[[Awaitable[Any], Arrived], Awaitable[None]]] = {
     "wait_for": by_wait_for,
     "Task.cancel": by_task_cancel,
-    "move_on_after": by_move_on_after,
+    "cancel scope": by_move_on_after,
 }
 
 
@@ -61,21 +71,28 @@ async def test_a_cancelled_call_leaves_no_connection_checked_out(
     backend: str,
     server: WireServer,
     sleeps: RecordingSleep,
-    cancel: Callable[[Awaitable[Any]], Awaitable[None]],
+    cancel: Callable[[Awaitable[Any], Arrived], Awaitable[None]],
     where: str,
 ) -> None:
     stall = hang if where == "awaiting the answer" else partial(hang)
-    server.script = [stall, stall, respond()]
+    server.script = [stall]
+    server.routes["/c"] = respond()
     async with session(server.url, backend, sleeps, timeout=SLOW, max_connections=2) as tl:
         requester = tl._core.requester()
         for path in ("/a", "/b"):  # twice: as many as the pool holds
-            await cancel(requester.request("GET", f"{server.url}{path}", api=Api.DATA))
+
+            async def arrived(path: str = path) -> None:
+                while not server.count(path):
+                    await asyncio.sleep(0.005)
+                await asyncio.sleep(0.1)  # past the head, into the body, for "reading"
+
+            await cancel(requester.request("GET", f"{server.url}{path}", api=Api.DATA), arrived)
             await asyncio.sleep(0.01)
             assert in_use(tl) == 0
         response = await requester.request("GET", f"{server.url}/c", api=Api.DATA)
         assert response.json() == {"results": []}
         assert in_use(tl) == 0
-    assert [a.path for a in server.arrivals] == ["/a", "/b", "/c"]
+    assert server.arrivals[-1].path == "/c"
 
 
 @pytest.mark.parametrize(
