@@ -23,6 +23,7 @@ import attrs
 from . import errors as e
 from ._error_mapping import Api
 from ._http import FormValue, RateGate, Requester, Response, aclose_client, create_client
+from ._http_backend import DEFAULT_MAX_CONNECTIONS, transport_for
 from ._observe import ObservedStore, Observer
 from ._raw import record
 from ._request import AttemptHook
@@ -104,6 +105,8 @@ class Core:
         http_client: httpx.AsyncClient | None = None,
         signer: RequestSigner | None = None,
         observer: Observer | None = None,
+        http_backend: str = "httpx",
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self.client_id = client_id
         #: Runs event hooks and feeds telemetry; ``None`` (nothing to pay) without either.
@@ -125,6 +128,9 @@ class Core:
         self.sleep = sleep
         self.leeway = leeway
         self._given_client = http_client
+        self._http_backend = http_backend
+        #: The pool size of the client the core builds (``None``: the user's own client).
+        self.max_connections = None if http_client is not None else max_connections
         self._requester: Requester | None = None
         self.loop_token: anyio.lowlevel.EventLoopToken | None = None
         self._asyncio_loop: asyncio.AbstractEventLoop | None = None
@@ -144,7 +150,7 @@ class Core:
         # On asyncio the token wraps the running loop; keep it for check_loop's fast path.
         running = asyncio._get_running_loop()
         self._asyncio_loop = running if self.loop_token.native_token is running else None
-        client = self._given_client or create_client(self.timeouts)
+        client = self._given_client or self._create_client()
         if self.observer is not None:
             self._watching = self.observer.watch_connections(client)
         self._requester = Requester(
@@ -156,6 +162,11 @@ class Core:
             observer=self.observer,
         )
         self.state = State.OPEN
+
+    def _create_client(self) -> httpx.AsyncClient:
+        pool = self.max_connections or DEFAULT_MAX_CONNECTIONS
+        transport = transport_for(self._http_backend, pool)
+        return create_client(self.timeouts, max_connections=pool, transport=transport)
 
     async def aclose(self) -> None:
         """Drain token flights, then close the client the core created. Safe twice."""

@@ -34,6 +34,7 @@ import httpx
 from . import errors as e
 from ._error_mapping import Api, correlation_id_of, error_code_of, error_for
 from ._flight import Flight
+from ._http_backend import DEFAULT_MAX_CONNECTIONS
 from ._inflate import InflateError, inflater_for
 from ._json import loads
 from ._observe import operation_of
@@ -70,13 +71,25 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
 
-def create_client(timeouts: Timeouts, *, max_connections: int = 100) -> httpx.AsyncClient:
-    """The AsyncClient a Session owns: no redirects, pooled, with the SDK's timeouts."""
+def create_client(
+    timeouts: Timeouts,
+    *,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """The AsyncClient a Session owns: no redirects, pooled, with the SDK's timeouts.
+
+    Every pooled connection is kept alive (a smaller keep-alive count than the pool makes
+    a busy batch close and reopen connections); ``transport`` replaces httpx's own (its
+    pool is then the transport's)."""
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=_httpx_timeout(timeouts, timeouts.read),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+        transport=transport,
     )
 
 

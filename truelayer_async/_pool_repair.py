@@ -44,8 +44,12 @@ def reclaim_orphans(client: Any) -> int:
 
 
 def open_connections(client: Any) -> int:
-    """How many connections the client's pool holds open (0 when it has no httpcore pool,
+    """How many connections the client's pool holds open (0 when it has no pool we know,
     e.g. a mock or ASGI transport)."""
+    transport = getattr(client, "_transport", None)
+    counts = getattr(transport, "connection_counts", None)  # the SDK's AiohttpTransport
+    if counts is not None:
+        return int(counts()[0])
     try:
         return len(client._transport._pool.connections)
     except AttributeError:

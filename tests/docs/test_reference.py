@@ -25,6 +25,7 @@ PUBLIC = {
     "truelayer_async.hooks": "reference/observability",
     "truelayer_async.correlation": "reference/observability",
     "truelayer_async.otel": "reference/observability",
+    "truelayer_async.transports": "reference/transports",
 }
 
 

@@ -331,10 +331,11 @@ def served() -> Iterator[FakeTrueLayer]:
 
 
 @pytest.mark.asyncio
-async def test_over_a_real_loopback_server(served: FakeTrueLayer) -> None:
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+async def test_over_a_real_loopback_server(served: FakeTrueLayer, backend: str) -> None:
     fake = served
     assert fake.base_url is not None and fake.base_url.startswith("http://127.0.0.1:")
-    async with fake.session(http_client=None) as tl:
+    async with fake.session(http_client=None, http_backend=backend) as tl:
         link = tl.auth.auth_link(scopes=SCOPES, providers="uk-cs-mock", pkce=True)
         async with fake.http_client() as browser:
             result = await complete_consent(browser, link.url)

@@ -1,7 +1,9 @@
-"""The SDK's Payments services against the emulator, each test twice: ``in_process``
-(``httpx.ASGITransport``) and ``served`` (the same fake on a real loopback uvicorn
-server). Both run on a ``FakeClock``: the SDK's own waits (``wait_for``'s pauses, retry
-back-off) move it, and tests move it with ``fake.advance()``, so nothing sleeps for real."""
+"""The SDK's Payments services against the emulator, each test three times:
+``in_process`` (``httpx.ASGITransport``), ``served`` (the same fake on a real loopback
+uvicorn server) and ``served_aiohttp`` (the same, through ``http_backend="aiohttp"``;
+asyncio only, so not on the trio leg). All run on a ``FakeClock``: the SDK's own waits
+(``wait_for``'s pauses, retry back-off) move it, and tests move it with
+``fake.advance()``, so nothing sleeps for real."""
 
 from __future__ import annotations
 
@@ -14,14 +16,34 @@ from tests.support.emulator import START
 from truelayer_async import Session
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 
-MODES = ("in_process", "served")
+MODES = ("in_process", "served", "served_aiohttp")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the aiohttp leg on trio: aiohttp runs on asyncio only."""
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        params = spec.params if spec is not None else {}
+        aiohttp_leg = params.get("mode") == "served_aiohttp"
+        (drop if aiohttp_leg and params.get("anyio_backend") == "trio" else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(params=MODES)
-def fake(request: pytest.FixtureRequest) -> Iterator[FakeTrueLayer]:
+def mode(request: pytest.FixtureRequest) -> str:
+    """How the SDK reaches the emulator (``MODES``)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def fake(mode: str) -> Iterator[FakeTrueLayer]:
     """A fresh emulator, reached in-process or over a real loopback socket."""
     emulator = FakeTrueLayer(clock=FakeClock(START))
-    if request.param == "in_process":
+    if mode == "in_process":
         yield emulator
         return
     with emulator.serve_in_thread() as url:
@@ -30,9 +52,10 @@ def fake(request: pytest.FixtureRequest) -> Iterator[FakeTrueLayer]:
 
 
 @pytest.fixture
-async def tl(fake: FakeTrueLayer) -> AsyncIterator[Session]:
+async def tl(fake: FakeTrueLayer, mode: str) -> AsyncIterator[Session]:
     """A Session wired to ``fake``, signing with ``fake.client_signing_key``."""
-    async with fake.session() as session:
+    aiohttp_leg = {"http_client": None, "http_backend": "aiohttp"}
+    async with fake.session(**(aiohttp_leg if mode == "served_aiohttp" else {})) as session:
         yield session
     await fake.aclose()
     # Every request reached the mode's address: the served leg really crossed a socket.

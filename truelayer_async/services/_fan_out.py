@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["AccountData", "CardData", "FetchAllResult", "Progress", "fetch_all"]
 
 T = TypeVar("T")
-MAX_CONCURRENCY = 64  # stays below the Session's pool of 100 connections
+MAX_CONCURRENCY = 64  # the Session's default pool (max_connections) holds this many
 
 
 @attrs.frozen(kw_only=True)
@@ -83,9 +83,13 @@ async def fetch_all(
     and never cancels the others. Results come back in the order of ``users``. At most
     ``concurrency`` users are in progress at once (in the order given), so users finish
     one after another and ``on_progress`` moves steadily instead of all at the end.
+    ``concurrency`` is held to the Session's ``max_connections`` (its own client's pool).
     """
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise e.InvalidParameterError(f"concurrency must be between 1 and {MAX_CONCURRENCY}")
+    pool = data._core.max_connections
+    if pool is not None:  # more would only queue for a connection (under the pool timeout)
+        concurrency = min(concurrency, pool)
     limiter = anyio.CapacityLimiter(concurrency)
     # Started all at once, every user would share the request slots round-robin and
     # none would finish until nearly all had (progress stuck, then one jump).
