@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Arrival", "WireServer", "closed_port", "full_backlog"]
+__all__ = ["Arrival", "WireServer", "full_backlog"]
 
 
 @attrs.frozen
@@ -158,13 +158,6 @@ async def _read_request(reader: asyncio.StreamReader) -> Arrival | None:
             headers[name.strip().lower()] = value.strip()
     body = await reader.readexactly(int(headers.get("content-length", "0")))
     return Arrival(method, path, headers, body)
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (connecting is refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class full_backlog:  # a context manager named for what it gives

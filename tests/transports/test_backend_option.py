@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 
-from tests.support.served import REPO_ROOT
+from tests.support.processes import REPO
 from truelayer_async import ConfigurationError, Session
 from truelayer_async._http import create_client
 from truelayer_async._http_backend import DEFAULT_MAX_CONNECTIONS
@@ -78,4 +78,4 @@ def test_the_default_backend_never_imports_aiohttp() -> None:
         "truelayer_async.Session('id', 'secret')\n"
         "assert 'aiohttp' not in sys.modules, 'aiohttp imported'\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

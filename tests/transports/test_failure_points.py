@@ -14,9 +14,9 @@ import pytest
 
 from tests.secret_scan import assert_no_secret_anywhere, assert_no_secret_in_logs
 from tests.support.doubles import RecordingSleep
+from tests.support.processes import free_port
 from tests.support.wire_server import (
     WireServer,
-    closed_port,
     drop,
     full_backlog,
     hang,
@@ -53,7 +53,7 @@ MAYBE_SENT = {
 async def test_a_refused_connection_is_retried_even_for_a_post(
     backend: str, sleeps: RecordingSleep
 ) -> None:
-    base = f"http://127.0.0.1:{closed_port()}"
+    base = f"http://127.0.0.1:{free_port()}"
     async with session(base, backend, sleeps, timeout=FAST) as tl:
         with pytest.raises(TransportError) as info:
             await tl._core.requester().request(
