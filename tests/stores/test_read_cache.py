@@ -10,8 +10,9 @@ there run unchanged with the cache on.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,11 +29,13 @@ from tests.auth.test_flights import (
     cancel_by_move_on_after,
     cancel_by_task_cancel,
 )
-from truelayer_async import MemoryTokenStore, Secret, Token, TokenType
+from tests.stores._cache_child import rotator
+from tests.stores._child import StoreSpec, children, digest, record
+from truelayer_async import Environment, MemoryTokenStore, Secret, Session, Token, TokenType
 from truelayer_async import errors as e
 from truelayer_async._token_cache import TokenCache
 from truelayer_async.stores import RedisTokenStore, SqliteTokenStore, TokenStore
-from truelayer_async.testing import FakeTrueLayer
+from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
 from truelayer_async.tokens import TokenKey, TokenRecord
 
 USER = "alice"
@@ -43,8 +46,6 @@ KINDS = [
     pytest.param(cancel_by_asyncio_timeout, id="asyncio.timeout"),
     pytest.param(cancel_by_move_on_after, id="move_on_after"),
 ]
-
-Opener = Callable[..., Any]
 
 
 class CountingStore:
@@ -82,26 +83,33 @@ class CountingStore:
         return result
 
 
+class Opener:
+    """Opens store objects over the data ``spec`` names (as separate processes would)."""
+
+    def __init__(self, spec: StoreSpec) -> None:
+        self.spec = spec
+        self.opened: list[Any] = []
+
+    def __call__(self, **options: Any) -> Any:
+        spec = self.spec
+        if spec.backend == "sqlite":
+            store: Any = SqliteTokenStore(spec.location, **options)
+        else:
+            store = RedisTokenStore(spec.location, prefix=spec.prefix, **options)
+        self.opened.append(store)
+        return store
+
+
 @pytest_asyncio.fixture(params=["sqlite", "redis"])
 async def opener(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
-    """Opens store objects over the same data (as separate processes would)."""
-    opened: list[Any] = []
     if request.param == "sqlite":
-
-        def open_store(**options: Any) -> Any:
-            opened.append(SqliteTokenStore(tmp_path / "tokens.db", **options))
-            return opened[-1]
-
+        spec = StoreSpec("sqlite", str(tmp_path / "tokens.db"))
     else:
         url: str = request.getfixturevalue("redis_url")
-        prefix = f"cache-{uuid.uuid4().hex[:8]}:"
-
-        def open_store(**options: Any) -> Any:
-            opened.append(RedisTokenStore(url, prefix=prefix, **options))
-            return opened[-1]
-
-    yield open_store
-    for store in opened:
+        spec = StoreSpec("redis", url, prefix=f"cache-{uuid.uuid4().hex[:8]}:")
+    opened = Opener(spec)
+    yield opened
+    for store in opened.opened:
         await store.aclose()
 
 
@@ -208,6 +216,46 @@ async def test_a_token_rotated_elsewhere_is_used_after_a_401_without_a_refresh(
             assert await tl.auth.valid_token(user=USER) == rotated
             await tl.data.accounts(user=USER)
             assert mine.gets == 1  # the store's token is cached now
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[FakeTrueLayer, str]]:
+    emulator = FakeTrueLayer()
+    with emulator.serve_in_thread() as base_url:
+        yield emulator, base_url
+
+
+@pytest.mark.asyncio
+async def test_a_token_rotated_by_another_process_is_used_after_a_401(
+    opener: Opener, served: tuple[FakeTrueLayer, str]
+) -> None:
+    """The same with a real child process doing the rotation (emulator on loopback)."""
+    emulator, base_url = served
+    mine = CountingStore(opener())
+    inner = mine.inner
+    client = (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    async with Session(*client, environment=Environment.custom(base_url), token_store=mine) as tl:
+        grant = emulator.create_connection()
+        await inner.set(
+            _key(tl),
+            record(1, access=grant["access_token"], refresh=grant["refresh_token"],
+                   expires_at=time.time() + 3600),
+        )  # fmt: skip
+        await tl.data.accounts(user=USER)
+        await tl.data.accounts(user=USER)
+        assert mine.gets == 1  # read once, then cached
+        with children(rotator, [(opener.spec, base_url, client, USER)]) as (kid,):
+            rotated = kid.receive(60)
+            kid.process.join(10)
+            assert kid.process.exitcode == 0
+        mine.gets = mine.locks = 0
+
+        assert await tl.data.accounts(user=USER)
+
+        assert emulator.stats["refresh"] == 1  # the child's only
+        assert (mine.gets, mine.locks) == (1, 0)
+        token = await tl.auth.valid_token(user=USER)
+        assert digest(token.access_token.get_secret_value()) == rotated
 
 
 @pytest.mark.asyncio
