@@ -439,6 +439,30 @@ async def test_a_caller_cancelled_during_a_shared_read_leaves_the_others_their_t
             await _newest_is_kept(fake, tl, inner)
 
 
+@pytest.mark.asyncio
+@pytest.mark.parametrize("cancel", KINDS)
+async def test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_nothing(
+    opener: Opener, cancel: Cancel
+) -> None:
+    """An expired cached token sends its caller straight to the flight, which reads the
+    store before refreshing: the caller is cancelled during that read."""
+    async with FakeTrueLayer() as fake:
+        pause = Pause("get")
+        inner = opener(cache_max_age=1e6)
+        async with fake.session(token_store=CountingStore(inner, pause)) as tl:
+            await fake.connect(tl, user=USER)
+            fake.clock.advance(4000)
+            pause.armed = True
+            with anyio.fail_after(60):  # a hang guard, not a timing assertion
+                await cancel(lambda: tl.auth.valid_token(user=USER), pause)
+                assert pause.reached.is_set()
+                pause.release.set()
+                token = await tl.auth.valid_token(user=USER)  # joins the flight still going
+            assert token.access_token == Secret(fake.latest_access_token("john") or "")
+            assert fake.stats["refresh"] == 1
+            await _newest_is_kept(fake, tl, inner)
+
+
 # -- the cache itself ----------------------------------------------------------------------
 
 
