@@ -48,7 +48,7 @@ def _handler(body: bytes) -> httpx.MockTransport:
 class _Sdk:
     """A Session on the mock transport with a valid token seeded for ``USER``."""
 
-    def __init__(self, body: bytes, telemetry: Any = None) -> None:
+    def __init__(self, body: bytes, telemetry: Any = None, token_store: Any = None) -> None:
         from truelayer_async import Environment, Session
 
         self.client = httpx.AsyncClient(transport=_handler(body), follow_redirects=False)
@@ -58,6 +58,7 @@ class _Sdk:
             environment=Environment.custom(AUTH, API, name="bench"),
             http_client=self.client,
             telemetry=telemetry,
+            token_store=token_store,
         )
 
     async def open(self) -> None:

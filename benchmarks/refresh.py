@@ -21,6 +21,7 @@ import json
 import statistics
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import anyio
 import httpx
@@ -45,9 +46,12 @@ async def _noop_gather(callers: int) -> float:
 
 
 async def _sdk_refresh(
-    callers: int, latency: float, spawn: str = "gather"
+    callers: int, latency: float, spawn: str = "gather", token_store: Any = None
 ) -> tuple[float, int, int]:
-    """Return (wall seconds, token requests sent, distinct tokens handed out)."""
+    """Return (wall seconds, token requests sent, distinct tokens handed out).
+
+    ``token_store``: where the expired token is seeded (default: a MemoryTokenStore).
+    """
     from truelayer_async import Environment, Secret, Session, Token, TokenRecord, TokenType
 
     requests = 0
@@ -74,6 +78,7 @@ async def _sdk_refresh(
         "bench-secret",
         environment=Environment.custom(AUTH, API, name="bench"),
         http_client=client,
+        token_store=token_store,
     )
     async with client, session as tl:
         expired = Token(

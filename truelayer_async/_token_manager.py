@@ -1,8 +1,14 @@
 """Keeping tokens valid: single-flight refresh per token key, persist before use.
 
-The algorithm (reliability.md TK-01..TK-14, issue #15):
+The algorithm (reliability.md TK-01..TK-14, issues #15 and #21):
 
 * Fast path, no lock: a stored token that is not within its leeway of expiry is returned.
+  A persistent store that asks for it (``cache_max_age``) is read through a per-process
+  cache (``_token_cache.py``): a fresh cached token is served without a store read,
+  concurrent misses of one key share one read, and an expiring cached token goes straight
+  to the flight, which reads the store once for every waiter before refreshing.
+* After a 401 the flight reads the store first (no lock): a token another process has
+  rotated meanwhile is used; only the refused one is refreshed, under the locks below.
 * Everything that spends a refresh token or a code (refresh, forced refresh, connection
   extension, code exchange) runs as a *flight* (``_flight.py``): a task that no caller
   owns, so cancelling a caller by any mechanism (asyncio or anyio) never cancels it. The
@@ -40,6 +46,7 @@ from ._flight import Flight
 from ._http import TOKEN_MAX_BYTES, FormValue, Response
 from ._retry import RetryMode
 from ._secret import Secret
+from ._token_cache import TokenCache, cache_for
 from ._token_response import TokenGrant, parse_token_response, salvage_refresh_token
 from .tokens import Token, TokenKey, TokenRecord, TokenType
 
@@ -69,7 +76,11 @@ class _Shared:
     not in a Session.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cache: TokenCache | None = None) -> None:
+        #: Records read or written recently (persistent stores only; None: read each time).
+        self.cache = cache
+        #: Store reads in progress (cache misses), shared by concurrent callers per key.
+        self.reading: dict[TokenKey, Flight[TokenRecord | None]] = {}
         # Weak values: a lock lives only while a flight holds or waits for it.
         self._locks: weakref.WeakValueDictionary[TokenKey, anyio.Lock] = (
             weakref.WeakValueDictionary()
@@ -95,7 +106,7 @@ _SHARED: weakref.WeakValueDictionary[tuple[int, object], _Shared] = weakref.Weak
 def _shared_for(store: TokenStore, loop: object) -> _Shared:
     shared = _SHARED.get((id(store), loop))
     if shared is None:
-        shared = _Shared()
+        shared = _Shared(cache_for(store))
         _SHARED[(id(store), loop)] = shared
     return shared
 
@@ -136,11 +147,66 @@ class TokenManager:
         return TokenKey(f"{s.environment.auth_url}#{s.client_id}", token_type, user, scopes)
 
     async def read(self, key: TokenKey) -> TokenRecord | None:
-        """The newest record for ``key``: an unsaved one first, else the store's."""
-        unsaved = self._shared.unsaved.get(key)
+        """The newest record for ``key``: an unsaved one first, else a fresh cached one,
+        else the store's."""
+        shared = self._shared
+        unsaved = shared.unsaved.get(key)
         if unsaved is not None:
             return unsaved
-        return await self._core.store.get(key)
+        cache = shared.cache
+        if cache is None:
+            return await self._core.store.get(key)
+        cached = cache.fresh(key, self._core.clock())
+        return cached if cached is not None else await self._read_shared(key)
+
+    async def _load(self, key: TokenKey) -> TokenRecord | None:
+        """The store's record (never the cache's), remembered in the cache."""
+        cache = self._shared.cache
+        if cache is None:
+            return await self._core.store.get(key)
+        mark = cache.entry(key)
+        record = await self._core.store.get(key)
+        cache.keep(key, mark, record, self._core.clock())
+        return record
+
+    async def _read_shared(self, key: TokenKey) -> TokenRecord | None:
+        """``_load`` for a cache miss: concurrent callers of one key share one store read.
+
+        The read runs as a flight, so a cancelled caller leaves the others their result.
+        """
+        reading = self._shared.reading
+        flight = reading.get(key)
+        if flight is None:
+            flight = Flight("token store read")
+            reading[key] = flight
+            flights = self._flights
+            flights.add(flight)
+
+            async def run() -> TokenRecord | None:
+                try:
+                    return await self._load(key)
+                finally:
+                    if reading.get(key) is flight:
+                        del reading[key]
+                    flights.discard(flight)
+
+            flight.start(run)
+        return await flight.wait()
+
+    async def forget(self, key: TokenKey) -> None:
+        """Delete the stored record of ``key`` and every copy this process keeps of it."""
+        shared = self._shared
+        shared.unsaved.pop(key, None)
+        shared.backoff_until.pop(key, None)
+        cache = shared.cache
+        if cache is None:
+            await self._core.store.delete(key)
+            return
+        cache.drop(key, self._core.clock())
+        try:
+            await self._core.store.delete(key)
+        finally:
+            cache.drop(key, self._core.clock())  # a read that overlapped is not kept
 
     def _usable(self, record: TokenRecord, now: float) -> bool:
         token = record.token
@@ -227,7 +293,9 @@ class TokenManager:
             async with self._store_lock(key):
                 if key in self._shared.unsaved:
                     await self._retry_persist(key)
-                record = await self.read(key)
+                record = self._shared.unsaved.get(key)
+                if record is None:
+                    record = await self._load(key)
                 return await body(record)
 
         flight, _ = self._launch(key, name, locked, join=False)
@@ -246,36 +314,61 @@ class TokenManager:
 
         ``renew`` replaces the refresh grant (client credentials fetch a new token).
         """
-        self._core.requester()  # open, and on the Session's loop, even on the fast path
-        unsaved = (self._shared_state or self._shared).unsaved
+        core = self._core
+        core.requester()  # open, and on the Session's loop, even on the fast path
+        shared = self._shared_state or self._shared
+        unsaved = shared.unsaved
         # A key with an unsaved record always takes the flight (which retries the write);
-        # otherwise the store's record is served if usable. Testing `not unsaved` first
-        # keeps the common case at one hash of the key (in the store).
+        # otherwise the cached or stored record is served if usable. Testing `not unsaved`
+        # first keeps the common case at one hash of the key.
         if not unsaved or key not in unsaved:
-            core = self._core
-            record = await core.store.get(key)
+            cache = shared.cache
+            if cache is None:
+                record = await core.store.get(key)
+            else:
+                now = core.clock()
+                record = cache.fresh(key, now)
+                if record is not None and not record.invalid:
+                    if self._usable(record, now):
+                        return record.token
+                    # Expiring: the flight reads the store once for every waiter (another
+                    # process may have refreshed already), then refreshes if it must.
+                    return await self._valid_flight(key, renew)
+                if key in shared.refreshing:
+                    return await self._valid_flight(key, renew)  # its token is the newest
+                record = await self._read_shared(key)
             # Tested again after the await: a failed write may have been kept meanwhile.
             if record is not None and (not unsaved or key not in unsaved):
                 if self._usable(record, core.clock()):
                     return record.token
                 if record.invalid:
                     raise _marked_invalid()
+        return await self._valid_flight(key, renew)
+
+    async def _valid_flight(self, key: TokenKey, renew: Renew | None) -> Token:
+        """Join the key's refresh flight (or start one) and wait for its token."""
         name = "token refresh" if renew is None else "client-credentials grant"
         flight, _ = self._launch(key, name, lambda: self._valid_locked(key, renew), join=True)
         return await self._outcome(flight)
 
     async def _valid_locked(self, key: TokenKey, renew: Renew | None) -> Token:
-        if key in self._shared.unsaved:
+        shared = self._shared
+        if key in shared.unsaved:
             await self._retry_persist(key)
         now = self._core.clock()
-        record = await self._core.store.get(key)
+        cache = shared.cache
+        if cache is not None:
+            cached = cache.fresh(key, now)
+            if cached is not None and self._usable(cached, now):
+                return cached.token  # renewed by a flight that ended as this one began
+        record = await self._load(key)
         if record is not None and self._usable(record, now):
             return record.token  # another task refreshed while we waited
         if record is not None and record.invalid:
             raise _marked_invalid()
         if renew is not None:
             async with self._store_lock(key):
-                record = await self._core.store.get(key)
+                record = await self._load(key)
                 if record is not None and self._usable(record, self._core.clock()):
                     return record.token
                 return await renew(record)
@@ -299,7 +392,7 @@ class TokenManager:
 
         async def body() -> Token:
             async with self._store_lock(key):
-                record = await self._core.store.get(key)
+                record = await self._load(key)
                 if (
                     record is not None
                     and record.token.access_token != used
@@ -326,6 +419,16 @@ class TokenManager:
         async def body() -> Token:
             if key in self._shared.unsaved:
                 await self._retry_persist(key)
+            if used is not None and self._shared.cache is not None:
+                # A 401: our cached token may be one another process has since rotated.
+                # Read the store first (no lock); use its token unless it is the refused one.
+                record = await self._load(key)
+                if (
+                    record is not None
+                    and record.token.access_token != used
+                    and self._usable(record, self._core.clock())
+                ):
+                    return record.token
             return await self._refresh_with_store_lock(key, used)
 
         flight, started = self._launch(key, "token refresh", body, join=True)
@@ -340,7 +443,7 @@ class TokenManager:
         """Refresh under the store's lock, unless the token being replaced already was."""
         async with self._store_lock(key):
             # Re-read under the cross-process lock: another process may have refreshed.
-            record = await self._core.store.get(key)
+            record = await self._load(key)
             if record is None:
                 raise e.NoTokenError(
                     f"no {key.token_type.value} token is stored for user {key.user!r}"
@@ -420,7 +523,7 @@ class TokenManager:
         except e.AuthApiError as exc:
             if exc.error != "invalid_grant":
                 raise
-            current = await self._core.store.get(key)
+            current = await self._load(key)
             if (
                 current is not None
                 and current.token.refresh_token != refresh_token
@@ -512,10 +615,16 @@ class TokenManager:
                 await store.set(key, record)
         except Exception as exc:  # any store failure must be loud and typed
             failure = type(exc).__name__
+        shared = self._shared
+        cache = shared.cache
         if failure is None:
-            self._shared.unsaved.pop(key, None)
+            shared.unsaved.pop(key, None)
+            if cache is not None:
+                cache.put(key, record, self._core.clock())
             return
-        self._shared.unsaved[key] = record
+        shared.unsaved[key] = record
+        if cache is not None:
+            cache.drop(key, self._core.clock())  # the unsaved record is served instead
         raise e.TokenPersistenceError(
             f"the token store failed to save the new token ({failure}); it is kept in memory "
             "and the write will be retried on the next access"

@@ -186,7 +186,7 @@ async def run_logout(args: argparse.Namespace) -> int:
         except (e.ReauthorizationRequired, e.AuthApiError) as exc:
             if not _already_gone(exc):
                 raise
-            await tl.token_store.delete(key)
+            await tl._core.tokens.forget(key)
             console().print(
                 f"TrueLayer no longer accepts the connection of {who} (already revoked or "
                 f"expired: {exc}); the token was removed from {path}."

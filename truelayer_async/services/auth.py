@@ -366,7 +366,7 @@ class AuthService:
             bearer=token.access_token,
             operation="truelayer.auth.delete_credential",
         )
-        await s.store.delete(key)
+        await s.tokens.forget(key)  # the store's record and this process's cached copy
 
     async def extend_connection(
         self,

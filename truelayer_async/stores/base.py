@@ -22,6 +22,10 @@ class TokenStore(Protocol):
     * ``delete(key)`` removes the record (no error if absent).
 
     Implementations must not log or raise record values.
+
+    Optional: a ``cache_max_age`` attribute (seconds, > 0) lets each Session serve
+    records it read or wrote from memory for that long instead of calling ``get`` on
+    every request (the SQLite and Redis stores set it; see docs/stores.md).
     """
 
     async def get(self, key: TokenKey) -> TokenRecord | None: ...

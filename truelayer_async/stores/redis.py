@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 
 from .._resource import AsyncResource
+from .._token_cache import DEFAULT_CACHE_MAX_AGE
 from ..errors import (
     ConfigurationError,
     StoreConflictError,
@@ -102,6 +103,8 @@ class RedisTokenStore(AsyncResource):
       held, released only by its owner (compare-and-delete in Lua). A killed holder
       blocks the others for at most ``lease`` seconds.
     * ``codec`` (e.g. :class:`~truelayer_async.stores.FernetCodec`) encrypts records.
+    * Sessions cache what they read and write for ``cache_max_age`` seconds, so a data
+      call does not ask Redis each time (docs/stores.md, "The read cache").
 
     Args:
         url_or_client: ``redis://`` / ``rediss://`` / ``unix://`` URL, or a client.
@@ -113,6 +116,8 @@ class RedisTokenStore(AsyncResource):
         codec: optional encryption at rest.
         max_connections, pool_timeout: for a client created from a URL, the size of its
             blocking connection pool and how long a command waits for a connection.
+        cache_max_age: seconds a Session serves a record from memory before asking Redis
+            again (0 asks on every call).
     """
 
     def __init__(
@@ -125,6 +130,7 @@ class RedisTokenStore(AsyncResource):
         codec: Codec | None = None,
         max_connections: int = 50,
         pool_timeout: float = 20.0,
+        cache_max_age: float = DEFAULT_CACHE_MAX_AGE,
     ) -> None:
         try:
             import redis.asyncio
@@ -138,6 +144,8 @@ class RedisTokenStore(AsyncResource):
             )
         if ttl < lease:
             raise ConfigurationError("ttl must be at least the lock lease")
+        if not cache_max_age >= 0:
+            raise ConfigurationError("cache_max_age must be zero or positive")
         if isinstance(url_or_client, str):
             # A blocking pool: past max_connections, commands wait for a free connection
             # instead of failing with "Too many connections".
@@ -160,6 +168,8 @@ class RedisTokenStore(AsyncResource):
             )
         self.prefix = prefix
         self.ttl = float(ttl)
+        #: Seconds a Session serves a record it read or wrote from memory (0: never).
+        self.cache_max_age = float(cache_max_age)
         self.lease = float(lease)
         self._client = client
         self._codec = codec

@@ -21,6 +21,7 @@ import anyio
 import anyio.to_thread
 
 from .._resource import AsyncResource
+from .._token_cache import DEFAULT_CACHE_MAX_AGE
 from ..errors import (
     ConfigurationError,
     InsecureStoreError,
@@ -76,6 +77,8 @@ class SqliteTokenStore(AsyncResource):
       background while held, released only by its owner, and taken over once expired,
       so a killed holder blocks the others for at most ``lease`` seconds.
     * ``codec`` (e.g. :class:`~truelayer_async.stores.FernetCodec`) encrypts records.
+    * Sessions cache what they read and write for ``cache_max_age`` seconds, so a data
+      call does not read the file each time (docs/stores.md, "The read cache").
 
     Args:
         path: the database file.
@@ -83,6 +86,8 @@ class SqliteTokenStore(AsyncResource):
         lease: seconds a lock is held without renewal; a crashed holder releases it
             after this long. The holder renews every ``lease / 3`` seconds.
         busy_timeout: seconds one SQLite call waits for another process's write.
+        cache_max_age: seconds a Session serves a record from memory before reading the
+            file again (0 reads it on every call).
     """
 
     def __init__(
@@ -92,11 +97,16 @@ class SqliteTokenStore(AsyncResource):
         codec: Codec | None = None,
         lease: float = DEFAULT_LEASE,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        cache_max_age: float = DEFAULT_CACHE_MAX_AGE,
     ) -> None:
         if not lease > 0:
             raise ConfigurationError("lease must be positive")
         if not busy_timeout > 0:
             raise ConfigurationError("busy_timeout must be positive")
+        if not cache_max_age >= 0:
+            raise ConfigurationError("cache_max_age must be zero or positive")
+        #: Seconds a Session serves a record it read or wrote from memory (0: never).
+        self.cache_max_age = float(cache_max_age)
         self.path = os.path.abspath(os.fspath(path))
         self.lease = float(lease)
         self.busy_timeout = float(busy_timeout)
