@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from ._converter import structure_one_result, structure_results
 from ._fast_decode import fast_results
+from ._gc_pause import paused_for
 from ._http import Response
 
 __all__ = ["one_result_of", "results_of"]
@@ -25,7 +26,13 @@ def _fast(response: Response, item: type[T]) -> list[T] | None:
 
 
 def results_of(response: Response, item: type[T]) -> list[T]:
-    """The ``results`` list of a Data API answer as models of ``item``."""
+    """The ``results`` list of a Data API answer as models of ``item`` (a large body is
+    decoded with the garbage collector paused: see :mod:`._gc_pause`)."""
+    with paused_for(len(response.content)):
+        return _results_of(response, item)
+
+
+def _results_of(response: Response, item: type[T]) -> list[T]:
     fast = _fast(response, item)
     if fast is not None:
         return fast
