@@ -55,6 +55,7 @@ import attrs
 from ._converter import _enum_or_str, _structure_money, structure_results
 from ._gc_pause import paused_for
 from ._json import loads
+from ._plain_decode import plain_results
 from .models.common import WIRE_NAME
 
 try:
@@ -135,7 +136,8 @@ def decode_results(
     content_type: str | None = None,
     correlation_id: str | None = None,
 ) -> list[T]:
-    """The ``results`` of a Data API envelope body: the fast path, else the strict one.
+    """The ``results`` of a Data API envelope body: the fast path, else the pure-Python
+    shortcut (:mod:`._plain_decode`), else the strict reference decoder.
 
     What a ``tl.data`` list call does with a JSON body (``services/data.py`` gets there
     through its ``Response``); the benchmarks call it on bare bytes. A large body is
@@ -146,6 +148,8 @@ def decode_results(
     """
     with paused_for(len(body)):
         fast = fast_results(body, item_cls)
+        if fast is None:
+            fast = plain_results(body, item_cls)  # the shortcut of a default install
         if fast is not None:
             return fast
         decoded = loads(
