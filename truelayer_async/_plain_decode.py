@@ -38,6 +38,7 @@ from typing import Any, TypeVar, Union, cast, get_args, get_origin
 import attrs
 
 from ._converter import _CONVERTER, _enum_or_str, _structure_money, _timestamp
+from ._json import _reject_constant
 from .models.common import WIRE_NAME
 
 __all__ = ["plain_results"]
@@ -48,10 +49,6 @@ _Structure = Callable[[Any, list[int]], Any]
 # A \u escape that could spell a letter or "_" in a key (\u0040-\u007F).
 _LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
 _MISSING = object()
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid JSON number")
 
 
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)

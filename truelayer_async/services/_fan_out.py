@@ -160,9 +160,9 @@ class UserResults:
         return self
 
     async def __anext__(self) -> FetchAllResult:
-        return (await self.next_indexed())[1]
+        return (await self._next_indexed())[1]
 
-    async def next_indexed(self) -> tuple[int, FetchAllResult]:
+    async def _next_indexed(self) -> tuple[int, FetchAllResult]:
         """The next finished user as ``(its index in users, its result)``."""
         if self._task_group is None:
             raise StopAsyncIteration
@@ -238,7 +238,7 @@ async def fetch_all(
     async with stream:
         while True:
             try:
-                index, result = await stream.next_indexed()
+                index, result = await stream._next_indexed()
             except StopAsyncIteration:
                 break
             results[index] = result
