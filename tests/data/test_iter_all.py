@@ -223,10 +223,16 @@ async def _raise_in_body(tl: Session, users: list[str]) -> None:
     async def consume() -> None:
         async with tl.data.iter_all(users, concurrency=4) as results:
             async for _ in results:
-                raise KeyError("consumer")
+                try:
+                    {}["missing"]
+                except KeyError as exc:
+                    raise ValueError("consumer") from exc
 
-    with pytest.raises(KeyError, match="consumer"):  # itself, not in an exception group
+    # Itself, not in an exception group, with its cause and context intact.
+    with pytest.raises(ValueError, match="consumer") as caught:
         await consume()
+    assert isinstance(caught.value.__cause__, KeyError)
+    assert caught.value.__context__ is caught.value.__cause__
 
 
 async def _cancel_by_scope(tl: Session, users: list[str]) -> None:

@@ -143,9 +143,10 @@ class UserResults:
         try:
             return await task_group.__aexit__(exc_type, exc, tb)
         except BaseException as group:
-            # The loop body's own exception comes out as itself, not in a group.
+            # The loop body's own exception goes on as itself (traceback and context
+            # intact), not wrapped in an exception group.
             if exc is not None and getattr(group, "exceptions", None) == (exc,):
-                raise exc from None
+                return False
             raise
         finally:
             self._receive.close()
