@@ -201,9 +201,14 @@ async def test_a_slow_consumer_holds_the_fetching_back() -> None:
     ):
         async for _ in results:
             taken += 1
-            # A slow loop body: let every fetching task run as far as it can.
-            for _ in range(20):
-                await anyio.sleep(0.005)
+            # A slow loop body: let every fetching task run as far as it can (until no
+            # user has started for a while).
+            quiet, seen = 0, len(bank.started)
+            while quiet < 10:
+                await anyio.sleep(0.002)
+                quiet, seen = (
+                    (quiet + 1, seen) if len(bank.started) == seen else (0, len(bank.started))
+                )
             ahead.append(len(bank.started) - taken)
     assert taken == len(users)
     # Users started but not yet handed over: at most concurrency fetching plus a buffer
