@@ -19,7 +19,7 @@ from .config import Environment, RetryPolicy, Timeouts
 from .errors import *  # noqa: F403 - the error tree is part of the public API
 from .errors import __all__ as _errors_all
 from .pagination import AsyncPaginator, Page
-from .services._fan_out import AccountData, CardData, FetchAllResult, Progress
+from .services._fan_out import AccountData, CardData, FetchAllResult, Progress, UserResults
 from .services._pending import PendingResult
 from .services.auth import AuthService, RawAuthService
 from .services.data import AsyncDataService, DataService, RawDataService
@@ -110,6 +110,7 @@ __all__ = [
     "TokenStore",
     "TokenType",
     "TokenTypeLike",
+    "UserResults",
     "VerificationService",
     "__version__",
     "unstructure",

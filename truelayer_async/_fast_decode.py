@@ -53,7 +53,9 @@ from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_
 import attrs
 
 from ._converter import _enum_or_str, _structure_money, structure_results
+from ._gc_pause import paused_for
 from ._json import loads
+from ._plain_decode import plain_results
 from .models.common import WIRE_NAME
 
 try:
@@ -134,23 +136,28 @@ def decode_results(
     content_type: str | None = None,
     correlation_id: str | None = None,
 ) -> list[T]:
-    """The ``results`` of a Data API envelope body: the fast path, else the strict one.
+    """The ``results`` of a Data API envelope body: the fast path, else the pure-Python
+    shortcut (:mod:`._plain_decode`), else the strict reference decoder.
 
     What a ``tl.data`` list call does with a JSON body (``services/data.py`` gets there
-    through its ``Response``); the benchmarks call it on bare bytes.
+    through its ``Response``); the benchmarks call it on bare bytes. A large body is
+    decoded with the garbage collector paused (:mod:`._gc_pause`).
 
     Raises:
         MalformedResponseError: as :func:`._converter.structure_results`.
     """
-    fast = fast_results(body, item_cls)
-    if fast is not None:
-        return fast
-    decoded = loads(
-        body, status_code=status_code, content_type=content_type, correlation_id=correlation_id
-    )
-    return structure_results(
-        decoded, item_cls, status_code=status_code, correlation_id=correlation_id
-    )
+    with paused_for(len(body)):
+        fast = fast_results(body, item_cls)
+        if fast is None:
+            fast = plain_results(body, item_cls)  # the shortcut of a default install
+        if fast is not None:
+            return fast
+        decoded = loads(
+            body, status_code=status_code, content_type=content_type, correlation_id=correlation_id
+        )
+        return structure_results(
+            decoded, item_cls, status_code=status_code, correlation_id=correlation_id
+        )
 
 
 def fast_results(body: bytes, item_cls: type[T]) -> list[T] | None:

@@ -1,7 +1,9 @@
-"""Decoding a Data API ``results`` envelope: the fast path where it vouches, else cattrs.
+"""Decoding a Data API ``results`` envelope: a shortcut where one vouches, else cattrs.
 
-The cattrs converter (:mod:`._converter`) is the reference; :mod:`._fast_decode` is the
-only optimisation, and ``tests/core/test_fast_decode.py`` holds it to the reference.
+The cattrs converter (:mod:`._converter`) is the reference; the two shortcuts are
+:mod:`._fast_decode` (msgspec, the ``speedups`` extra) and :mod:`._plain_decode` (pure
+Python, for a default install), and ``tests/core/test_fast_decode.py`` and
+``tests/core/test_plain_decode.py`` hold them to the reference.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from typing import TypeVar
 
 from ._converter import structure_one_result, structure_results
 from ._fast_decode import fast_results
+from ._gc_pause import paused_for
 from ._http import Response
+from ._plain_decode import plain_results
 
 __all__ = ["one_result_of", "results_of"]
 
@@ -18,14 +22,22 @@ T = TypeVar("T")
 
 
 def _fast(response: Response, item: type[T]) -> list[T] | None:
-    # The speedups decoder's results, where it vouches for a JSON body; else None.
+    # A shortcut's results, where one vouches for a JSON body: the speedups decoder, else
+    # the pure-Python one; None leaves the body to the reference decoder.
     if "json" not in response.headers.get("content-type", ""):
         return None
-    return fast_results(response.content, item)
+    fast = fast_results(response.content, item)
+    return fast if fast is not None else plain_results(response.content, item)
 
 
 def results_of(response: Response, item: type[T]) -> list[T]:
-    """The ``results`` list of a Data API answer as models of ``item``."""
+    """The ``results`` list of a Data API answer as models of ``item`` (a large body is
+    decoded with the garbage collector paused: see :mod:`._gc_pause`)."""
+    with paused_for(len(response.content)):
+        return _results_of(response, item)
+
+
+def _results_of(response: Response, item: type[T]) -> list[T]:
     fast = _fast(response, item)
     if fast is not None:
         return fast

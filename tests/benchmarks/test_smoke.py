@@ -17,7 +17,7 @@ import pytest
 from tests.support.processes import REPO
 
 COMMITTED = REPO / "benchmarks" / "RESULTS.md"
-SUITES = {"1", "2", "3", "4", "5", "6", "8"}
+SUITES = {"1", "2", "3", "4", "5", "2b", "5b", "6", "8"}
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +80,7 @@ def test_results_json_matches_the_table(smoke_run: tuple[Path, str]) -> None:
     own = {f["key"] for f in figures if f["status"] == "measured"}
     assert {"overhead", "decode", "refresh", "batch_throughput", "batch_memory", "memory"} <= own
     assert {"store_read_sqlite", "store_read_waiters"} <= own
+    assert {"decode_default", "stream_memory"} <= own
     refresh = next(f for f in figures if f["key"] == "refresh")
     assert refresh["extra"]["token_requests"] and set(refresh["extra"]["token_requests"]) == {1}
 

@@ -43,6 +43,7 @@ SCRIPT_OUTPUT = {
     "fetch-all": r"user-3 must connect their bank again\n(?s:.*)"
     r"user-5 2 accounts, \d+ transactions",
     "own-fan-out": r"alice \['Everyday Current', 'Rainy Day Saver'\]",
+    "iter-all": r"^user-2 failed: ReauthorizationRequired\nsaved 3 users$",
     "sqlite-restart": r"^2 accounts after a restart, no new login$",
     "verify": r"verified: True score: 100\n(?s:.*)Mock Credit Card CREDIT_CARD",
     "verification-v3": r"^close: the bank holds John Doe\nbank: BNPAFRPPXXX BNP PARIBAS$",

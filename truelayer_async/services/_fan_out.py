@@ -1,25 +1,38 @@
-"""``fetch_all``: many users' data at once, with bounded concurrency and per-user errors."""
+"""``fetch_all`` and ``iter_all``: many users' data at once, with bounded concurrency and
+per-user errors; ``iter_all`` hands results over as users finish, with back-pressure."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import attrs
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectSendStream
 
 from .. import errors as e
 from .._core import UserToken
 from ..models import Account, AccountBalance, Card, CardBalance, CardTransaction, Transaction
+from ._params import DateLike, date_range
 
 if TYPE_CHECKING:
-    from .data import DataService, DateLike
+    from .data import DataService
 
-__all__ = ["AccountData", "CardData", "FetchAllResult", "Progress", "fetch_all"]
+__all__ = [
+    "AccountData",
+    "CardData",
+    "FetchAllResult",
+    "Progress",
+    "UserResults",
+    "fetch_all",
+]
 
 T = TypeVar("T")
 MAX_CONCURRENCY = 64  # the Session's default pool (max_connections) holds this many
+Limited = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 
 @attrs.frozen(kw_only=True)
@@ -65,12 +78,151 @@ class Progress:
     ok: bool
 
 
+class UserResults:
+    """What ``tl.data.iter_all()`` returns: one result per user, in the order users finish.
+
+    Use it as an async context manager, then iterate it::
+
+        async with tl.data.iter_all(users, concurrency=16) as results:
+            async for result in results:
+                save(result)  # result.ok, result.accounts, result.error ...
+
+    The fetching runs in a task group that the ``async with`` block owns, so memory is
+    bounded by the concurrency, not the number of users: at most ``concurrency`` users are
+    being fetched, and at most ``concurrency`` finished results wait for you (then the
+    fetching pauses until you take one). Leaving the block early (``break``, an exception,
+    a cancellation) cancels the users in flight and waits for them, so no request or
+    response outlives the block. Iterating without ``async with`` raises ``RuntimeError``:
+    a bare ``async for`` cannot clean up after a ``break``.
+    """
+
+    def __init__(
+        self,
+        data: DataService,
+        users: Sequence[str | None],
+        window: tuple[DateLike | None, DateLike | None],
+        concurrency: int,
+        on_progress: Callable[[Progress], Any] | None,
+    ) -> None:
+        date_range(*window)  # fail fast on a bad range, before any request
+        if not 1 <= concurrency <= MAX_CONCURRENCY:
+            raise e.InvalidParameterError(f"concurrency must be between 1 and {MAX_CONCURRENCY}")
+        pool = data._core.max_connections
+        if pool is not None:  # more would only queue for a connection (under the pool timeout)
+            concurrency = min(concurrency, pool)
+        self._data = data
+        self._users = users
+        self._window = window
+        self._concurrency = concurrency
+        self._on_progress = on_progress
+        self._done = 0
+        self._task_group: TaskGroup | None = None
+        self._entered = False
+        send, receive = anyio.create_memory_object_stream[tuple[int, FetchAllResult]](
+            max_buffer_size=concurrency
+        )
+        self._send = send
+        self._receive = receive
+
+    async def __aenter__(self) -> UserResults:
+        if self._entered:
+            raise RuntimeError("iter_all() results can be entered only once")
+        self._entered = True
+        task_group = anyio.create_task_group()
+        await task_group.__aenter__()
+        self._task_group = task_group
+        task_group.start_soon(self._feed, task_group)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        task_group = self._task_group
+        assert task_group is not None
+        task_group.cancel_scope.cancel()  # users not yet taken are not wanted any more
+        try:
+            return await task_group.__aexit__(exc_type, exc, tb)
+        except BaseException as group:
+            # The loop body's own exception goes on as itself (traceback and context
+            # intact), not wrapped in an exception group.
+            if exc is not None and getattr(group, "exceptions", None) == (exc,):
+                return False
+            raise
+        finally:
+            self._receive.close()
+            self._task_group = None
+
+    def __aiter__(self) -> UserResults:
+        if self._task_group is None:
+            raise RuntimeError(
+                "iterate iter_all() inside its block: "
+                "`async with tl.data.iter_all(users) as results: async for r in results: ...`"
+            )
+        return self
+
+    async def __anext__(self) -> FetchAllResult:
+        return (await self._next_indexed())[1]
+
+    async def _next_indexed(self) -> tuple[int, FetchAllResult]:
+        """The next finished user as ``(its index in users, its result)``."""
+        if self._task_group is None:
+            raise StopAsyncIteration
+        try:
+            return await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    async def _feed(self, task_group: TaskGroup) -> None:
+        # One task per user in flight, never one per user up front: a user's task starts
+        # when a slot frees, and holds its slot until its result is in the buffer.
+        slots = anyio.Semaphore(self._concurrency)
+        requests = anyio.CapacityLimiter(self._concurrency)
+
+        async def limited(call: Callable[[], Awaitable[T]]) -> T:
+            async with requests:
+                return await call()
+
+        async with self._send:
+            for index, user in enumerate(self._users):
+                await slots.acquire()
+                task_group.start_soon(
+                    self._one_user, index, user, self._send.clone(), slots, limited
+                )
+
+    async def _one_user(
+        self,
+        index: int,
+        user: str | None,
+        send: MemoryObjectSendStream[tuple[int, FetchAllResult]],
+        slots: anyio.Semaphore,
+        limited: Limited,
+    ) -> None:
+        async with send:
+            try:
+                try:
+                    result = await _fetch_user(self._data, user, self._window, limited)
+                except e.TrueLayerError as exc:
+                    result = FetchAllResult(user=user, error=exc)
+                self._done += 1
+                if self._on_progress is not None:
+                    progress = Progress(
+                        done=self._done, total=len(self._users), user=user, ok=result.ok
+                    )
+                    outcome = self._on_progress(progress)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                await send.send((index, result))
+            finally:
+                slots.release()
+
+
 async def fetch_all(
     data: DataService,
     users: Sequence[str | None],
-    *,
-    from_: DateLike | None,
-    to: DateLike | None,
+    window: tuple[DateLike | None, DateLike | None],
     concurrency: int,
     on_progress: Callable[[Progress], Any] | None,
 ) -> list[FetchAllResult]:
@@ -83,45 +235,19 @@ async def fetch_all(
     and never cancels the others. Results come back in the order of ``users``. At most
     ``concurrency`` users are in progress at once (in the order given), so users finish
     one after another and ``on_progress`` moves steadily instead of all at the end.
-    ``concurrency`` is held to the Session's ``max_connections`` (its own client's pool).
+    It is :class:`UserResults` with every result kept. ``concurrency`` is held to the
+    Session's ``max_connections`` (its own client's pool).
     """
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise e.InvalidParameterError(f"concurrency must be between 1 and {MAX_CONCURRENCY}")
-    pool = data._core.max_connections
-    if pool is not None:  # more would only queue for a connection (under the pool timeout)
-        concurrency = min(concurrency, pool)
-    limiter = anyio.CapacityLimiter(concurrency)
-    # Started all at once, every user would share the request slots round-robin and
-    # none would finish until nearly all had (progress stuck, then one jump).
-    user_window = anyio.CapacityLimiter(concurrency)
     results: list[FetchAllResult | None] = [None] * len(users)
-    done = 0
-
-    async def limited(call: Callable[[], Awaitable[T]]) -> T:
-        async with limiter:
-            return await call()
-
-    async def one_user(index: int, user: str | None) -> None:
-        nonlocal done
-        try:
-            async with user_window:
-                result = await _fetch_user(data, user, (from_, to), limited)
-        except e.TrueLayerError as exc:
-            result = FetchAllResult(user=user, error=exc)
-        results[index] = result
-        done += 1
-        if on_progress is not None:
-            outcome = on_progress(Progress(done=done, total=len(users), user=user, ok=result.ok))
-            if inspect.isawaitable(outcome):
-                await outcome
-
-    async with anyio.create_task_group() as tg:
-        for index, user in enumerate(users):
-            tg.start_soon(one_user, index, user)
+    stream = UserResults(data, users, window, concurrency, on_progress)
+    async with stream:
+        while True:
+            try:
+                index, result = await stream._next_indexed()
+            except StopAsyncIteration:
+                break
+            results[index] = result
     return [r for r in results if r is not None]
-
-
-Limited = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 
 async def _unless_unsupported(call: Awaitable[list[T]]) -> list[T]:

@@ -34,7 +34,7 @@ from ..models import (
     Transaction,
 )
 from ._endpoints import Endpoint, many, one
-from ._fan_out import FetchAllResult, Progress, fetch_all
+from ._fan_out import FetchAllResult, Progress, UserResults, fetch_all
 from ._params import DateLike, date_range, psu_ip_header
 from ._pending import PendingResult
 
@@ -319,12 +319,34 @@ class DataService:
     ) -> list[FetchAllResult]:
         """Fetch accounts, balances and transactions (and cards, where the scopes allow) for
         many users at once. See :func:`truelayer_async.services._fan_out.fetch_all`."""
-        date_range(from_, to)  # fail fast on a bad range, before any request
+        return await fetch_all(self._fan_out(), list(users), (from_, to), concurrency, on_progress)
+
+    def iter_all(
+        self,
+        users: Iterable[str | None],
+        *,
+        from_: DateLike | None = None,
+        to: DateLike | None = None,
+        concurrency: int = 16,
+        on_progress: Callable[[Progress], Any] | None = None,
+    ) -> UserResults:
+        """``fetch_all``, handing each user's result over as soon as that user finishes::
+
+            async with tl.data.iter_all(users, from_=since) as results:
+                async for result in results:
+                    await save(result)
+
+        Same keywords, per-user errors and progress; results come in the order users
+        finish, and only about ``2 * concurrency`` are held at once (a slow loop body
+        slows the fetching). Leaving the block early cancels the work in flight. Bad
+        arguments raise here, before anything starts. See :class:`UserResults`.
+        """
+        return UserResults(self._fan_out(), list(users), (from_, to), concurrency, on_progress)
+
+    def _fan_out(self) -> DataService:
+        # One 429 back-off shared by every user of one fan-out.
         gate = RateGate(clock=self._core.clock, sleep=self._core.sleep)
-        data = DataService(self._core, rate_gate=gate)
-        return await fetch_all(
-            data, list(users), from_=from_, to=to, concurrency=concurrency, on_progress=on_progress
-        )
+        return DataService(self._core, rate_gate=gate)
 
 
 def _pending(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[PendingResult[R]]]:
