@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.binaries import require_binary
+
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "benchmarks" / "RESULTS.md"
-SUITES = {"1", "2", "3", "4", "5", "6"}
+SUITES = {"1", "2", "3", "4", "5", "6", "7"}
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +82,20 @@ def test_results_json_matches_the_table(smoke_run: tuple[Path, str]) -> None:
     assert {"overhead", "decode", "refresh", "batch_throughput", "batch_memory", "memory"} <= own
     refresh = next(f for f in figures if f["key"] == "refresh")
     assert refresh["extra"]["token_requests"] and set(refresh["extra"]["token_requests"]) == {1}
+
+
+def test_fast_server_batch_measures_the_raw_clients_and_the_sdk(
+    smoke_run: tuple[Path, str],
+) -> None:
+    require_binary("node")
+    out, _ = smoke_run
+    figures = {f["key"]: f for f in json.loads((out / "results.json").read_text())["figures"]}
+    for key in ("fast_sdk_cpu", "fast_sdk_vs_aiohttp_cpu", "fast_aiohttp_cpu"):
+        assert figures[key]["status"] == "measured", figures[key]["status"]
+    for key in ("fast_sdk_aiohttp_cpu", "fast_sdk_aiohttp_vs_aiohttp_cpu"):
+        status = figures[key]["status"]
+        assert status == "measured" or "http_backend" in status, status
+        assert figures[key]["target_ratio"] is not None
 
 
 @pytest.mark.skipif(
