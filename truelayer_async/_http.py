@@ -150,6 +150,7 @@ class Response:
         )
 
 
+_URL_CACHE_SIZE = 512  # parsed URLs a Requester keeps (a few hundred bytes each)
 _CLOSED = "closed"  # what _send_once returns when the client was closed under it
 
 
@@ -191,6 +192,9 @@ class Requester:
             timeouts, min(timeouts.token, timeouts.read)
         ).as_dict()
         self._closed = False
+        # Parsed URLs by their string: most calls repeat a URL (an endpoint without an
+        # id, or the same account's), and httpx parses a URL string on every request.
+        self._urls: dict[str, httpx.URL] = {}
 
     def close(self) -> None:
         """Mark the Session closed: calls in flight or waiting to retry end with
@@ -251,9 +255,10 @@ class Requester:
             all_headers.update(headers)
         if token_endpoint:  # a token answer is small: no compressed body to inflate at all
             all_headers.update(_IDENTITY)
+        parsed = self._urls.get(url)
         call = Call(
             method=method,
-            url=url,
+            url=url if parsed is None else parsed,
             api=api,
             mode=mode,
             retries=self.retry_policy.max_retries if max_retries is None else max_retries,
@@ -274,6 +279,8 @@ class Requester:
         # The first attempt is built before the deadline starts, as it always was: a
         # request that cannot be built fails here, whatever the deadline.
         first = build_attempt(self.client, call, 0)
+        if parsed is None and params is None:
+            self._remember_url(url, first.url)
         deadline = self.timeouts.total
         try:
             if not deadline:
@@ -383,6 +390,12 @@ class Requester:
                 retry_after=retry_after,
                 redact=call.secrets,
             )
+
+    def _remember_url(self, url: str, parsed: httpx.URL) -> None:
+        urls = self._urls
+        if len(urls) >= _URL_CACHE_SIZE:
+            del urls[next(iter(urls))]  # the oldest: a batch's ids come and go
+        urls[url] = parsed
 
     def _backoff(self, attempt: int) -> float:
         return self.retry_policy.backoff(attempt, self.jitter())
