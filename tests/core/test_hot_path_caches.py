@@ -1,8 +1,10 @@
-"""Issue #21: a Requester parses each URL string once, not on every request.
+"""Issue #21: what the per-call hot path builds once instead of on every request.
 
 httpx parses a URL string on every request (about a twelfth of a Data call's CPU on a
 MockTransport); the Requester keeps the parsed ``httpx.URL`` of the URLs it sent, a
 bounded number of them, and never lets one call's query string leak into another's.
+A Core keeps its users' token-store keys the same way, and still rejects a bad user
+with a typed error every time.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import httpx
 import pytest
 
 from tests.support.doubles import RecordingSleep
-from truelayer_async import _http
+from truelayer_async import Session, TokenType, _core, _http
+from truelayer_async import errors as e
+from truelayer_async._core import UserToken
 from truelayer_async._error_mapping import Api
 from truelayer_async._http import Requester
 from truelayer_async._secret import Secret
@@ -102,3 +106,29 @@ async def test_the_cache_is_bounded_and_keeps_the_newest(
     assert parsed.count(urls[-1]) == 0
     assert parsed.count(urls[0]) == 1
     assert [str(r.url) for r in seen[-2:]] == [urls[-1], urls[0]]
+
+
+def test_a_user_token_key_is_built_once_and_equals_the_managers() -> None:
+    core = Session("client", "secret")._core
+    first = core.user_key(UserToken("alice"))
+    assert core.user_key(UserToken("alice")) is first
+    assert first == core.tokens.key(TokenType.DATA, "alice")
+    payments = core.user_key(UserToken("alice", TokenType.PAYMENTS))
+    assert payments == core.tokens.key(TokenType.PAYMENTS, "alice") != first
+
+
+@pytest.mark.parametrize("user", ["", 123, ["alice"]])
+def test_a_bad_user_raises_the_typed_error_every_time(user: Any) -> None:
+    core = Session("client", "secret")._core
+    for _ in range(2):
+        with pytest.raises(e.InvalidParameterError, match="user must be a non-empty string"):
+            core.user_key(UserToken(user))
+    assert core._user_keys == {}
+
+
+def test_the_user_key_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_core, "_USER_KEY_CACHE_SIZE", 8)
+    core = Session("client", "secret")._core
+    for i in range(20):
+        core.user_key(UserToken(f"user{i}"))
+    assert [user for user, _ in core._user_keys] == [f"user{i}" for i in range(12, 20)]
