@@ -144,7 +144,8 @@ def _run_once(server: CannedServer, kind: str, config: Path, timeout: float) -> 
     if child.timed_out:
         raise RuntimeError(f"{kind}: timed out after {timeout:.0f} s")
     if child.returncode != 0:
-        raise RuntimeError(f"{kind}: exit {child.returncode}: {child.stderr.strip()[-500:]}")
+        last = (child.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{kind}: exit {child.returncode}: {last[:300]}")
     result = child.json()
     if "not_measured" in result:
         return str(result["not_measured"])
@@ -179,7 +180,10 @@ def run(settings: Settings) -> list[Figure]:
                 for kind in KINDS[shift:] + KINDS[:shift]:
                     if kind in missing:
                         continue
-                    sample = _run_once(server, kind, config, timeout)
+                    try:
+                        sample = _run_once(server, kind, config, timeout)
+                    except (RuntimeError, ValueError) as exc:  # one client, not the suite
+                        sample = str(exc).splitlines()[0][:300]
                     if isinstance(sample, str):
                         log(f"#7 {kind}: not measured: {sample}")
                         missing[kind] = sample
