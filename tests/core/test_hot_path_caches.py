@@ -132,3 +132,36 @@ def test_the_user_key_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(20):
         core.user_key(UserToken(f"user{i}"))
     assert [user for user, _ in core._user_keys] == [f"user{i}" for i in range(12, 20)]
+
+
+class _Streamed(httpx.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b'{"results": '
+        yield b"[]}"
+
+
+@pytest.mark.anyio
+async def test_a_streamed_responses_read_twin_is_built_only_when_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[httpx.Response] = []
+    real = _http._read_copy
+
+    def counting(streamed: httpx.Response, body: bytes) -> httpx.Response:
+        built.append(streamed)
+        return real(streamed, body)
+
+    monkeypatch.setattr(_http, "_read_copy", counting)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "application/json", "x-tl-correlation-id": "c-1"}
+        return httpx.Response(200, headers=headers, stream=_Streamed())
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        requester = Requester(client, timeouts=Timeouts(), retry_policy=RetryPolicy())
+        response = await requester.request("GET", f"{API}/accounts", api=Api.DATA)
+    assert (response.content, response.correlation_id, built) == (b'{"results": []}', "c-1", [])
+    twin = response.http_response
+    assert twin.content == b'{"results": []}' and twin.is_closed
+    assert response.http_response is twin and len(built) == 1  # built once
+    assert "results" not in repr(response)
