@@ -27,7 +27,16 @@ from typing import Any
 from . import _report
 from ._common import BENCH_DIR, Figure, Settings, log, machine
 
-SUITES = ("overhead", "decode", "refresh", "loopback", "memory", "store_read", "stream_memory")
+SUITES = (
+    "overhead",
+    "decode",
+    "refresh",
+    "loopback",
+    "memory",
+    "fast_batch",
+    "store_read",
+    "stream_memory",
+)
 
 WHAT_DIFFERS = """
 The baselines do less than the SDK, by design; that difference is what the ratios price.
@@ -100,7 +109,16 @@ def _suites(only: str | None) -> list[str]:
 
 
 def _runner(name: str) -> Callable[[Settings], list[Figure]]:
-    from . import decode, loopback, memory, overhead, refresh, store_read, stream_memory
+    from . import (
+        decode,
+        fast_batch,
+        loopback,
+        memory,
+        overhead,
+        refresh,
+        store_read,
+        stream_memory,
+    )
 
     return {
         "overhead": overhead.run,
@@ -108,6 +126,7 @@ def _runner(name: str) -> Callable[[Settings], list[Figure]]:
         "refresh": refresh.run,
         "loopback": loopback.run,
         "memory": memory.run,
+        "fast_batch": fast_batch.run,
         "store_read": store_read.run,
         "stream_memory": stream_memory.run,
     }[name]

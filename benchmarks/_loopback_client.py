@@ -52,7 +52,9 @@ async def _run_sdk(config: dict[str, Any]) -> None:
     grants: list[dict[str, Any]] = config["tokens"]
     stats = {"requests": 0, "transactions": 0, "errors": 0}
     environment = Environment.custom(url, name="bench")
-    async with Session(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, environment=environment) as tl:
+    options: dict[str, Any] = config.get("session_options", {})  # e.g. http_backend
+    session = Session(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, environment=environment, **options)
+    async with session as tl:
         now = datetime.now(timezone.utc)
         users = [f"user{i}" for i in range(len(grants))]
         for user, grant in zip(users, grants, strict=True):
@@ -86,7 +88,7 @@ async def _run_sdk(config: dict[str, Any]) -> None:
             for _ in range(config["concurrency"]):
                 tg.start_soon(worker)
         finished, cpu = time.perf_counter(), time.process_time() - cpu
-    _result("sdk", started, finished, cpu, stats)
+    _result(config.get("client", "sdk"), started, finished, cpu, stats)
 
 
 # ------------------------------------------------------------------- raw httpx baseline
@@ -127,7 +129,7 @@ async def _run_raw(config: dict[str, Any]) -> None:
             for _ in range(config["concurrency"]):
                 tg.start_soon(worker)
         finished, cpu = time.perf_counter(), time.process_time() - cpu
-    _result("raw", started, finished, cpu, stats)
+    _result(config.get("client", "raw"), started, finished, cpu, stats)
 
 
 # ------------------------------------------------------------------------- pytruelayer

@@ -6,7 +6,7 @@ import json
 import random
 from datetime import datetime, timedelta, timezone
 
-__all__ = ["accounts_body", "transactions_body"]
+__all__ = ["accounts_body", "balance_body", "token_body", "transactions_body"]
 
 _CATEGORIES = ("PURCHASE", "DIRECT_DEBIT", "BILL_PAYMENT", "TRANSFER", "ATM", "CREDIT")
 _CLASSIFICATIONS = (
@@ -82,3 +82,27 @@ def transactions_body(count: int, *, seed: int = 7) -> bytes:
             item["meta"] = {"provider_category": "DEB", "provider_reference": f"REF{i}"}
         items.append(item)
     return json.dumps({"results": items, "status": "Succeeded"}).encode()
+
+
+def balance_body() -> bytes:
+    """``GET /data/v1/accounts/{id}/balance``: one balance with an overdraft."""
+    balance = {
+        "currency": "GBP",
+        "available": 1161.2,
+        "current": 1161.2,
+        "overdraft": 1000,
+        "update_timestamp": "2026-01-05T10:11:12.123456Z",
+    }
+    return json.dumps({"results": [balance], "status": "Succeeded"}).encode()
+
+
+def token_body() -> bytes:
+    """``POST /connect/token``: a Data API token response (canned, never a real secret)."""
+    grant = {
+        "access_token": "canned-access-token",
+        "expires_in": 3600,
+        "token_type": "Bearer",
+        "refresh_token": "canned-refresh-token",
+        "scope": "info accounts balance transactions offline_access",
+    }
+    return json.dumps(grant).encode()

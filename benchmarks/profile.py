@@ -1,6 +1,6 @@
 """Profile the SDK side of the benchmarks with pyinstrument (or cProfile without it).
 
-    python -m benchmarks.profile overhead decode refresh loopback [--out DIR]
+    python -m benchmarks.profile overhead decode refresh loopback fast [--out DIR]
 
 Writes one text report per workload into DIR (default ``benchmarks/_work/profiles``):
 ``<name>.pyinstrument.txt`` (call tree, time-ordered) and ``<name>.cprofile.txt`` (top
@@ -25,7 +25,7 @@ import anyio
 
 from ._common import WORK_DIR, child_env
 
-WORKLOADS = ("overhead", "decode", "refresh", "loopback")
+WORKLOADS = ("overhead", "decode", "refresh", "loopback", "fast")
 
 
 def _overhead() -> None:
@@ -76,11 +76,40 @@ def _loopback() -> None:
         server.wait(30)
 
 
+def _fast() -> None:
+    """The SDK client of #7 (default transport; ``FAST_BACKEND=aiohttp`` for the aiohttp
+    backend) against the canned Node.js server: 200 users, concurrency 32."""
+    import os
+    import shutil
+    import tempfile
+
+    from . import fast_batch
+    from ._loopback_client import _run_sdk
+
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("the fast workload needs Node.js")
+    with tempfile.TemporaryDirectory() as tmp:
+        bodies = Path(tmp) / "bodies.json"
+        fast_batch._bodies(bodies, fast_batch.TRANSACTIONS)
+        server = fast_batch.CannedServer(node, bodies, cpu=None)
+        try:
+            config_path = fast_batch._config(Path(tmp) / "c.json", server.url, 200, 32, None)
+            config = json.loads(config_path.read_text())
+            backend = os.environ.get("FAST_BACKEND")
+            if backend:
+                config["session_options"] = {"http_backend": backend}
+            anyio.run(_run_sdk, config)
+        finally:
+            server.stop()
+
+
 _RUNNERS: dict[str, Callable[[], None]] = {
     "overhead": _overhead,
     "decode": _decode,
     "refresh": _refresh,
     "loopback": _loopback,
+    "fast": _fast,
 }
 
 

@@ -34,7 +34,7 @@ from ._token_manager import TokenManager
 from ._wakeups import Wakeups
 from .config import Environment, RetryPolicy, Timeouts
 from .services._scopes import check_scopes
-from .tokens import PAYMENTS_SCOPES, Token, TokenRecord, TokenType, TokenTypeLike
+from .tokens import PAYMENTS_SCOPES, Token, TokenKey, TokenRecord, TokenType, TokenTypeLike
 
 if TYPE_CHECKING:
     import httpx
@@ -45,6 +45,7 @@ __all__ = ["ClientToken", "Core", "SignMode", "TokenSource", "UserToken"]
 
 #: Seconds ``aclose()`` waits for token flights beyond the token timeout.
 FLIGHT_DRAIN_MARGIN = 5.0
+_USER_KEY_CACHE_SIZE = 4096  # users whose token keys a Core remembers
 
 
 class State(enum.Enum):
@@ -136,6 +137,9 @@ class Core:
         self._asyncio_loop: asyncio.AbstractEventLoop | None = None
         self.state = State.UNOPENED
         self.tokens = TokenManager(self)
+        # Store keys of users' tokens, built once per (user, type): a key is hashed on
+        # every call, and building one (namespace string, frozen attrs) costs as much.
+        self._user_keys: dict[tuple[str | None, TokenType], TokenKey] = {}
         self._watching: Callable[[], int] | None = None  # the connection gauge's reader
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -298,9 +302,24 @@ class Core:
     async def token_for(self, source: TokenSource) -> Token:
         """The valid token of ``source`` (an expiring one is refreshed or renewed first)."""
         if type(source) is UserToken:
-            return await self.tokens.valid(self.tokens.key(source.token_type, source.user))
+            return await self.tokens.valid(self.user_key(source))
         assert isinstance(source, ClientToken)
         return await self.client_credentials(source.scopes, source.token_type)
+
+    def user_key(self, source: UserToken) -> TokenKey:
+        """The store key of a user's token (checked and built once, then remembered)."""
+        user = source.user
+        if user is not None and type(user) is not str:
+            return self.tokens.key(source.token_type, user)  # raises the typed error
+        keys = self._user_keys
+        pair = (user, source.token_type)
+        key = keys.get(pair)
+        if key is None:
+            key = self.tokens.key(source.token_type, user)
+            if len(keys) >= _USER_KEY_CACHE_SIZE:
+                del keys[next(iter(keys))]  # the oldest
+            keys[pair] = key
+        return key
 
     def authorized_request(
         self,
@@ -408,8 +427,7 @@ class Core:
         else:
             record(response)
             return response
-        key = self.tokens.key(source.token_type, source.user)
-        token = await self.tokens.refresh(key, used=token.access_token)
+        token = await self.tokens.refresh(self.user_key(source), used=token.access_token)
         try:
             response = await send(token.access_token)
             record(response)

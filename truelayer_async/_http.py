@@ -142,7 +142,19 @@ class Response:
     content: bytes = attrs.field(repr=False)
     correlation_id: str | None
     retries_taken: int
-    http_response: httpx.Response = attrs.field(repr=False)
+    #: The response as httpx returned it; when ``streamed``, its body was read here.
+    source: httpx.Response = attrs.field(repr=False)
+    streamed: bool = False
+
+    @property
+    def http_response(self) -> httpx.Response:
+        """The read, closed ``httpx.Response`` (``with_raw_response``).
+
+        A streamed response's read twin is built on first use only: most responses are
+        decoded and dropped, and building one costs as much as a small decode."""
+        if self.streamed:
+            self.source, self.streamed = _read_copy(self.source, self.content), False
+        return self.source
 
     def json(self, *, error_cls: type[e.MalformedResponseError] = e.MalformedResponseError) -> Any:
         """Decode the body (Decimals for fractions); typed error on anything malformed."""
@@ -163,6 +175,7 @@ class Response:
         )
 
 
+_URL_CACHE_SIZE = 512  # parsed URLs a Requester keeps (a few hundred bytes each)
 _CLOSED = "closed"  # what _send_once returns when the client was closed under it
 
 
@@ -204,6 +217,9 @@ class Requester:
             timeouts, min(timeouts.token, timeouts.read)
         ).as_dict()
         self._closed = False
+        # Parsed URLs by their string: most calls repeat a URL (an endpoint without an
+        # id, or the same account's), and httpx parses a URL string on every request.
+        self._urls: dict[str, httpx.URL] = {}
 
     def close(self) -> None:
         """Mark the Session closed: calls in flight or waiting to retry end with
@@ -264,9 +280,10 @@ class Requester:
             all_headers.update(headers)
         if token_endpoint:  # a token answer is small: no compressed body to inflate at all
             all_headers.update(_IDENTITY)
+        parsed = self._urls.get(url)
         call = Call(
             method=method,
-            url=url,
+            url=url if parsed is None else parsed,
             api=api,
             mode=mode,
             retries=self.retry_policy.max_retries if max_retries is None else max_retries,
@@ -287,6 +304,8 @@ class Requester:
         # The first attempt is built before the deadline starts, as it always was: a
         # request that cannot be built fails here, whatever the deadline.
         first = build_attempt(self.client, call, 0)
+        if parsed is None and params is None:
+            self._remember_url(url, first.url)
         deadline = self.timeouts.total
         try:
             if not deadline:
@@ -351,10 +370,11 @@ class Requester:
                     f"{method} {call.path}: {outcome.kind} after {attempt + 1} attempt(s)",
                     request_sent=outcome.sent,
                 )
+            assert not isinstance(outcome, str)  # _CLOSED was handled above
+            # A Response holds the body out of its repr: no local here shows the bytes.
             response = outcome
-            assert not isinstance(response, str)  # _CLOSED was handled above
             status = response.status_code
-            correlation_id = correlation_id_of(response.headers)
+            correlation_id = response.correlation_id = correlation_id_of(response.headers)
             if debug:
                 log.debug(
                     "%s %s -> %d (attempt %d, %.0f ms, correlation id %s)",
@@ -365,9 +385,8 @@ class Requester:
                 await observer.response(call, request, attempt, started, status,
                                         response.headers, None)  # fmt: skip
             if 200 <= status < 300:
-                return Response(
-                    status, response.headers, response.content, correlation_id, attempt, response
-                )
+                response.retries_taken = attempt
+                return response
             if 300 <= status < 400:
                 raise e.UnexpectedRedirectError(
                     "TrueLayer answered with a redirect, which is never followed",
@@ -380,7 +399,7 @@ class Requester:
                 call.gate.hold(delay)
             if (
                 attempt < call.retries
-                and _status_retryable(call.mode, status, response)
+                and _status_retryable(call.mode, status, response.headers, response.content)
                 and (retry_after is None or retry_after <= self.retry_policy.max_retry_after)
             ):
                 if observer is not None:
@@ -396,6 +415,12 @@ class Requester:
                 retry_after=retry_after,
                 redact=call.secrets,
             )
+
+    def _remember_url(self, url: str, parsed: httpx.URL) -> None:
+        urls = self._urls
+        if len(urls) >= _URL_CACHE_SIZE:
+            del urls[next(iter(urls))]  # the oldest: a batch's ids come and go
+        urls[url] = parsed
 
     def _backoff(self, attempt: int) -> float:
         return self.retry_policy.backoff(attempt, self.jitter())
@@ -428,7 +453,10 @@ class Requester:
 
     async def _send_once(
         self, request: httpx.Request, max_bytes: int
-    ) -> httpx.Response | _Failure | str:
+    ) -> Response | _Failure | str:
+        """The response with its (decoded, capped) body read, or a failure, or ``_CLOSED``.
+
+        Its correlation id and retry count are the caller's to fill in."""
         failure: _Failure | None = None
         try:
             response = await self.client.send(request, stream=True)
@@ -456,7 +484,9 @@ class Requester:
             await self._close(response)
             if len(response.content) > max_bytes:
                 raise _too_large(response, max_bytes)
-            return response
+            return Response(
+                response.status_code, response.headers, response.content, None, 0, response
+            )
         too_large = corrupt = False
         # gzip and deflate are inflated here, a slice at a time, so the cap applies to the
         # decompressed size as it grows; other encodings are left to httpx.
@@ -500,7 +530,8 @@ class Requester:
                     correlation_id=correlation_id_of(response.headers),
                 )
             raise _too_large(response, max_bytes)
-        return _read_copy(response, b"".join(chunks))
+        body = b"".join(chunks)
+        return Response(response.status_code, response.headers, body, None, 0, response, True)
 
 
 def _read_copy(streamed: httpx.Response, body: bytes) -> httpx.Response:
@@ -577,11 +608,11 @@ def _with_idempotency_key(headers: Mapping[str, str] | None, key: str | None) ->
     return merged
 
 
-def _status_retryable(mode: RetryMode, status: int, response: httpx.Response) -> bool:
+def _status_retryable(mode: RetryMode, status: int, headers: httpx.Headers, body: bytes) -> bool:
     if mode is RetryMode.IDEMPOTENT:
-        return status_is_retryable(status, error_code_of(response.content))
+        return status_is_retryable(status, error_code_of(body))
     if mode is RetryMode.KEYED:
-        return keyed_status_retryable(status, response.headers)
+        return keyed_status_retryable(status, headers)
     return False
 
 

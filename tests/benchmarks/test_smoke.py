@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.binaries import require_binary
 from tests.support.processes import REPO
 
 COMMITTED = REPO / "benchmarks" / "RESULTS.md"
-SUITES = {"1", "2", "3", "4", "5", "2b", "5b", "6", "8"}
+SUITES = {"1", "2", "3", "4", "5", "2b", "5b", "6", "7", "8"}
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +84,20 @@ def test_results_json_matches_the_table(smoke_run: tuple[Path, str]) -> None:
     assert {"decode_default", "stream_memory"} <= own
     refresh = next(f for f in figures if f["key"] == "refresh")
     assert refresh["extra"]["token_requests"] and set(refresh["extra"]["token_requests"]) == {1}
+
+
+def test_fast_server_batch_measures_the_raw_clients_and_the_sdk(
+    smoke_run: tuple[Path, str],
+) -> None:
+    require_binary("node")
+    out, _ = smoke_run
+    figures = {f["key"]: f for f in json.loads((out / "results.json").read_text())["figures"]}
+    for key in ("fast_sdk_cpu", "fast_sdk_vs_aiohttp_cpu", "fast_aiohttp_cpu"):
+        assert figures[key]["status"] == "measured", figures[key]["status"]
+    for key in ("fast_sdk_aiohttp_cpu", "fast_sdk_aiohttp_vs_aiohttp_cpu"):
+        status = figures[key]["status"]
+        assert status == "measured" or "http_backend" in status, status
+        assert figures[key]["target_ratio"] is not None
 
 
 @pytest.mark.skipif(

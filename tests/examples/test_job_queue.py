@@ -32,10 +32,9 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
-from tests.support.examples import example_environment
 from tests.stores.conftest import redis_url  # noqa: F401 - the redis-server fixture
 from tests.support.binaries import require_module
-from tests.support.examples import EXAMPLES, REPO, run_python
+from tests.support.examples import EXAMPLES, REPO, example_environment, run_python
 from tests.support.stores import killing, make_record
 from truelayer_async import Environment, Session, TokenType
 from truelayer_async.stores import RedisTokenStore
