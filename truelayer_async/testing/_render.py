@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._catalog import find_provider
 from ._data import Account, BankData, Card, DirectDebit, StandingOrder, Transaction
-from ._state import Connection
 from ._timefmt import (
     BST,
     date_only,
@@ -20,6 +19,9 @@ from ._timefmt import (
     iso_offset,
     iso_seconds_z,
 )
+
+if TYPE_CHECKING:
+    from ._state import Connection
 
 __all__ = [
     "account",
