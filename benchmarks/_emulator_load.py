@@ -14,8 +14,9 @@ Workloads:
   ``requests`` times, spread over ``concurrency`` workers.
 
 Requests carry ``Accept-Encoding: gzip, deflate`` as httpx's do, so the emulator does the
-compression work it does for the SDK. Every response must be a 200 with a JSON body (checked, counted as an error otherwise).
-Prints one JSON line: requests, seconds, CPU seconds, errors and bytes received.
+compression work it does for the SDK. Every response must be a 200 with a JSON body
+(checked; anything else counts as an error). Prints one JSON line: requests, seconds,
+CPU seconds, errors and bytes received.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import zlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
 
 #: What httpx (and so the SDK) sends by default: the emulator compresses large bodies.
 ACCEPT = "Accept-Encoding: gzip, deflate"

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +46,23 @@ _OFF = " (--smoke or --no-install)"
 class Emulator:
     """The emulator server process: start it, read its URL and tokens, stop it."""
 
-    def __init__(self, users: int, timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        users: int,
+        timeout: float = 120.0,
+        *,
+        options: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._emulator", str(users)],
+            [sys.executable, "-m", "benchmarks._emulator", str(users), *options],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=child_env(),
+            env=env or child_env(),
+            cwd=cwd,
         )
         assert self.process.stdout is not None
         deadline = time.monotonic() + timeout

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from json.encoder import encode_basestring
 
-__all__ = ["RawJSON", "dumps", "encode_now"]
+__all__ = ["RawJSON", "decimal_text", "dumps", "encode_now", "quote"]
 
 #: ``json.dumps(text, ensure_ascii=False)`` without building an encoder per string.
-_quote: Callable[[str], str] = encode_basestring
+quote: Callable[[str], str] = encode_basestring
 
 
 class RawJSON(str):
@@ -43,13 +43,13 @@ def _encode(value: object, out: list[str]) -> None:
     # Exact types first (the common case, one dict lookup), then subclasses.
     kind = type(value)
     if kind is str:
-        out.append(_quote(value))  # type: ignore[arg-type]
+        out.append(quote(value))  # type: ignore[arg-type]
     elif kind is dict:
         _encode_mapping(value, out)  # type: ignore[arg-type]
     elif kind is list or kind is tuple:
         _encode_sequence(value, out)  # type: ignore[arg-type]
     elif kind is Decimal:
-        out.append(_decimal(value))  # type: ignore[arg-type]
+        out.append(decimal_text(value))  # type: ignore[arg-type]
     elif kind is RawJSON:
         out.append(value)  # type: ignore[arg-type]
     elif kind is int:
@@ -61,13 +61,13 @@ def _encode(value: object, out: list[str]) -> None:
     elif value is False:
         out.append("false")
     elif isinstance(value, Decimal):
-        out.append(_decimal(value))
+        out.append(decimal_text(value))
     elif isinstance(value, int):
         out.append(int.__repr__(value))
     elif isinstance(value, float):
         raise TypeError("floats are not encoded; use Decimal for amounts")
     elif isinstance(value, str):
-        out.append(_quote(value))
+        out.append(quote(value))
     elif isinstance(value, Mapping):
         _encode_mapping(value, out)
     elif isinstance(value, (list, tuple)):
@@ -76,7 +76,8 @@ def _encode(value: object, out: list[str]) -> None:
         raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
-def _decimal(value: Decimal) -> str:
+def decimal_text(value: Decimal) -> str:
+    """A finite ``Decimal`` as a JSON number, digit for digit (``ValueError`` otherwise)."""
     if not value.is_finite():
         raise ValueError("JSON has no NaN or Infinity")
     return format(value, "f")
@@ -92,7 +93,7 @@ def _encode_mapping(value: Mapping[object, object], out: list[str]) -> None:
             first = False
         else:
             out.append(",")
-        out.append(_quote(key))
+        out.append(quote(key))
         out.append(":")
         _encode(item, out)
     out.append("}")

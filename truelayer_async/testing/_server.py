@@ -1,7 +1,13 @@
-"""Running the emulator as a real HTTP server (uvicorn, h11, loopback by default)."""
+"""Running the emulator as a real HTTP server (uvicorn, loopback by default).
+
+uvicorn parses HTTP with ``httptools`` (its C parser, in the ``testing`` extra) when it
+is installed and with pure-Python ``h11`` otherwise; the emulator answers the same
+either way. The event loop is plain asyncio unless the caller asks for ``uvloop``.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import socket
 import threading
@@ -10,7 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["base_url_for", "bind_socket", "is_loopback", "serve_in_thread", "uvicorn_config"]
+__all__ = [
+    "base_url_for",
+    "bind_socket",
+    "http_parser",
+    "is_loopback",
+    "serve_in_thread",
+    "uvicorn_config",
+]
 
 
 def is_loopback(host: str) -> bool:
@@ -49,8 +62,22 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: Any, host: str, port: int, *, log_level: str = "warning") -> Any:
-    """A uvicorn config with no lifespan, h11, plain asyncio and no websockets."""
+def http_parser() -> str:
+    """uvicorn's ``http`` setting: ``"httptools"`` when installed, else ``"h11"``."""
+    return "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+
+
+def uvicorn_config(
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    log_level: str = "warning",
+    http: str | None = None,
+    loop: str = "asyncio",
+) -> Any:
+    """A uvicorn config with no lifespan and no websockets; ``http`` defaults to
+    :func:`http_parser`, ``loop`` to plain asyncio."""
     import uvicorn
 
     return uvicorn.Config(
@@ -60,20 +87,27 @@ def uvicorn_config(app: Any, host: str, port: int, *, log_level: str = "warning"
         lifespan="off",
         log_level=log_level,
         access_log=False,
-        http="h11",
+        http=http or http_parser(),
         ws="none",
-        loop="asyncio",
+        loop=loop,
     )
 
 
 @contextmanager
 def serve_in_thread(
-    app: Any, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 10.0
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    timeout: float = 10.0,
+    http: str | None = None,
+    loop: str = "asyncio",
 ) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a background thread; yields the base URL.
 
     The socket is bound before the thread starts (``port=0`` picks a free port); the
     context waits until uvicorn has started, and on exit asks it to stop and joins it.
+    ``http`` and ``loop`` go to :func:`uvicorn_config`.
     """
     import uvicorn
 
@@ -82,7 +116,7 @@ def serve_in_thread(
     sock = bind_socket(host, port)
     try:
         actual_port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn_config(app, host, actual_port))
+        server = uvicorn.Server(uvicorn_config(app, host, actual_port, http=http, loop=loop))
         failure: list[BaseException] = []
 
         def run() -> None:
