@@ -27,7 +27,7 @@ from typing import Any
 from . import _report
 from ._common import BENCH_DIR, Figure, Settings, log, machine
 
-SUITES = ("overhead", "decode", "refresh", "loopback", "memory")
+SUITES = ("overhead", "decode", "refresh", "loopback", "memory", "emulator")
 
 WHAT_DIFFERS = """
 The baselines do less than the SDK, by design; that difference is what the ratios price.
@@ -100,7 +100,7 @@ def _suites(only: str | None) -> list[str]:
 
 
 def _runner(name: str) -> Callable[[Settings], list[Figure]]:
-    from . import decode, loopback, memory, overhead, refresh
+    from . import decode, emulator_throughput, loopback, memory, overhead, refresh
 
     return {
         "overhead": overhead.run,
@@ -108,6 +108,7 @@ def _runner(name: str) -> Callable[[Settings], list[Figure]]:
         "refresh": refresh.run,
         "loopback": loopback.run,
         "memory": memory.run,
+        "emulator": emulator_throughput.run,
     }[name]
 
 

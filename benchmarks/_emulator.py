@@ -4,7 +4,8 @@
 connects USERS mock-bank users (``john1`` … ``john100``, reused: every
 ``create_connection`` makes a new connection), builds their bank data up front so no
 client pays for it, serves the emulator with uvicorn on a loopback port, prints one JSON
-line ``{"url": ..., "tokens": [...]}`` and serves until its standard input closes or says
+line ``{"url": ..., "tokens": [...], "package": ...}`` (``package``: where
+``truelayer_async`` was imported from) and serves until its standard input closes or says
 ``stop``. It runs in its own process so that the client under test and the server do not
 share a GIL; on two cores each gets one.
 
@@ -19,8 +20,10 @@ import argparse
 import json
 import sys
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
+import truelayer_async
 from truelayer_async.testing import DEFAULT_CLIENT_ID, FakeTrueLayer
 
 
@@ -51,7 +54,8 @@ def main() -> None:
     for connection in fake.connections:
         connection.data()  # generate the bank data now, not during the first timed run
     with _serve(fake, args.http, args.loop) as url:
-        print(json.dumps({"url": url, "tokens": tokens}), flush=True)
+        package = str(Path(truelayer_async.__file__).parent)
+        print(json.dumps({"url": url, "tokens": tokens, "package": package}), flush=True)
         for line in sys.stdin:
             if line.strip() == "stop":
                 break

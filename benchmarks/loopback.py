@@ -75,6 +75,7 @@ class Emulator:
         info = json.loads(line)
         self.url: str = info["url"]
         self.tokens: list[dict[str, Any]] = info["tokens"]
+        self.package: str | None = info.get("package")
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time of the emulator process so far (Linux /proc)."""
