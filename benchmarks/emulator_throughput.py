@@ -181,20 +181,37 @@ def _figures(
         return [s.cpu_ms for s in items if s.cpu_ms is not None]
 
     runs = f"{settings.batch_runs} runs, each server a fresh process, order alternating."
-    figures = [
-        Figure(
-            key="emulator_throughput",
+
+    def versus_before(key: str, workload: str, label: str, kind: str, **fields: Any) -> Figure:
+        per = fields.pop("per", rates)
+        target = fields.pop("target_ratio", None)
+        return Figure(
+            key=key,
             number="7",
-            workload=f"{batch}; warm (repeated, as #4 runs it)",
-            metric="emulator throughput",
-            unit="req/s",
-            samples=rates(after["warm"]),
+            workload=workload,
+            metric=fields.pop("metric", "emulator throughput"),
+            unit=fields.pop("unit", "req/s"),
+            samples=per(after[kind]),
             baseline=before,
-            baseline_samples=rates(old["warm"]),
-            target="≥ 2× (#21)",
+            baseline_samples=per(old[kind]),
+            target=f"≥ {target:g}× (#21)" if target else "reported",
+            target_ratio=target,
+            higher_is_better=fields.pop("higher_is_better", True),
+            label=label,
+            notes=fields.pop("notes", []),
+        )
+
+    grants = (
+        f"emulator: {users * 3} `client_credentials` grants on `POST /connect/token`, "
+        f"concurrency {concurrency}"
+    )
+    figures = [
+        versus_before(
+            "emulator_throughput",
+            f"{batch}; warm (repeated, as #4 runs it)",
+            "emulator req/s (warm)",
+            "warm",
             target_ratio=2.0,
-            higher_is_better=True,
-            label="emulator req/s (warm)",
             notes=[
                 runs,
                 "Warm: the second pass over the same users in the same server process; "
@@ -203,51 +220,30 @@ def _figures(
                 f"{_median(cpu(old['warm']))} ms.",
             ],
         ),
-        Figure(
-            key="emulator_cold_throughput",
-            number="7",
-            workload=f"{batch}; cold (each user's first requests)",
-            metric="emulator throughput",
-            unit="req/s",
-            samples=rates(after["cold"]),
-            baseline=before,
-            baseline_samples=rates(old["cold"]),
-            target="reported",
-            target_ratio=None,
-            higher_is_better=True,
-            label="emulator req/s (cold)",
+        versus_before(
+            "emulator_cold_throughput",
+            f"{batch}; cold (each user's first requests)",
+            "emulator req/s (cold)",
+            "cold",
             notes=[runs, "Cold: nothing cached yet: what a test suite's fresh users see."],
         ),
-        Figure(
-            key="emulator_cpu",
-            number="7",
-            workload=f"{batch}; warm",
+        versus_before(
+            "emulator_cpu",
+            f"{batch}; warm",
+            "emulator CPU/request",
+            "warm",
+            per=cpu,
             metric="emulator CPU per request",
             unit="ms",
-            samples=cpu(after["warm"]),
-            baseline=before,
-            baseline_samples=cpu(old["warm"]),
-            target="reported",
-            target_ratio=None,
-            label="emulator CPU/request",
+            higher_is_better=False,
             notes=["User + system CPU of the emulator process during the batch (/proc)."],
         ),
-        Figure(
-            key="emulator_token_throughput",
-            number="7",
-            workload=(
-                f"emulator: {users * 3} `client_credentials` grants on `POST /connect/token`, "
-                f"concurrency {concurrency}"
-            ),
+        versus_before(
+            "emulator_token_throughput",
+            grants,
+            "emulator token grants/s",
+            "token",
             metric="token grants per second",
-            unit="req/s",
-            samples=rates(after["token"]),
-            baseline=before,
-            baseline_samples=rates(old["token"]),
-            target="reported",
-            target_ratio=None,
-            higher_is_better=True,
-            label="emulator token grants/s",
         ),
     ]
     if reason is not None:

@@ -84,12 +84,8 @@ def test_dumps_still_refuses_what_json_cannot_say_exactly(value: Any, error: typ
 def _as_dict(txn: Transaction, *, running_balance: bool, style: str) -> dict[str, Any]:
     """The transaction's fields as the Data API spells them (the dict the emulator used
     to build before encoding)."""
-    if txn.pending:
-        stamp = iso_milli_z(txn.timestamp)
-    elif style == "naive":
-        stamp = iso_naive(txn.timestamp)
-    else:
-        stamp = iso_offset(txn.timestamp)
+    spell = iso_milli_z if txn.pending else iso_naive if style == "naive" else iso_offset
+    stamp = spell(txn.timestamp)
     body: dict[str, Any] = {
         "transaction_id": txn.transaction_id,
         "normalised_provider_transaction_id": txn.normalised_provider_transaction_id,
