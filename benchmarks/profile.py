@@ -104,6 +104,7 @@ def _emulator() -> None:
         ]
     sock = bind_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
     config = WORK_DIR / "emulator-load.json"
     config.write_text(
         json.dumps(
