@@ -213,6 +213,13 @@ def _run_once(
     return sample
 
 
+def _parser() -> str:
+    """The HTTP parser the emulator process serves with (see ``testing._server``)."""
+    from truelayer_async.testing._server import http_parser
+
+    return http_parser()
+
+
 def _busy(samples: list[_Sample]) -> str:
     values = [s.server_busy for s in samples if s.server_busy is not None]
     return f"{statistics.median(values) * 100:.0f} %" if values else "unknown"
@@ -273,7 +280,7 @@ def _batch_figures(settings: Settings, sdk: list[_Sample], raw: list[_Sample]) -
     common = [
         f"{len(sdk)} runs per client, alternating; each run a fresh process. Every run of "
         f"every client saw the same {sorted(txns)} transactions in total.",
-        f"Emulator (uvicorn + h11, one process, its own core) CPU busy during the batch: "
+        f"Emulator (uvicorn + {_parser()}, one process, its own core) CPU busy during the batch: "
         f"SDK runs {_busy(sdk)}, raw runs {_busy(raw)} of one core. Near 100 % means the "
         "emulator, not the client, sets the pace; both sides are limited the same way.",
     ]
