@@ -36,6 +36,7 @@ SUITES = (
     "fast_batch",
     "store_read",
     "stream_memory",
+    "emulator",
 )
 
 WHAT_DIFFERS = """
@@ -111,6 +112,7 @@ def _suites(only: str | None) -> list[str]:
 def _runner(name: str) -> Callable[[Settings], list[Figure]]:
     from . import (
         decode,
+        emulator_throughput,
         fast_batch,
         loopback,
         memory,
@@ -129,6 +131,7 @@ def _runner(name: str) -> Callable[[Settings], list[Figure]]:
         "fast_batch": fast_batch.run,
         "store_read": store_read.run,
         "stream_memory": stream_memory.run,
+        "emulator": emulator_throughput.run,
     }[name]
 
 

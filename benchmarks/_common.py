@@ -240,8 +240,8 @@ def machine() -> dict[str, str]:
         "httpx / anyio / attrs / cattrs": " / ".join(
             _version(name) for name in ("httpx", "anyio", "attrs", "cattrs")
         ),
-        "uvicorn / starlette / h11": " / ".join(
-            _version(name) for name in ("uvicorn", "starlette", "h11")
+        "uvicorn / starlette / h11 / httptools": " / ".join(
+            _version(name) for name in ("uvicorn", "starlette", "h11", "httptools")
         ),
         "load average at start (1/5/15 min)": " / ".join(f"{x:.2f}" for x in load),
     }

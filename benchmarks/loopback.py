@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +46,23 @@ _OFF = " (--smoke or --no-install)"
 class Emulator:
     """The emulator server process: start it, read its URL and tokens, stop it."""
 
-    def __init__(self, users: int, timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        users: int,
+        timeout: float = 120.0,
+        *,
+        options: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._emulator", str(users)],
+            [sys.executable, "-m", "benchmarks._emulator", str(users), *options],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=child_env(),
+            env=env or child_env(),
+            cwd=cwd,
         )
         assert self.process.stdout is not None
         deadline = time.monotonic() + timeout
@@ -66,6 +75,7 @@ class Emulator:
         info = json.loads(line)
         self.url: str = info["url"]
         self.tokens: list[dict[str, Any]] = info["tokens"]
+        self.package: str | None = info.get("package")
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time of the emulator process so far (Linux /proc)."""
@@ -203,6 +213,13 @@ def _run_once(
     return sample
 
 
+def _parser() -> str:
+    """The HTTP parser the emulator process serves with (see ``testing._server``)."""
+    from truelayer_async.testing._server import http_parser
+
+    return http_parser()
+
+
 def _busy(samples: list[_Sample]) -> str:
     values = [s.server_busy for s in samples if s.server_busy is not None]
     return f"{statistics.median(values) * 100:.0f} %" if values else "unknown"
@@ -263,7 +280,7 @@ def _batch_figures(settings: Settings, sdk: list[_Sample], raw: list[_Sample]) -
     common = [
         f"{len(sdk)} runs per client, alternating; each run a fresh process. Every run of "
         f"every client saw the same {sorted(txns)} transactions in total.",
-        f"Emulator (uvicorn + h11, one process, its own core) CPU busy during the batch: "
+        f"Emulator (uvicorn + {_parser()}, one process, its own core) CPU busy during the batch: "
         f"SDK runs {_busy(sdk)}, raw runs {_busy(raw)} of one core. Near 100 % means the "
         "emulator, not the client, sets the pace; both sides are limited the same way.",
     ]

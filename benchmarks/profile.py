@@ -1,6 +1,9 @@
 """Profile the SDK side of the benchmarks with pyinstrument (or cProfile without it).
 
-    python -m benchmarks.profile overhead decode refresh loopback fast [--out DIR]
+    python -m benchmarks.profile overhead decode refresh loopback fast emulator [--out DIR]
+
+``emulator`` profiles the other side: the served emulator itself (uvicorn in this
+process's main thread) under #9's load driver.
 
 Writes one text report per workload into DIR (default ``benchmarks/_work/profiles``):
 ``<name>.pyinstrument.txt`` (call tree, time-ordered) and ``<name>.cprofile.txt`` (top
@@ -25,7 +28,7 @@ import anyio
 
 from ._common import WORK_DIR, child_env
 
-WORKLOADS = ("overhead", "decode", "refresh", "loopback", "fast")
+WORKLOADS = ("overhead", "decode", "refresh", "loopback", "fast", "emulator")
 
 
 def _overhead() -> None:
@@ -104,12 +107,65 @@ def _fast() -> None:
             server.stop()
 
 
+_SERVED: dict[str, Any] = {}
+
+
+def _emulator() -> None:
+    """One batch (300 users, concurrency 32) against the emulator served in this thread.
+
+    The users are made once; the first call (``profile``'s warm-up) fills the emulator's
+    caches, so the profiled calls show the warm state #4 runs in.
+    """
+    import threading
+
+    import uvicorn
+
+    from truelayer_async.testing import FakeTrueLayer
+    from truelayer_async.testing._server import bind_socket, uvicorn_config
+
+    if not _SERVED:
+        fake = FakeTrueLayer()
+        _SERVED["fake"] = fake
+        _SERVED["tokens"] = [
+            fake.create_connection(username=f"john{i % 100 + 1}", password="doe")
+            for i in range(300)
+        ]
+    sock = bind_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    config = WORK_DIR / "emulator-load.json"
+    config.write_text(
+        json.dumps(
+            {"url": f"http://127.0.0.1:{port}", "tokens": _SERVED["tokens"], "concurrency": 32}
+        )
+    )
+    server = uvicorn.Server(uvicorn_config(_SERVED["fake"], "127.0.0.1", port))
+
+    def drive() -> None:
+        try:
+            while not server.started:
+                threading.Event().wait(0.01)
+            command = [sys.executable, "-m", "benchmarks._emulator_load", str(config)]
+            subprocess.run(command, env=child_env(), capture_output=True, timeout=600, check=False)
+        finally:
+            server.should_exit = True
+
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        driver.join()
+
+
 _RUNNERS: dict[str, Callable[[], None]] = {
     "overhead": _overhead,
     "decode": _decode,
     "refresh": _refresh,
     "loopback": _loopback,
     "fast": _fast,
+    "emulator": _emulator,
 }
 
 

@@ -150,15 +150,12 @@ class ListenApp:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    from ..testing._server import bind_socket  # TCP_NODELAY on each connection, see there
+
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
+        return bind_socket(host, port)
     except OSError as exc:
-        sock.close()
         raise CliError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", USAGE) from None
-    return sock
 
 
 def _check_forward_to(url: str | None) -> None:

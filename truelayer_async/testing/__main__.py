@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 
 from ._constants import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URIS
 from ._options import add_server_options, fake_from_options
-from ._server import base_url_for, is_loopback, uvicorn_config
+from ._server import base_url_for, bind_socket, is_loopback, uvicorn_config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,10 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     # Bind first, so that --port 0 reports the port actually used.
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host.strip("[]"), args.port))
+    sock = bind_socket(args.host, args.port)
     port = sock.getsockname()[1]
     # Listen before printing the URL, so that a client reading it can connect at once.
     sock.listen(2048)

@@ -34,7 +34,8 @@ from starlette.routing import BaseRoute, Route
 
 from . import _render
 from ._body import BodyError, read_json_object
-from ._data import Account, Card
+from ._data import Account, Card, Transaction
+from ._encode import RawJSON
 from ._records import WebhookRecord
 from ._responses import data_error, data_headers, json_response
 from ._state import Connection, FakeState, TokenRejected
@@ -90,12 +91,17 @@ class Ctx:
             raise DataError(404, "account_not_found", "account not found")
         return found
 
-    def in_window(self, moment: datetime) -> bool:
+    def transactions(
+        self, items: tuple[Transaction, ...], style: str, *, running: bool
+    ) -> list[RawJSON]:
+        """``items`` inside the window, as encoded JSON (see ``_fragments``)."""
         assert self.window is not None
-        return self.window[0] <= moment <= self.window[1]
+        return self.connection.encoded.within(
+            items, self.window, running_balance=running, style=style
+        )
 
 
-Producer = Callable[[Ctx], list[dict[str, Any]]]
+Producer = Callable[[Ctx], list[Any]]
 
 
 def authenticate_or_error(state: FakeState, request: Request) -> Connection | Response:
@@ -136,18 +142,17 @@ def _balance(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def _account_transactions(pending: bool) -> Producer:
-    def produce(ctx: Ctx) -> list[dict[str, Any]]:
+    def produce(ctx: Ctx) -> list[Any]:
         account = ctx.account
         items = account.pending if pending else account.transactions
-        style = "offset" if account.account_type == "TRANSACTION" else "naive"
-        running = "balance" in ctx.connection.scopes
-        return [
-            _render.transaction(t, running_balance=running, style=style)
-            for t in items
-            if ctx.in_window(t.timestamp)
-        ]
+        return ctx.transactions(items, _style(account), running="balance" in ctx.connection.scopes)
 
     return produce
+
+
+def _style(account: Account) -> str:
+    """How an account's booked transactions spell their timestamps."""
+    return "offset" if account.account_type == "TRANSACTION" else "naive"
 
 
 def _standing_orders(ctx: Ctx) -> list[dict[str, Any]]:
@@ -182,15 +187,10 @@ def _card_balance(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def _card_transactions(pending: bool) -> Producer:
-    def produce(ctx: Ctx) -> list[dict[str, Any]]:
+    def produce(ctx: Ctx) -> list[Any]:
         card = ctx.card
         items = card.pending if pending else card.transactions
-        running = "balance" in ctx.connection.scopes
-        return [
-            _render.transaction(t, running_balance=running, style="offset")
-            for t in items
-            if ctx.in_window(t.timestamp)
-        ]
+        return ctx.transactions(items, "offset", running="balance" in ctx.connection.scopes)
 
     return produce
 
@@ -232,7 +232,7 @@ def _scope_error(missing: list[str], credentials_id: str) -> Response:
     )
 
 
-def _run(ctx: Ctx, producer: Producer, provider_call: bool) -> list[dict[str, Any]]:
+def _run(ctx: Ctx, producer: Producer, provider_call: bool) -> list[Any]:
     persona = ctx.connection.persona
     if provider_call and persona.error:
         raise DataError(persona.error_status, persona.error, persona.error_description)
@@ -481,18 +481,12 @@ def _batch(
     def item(resource: Account | Card, style: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "account_id": resource.account_id,
-            "transactions": [
-                _render.transaction(t, running_balance=running, style=style)
-                for t in resource.transactions
-                if ctx.in_window(t.timestamp)
-            ],
+            "transactions": ctx.transactions(resource.transactions, style, running=running),
         }
         if body.get("pending"):
-            entry["pending_transactions"] = [
-                _render.transaction(t, running_balance=False, style=style)
-                for t in resource.pending
-                if ctx.in_window(t.timestamp)
-            ]
+            entry["pending_transactions"] = ctx.transactions(
+                resource.pending, style, running=False
+            )
         if want_balance:
             entry["balance"] = (
                 _render.account_balance(resource, now)
@@ -502,9 +496,7 @@ def _batch(
         return entry
 
     accounts = [
-        item(a, "offset" if a.account_type == "TRANSACTION" else "naive")
-        for a in data.accounts
-        if whitelist is None or a.account_id in whitelist
+        item(a, _style(a)) for a in data.accounts if whitelist is None or a.account_id in whitelist
     ]
     results: dict[str, Any] = {"accounts": accounts}
     if "cards" in connection.scopes and data.cards is not None:

@@ -61,6 +61,8 @@ __all__ = ["FakeTrueLayer"]
 DAY = 86_400
 #: How often a served emulator with a ``LiveClock`` applies due payment transitions.
 TICK_SECONDS = 0.2
+#: zlib level of gzip-encoded responses (for clients that send ``Accept-Encoding: gzip``).
+GZIP_LEVEL = 1
 
 
 class FakeTrueLayer(LedgerDrivers, AsyncResource):
@@ -170,7 +172,9 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
             ],
             default=_not_found,
         )
-        return state, GZipMiddleware(router)
+        # Level 1, as a busy API server would (nginx's default): a fraction of level 9's
+        # CPU for a body ~20 % larger; the client sees the same JSON either way.
+        return state, GZipMiddleware(router, compresslevel=GZIP_LEVEL)
 
     def reset(self) -> None:
         """Forget every connection, code, token, task, webhook, recorded request and fault

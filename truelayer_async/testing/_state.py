@@ -29,6 +29,7 @@ from ._constants import (
     LINK_SCOPES,
 )
 from ._data import BankData, generate
+from ._fragments import EncodedTransactions
 from ._personas import Persona
 from ._records import WebhookRecord
 from ._timefmt import from_epoch, token_expiry
@@ -159,6 +160,8 @@ class Connection:
     consent_revoked: bool = False
     last_batch: dict[str, Any] | None = None
     _data: BankData | None = attrs.field(default=None, repr=False)
+    #: The bank data's transactions as JSON, each list encoded once (see ``_fragments``).
+    encoded: EncodedTransactions = attrs.field(factory=EncodedTransactions, repr=False, eq=False)
 
     @property
     def username(self) -> str:
