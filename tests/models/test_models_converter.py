@@ -4,9 +4,7 @@ own OpenAPI examples, and a rough speed guard."""
 from __future__ import annotations
 
 import copy
-import gc
 import json
-import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -417,22 +415,21 @@ def _transactions_body(count: int) -> bytes:
     return ('{"results": [' + ", ".join(items) + '], "status": "Succeeded"}').encode()
 
 
-def _best_of(runs: int, action: Any) -> float:
-    timings = []
-    for _ in range(runs):
-        gc.collect()
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
+def test_structuring_10k_transactions_builds_no_structure_function_per_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Speed is measured in benchmarks/ (#2), never asserted here. What a test can hold
+    # deterministically is the shape that keeps it fast: cattrs generates each model's
+    # structure function once, not per call or per item.
+    body = _json.loads(_transactions_body(10_000))
+    conv.structure_results(body, m.Transaction)  # warm: every hook built
+    built: list[Any] = []
+    real = conv.make_dict_structure_fn
 
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(args[0])
+        return real(*args, **kwargs)
 
-def test_structuring_10k_transactions_costs_about_a_json_loads() -> None:
-    # The target is "within 1.5x of json.loads"; the assertion is looser so that a busy CI
-    # machine does not flake. It still catches a per-call converter or a slow hook.
-    raw = _transactions_body(10_000)
-    body = _json.loads(raw)
-    baseline = _best_of(5, lambda: json.loads(raw))
-    structuring = _best_of(5, lambda: conv.structure_results(body, m.Transaction))
+    monkeypatch.setattr(conv, "make_dict_structure_fn", counting)
     assert len(conv.structure_results(body, m.Transaction)) == 10_000
-    assert structuring < 3.0 * baseline
+    assert built == []
