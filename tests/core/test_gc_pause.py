@@ -57,7 +57,7 @@ def response(body: bytes) -> Response:
         content=body,
         correlation_id=None,
         retries_taken=0,
-        http_response=raw,
+        source=raw,
     )
 
 
