@@ -61,6 +61,7 @@ __all__ = ["FormValue", "RateGate", "Requester", "Response", "create_client"]
 
 log = logging.getLogger("truelayer_async")
 
+KEEPALIVE_CONNECTIONS = 20
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 TOKEN_MAX_BYTES = 1024 * 1024
 USER_AGENT = "truelayer-async"
@@ -79,14 +80,17 @@ def create_client(
 ) -> httpx.AsyncClient:
     """The AsyncClient a Session owns: no redirects, pooled, with the SDK's timeouts.
 
-    Every pooled connection is kept alive (a smaller keep-alive count than the pool makes
-    a busy batch close and reopen connections); ``transport`` replaces httpx's own (its
-    pool is then the transport's)."""
+    At most ``KEEPALIVE_CONNECTIONS`` idle connections are kept (httpx's own default):
+    httpcore's pool walks every pooled connection for each idle one whenever a request
+    starts or ends, so a pool that keeps all 64 alive costs a batch ~1.5x the CPU per
+    request (design.md, "Pool sizing"). ``transport`` replaces httpx's own (its pool is
+    then the transport's)."""
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=_httpx_timeout(timeouts, timeouts.read),
         limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
+            max_connections=max_connections,
+            max_keepalive_connections=min(max_connections, KEEPALIVE_CONNECTIONS),
         ),
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
         transport=transport,

@@ -55,13 +55,15 @@ async def test_the_aiohttp_backend_refuses_trio(anyio_backend: str) -> None:
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("pool", [None, 8])
-async def test_the_default_client_keeps_every_pooled_connection_alive(pool: int | None) -> None:
+async def test_the_default_client_pools_max_connections_and_keeps_at_most_20_idle(
+    pool: int | None,
+) -> None:
     expected = pool or DEFAULT_MAX_CONNECTIONS
     async with Session("id", "secret", max_connections=pool) as tl:
         client = tl._core.requester().client
         limits = client._transport._pool  # type: ignore[attr-defined]
         assert limits._max_connections == expected
-        assert limits._max_keepalive_connections == expected
+        assert limits._max_keepalive_connections == min(expected, 20)
         assert not client.follow_redirects
     assert tl._core.max_connections == expected
 
@@ -69,7 +71,8 @@ async def test_the_default_client_keeps_every_pooled_connection_alive(pool: int 
 def test_create_client_defaults_to_the_sessions_pool() -> None:
     client = create_client(Timeouts())
     pool = client._transport._pool  # type: ignore[attr-defined]
-    assert pool._max_connections == pool._max_keepalive_connections == DEFAULT_MAX_CONNECTIONS
+    assert pool._max_connections == DEFAULT_MAX_CONNECTIONS
+    assert pool._max_keepalive_connections == 20
 
 
 def test_the_default_backend_never_imports_aiohttp() -> None:
