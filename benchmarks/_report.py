@@ -54,6 +54,24 @@ def _row(figure: Figure) -> str:
     )
 
 
+def _unmet(figures: Sequence[Figure]) -> list[str]:
+    """A plain list of the targets this run did not meet (and of those not measured)."""
+    missed = [f for f in figures if f.met is False]
+    unmeasured = [f for f in figures if not f.measured and f.target != "reported"]
+    lines = ["## Targets not met", ""]
+    if not missed and not unmeasured:
+        return [*lines, "Every target with a threshold was met in this run.", ""]
+    for figure in missed:
+        lines.append(
+            f"- **#{figure.number}** {figure.workload}, {figure.metric}:"
+            f" {fmt(figure.median)} {figure.unit}, {_ratio(figure)} {figure.baseline};"
+            f" target {figure.target}."
+        )
+    for figure in unmeasured:
+        lines.append(f"- **#{figure.number}** {figure.workload}: {figure.status}.")
+    return [*lines, ""]
+
+
 def markdown(
     figures: Sequence[Figure],
     machine: dict[str, str],
@@ -87,6 +105,7 @@ def markdown(
     ]
     if chart_name:
         lines += [f"![ratios to baseline]({chart_name})", ""]
+    lines += _unmet(figures)
     lines += ["## Notes per figure", ""]
     for figure in figures:
         if figure.measured and not figure.notes:
