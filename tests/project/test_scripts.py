@@ -150,7 +150,7 @@ def test_venv_sh_reuses_an_existing_dot_venv(sandbox: Sandbox) -> None:
 
 
 def _stub_system_packages(sandbox: Sandbox) -> None:
-    for name in ("redis-server", "chromium", "chromedriver"):
+    for name in ("redis-server", "chromium", "chromedriver", "node"):
         sandbox.stub(name, "#!/usr/bin/env bash\nexit 0\n")
 
 
@@ -167,7 +167,7 @@ def test_test_sh_installs_system_packages_then_runs_every_gate_in_dot_venv(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sandbox.calls() == [
         "apt-get update -qq",
-        "apt-get install -y -qq redis-server chromium chromium-driver",
+        "apt-get install -y -qq redis-server chromium chromium-driver nodejs",
         "python3 -m venv .venv",
         "python3 -m ensurepip --version",
         "apt-get update -qq",
