@@ -275,7 +275,7 @@ class Observer:
     ) -> T:
         """Run a token flight's ``body`` under ``lock`` inside its span (lock wait timed)."""
         tel = self.telemetry
-        operation = FLIGHT_OPERATIONS.get(name, "truelayer.token.flight")
+        operation, kind = _flight_names(name)
         _SCOPE.set(_Scope(operation))  # this is the flight's own task: nothing to reset
         attributes: Attributes = {
             "truelayer.operation": operation,
@@ -296,7 +296,6 @@ class Observer:
         finally:
             outcome = error or "success"
             tel.end_span(span, {"truelayer.outcome": outcome}, error)
-            kind = operation.rsplit(".", 1)[-1]
             tel.add("truelayer.token.refreshes", 1, {"truelayer.flight": kind, "outcome": outcome})
             if self._hooks["refresh"] and not stopped:
                 event = RefreshEvent(
@@ -310,7 +309,7 @@ class Observer:
 
     def flight_waiter(self, name: str) -> None:
         """One more caller is waiting for a token flight."""
-        kind = FLIGHT_OPERATIONS.get(name, "truelayer.token.flight").rsplit(".", 1)[-1]
+        _, kind = _flight_names(name)
         self.telemetry.add("truelayer.token.waiters", 1, {"truelayer.flight": kind})
 
     @asynccontextmanager
@@ -442,6 +441,12 @@ def _checked_hooks(event_hooks: EventHooks | None) -> dict[str, list[Callable[[A
         if listed:
             hooks[name] = listed
     return hooks
+
+
+def _flight_names(name: str) -> tuple[str, str]:
+    # A flight's span name (truelayer.token.refresh) and its kind (refresh).
+    operation = FLIGHT_OPERATIONS.get(name, "truelayer.token.flight")
+    return operation, operation.rsplit(".", 1)[-1]
 
 
 @functools.lru_cache(maxsize=4096)
