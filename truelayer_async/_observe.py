@@ -198,11 +198,12 @@ class Observer:
             scope.correlation_id = correlation_id or trace_id or scope.correlation_id
         url = request.url
         full_url = _url_of(request)
+        operation = operation_of(call)
         attributes: Attributes = {
             "http.request.method": call.method,
             "url.full": full_url,
             "server.address": url.host,
-            "truelayer.operation": operation_of(call),
+            "truelayer.operation": operation,
         }
         if url.port is not None:
             attributes["server.port"] = url.port
@@ -229,7 +230,7 @@ class Observer:
         )
         if self._hooks["response"]:
             event = ResponseEvent(
-                operation=operation_of(call),
+                operation=operation,
                 method=call.method,
                 url=full_url,
                 attempt=number,
