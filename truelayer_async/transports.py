@@ -42,6 +42,14 @@ _NEVER_SENT: tuple[type[BaseException], ...] = (
     aiohttp.ConnectionTimeoutError,  # connect timeout, or waiting for a pool slot
 )
 
+# The server broke HTTP: hung up before answering, cut a body short, or sent an
+# unparsable status line or header (ClientResponseError).
+_PROTOCOL_ERRORS: tuple[type[BaseException], ...] = (
+    aiohttp.ServerDisconnectedError,
+    aiohttp.ClientPayloadError,
+    aiohttp.ClientResponseError,
+)
+
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """An ``httpx.AsyncBaseTransport`` sending requests through one ``aiohttp.ClientSession``.
@@ -217,9 +225,7 @@ def _httpx_error(exc: Exception, request: httpx.Request, *, reading: bool = Fals
         return httpx.ReadTimeout(message, request=request)
     if isinstance(exc, aiohttp.ClientConnectionResetError):
         return httpx.WriteError(message, request=request)
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError)):
-        return httpx.RemoteProtocolError(message, request=request)
-    if isinstance(exc, aiohttp.ClientResponseError):  # an unparsable status line or header
+    if isinstance(exc, _PROTOCOL_ERRORS):
         return httpx.RemoteProtocolError(message, request=request)
     if isinstance(exc, aiohttp.InvalidURL):
         return httpx.UnsupportedProtocol(message, request=request)
