@@ -223,11 +223,8 @@ class Observer:
         client_cid = _client_correlation_id()
         if client_cid is not None:
             attributes["truelayer.client_correlation_id"] = client_cid
-        # Monotonic nanoseconds to the wall clock's, as OpenTelemetry wants them.
-        offset = time.time_ns() - ended
-        self.telemetry.record_span(
-            call.method, started_ns + offset, ended + offset, attributes, error, client=True
-        )
+        start, end = _wall_clock(started_ns, ended)
+        self.telemetry.record_span(call.method, start, end, attributes, error, client=True)
         if self._hooks["response"]:
             event = ResponseEvent(
                 operation=operation,
@@ -343,8 +340,8 @@ class Observer:
         self, name: str, started_ns: int, attributes: Attributes, error: str | None
     ) -> float:
         ended = time.perf_counter_ns()
-        offset = time.time_ns() - ended
-        self.telemetry.record_span(name, started_ns + offset, ended + offset, attributes, error)
+        start, end = _wall_clock(started_ns, ended)
+        self.telemetry.record_span(name, start, end, attributes, error)
         return (ended - started_ns) / 1e9
 
     # -- connections --------------------------------------------------------------------
@@ -442,6 +439,12 @@ def _checked_hooks(event_hooks: EventHooks | None) -> dict[str, list[Callable[[A
         if listed:
             hooks[name] = listed
     return hooks
+
+
+def _wall_clock(started_ns: int, ended_ns: int) -> tuple[int, int]:
+    # perf_counter nanoseconds to the wall clock's, as OpenTelemetry wants them.
+    offset = time.time_ns() - ended_ns
+    return started_ns + offset, ended_ns + offset
 
 
 def _flight_names(name: str) -> tuple[str, str]:
