@@ -9,7 +9,7 @@ same ``httpx.AsyncClient`` with the same settings (see ``_http.create_client``).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from .errors import ConfigurationError
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "HttpBackend", "check_http_options", "transport_for"]
 
 HttpBackend = Literal["httpx", "aiohttp"]
-_BACKENDS = ("httpx", "aiohttp")
+_BACKENDS: tuple[str, ...] = get_args(HttpBackend)
 
 #: The most connections a Session's own client opens at once, and keeps alive. It opens
 #: them only as requests need them; fetch_all's largest concurrency (64) fits.
