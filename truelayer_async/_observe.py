@@ -27,6 +27,7 @@ import attrs
 
 from . import errors as e
 from ._pool_repair import open_connections
+from ._request import wire_path
 from .correlation import current as _client_correlation_id
 from .hooks import (
     EVENT_NAMES,
@@ -463,5 +464,4 @@ def _url_of(request: httpx.Request) -> str:
     # Never the query string: callers' own parameters may carry what they should not.
     # Built from the parsed parts (copy_with would parse the whole URL again).
     url = request.url
-    path = url.raw_path.split(b"?", 1)[0].decode("ascii")
-    return f"{url.scheme}://{url.netloc.decode('ascii')}{path}"
+    return f"{url.scheme}://{url.netloc.decode('ascii')}{wire_path(url)}"

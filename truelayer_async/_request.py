@@ -36,6 +36,7 @@ __all__ = [
     "encode_json",
     "is_header_value",
     "prepare_body",
+    "wire_path",
 ]
 
 FormValue = str | Secret
@@ -169,7 +170,7 @@ def _assemble(client: httpx.AsyncClient, call: Call) -> httpx.Request:
 def _run_hooks(call: Call, request: httpx.Request, number: int) -> None:
     # A case-insensitive copy without the bearer token: hooks never see a raw secret.
     seen = httpx.Headers([(k, v) for k, v in request.headers.raw if k.lower() != b"authorization"])
-    path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
+    path = wire_path(request.url)
     for hook in call.hooks:
         view = Attempt(call.method, path, seen.copy(), call.body or b"", number)
         added = hook(view)
@@ -181,6 +182,11 @@ def _run_hooks(call: Call, request: httpx.Request, number: int) -> None:
             raise e.InvalidParameterError(f"a request hook may not set {', '.join(reserved)}")
         request.headers.update(added)
         seen.update(added)
+
+
+def wire_path(url: httpx.URL) -> str:
+    """The path as it goes on the wire (percent-encoded), without the query string."""
+    return url.raw_path.split(b"?", 1)[0].decode("ascii")
 
 
 def _path_of(url: str) -> str:
