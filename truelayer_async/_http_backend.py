@@ -23,8 +23,9 @@ __all__ = ["DEFAULT_MAX_CONNECTIONS", "HttpBackend", "check_http_options", "tran
 HttpBackend = Literal["httpx", "aiohttp"]
 _BACKENDS: tuple[str, ...] = get_args(HttpBackend)
 
-#: The most connections a Session's own client opens at once, and keeps alive. It opens
-#: them only as requests need them; fetch_all's largest concurrency (64) fits.
+#: The most connections a Session's own client opens at once (httpx keeps at most
+#: ``_http.KEEPALIVE_CONNECTIONS`` of them idle). It opens them only as requests need
+#: them; fetch_all's largest concurrency (64) fits.
 DEFAULT_MAX_CONNECTIONS = 64
 
 

@@ -65,8 +65,9 @@ class Session(AsyncResource):
         http_backend: what the client the Session creates sends requests through:
             ``"httpx"`` (default) or ``"aiohttp"`` (the ``aiohttp`` extra; asyncio only),
             which costs far less CPU per request and is recommended for batch work.
-        max_connections: the most connections the Session's client opens at once (and
-            keeps alive); default 64. Connections open only as requests need them.
+        max_connections: the most connections the Session's client opens at once; default
+            64. Connections open only as requests need them; the httpx backend keeps at
+            most 20 of them idle.
         timeout: a :class:`Timeouts`, or a number of seconds used as the total deadline of
             each logical call (retries included).
         max_retries: how many times a failed request is retried (default 2).
