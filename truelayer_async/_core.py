@@ -140,7 +140,7 @@ class Core:
         # Store keys of users' tokens, built once per (user, type): a key is hashed on
         # every call, and building one (namespace string, frozen attrs) costs as much.
         self._user_keys: dict[tuple[str | None, TokenType], TokenKey] = {}
-        self._watching: Callable[[], int] | None = None  # the connection gauge's reader
+        self._unwatch: Callable[[], None] | None = None  # stops the connection gauge
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -156,7 +156,7 @@ class Core:
         self._asyncio_loop = running if self.loop_token.native_token is running else None
         client = self._given_client or self._create_client()
         if self.observer is not None:
-            self._watching = self.observer.watch_connections(client)
+            self._unwatch = self.observer.watch_connections(client)
         self._requester = Requester(
             client,
             timeouts=self.timeouts,
@@ -187,8 +187,8 @@ class Core:
         finally:  # even if aclose() itself is cancelled while it waits
             self.state = State.CLOSED
             requester, self._requester = self._requester, None
-            if self.observer is not None and self._watching is not None:
-                self.observer.unwatch(self._watching)
+            if self._unwatch is not None:
+                self._unwatch()
             if requester is not None:
                 requester.close()  # calls waiting to retry end with SessionClosedError
             if requester is not None and self._given_client is None:

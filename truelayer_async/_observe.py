@@ -347,18 +347,16 @@ class Observer:
 
     # -- connections --------------------------------------------------------------------
 
-    def watch_connections(self, client: Any) -> Callable[[], int]:
-        """Report ``client``'s open connections; returns what :meth:`unwatch` takes."""
+    def watch_connections(self, client: Any) -> Callable[[], None]:
+        """Report ``client``'s open connections; returns what stops reporting them (its
+        Session closed)."""
+        tel = self.telemetry
 
         def read() -> int:
             return open_connections(client)
 
-        self.telemetry.watch("truelayer.http.connections", read)
-        return read
-
-    def unwatch(self, read: Callable[[], int]) -> None:
-        """Stop reporting a client's connections (its Session closed)."""
-        self.telemetry.unwatch("truelayer.http.connections", read)
+        tel.watch("truelayer.http.connections", read)
+        return functools.partial(tel.unwatch, "truelayer.http.connections", read)
 
     # -- webhooks -----------------------------------------------------------------------
 
