@@ -42,14 +42,11 @@ class Wakeups:
 
                 async def nap() -> None:
                     await sleep(seconds)
-                    group.cancel_scope.cancel()
-
-                async def woken() -> None:
-                    await event.wait()
-                    group.cancel_scope.cancel()
+                    event.set()
 
                 group.start_soon(nap)
-                group.start_soon(woken)
+                await event.wait()  # the nap ran its course, or a webhook came first
+                group.cancel_scope.cancel()
         finally:
             waiting.discard(event)
             if not waiting and self._waiting.get(resource_id) is waiting:
