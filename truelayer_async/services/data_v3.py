@@ -237,8 +237,8 @@ class DataV3Service:
     ) -> DataTransactionsRequest:
         return await poll_until(
             lambda: self._get_request(ids, request_id, headers),
-            statuses=("completed", "failed"),
-            is_final=lambda request: request.status not in ("pending",),
+            statuses=None,  # any status but pending ends the wait
+            is_final=lambda request: request.status != "pending",
             timeout=timeout,
             clock=self._core.clock,
             sleep=self._core.sleep,
