@@ -4,7 +4,7 @@ accounts, mandates)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from typing import Any
+from typing import Any, cast
 
 from .. import errors as e
 from .._secret import Secret
@@ -13,6 +13,7 @@ __all__ = [
     "end_user_headers",
     "header_value",
     "resource_token_arg",
+    "text_arg",
     "timestamp_arg",
     "type_arg",
 ]
@@ -60,3 +61,12 @@ def type_arg(name: str, value: Any, *types: type) -> None:
     if value is not None and not isinstance(value, types):
         names = " or ".join(t.__name__ for t in types)
         raise e.InvalidParameterError(f"{name} must be a {names}")
+
+
+def text_arg(name: str, value: Any) -> str:
+    """``value``, a non-empty ``str``, else ``InvalidParameterError`` (as :func:`type_arg`
+    for a non-string)."""
+    type_arg(name, value, str)
+    if not value:
+        raise e.InvalidParameterError(f"{name} must be a non-empty string")
+    return cast(str, value)

@@ -18,7 +18,7 @@ from ..models import MerchantAccount, MerchantAccountTransaction, PaymentSource,
 from ..models._checks import check_currency
 from ..pagination import AsyncPaginator, Page
 from . import _payments_api as api
-from ._args import timestamp_arg, type_arg
+from ._args import text_arg, timestamp_arg
 from ._cursor_page import CursorPage
 from ._payments_api import Items
 from .payouts import PAYOUT_CURRENCIES
@@ -141,9 +141,7 @@ class MerchantAccountsService:
         """The accounts ``user_id`` has paid this merchant account from
         (``GET /v3/merchant-accounts/{id}/payment-sources``): each ``id`` can be a
         :class:`~truelayer_async.models.PaymentSourceBeneficiary` of a payout."""
-        type_arg("user_id", user_id, str)
-        if not user_id:
-            raise e.InvalidParameterError("user_id must be a non-empty string")
+        text_arg("user_id", user_id)
         body = await api.send(
             self._core,
             PAYMENT_SOURCES,
