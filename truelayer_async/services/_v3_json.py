@@ -73,4 +73,4 @@ def _with_raw(obj: Any, data: Any) -> Any:
                 changes[field.name] = tuple(map(_with_raw, value, wire))
         elif attrs.has(type(value)):
             changes[field.name] = _with_raw(value, wire)
-    return attrs.evolve(obj, **changes)
+    return attrs.evolve(obj, **changes) if changes else obj  # a leaf without raw: as built
