@@ -35,10 +35,10 @@ from ..models import (
     to_wire,
 )
 from ..models._checks import check_amount, check_currency, check_metadata
-from ..pagination import AsyncPaginator, Page
+from ..pagination import AsyncPaginator
 from . import _payments_api as api
 from ._args import end_user_headers, resource_token_arg, text_arg, type_arg
-from ._cursor_page import CursorPage
+from ._cursor_page import CursorPage, paginate
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -205,15 +205,8 @@ class MandatesService:
         call = self._call(LIST_MANDATES)
         few = limit if type(limit) is int and limit >= 1 else MAX_PAGE_SIZE
         page_size = min(few, MAX_PAGE_SIZE)
-
-        async def fetch_page(cursor: str | None) -> Page[Mandate]:
-            page_params = {**params, "limit": str(page_size)}
-            if cursor is not None:
-                page_params["cursor"] = cursor
-            body: CursorPage[Mandate] = await api.send(self._core, call, params=page_params)
-            return body.page()
-
-        return AsyncPaginator(fetch_page, limit=limit)  # refuses a bad limit
+        params["limit"] = str(page_size)
+        return paginate(self._core, call, params=params, limit=limit)  # refuses a bad limit
 
     async def get(self, mandate_id: str, *, resource_token: str | Secret | None = None) -> Mandate:
         """The mandate (``GET /v3/mandates/{id}``): one class per ``status``

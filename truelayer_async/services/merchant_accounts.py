@@ -16,10 +16,10 @@ from .._path_segment import path_segment
 from .._raw import raw_method
 from ..models import MerchantAccount, MerchantAccountTransaction, PaymentSource, SweepingSettings
 from ..models._checks import check_currency
-from ..pagination import AsyncPaginator, Page
+from ..pagination import AsyncPaginator
 from . import _payments_api as api
 from ._args import text_arg, timestamp_arg
-from ._cursor_page import CursorPage
+from ._cursor_page import CursorPage, paginate
 from ._payments_api import Items
 from .payouts import PAYOUT_CURRENCIES
 
@@ -121,19 +121,7 @@ class MerchantAccountsService:
                     f"type must be one of {', '.join(TRANSACTION_TYPES)} or None"
                 )
             params["type"] = type
-
-        async def fetch_page(cursor: str | None) -> Page[MerchantAccountTransaction]:
-            page_params = params if cursor is None else {**params, "cursor": cursor}
-            body = await api.send(
-                self._core,
-                TRANSACTIONS,
-                ids,
-                params=page_params,
-                headers=_PAGINATION_HEADER,
-            )
-            return body.page()
-
-        return AsyncPaginator(fetch_page)
+        return paginate(self._core, TRANSACTIONS, ids, params=params, headers=_PAGINATION_HEADER)
 
     async def payment_sources(
         self, merchant_account_id: str, *, user_id: str
