@@ -15,7 +15,7 @@ from .. import errors as e
 from .._path_segment import path_segment
 from .._raw import raw_method
 from ..models import MerchantAccount, MerchantAccountTransaction, PaymentSource, SweepingSettings
-from ..models._checks import check_currency
+from ..models._checks import check_amount, check_currency
 from ..pagination import AsyncPaginator
 from . import _payments_api as api
 from ._args import text_arg, timestamp_arg
@@ -150,14 +150,7 @@ class MerchantAccountsService:
         signed): every ``frequency`` (``daily``, ``weekly``, ``fortnightly``) the balance
         above ``max_amount_in_minor`` (≥ 0) goes to the IBAN configured with TrueLayer.
         ``currency`` is the account's (``GBP``, ``EUR``, ``PLN``)."""
-        if (
-            isinstance(max_amount_in_minor, bool)
-            or not isinstance(max_amount_in_minor, int)
-            or max_amount_in_minor < 0
-        ):
-            raise e.InvalidParameterError(
-                "max_amount_in_minor must be an integer amount in minor units, at least 0"
-            )
+        check_amount("max_amount_in_minor", max_amount_in_minor, low=0)
         check_currency("currency", currency, PAYOUT_CURRENCIES)
         if frequency not in SWEEPING_FREQUENCIES:
             raise e.InvalidParameterError(
