@@ -731,22 +731,15 @@ def _decimal_text(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _make_json_safe_converter() -> cattrs.Converter:
+def _unstructuring(cls: type[Any], hook: Callable[[Any], Any]) -> cattrs.Converter:
+    """The fast converter, but unstructuring ``cls`` with ``hook``."""
     converter = make_converter(detailed_validation=False)
-    converter.register_unstructure_hook(Decimal, _decimal_text)
+    converter.register_unstructure_hook(cls, hook)
     return converter
 
 
-_JSON_SAFE_CONVERTER = _make_json_safe_converter()
-
-
-def _make_request_converter() -> cattrs.Converter:
-    converter = make_converter(detailed_validation=False)
-    converter.register_unstructure_hook(Secret, lambda value: value)
-    return converter
-
-
-_REQUEST_CONVERTER = _make_request_converter()
+_JSON_SAFE_CONVERTER = _unstructuring(Decimal, _decimal_text)
+_REQUEST_CONVERTER = _unstructuring(Secret, lambda value: value)
 
 
 def unstructure_request(obj: Any) -> Any:

@@ -55,7 +55,7 @@ import attrs
 from ._converter import _enum_or_str, _structure_money, structure_results
 from ._gc_pause import paused_for
 from ._json import loads
-from ._plain_decode import plain_results
+from ._plain_decode import LETTER_ESCAPE, money_counts_match, plain_results
 from .models.common import WIRE_NAME
 
 try:
@@ -68,13 +68,11 @@ except ImportError:  # pragma: no cover - the speedups extra is not installed
 # TRUELAYER_ASYNC_SPEEDUPS=0 turns the fast path off (read once, at import).
 _ENABLED = _INSTALLED and os.environ.get("TRUELAYER_ASYNC_SPEEDUPS", "1") != "0"
 
-__all__ = ["available", "decode_results", "fast_results"]
+__all__ = ["available", "decode_results", "fast_results", "shortcut_results"]
 
 T = TypeVar("T")
 
 _Finisher = Callable[[Any, list[int], dict[Any, Any]], None]
-# A \u escape that could spell a letter or "_" in a key (\u0040-\u007F).
-_LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
 
 
 _ISO_4217 = """
@@ -147,9 +145,7 @@ def decode_results(
         MalformedResponseError: as :func:`._converter.structure_results`.
     """
     with paused_for(len(body)):
-        fast = fast_results(body, item_cls)
-        if fast is None:
-            fast = plain_results(body, item_cls)  # the shortcut of a default install
+        fast = shortcut_results(body, item_cls)
         if fast is not None:
             return fast
         decoded = loads(
@@ -158,6 +154,14 @@ def decode_results(
         return structure_results(
             decoded, item_cls, status_code=status_code, correlation_id=correlation_id
         )
+
+
+def shortcut_results(body: bytes, item_cls: type[T]) -> list[T] | None:
+    """A shortcut's results, where one vouches for ``body``: the speedups decoder's, else
+    the pure-Python one's (:mod:`._plain_decode`, a default install's); ``None`` leaves
+    the body to the reference decoder."""
+    fast = fast_results(body, item_cls)
+    return fast if fast is not None else plain_results(body, item_cls)
 
 
 def fast_results(body: bytes, item_cls: type[T]) -> list[T] | None:
@@ -180,11 +184,10 @@ def fast_results(body: bytes, item_cls: type[T]) -> list[T] | None:
     results, counts = decoded
     if plan.money_keys:
         # memchr for a backslash first: a 2-byte search costs as much as a decode's tenth.
-        if b"\\" in body and _LETTER_ESCAPE.search(body) is not None:
+        if b"\\" in body and LETTER_ESCAPE.search(body) is not None:
             return None
-        for key, counter in plan.money_keys:
-            if body.count(key) != counts[counter]:
-                return None
+        if not money_counts_match(body, plan.money_keys, counts):
+            return None
     return cast(list[T], results)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 
 __all__ = ["LARGE_BODY", "paused_for"]
@@ -56,19 +57,11 @@ class _Pause:
                 gc.enable()
 
 
-class _NoPause:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 _PAUSE = _Pause()
-_NO_PAUSE = _NoPause()
+_NO_PAUSE = nullcontext()
 
 
-def paused_for(size: int) -> _Pause | _NoPause:
+def paused_for(size: int) -> AbstractContextManager[None]:
     """A context manager: the collector paused while a body of ``size`` bytes is decoded
     when ``size`` is at least :data:`LARGE_BODY`, else nothing at all."""
     return _PAUSE if size >= LARGE_BODY else _NO_PAUSE

@@ -41,13 +41,14 @@ from ._converter import _CONVERTER, _enum_or_str, _structure_money, _timestamp
 from ._json import _reject_constant
 from .models.common import WIRE_NAME
 
-__all__ = ["plain_results"]
+__all__ = ["LETTER_ESCAPE", "money_counts_match", "plain_results"]
 
 T = TypeVar("T")
 
 _Structure = Callable[[Any, list[int]], Any]
-# A \u escape that could spell a letter or "_" in a key (\u0040-\u007F).
-_LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
+#: A \u escape that could spell a letter or "_" in a key (\u0040-\u007F): a body holding
+#: one is never vouched for by a shortcut (this one or :mod:`._fast_decode`).
+LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
 _MISSING = object()
 
 
@@ -79,7 +80,7 @@ def plain_results(body: bytes, item_cls: type[T]) -> list[T] | None:
     assert isinstance(plan, _Plan)
     if body.count(b'"results"') != 1:
         return None  # the parser would keep the last of two results arrays
-    if b"\\" in body and _LETTER_ESCAPE.search(body) is not None:
+    if b"\\" in body and LETTER_ESCAPE.search(body) is not None:
         return None  # a key spelled with escapes could shadow another
     counts = [0] * plan.counters
     try:
@@ -94,10 +95,18 @@ def plain_results(body: bytes, item_cls: type[T]) -> list[T] | None:
         results = [structure(item, counts) for item in items]
     except Exception:  # bad JSON, a value the converter rejects, any doubt: the reference
         return None
-    for key, counter in plan.money_keys:
-        if body.count(key) != counts[counter]:
-            return None
+    if not money_counts_match(body, plan.money_keys, counts):
+        return None
     return cast(list[T], results)
+
+
+def money_counts_match(
+    body: bytes, money_keys: tuple[tuple[bytes, int], ...], counts: list[int]
+) -> bool:
+    """Whether each money key occurs in ``body`` exactly as often as the decoded models
+    hold a value for it (``counts[counter]``): else a duplicated key was dropped, and the
+    shortcut does not vouch for the body (both shortcuts' rule)."""
+    return all(body.count(key) == counts[counter] for key, counter in money_keys)
 
 
 # ------------------------------------------------------------------------ planning

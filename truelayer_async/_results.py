@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import TypeVar
 
 from ._converter import structure_one_result, structure_results
-from ._fast_decode import fast_results
+from ._fast_decode import shortcut_results
 from ._gc_pause import paused_for
 from ._http import Response
-from ._plain_decode import plain_results
 
 __all__ = ["one_result_of", "results_of"]
 
@@ -26,8 +25,7 @@ def _fast(response: Response, item: type[T]) -> list[T] | None:
     # the pure-Python one; None leaves the body to the reference decoder.
     if "json" not in response.headers.get("content-type", ""):
         return None
-    fast = fast_results(response.content, item)
-    return fast if fast is not None else plain_results(response.content, item)
+    return shortcut_results(response.content, item)
 
 
 def results_of(response: Response, item: type[T]) -> list[T]:

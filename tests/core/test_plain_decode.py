@@ -23,7 +23,7 @@ from tests.core.test_fast_decode import (
     transaction_items,
 )
 from tests.models.support import fixture_bytes
-from truelayer_async import _plain_decode, _results
+from truelayer_async import _fast_decode, _plain_decode, _results
 from truelayer_async._fast_decode import decode_results
 from truelayer_async._plain_decode import plain_results
 from truelayer_async.models import (
@@ -113,14 +113,14 @@ def test_a_bom_and_numeric_strings_read_as_the_reference_reads_them() -> None:
 
 def test_a_default_install_decodes_through_it(monkeypatch: pytest.MonkeyPatch) -> None:
     # Without msgspec, tl.data's decoding reaches this shortcut (and its answer is used).
-    monkeypatch.setattr(_results, "fast_results", lambda body, item: None)
+    monkeypatch.setattr(_fast_decode, "fast_results", lambda body, item: None)
     calls: list[type[Any]] = []
 
     def spy(body: bytes, item: type[Any]) -> Any:
         calls.append(item)
         return plain_results(body, item)
 
-    monkeypatch.setattr(_results, "plain_results", spy)
+    monkeypatch.setattr(_fast_decode, "plain_results", spy)
     from tests.core.test_gc_pause import response
 
     body = body_of(ITEM + ',"amount":1.5,"currency":"GBP"')

@@ -131,10 +131,12 @@ def optional(*validators: Validator) -> Validator:
 # -- checks for plain arguments (service keyword arguments) -----------------------------
 
 
-def check_amount(name: str, value: Any) -> None:
-    """``value`` is an ``int`` ≥ 1 (minor units)."""
-    if type(value) is not int or value < 1:
-        raise InvalidParameterError(f"{name} must be an integer amount in minor units, at least 1")
+def check_amount(name: str, value: Any, low: int = 1) -> None:
+    """``value`` is an ``int`` ≥ ``low`` (minor units)."""
+    if type(value) is not int or value < low:
+        raise InvalidParameterError(
+            f"{name} must be an integer amount in minor units, at least {low}"
+        )
 
 
 def check_currency(name: str, value: Any, allowed: tuple[str, ...] = ("GBP", "EUR")) -> None:

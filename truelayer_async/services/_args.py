@@ -4,12 +4,19 @@ accounts, mandates)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from typing import Any
+from typing import Any, cast
 
 from .. import errors as e
 from .._secret import Secret
 
-__all__ = ["end_user_headers", "resource_token_arg", "timestamp_arg", "type_arg"]
+__all__ = [
+    "end_user_headers",
+    "header_value",
+    "resource_token_arg",
+    "text_arg",
+    "timestamp_arg",
+    "type_arg",
+]
 
 
 def resource_token_arg(value: str | Secret | None, *, required: bool = False) -> Secret | None:
@@ -33,8 +40,9 @@ def timestamp_arg(value: date | datetime, name: str) -> datetime:
     raise e.InvalidParameterError(f"{name} must be a date or a timezone-aware datetime")
 
 
-def _header_value(name: str, value: object) -> str:
-    # Values that end up in a header: printable ASCII only (no CR/LF injection).
+def header_value(name: str, value: object) -> str:
+    """``value``, a non-empty printable ASCII string (it goes in a header: no CR/LF
+    injection), else ``InvalidParameterError`` naming ``name``."""
     if not isinstance(value, str) or not value or not value.isascii() or not value.isprintable():
         raise e.InvalidParameterError(f"{name} must be a non-empty printable ASCII string")
     return value
@@ -43,9 +51,9 @@ def _header_value(name: str, value: object) -> str:
 def end_user_headers(user_ip: str | None, device_user_agent: str | None) -> dict[str, str]:
     headers: dict[str, str] = {}
     if user_ip is not None:
-        headers["X-Forwarded-For"] = _header_value("user_ip", user_ip)
+        headers["X-Forwarded-For"] = header_value("user_ip", user_ip)
     if device_user_agent is not None:
-        headers["X-Device-User-Agent"] = _header_value("device_user_agent", device_user_agent)
+        headers["X-Device-User-Agent"] = header_value("device_user_agent", device_user_agent)
     return headers
 
 
@@ -53,3 +61,12 @@ def type_arg(name: str, value: Any, *types: type) -> None:
     if value is not None and not isinstance(value, types):
         names = " or ".join(t.__name__ for t in types)
         raise e.InvalidParameterError(f"{name} must be a {names}")
+
+
+def text_arg(name: str, value: Any) -> str:
+    """``value``, a non-empty ``str``, else ``InvalidParameterError`` (as :func:`type_arg`
+    for a non-string)."""
+    type_arg(name, value, str)
+    if not value:
+        raise e.InvalidParameterError(f"{name} must be a non-empty string")
+    return cast(str, value)

@@ -1,14 +1,20 @@
-"""The body of a cursor-paged Payments v3 list, decoded, and turned into a :class:`Page`."""
+"""The body of a cursor-paged Payments v3 list, decoded, and turned into a :class:`Page`;
+:func:`paginate`, the paginator over such a list."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
-from ..pagination import Page
+from ..pagination import AsyncPaginator, Page
+from . import _payments_api as api
 
-__all__ = ["CursorPage"]
+if TYPE_CHECKING:
+    from .._core import Core
+
+__all__ = ["CursorPage", "paginate"]
 
 T = TypeVar("T")
 
@@ -29,3 +35,23 @@ class CursorPage(Generic[T]):
         """As a :class:`~truelayer_async.pagination.Page` (no cursor: the last page)."""
         cursor = None if self.pagination is None else self.pagination.next_cursor
         return Page(self.items, cursor or None)
+
+
+def paginate(
+    core: Core,
+    call: api.Call[CursorPage[T]],
+    ids: Mapping[str, str] | None = None,
+    *,
+    params: Mapping[str, str],
+    headers: Mapping[str, str] | None = None,
+    limit: int | None = None,
+) -> AsyncPaginator[T]:
+    """``call``'s items, a page at a time: ``params`` on every page, plus the ``cursor``
+    of the page before (nothing is sent until iteration starts)."""
+
+    async def fetch_page(cursor: str | None) -> Page[T]:
+        page_params = params if cursor is None else {**params, "cursor": cursor}
+        body = await api.send(core, call, ids, params=page_params, headers=headers)
+        return body.page()
+
+    return AsyncPaginator(fetch_page, limit=limit)

@@ -19,15 +19,15 @@ T = TypeVar("T")
 
 @attrs.frozen
 class Endpoint(Generic[R]):
-    """One Data API v1 endpoint: its path under ``/data/v1`` (with at most one ``{id}``),
-    the model it returns, whether a list (``many``), whether it takes ``from``/``to``,
-    and its operation's name in logs, spans and event hooks (``truelayer.data.<name>``)."""
+    """One Data API v1 endpoint: its operation's name in logs, spans and event hooks
+    (``truelayer.data.<name>``), its path under ``/data/v1`` (with at most one ``{id}``),
+    the model it returns, whether a list (``many``) and whether it takes ``from``/``to``."""
 
+    name: str
     path: str
     model: type[Any]
     many: bool
     dated: bool = False
-    name: str = ""
     #: ``truelayer.data.<name>``, the logical call's name.
     operation: str = attrs.field(
         init=False,
@@ -55,9 +55,9 @@ class Endpoint(Generic[R]):
 
 def one(name: str, path: str, model: type[T]) -> Endpoint[T]:
     """An endpoint answering one ``model`` (in a one-item ``results`` list)."""
-    return Endpoint(path, model, many=False, name=name)
+    return Endpoint(name, path, model, many=False)
 
 
 def many(name: str, path: str, model: type[T], *, dated: bool = False) -> Endpoint[list[T]]:
     """An endpoint answering a list of ``model``; ``dated`` if it takes ``from``/``to``."""
-    return Endpoint(path, model, many=True, dated=dated, name=name)
+    return Endpoint(name, path, model, many=True, dated=dated)

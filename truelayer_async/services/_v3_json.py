@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
@@ -55,15 +55,11 @@ def decode(data: Any, model: type[T], response: Response) -> T:
     result = structure(
         data, model, status_code=response.status_code, correlation_id=response.correlation_id
     )
-    return with_raw(result, data)
-
-
-def with_raw(obj: T, data: Any) -> T:
-    """``obj`` (built from ``data``) with each nested model's ``raw`` set to its object."""
-    return _with_raw(obj, data)  # type: ignore[no-any-return]
+    return cast(T, _with_raw(result, data))
 
 
 def _with_raw(obj: Any, data: Any) -> Any:
+    # ``obj`` (built from ``data``) with each nested model's ``raw`` set to its object.
     if not attrs.has(type(obj)) or not isinstance(data, dict):
         return obj
     changes: dict[str, Any] = {}
@@ -77,4 +73,4 @@ def _with_raw(obj: Any, data: Any) -> Any:
                 changes[field.name] = tuple(map(_with_raw, value, wire))
         elif attrs.has(type(value)):
             changes[field.name] = _with_raw(value, wire)
-    return attrs.evolve(obj, **changes)
+    return attrs.evolve(obj, **changes) if changes else obj  # a leaf without raw: as built

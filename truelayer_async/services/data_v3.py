@@ -31,6 +31,7 @@ from ..models.data_v3 import (
     UserSelectedProvider,
 )
 from ..pagination import AsyncPaginator, Page
+from ._args import header_value
 from ._polling import poll_until
 from ._v3_json import decode, request_json
 
@@ -236,8 +237,8 @@ class DataV3Service:
     ) -> DataTransactionsRequest:
         return await poll_until(
             lambda: self._get_request(ids, request_id, headers),
-            statuses=("completed", "failed"),
-            is_final=lambda request: request.status not in ("pending",),
+            statuses=None,  # any status but pending ends the wait
+            is_final=lambda request: request.status != "pending",
             timeout=timeout,
             clock=self._core.clock,
             sleep=self._core.sleep,
@@ -294,14 +295,7 @@ def connection_body(
 
 
 def _connection_header(connection_id: str) -> dict[str, str]:
-    if (
-        not isinstance(connection_id, str)
-        or not connection_id
-        or not connection_id.isascii()
-        or not connection_id.isprintable()
-    ):
-        raise e.InvalidParameterError("connection_id must be a non-empty printable ASCII string")
-    return {"Connection-Id": connection_id}
+    return {"Connection-Id": header_value("connection_id", connection_id)}
 
 
 def _day(value: date) -> str:

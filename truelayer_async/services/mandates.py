@@ -35,10 +35,10 @@ from ..models import (
     to_wire,
 )
 from ..models._checks import check_amount, check_currency, check_metadata
-from ..pagination import AsyncPaginator, Page
+from ..pagination import AsyncPaginator
 from . import _payments_api as api
-from ._args import end_user_headers, resource_token_arg, type_arg
-from ._cursor_page import CursorPage
+from ._args import end_user_headers, resource_token_arg, text_arg, type_arg
+from ._cursor_page import CursorPage, paginate
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -201,22 +201,12 @@ class MandatesService:
         """
         params: dict[str, str] = {}
         if user_id is not None:
-            type_arg("user_id", user_id, str)
-            if not user_id:
-                raise e.InvalidParameterError("user_id must be a non-empty string")
-            params["user_id"] = user_id
+            params["user_id"] = text_arg("user_id", user_id)
         call = self._call(LIST_MANDATES)
         few = limit if type(limit) is int and limit >= 1 else MAX_PAGE_SIZE
         page_size = min(few, MAX_PAGE_SIZE)
-
-        async def fetch_page(cursor: str | None) -> Page[Mandate]:
-            page_params = {**params, "limit": str(page_size)}
-            if cursor is not None:
-                page_params["cursor"] = cursor
-            body: CursorPage[Mandate] = await api.send(self._core, call, params=page_params)
-            return body.page()
-
-        return AsyncPaginator(fetch_page, limit=limit)  # refuses a bad limit
+        params["limit"] = str(page_size)
+        return paginate(self._core, call, params=params, limit=limit)  # refuses a bad limit
 
     async def get(self, mandate_id: str, *, resource_token: str | Secret | None = None) -> Mandate:
         """The mandate (``GET /v3/mandates/{id}``): one class per ``status``
@@ -286,9 +276,7 @@ class MandatesService:
         (``POST /v3/mandates/{id}/authorization-flow/actions/provider-selection``)."""
         token = resource_token_arg(resource_token)
         del resource_token  # only the Secret stays in this frame
-        type_arg("provider_id", provider_id, str)
-        if not provider_id:
-            raise e.InvalidParameterError("provider_id must be a non-empty string")
+        text_arg("provider_id", provider_id)
         body = {"provider_id": provider_id}
         return await self._flow(PROVIDER_SELECTION, mandate_id, body, token, idempotency_key)
 

@@ -15,11 +15,11 @@ from .. import errors as e
 from .._path_segment import path_segment
 from .._raw import raw_method
 from ..models import MerchantAccount, MerchantAccountTransaction, PaymentSource, SweepingSettings
-from ..models._checks import check_currency
-from ..pagination import AsyncPaginator, Page
+from ..models._checks import check_amount, check_currency
+from ..pagination import AsyncPaginator
 from . import _payments_api as api
-from ._args import timestamp_arg, type_arg
-from ._cursor_page import CursorPage
+from ._args import text_arg, timestamp_arg
+from ._cursor_page import CursorPage, paginate
 from ._payments_api import Items
 from .payouts import PAYOUT_CURRENCIES
 
@@ -121,19 +121,7 @@ class MerchantAccountsService:
                     f"type must be one of {', '.join(TRANSACTION_TYPES)} or None"
                 )
             params["type"] = type
-
-        async def fetch_page(cursor: str | None) -> Page[MerchantAccountTransaction]:
-            page_params = params if cursor is None else {**params, "cursor": cursor}
-            body = await api.send(
-                self._core,
-                TRANSACTIONS,
-                ids,
-                params=page_params,
-                headers=_PAGINATION_HEADER,
-            )
-            return body.page()
-
-        return AsyncPaginator(fetch_page)
+        return paginate(self._core, TRANSACTIONS, ids, params=params, headers=_PAGINATION_HEADER)
 
     async def payment_sources(
         self, merchant_account_id: str, *, user_id: str
@@ -141,9 +129,7 @@ class MerchantAccountsService:
         """The accounts ``user_id`` has paid this merchant account from
         (``GET /v3/merchant-accounts/{id}/payment-sources``): each ``id`` can be a
         :class:`~truelayer_async.models.PaymentSourceBeneficiary` of a payout."""
-        type_arg("user_id", user_id, str)
-        if not user_id:
-            raise e.InvalidParameterError("user_id must be a non-empty string")
+        text_arg("user_id", user_id)
         body = await api.send(
             self._core,
             PAYMENT_SOURCES,
@@ -164,14 +150,7 @@ class MerchantAccountsService:
         signed): every ``frequency`` (``daily``, ``weekly``, ``fortnightly``) the balance
         above ``max_amount_in_minor`` (≥ 0) goes to the IBAN configured with TrueLayer.
         ``currency`` is the account's (``GBP``, ``EUR``, ``PLN``)."""
-        if (
-            isinstance(max_amount_in_minor, bool)
-            or not isinstance(max_amount_in_minor, int)
-            or max_amount_in_minor < 0
-        ):
-            raise e.InvalidParameterError(
-                "max_amount_in_minor must be an integer amount in minor units, at least 0"
-            )
+        check_amount("max_amount_in_minor", max_amount_in_minor, low=0)
         check_currency("currency", currency, PAYOUT_CURRENCIES)
         if frequency not in SWEEPING_FREQUENCIES:
             raise e.InvalidParameterError(

@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PaymentsService", "RawPaymentsService"]
 
-#: ``wait_for``'s first pause, growth factor and longest pause (seconds).
-
 
 def _optional_wire(**values: Any) -> dict[str, Any]:
     return {name: to_wire(value) for name, value in values.items() if value is not None}

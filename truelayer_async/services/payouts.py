@@ -33,7 +33,7 @@ from ..models import (
 )
 from ..models._checks import check_amount, check_currency, check_metadata
 from . import _payments_api as api
-from ._args import end_user_headers, resource_token_arg, type_arg
+from ._args import end_user_headers, resource_token_arg, text_arg, type_arg
 from ._polling import poll_until
 
 if TYPE_CHECKING:
@@ -157,9 +157,7 @@ class PayoutsService:
         Raises:
             InvalidParameterError: a rule above is broken (nothing is sent).
         """
-        type_arg("merchant_account_id", merchant_account_id, str)
-        if not merchant_account_id:
-            raise e.InvalidParameterError("merchant_account_id must be a non-empty string")
+        text_arg("merchant_account_id", merchant_account_id)
         check_amount("amount_in_minor", amount_in_minor)
         check_currency("currency", currency, PAYOUT_CURRENCIES)
         check_metadata("metadata", metadata)
@@ -207,9 +205,7 @@ class PayoutsService:
         """
         token = resource_token_arg(resource_token, required=True)
         del resource_token  # only the Secret stays in this frame
-        type_arg("return_uri", return_uri, str)
-        if not return_uri:
-            raise e.InvalidParameterError("return_uri must be a non-empty string")
+        text_arg("return_uri", return_uri)
         return await api.send(
             self._core,
             START_PAYOUT_FLOW,
