@@ -22,15 +22,9 @@ import anyio
 import pytest
 import pytest_asyncio
 
-from tests.auth.test_flights import (
-    Cancel,
-    Pause,
-    cancel_by_asyncio_timeout,
-    cancel_by_move_on_after,
-    cancel_by_task_cancel,
-)
 from tests.stores._cache_child import rotator
 from tests.stores._child import StoreSpec, children, digest, record
+from tests.support.flights import ASYNCIO_KINDS, Cancel, Pause
 from truelayer_async import Environment, MemoryTokenStore, Secret, Session, Token, TokenType
 from truelayer_async import errors as e
 from truelayer_async._token_cache import TokenCache
@@ -41,11 +35,6 @@ from truelayer_async.tokens import TokenKey, TokenRecord
 USER = "alice"
 CALLS = 20
 WAITERS = 200
-KINDS = [
-    pytest.param(cancel_by_task_cancel, id="Task.cancel"),
-    pytest.param(cancel_by_asyncio_timeout, id="asyncio.timeout"),
-    pytest.param(cancel_by_move_on_after, id="move_on_after"),
-]
 
 
 class CountingStore:
@@ -385,7 +374,7 @@ async def _newest_is_kept(fake: FakeTrueLayer, tl: Any, store: Any) -> None:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("cancel", KINDS)
+@pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
 @pytest.mark.parametrize("point", ["get", "set"])
 async def test_a_caller_cancelled_during_a_401_refresh_loses_no_rotated_pair(
     opener: Opener, cancel: Cancel, point: str
@@ -410,7 +399,7 @@ async def test_a_caller_cancelled_during_a_401_refresh_loses_no_rotated_pair(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("cancel", KINDS)
+@pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
 async def test_a_caller_cancelled_during_a_shared_read_leaves_the_others_their_token(
     opener: Opener, cancel: Cancel
 ) -> None:
@@ -440,7 +429,7 @@ async def test_a_caller_cancelled_during_a_shared_read_leaves_the_others_their_t
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("cancel", KINDS)
+@pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
 async def test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_nothing(
     opener: Opener, cancel: Cancel
 ) -> None:
