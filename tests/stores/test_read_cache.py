@@ -438,9 +438,11 @@ async def test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_
     async with FakeTrueLayer() as fake:
         pause = Pause("get")
         inner = opener(cache_max_age=1e6)
-        async with fake.session(token_store=CountingStore(inner, pause)) as tl:
+        store = CountingStore(inner, pause)
+        async with fake.session(token_store=store) as tl:
             await fake.connect(tl, user=USER)
             fake.clock.advance(4000)
+            store.gets = 0
             pause.armed = True
             with anyio.fail_after(60):  # a hang guard, not a timing assertion
                 await cancel(lambda: tl.auth.valid_token(user=USER), pause)
@@ -449,6 +451,10 @@ async def test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_
                 token = await tl.auth.valid_token(user=USER)  # joins the flight still going
             assert token.access_token == Secret(fake.latest_access_token("john") or "")
             assert fake.stats["refresh"] == 1
+            # One flight outlived its caller: its read, then its read under the lock (a
+            # flight cancelled with its caller would have sent nothing, so only a second
+            # flight's reads tell it apart).
+            assert store.gets == 2
             await _newest_is_kept(fake, tl, inner)
 
 
