@@ -75,6 +75,8 @@ class PausingStore:
     def __init__(self, pause: Pause, inner: TokenStore | None = None) -> None:
         self.pause = pause
         self.inner = inner if inner is not None else MemoryTokenStore()
+        # Passed on, so a SQLite or Redis store is read through the SDK's cache, as bare.
+        self.cache_max_age = getattr(self.inner, "cache_max_age", None)
 
     async def get(self, key: TokenKey) -> TokenRecord | None:
         return await self.inner.get(key)
