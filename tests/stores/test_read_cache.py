@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +24,7 @@ import pytest_asyncio
 
 from tests.stores._cache_child import rotator
 from tests.stores._child import StoreSpec, children, digest, record
-from tests.support.flights import ASYNCIO_KINDS, Cancel, Pause
+from tests.support.flights import ASYNCIO_KINDS, TRIO_KINDS, Cancel, Pause
 from truelayer_async import Environment, MemoryTokenStore, Secret, Session, Token, TokenType
 from truelayer_async import errors as e
 from truelayer_async._token_cache import TokenCache
@@ -456,6 +456,45 @@ async def test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_
             # flight's reads tell it apart).
             assert store.gets == 2
             await _newest_is_kept(fake, tl, inner)
+
+
+def _on_trio(test: Callable[..., Awaitable[None]], tmp_path: Path, *args: Any) -> None:
+    """One of the asyncio tests above, run on trio over SQLite (redis.asyncio is asyncio's)."""
+
+    async def main() -> None:
+        opener = Opener(StoreSpec("sqlite", str(tmp_path / "tokens.db")))
+        try:
+            await test(opener, *args)
+        finally:
+            for store in opener.opened:
+                await store.aclose()
+
+    anyio.run(main, backend="trio")
+
+
+@pytest.mark.parametrize("cancel", TRIO_KINDS)
+@pytest.mark.parametrize("point", ["get", "set"])
+def test_a_caller_cancelled_during_a_401_refresh_loses_no_rotated_pair_on_trio(
+    tmp_path: Path, cancel: Cancel, point: str
+) -> None:
+    test = test_a_caller_cancelled_during_a_401_refresh_loses_no_rotated_pair
+    _on_trio(test, tmp_path, cancel, point)
+
+
+@pytest.mark.parametrize("cancel", TRIO_KINDS)
+def test_a_caller_cancelled_during_a_shared_read_leaves_the_others_their_token_on_trio(
+    tmp_path: Path, cancel: Cancel
+) -> None:
+    test = test_a_caller_cancelled_during_a_shared_read_leaves_the_others_their_token
+    _on_trio(test, tmp_path, cancel)
+
+
+@pytest.mark.parametrize("cancel", TRIO_KINDS)
+def test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_nothing_on_trio(
+    tmp_path: Path, cancel: Cancel
+) -> None:
+    test = test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_nothing
+    _on_trio(test, tmp_path, cancel)
 
 
 # -- the cache itself ----------------------------------------------------------------------
