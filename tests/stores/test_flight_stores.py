@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 
-from tests.support.flights import ASYNCIO_KINDS, Cancel, cancellation_scenario
+from tests.support.flights import ASYNCIO_KINDS, TRIO_KINDS, Cancel, cancellation_scenario
 from truelayer_async import RedisTokenStore, SqliteTokenStore
 
 POINTS = ["answer", "store"]
@@ -26,6 +27,15 @@ async def test_sqlite_keeps_the_pair_of_a_cancelled_caller(
 ) -> None:
     async with SqliteTokenStore(tmp_path / "tokens.db") as store:
         await cancellation_scenario(point, cancel, store)
+
+
+@pytest.mark.parametrize("cancel", TRIO_KINDS)
+@pytest.mark.parametrize("point", POINTS)
+def test_sqlite_keeps_the_pair_of_a_cancelled_caller_on_trio(
+    point: str, cancel: Cancel, tmp_path: Path
+) -> None:
+    test = test_sqlite_keeps_the_pair_of_a_cancelled_caller
+    anyio.run(test, point, cancel, tmp_path, backend="trio")
 
 
 @pytest.mark.asyncio
