@@ -39,7 +39,7 @@ WAITERS = 200
 
 class CountingStore:
     """A real store whose ``get`` and ``lock`` calls are counted; ``pause`` can hold a
-    ``get`` ("get") or a ``set`` ("set") at the point under test."""
+    ``get`` ("get"), a ``set`` ("set") or a ``delete`` ("delete") at the point under test."""
 
     def __init__(self, inner: Any, pause: Pause | None = None) -> None:
         self.inner = inner
@@ -62,6 +62,8 @@ class CountingStore:
         await self.inner.set(key, record)
 
     async def delete(self, key: TokenKey) -> None:
+        if self.pause is not None:
+            await self.pause.hold("delete")
         await self.inner.delete(key)
 
     def lock(self, key: TokenKey, *, timeout: float) -> AbstractAsyncContextManager[None]:
@@ -332,6 +334,28 @@ async def test_delete_credential_leaves_no_cached_token(opener: Opener) -> None:
         await tl.auth.delete_credential(user=USER)
         with pytest.raises(e.NoTokenError):
             await tl.auth.valid_token(user=USER)
+
+
+@pytest.mark.asyncio
+async def test_a_read_during_a_forget_does_not_cache_the_deleted_record(opener: Opener) -> None:
+    """A read that starts while ``forget`` deletes (the store still has the record) must
+    not leave it cached once the delete has landed."""
+    async with FakeTrueLayer() as fake:
+        pause = Pause("delete")
+        store = CountingStore(opener(), pause)
+        async with fake.session(token_store=store) as tl:
+            await fake.connect(tl, user=USER)
+            pause.armed = True
+            with anyio.fail_after(60):  # a hang guard, not a timing assertion
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(tl._core.tokens.forget, _key(tl))
+                    await pause.reached.wait()
+                    store.gets = 0
+                    await tl.auth.valid_token(user=USER)  # reads the record being deleted
+                    assert store.gets == 1
+                    pause.release.set()
+            with pytest.raises(e.NoTokenError):
+                await tl.auth.valid_token(user=USER)
 
 
 @pytest.mark.asyncio
