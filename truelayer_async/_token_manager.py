@@ -393,13 +393,8 @@ class TokenManager:
         async def body() -> Token:
             async with self._store_lock(key):
                 record = await self._load(key)
-                if (
-                    record is not None
-                    and record.token.access_token != used
-                    and self._usable(record, self._core.clock())
-                ):
-                    return record.token
-                return await renew(record)
+                newer = self._newer(record, used)
+                return newer if newer is not None else await renew(record)
 
         flight, started = self._launch(key, "token renewal", body, join=True)
         token = await self._outcome(flight)
@@ -422,13 +417,9 @@ class TokenManager:
             if used is not None and self._shared.cache is not None:
                 # A 401: our cached token may be one another process has since rotated.
                 # Read the store first (no lock); use its token unless it is the refused one.
-                record = await self._load(key)
-                if (
-                    record is not None
-                    and record.token.access_token != used
-                    and self._usable(record, self._core.clock())
-                ):
-                    return record.token
+                newer = self._newer(await self._load(key), used)
+                if newer is not None:
+                    return newer
             return await self._refresh_with_store_lock(key, used)
 
         flight, started = self._launch(key, "token refresh", body, join=True)
@@ -450,15 +441,18 @@ class TokenManager:
                 )
             if record.invalid:
                 raise _marked_invalid()
-            if (
-                replacing is not None
-                and record.token.access_token != replacing
-                and self._usable(record, self._core.clock())
-            ):
-                return record.token
+            newer = self._newer(record, replacing)
+            if newer is not None:
+                return newer
             if record.token.refresh_token is None:
                 raise _no_refresh_token()
             return await self._refresh(key, record)
+
+    def _newer(self, record: TokenRecord | None, used: Secret | None) -> Token | None:
+        """``record``'s token if it replaced ``used`` (the refused one) and is usable."""
+        if record is None or used is None or record.token.access_token == used:
+            return None
+        return record.token if self._usable(record, self._core.clock()) else None
 
     def _in_advisory_backoff(self, key: TokenKey, record: TokenRecord, now: float) -> bool:
         until = self._shared.backoff_until.get(key)

@@ -11,7 +11,6 @@ emulator still accepts it.
 from __future__ import annotations
 
 import asyncio
-import sys
 
 import anyio
 import httpx
@@ -20,18 +19,15 @@ import pytest
 from tests.secret_scan import assert_no_secret_in_frame_locals
 from tests.support.doubles import FailingStore
 from tests.support.flights import (
+    ASYNCIO_KINDS,
+    TRIO_KINDS,
     USER,
     Cancel,
     Pause,
     PausingStore,
     PausingTransport,
     assert_newest_kept,
-    cancel_by_anyio_task_group,
-    cancel_by_asyncio_timeout,
-    cancel_by_move_on_after,
     cancel_by_task_cancel,
-    cancel_by_task_group,
-    cancel_by_wait_for,
     cancellation_scenario,
     connect_user,
     is_refresh,
@@ -51,17 +47,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-PY311 = pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout/TaskGroup")
-ASYNCIO_KINDS = [
-    pytest.param(cancel_by_wait_for, id="wait_for"),
-    pytest.param(cancel_by_asyncio_timeout, id="asyncio.timeout", marks=PY311),
-    pytest.param(cancel_by_task_cancel, id="Task.cancel"),
-    pytest.param(cancel_by_task_group, id="TaskGroup", marks=PY311),
-    pytest.param(cancel_by_move_on_after, id="move_on_after"),
-    pytest.param(cancel_by_anyio_task_group, id="anyio-task-group"),
-]
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
 @pytest.mark.parametrize("point", POINTS)
@@ -69,7 +54,7 @@ async def test_a_cancelled_caller_never_loses_the_rotated_pair(point: str, cance
     await cancellation_scenario(point, cancel)
 
 
-@pytest.mark.parametrize("cancel", [cancel_by_move_on_after, cancel_by_anyio_task_group])
+@pytest.mark.parametrize("cancel", TRIO_KINDS)
 @pytest.mark.parametrize("point", POINTS)
 def test_a_cancelled_caller_never_loses_the_rotated_pair_on_trio(
     point: str, cancel: Cancel
@@ -115,7 +100,7 @@ async def test_a_cancelled_client_token_renewal_keeps_its_new_token(
     await renewal_scenario(point, cancel)
 
 
-@pytest.mark.parametrize("cancel", [cancel_by_move_on_after, cancel_by_anyio_task_group])
+@pytest.mark.parametrize("cancel", TRIO_KINDS)
 @pytest.mark.parametrize("point", POINTS)
 def test_a_cancelled_client_token_renewal_keeps_its_new_token_on_trio(
     point: str, cancel: Cancel

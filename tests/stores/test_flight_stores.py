@@ -10,27 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 
-from tests.support.flights import (
-    Cancel,
-    cancel_by_asyncio_timeout,
-    cancel_by_move_on_after,
-    cancel_by_task_cancel,
-    cancellation_scenario,
-)
+from tests.support.flights import ASYNCIO_KINDS, TRIO_KINDS, Cancel, cancellation_scenario
 from truelayer_async import RedisTokenStore, SqliteTokenStore
 
-KINDS = [
-    pytest.param(cancel_by_task_cancel, id="Task.cancel"),
-    pytest.param(cancel_by_asyncio_timeout, id="asyncio.timeout"),
-    pytest.param(cancel_by_move_on_after, id="move_on_after"),
-]
 POINTS = ["answer", "store"]
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("cancel", KINDS)
+@pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
 @pytest.mark.parametrize("point", POINTS)
 async def test_sqlite_keeps_the_pair_of_a_cancelled_caller(
     point: str, cancel: Cancel, tmp_path: Path
@@ -39,8 +29,17 @@ async def test_sqlite_keeps_the_pair_of_a_cancelled_caller(
         await cancellation_scenario(point, cancel, store)
 
 
+@pytest.mark.parametrize("cancel", TRIO_KINDS)
+@pytest.mark.parametrize("point", POINTS)
+def test_sqlite_keeps_the_pair_of_a_cancelled_caller_on_trio(
+    point: str, cancel: Cancel, tmp_path: Path
+) -> None:
+    test = test_sqlite_keeps_the_pair_of_a_cancelled_caller
+    anyio.run(test, point, cancel, tmp_path, backend="trio")
+
+
 @pytest.mark.asyncio
-@pytest.mark.parametrize("cancel", KINDS)
+@pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
 @pytest.mark.parametrize("point", POINTS)
 async def test_redis_keeps_the_pair_of_a_cancelled_caller(
     point: str, cancel: Cancel, redis_url: str

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,15 +22,9 @@ import anyio
 import pytest
 import pytest_asyncio
 
-from tests.auth.test_flights import (
-    Cancel,
-    Pause,
-    cancel_by_asyncio_timeout,
-    cancel_by_move_on_after,
-    cancel_by_task_cancel,
-)
 from tests.stores._cache_child import rotator
 from tests.stores._child import StoreSpec, children, digest, record
+from tests.support.flights import ASYNCIO_KINDS, TRIO_KINDS, Cancel, Pause
 from truelayer_async import Environment, MemoryTokenStore, Secret, Session, Token, TokenType
 from truelayer_async import errors as e
 from truelayer_async._token_cache import TokenCache
@@ -41,16 +35,11 @@ from truelayer_async.tokens import TokenKey, TokenRecord
 USER = "alice"
 CALLS = 20
 WAITERS = 200
-KINDS = [
-    pytest.param(cancel_by_task_cancel, id="Task.cancel"),
-    pytest.param(cancel_by_asyncio_timeout, id="asyncio.timeout"),
-    pytest.param(cancel_by_move_on_after, id="move_on_after"),
-]
 
 
 class CountingStore:
     """A real store whose ``get`` and ``lock`` calls are counted; ``pause`` can hold a
-    ``get`` ("get") or a ``set`` ("set") at the point under test."""
+    ``get`` ("get"), a ``set`` ("set") or a ``delete`` ("delete") at the point under test."""
 
     def __init__(self, inner: Any, pause: Pause | None = None) -> None:
         self.inner = inner
@@ -73,6 +62,8 @@ class CountingStore:
         await self.inner.set(key, record)
 
     async def delete(self, key: TokenKey) -> None:
+        if self.pause is not None:
+            await self.pause.hold("delete")
         await self.inner.delete(key)
 
     def lock(self, key: TokenKey, *, timeout: float) -> AbstractAsyncContextManager[None]:
@@ -346,6 +337,28 @@ async def test_delete_credential_leaves_no_cached_token(opener: Opener) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_read_during_a_forget_does_not_cache_the_deleted_record(opener: Opener) -> None:
+    """A read that starts while ``forget`` deletes (the store still has the record) must
+    not leave it cached once the delete has landed."""
+    async with FakeTrueLayer() as fake:
+        pause = Pause("delete")
+        store = CountingStore(opener(), pause)
+        async with fake.session(token_store=store) as tl:
+            await fake.connect(tl, user=USER)
+            pause.armed = True
+            with anyio.fail_after(60):  # a hang guard, not a timing assertion
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(tl._core.tokens.forget, _key(tl))
+                    await pause.reached.wait()
+                    store.gets = 0
+                    await tl.auth.valid_token(user=USER)  # reads the record being deleted
+                    assert store.gets == 1
+                    pause.release.set()
+            with pytest.raises(e.NoTokenError):
+                await tl.auth.valid_token(user=USER)
+
+
+@pytest.mark.asyncio
 async def test_a_record_deleted_elsewhere_is_noticed_within_cache_max_age(
     opener: Opener,
 ) -> None:
@@ -385,7 +398,7 @@ async def _newest_is_kept(fake: FakeTrueLayer, tl: Any, store: Any) -> None:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("cancel", KINDS)
+@pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
 @pytest.mark.parametrize("point", ["get", "set"])
 async def test_a_caller_cancelled_during_a_401_refresh_loses_no_rotated_pair(
     opener: Opener, cancel: Cancel, point: str
@@ -410,7 +423,7 @@ async def test_a_caller_cancelled_during_a_401_refresh_loses_no_rotated_pair(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("cancel", KINDS)
+@pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
 async def test_a_caller_cancelled_during_a_shared_read_leaves_the_others_their_token(
     opener: Opener, cancel: Cancel
 ) -> None:
@@ -440,7 +453,7 @@ async def test_a_caller_cancelled_during_a_shared_read_leaves_the_others_their_t
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("cancel", KINDS)
+@pytest.mark.parametrize("cancel", ASYNCIO_KINDS)
 async def test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_nothing(
     opener: Opener, cancel: Cancel
 ) -> None:
@@ -449,9 +462,11 @@ async def test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_
     async with FakeTrueLayer() as fake:
         pause = Pause("get")
         inner = opener(cache_max_age=1e6)
-        async with fake.session(token_store=CountingStore(inner, pause)) as tl:
+        store = CountingStore(inner, pause)
+        async with fake.session(token_store=store) as tl:
             await fake.connect(tl, user=USER)
             fake.clock.advance(4000)
+            store.gets = 0
             pause.armed = True
             with anyio.fail_after(60):  # a hang guard, not a timing assertion
                 await cancel(lambda: tl.auth.valid_token(user=USER), pause)
@@ -460,7 +475,50 @@ async def test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_
                 token = await tl.auth.valid_token(user=USER)  # joins the flight still going
             assert token.access_token == Secret(fake.latest_access_token("john") or "")
             assert fake.stats["refresh"] == 1
+            # One flight outlived its caller: its read, then its read under the lock (a
+            # flight cancelled with its caller would have sent nothing, so only a second
+            # flight's reads tell it apart).
+            assert store.gets == 2
             await _newest_is_kept(fake, tl, inner)
+
+
+def _on_trio(test: Callable[..., Awaitable[None]], tmp_path: Path, *args: Any) -> None:
+    """One of the asyncio tests above, run on trio over SQLite (redis.asyncio is asyncio's)."""
+
+    async def main() -> None:
+        opener = Opener(StoreSpec("sqlite", str(tmp_path / "tokens.db")))
+        try:
+            await test(opener, *args)
+        finally:
+            for store in opener.opened:
+                await store.aclose()
+
+    anyio.run(main, backend="trio")
+
+
+@pytest.mark.parametrize("cancel", TRIO_KINDS)
+@pytest.mark.parametrize("point", ["get", "set"])
+def test_a_caller_cancelled_during_a_401_refresh_loses_no_rotated_pair_on_trio(
+    tmp_path: Path, cancel: Cancel, point: str
+) -> None:
+    test = test_a_caller_cancelled_during_a_401_refresh_loses_no_rotated_pair
+    _on_trio(test, tmp_path, cancel, point)
+
+
+@pytest.mark.parametrize("cancel", TRIO_KINDS)
+def test_a_caller_cancelled_during_a_shared_read_leaves_the_others_their_token_on_trio(
+    tmp_path: Path, cancel: Cancel
+) -> None:
+    test = test_a_caller_cancelled_during_a_shared_read_leaves_the_others_their_token
+    _on_trio(test, tmp_path, cancel)
+
+
+@pytest.mark.parametrize("cancel", TRIO_KINDS)
+def test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_nothing_on_trio(
+    tmp_path: Path, cancel: Cancel
+) -> None:
+    test = test_a_caller_cancelled_while_the_expiry_flight_reads_the_store_loses_nothing
+    _on_trio(test, tmp_path, cancel)
 
 
 # -- the cache itself ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ pieces of issue #15's tests (``tests/auth/test_flights.py``, ``tests/stores``)."
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
@@ -74,6 +75,8 @@ class PausingStore:
     def __init__(self, pause: Pause, inner: TokenStore | None = None) -> None:
         self.pause = pause
         self.inner = inner if inner is not None else MemoryTokenStore()
+        # Passed on, so a SQLite or Redis store is read through the SDK's cache, as bare.
+        self.cache_max_age = getattr(self.inner, "cache_max_age", None)
 
     async def get(self, key: TokenKey) -> TokenRecord | None:
         return await self.inner.get(key)
@@ -168,6 +171,24 @@ async def cancel_by_anyio_task_group(call: Callable[[], Awaitable[Any]], pause: 
         tg.start_soon(call)
         await pause.reached.wait()
         tg.cancel_scope.cancel()
+
+
+_PY311 = pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout/TaskGroup")
+
+#: Every way a test cancels a caller on asyncio: asyncio's own, then anyio's.
+ASYNCIO_KINDS = [
+    pytest.param(cancel_by_wait_for, id="wait_for"),
+    pytest.param(cancel_by_asyncio_timeout, id="asyncio.timeout", marks=_PY311),
+    pytest.param(cancel_by_task_cancel, id="Task.cancel"),
+    pytest.param(cancel_by_task_group, id="TaskGroup", marks=_PY311),
+    pytest.param(cancel_by_move_on_after, id="move_on_after"),
+    pytest.param(cancel_by_anyio_task_group, id="anyio-task-group"),
+]
+#: The kinds that also run on trio (anyio's).
+TRIO_KINDS = [
+    pytest.param(cancel_by_move_on_after, id="move_on_after"),
+    pytest.param(cancel_by_anyio_task_group, id="anyio-task-group"),
+]
 
 
 async def connect_user(fake: FakeTrueLayer, tl: Session, user: str = USER) -> TokenKey:
