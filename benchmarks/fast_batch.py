@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from pathlib import Path
 
 from ._common import BENCH_DIR, Figure, Settings, child_env, log, not_measured, run_child
 from ._payloads import accounts_body, balance_body, token_body, transactions_body
-from .loopback import _Sample
+from .loopback import _busy, _Sample
 
 KINDS = ("httpx", "aiohttp", "sdk", "sdk-aiohttp")
 LABELS = {
@@ -193,11 +192,6 @@ def run(settings: Settings) -> list[Figure]:
             server.stop()
     notes = _notes(samples, pinning, sizes, transactions)
     return _figures(settings, samples, missing, notes)
-
-
-def _busy(samples: list[_Sample]) -> str:
-    values = [s.server_busy for s in samples if s.server_busy is not None]
-    return f"{statistics.median(values) * 100:.0f} %" if values else "unknown"
 
 
 def _notes(
