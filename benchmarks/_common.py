@@ -346,6 +346,15 @@ def run_child(
         )
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def child_env(extra_path: Path | None = None) -> dict[str, str]:
     """The environment for a Python child: the repo importable, optionally more paths."""
     env = dict(os.environ)

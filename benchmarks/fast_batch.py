@@ -29,7 +29,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from ._common import BENCH_DIR, Figure, Settings, child_env, log, not_measured, run_child
+from ._common import (
+    BENCH_DIR,
+    Figure,
+    Settings,
+    child_env,
+    log,
+    not_measured,
+    process_cpu_seconds,
+    run_child,
+)
 from ._payloads import accounts_body, balance_body, token_body, transactions_body
 from .loopback import _busy, _Sample
 
@@ -60,15 +69,6 @@ def _cores() -> tuple[int | None, int | None, str]:
     )
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class CannedServer:
     """``canned_server.js`` in its own process, optionally pinned to one core."""
 
@@ -96,7 +96,7 @@ class CannedServer:
         self.url: str = json.loads(line)["url"]
 
     def cpu_seconds(self) -> float | None:
-        return _cpu_seconds(self.process.pid)
+        return process_cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
