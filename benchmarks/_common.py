@@ -270,6 +270,18 @@ def peak_rss_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
+def rss_bytes() -> int:
+    """This process's current resident set size in bytes (``/proc/self/statm``), else its
+    peak (``ru_maxrss``)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 @dataclass
 class ChildResult:
     """A finished child process: its exit status, output and peak RSS (from ``wait4``)."""
