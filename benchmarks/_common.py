@@ -270,6 +270,18 @@ def peak_rss_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
+def rss_bytes() -> int:
+    """This process's current resident set size in bytes (``/proc/self/statm``), else its
+    peak (``ru_maxrss``)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 @dataclass
 class ChildResult:
     """A finished child process: its exit status, output and peak RSS (from ``wait4``)."""
@@ -344,6 +356,15 @@ def run_child(
             cpu_seconds=(rusage.ru_utime + rusage.ru_stime) if rusage is not None else 0.0,
             timed_out=timed_out,
         )
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def child_env(extra_path: Path | None = None) -> dict[str, str]:

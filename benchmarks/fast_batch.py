@@ -23,16 +23,24 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from ._common import BENCH_DIR, Figure, Settings, child_env, log, not_measured, run_child
+from ._common import (
+    BENCH_DIR,
+    Figure,
+    Settings,
+    child_env,
+    log,
+    not_measured,
+    process_cpu_seconds,
+    run_child,
+)
 from ._payloads import accounts_body, balance_body, token_body, transactions_body
-from .loopback import _Sample
+from .loopback import _busy, _Sample
 
 KINDS = ("httpx", "aiohttp", "sdk", "sdk-aiohttp")
 LABELS = {
@@ -59,15 +67,6 @@ def _cores() -> tuple[int | None, int | None, str]:
         available[1],
         f"server pinned to CPU {available[0]}, clients to {available[1]}",
     )
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class CannedServer:
@@ -97,7 +96,7 @@ class CannedServer:
         self.url: str = json.loads(line)["url"]
 
     def cpu_seconds(self) -> float | None:
-        return _cpu_seconds(self.process.pid)
+        return process_cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -193,11 +192,6 @@ def run(settings: Settings) -> list[Figure]:
             server.stop()
     notes = _notes(samples, pinning, sizes, transactions)
     return _figures(settings, samples, missing, notes)
-
-
-def _busy(samples: list[_Sample]) -> str:
-    values = [s.server_busy for s in samples if s.server_busy is not None]
-    return f"{statistics.median(values) * 100:.0f} %" if values else "unknown"
 
 
 def _notes(

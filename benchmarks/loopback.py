@@ -33,6 +33,7 @@ from ._common import (
     child_env,
     log,
     not_measured,
+    process_cpu_seconds,
     run_child,
 )
 
@@ -79,11 +80,7 @@ class Emulator:
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time of the emulator process so far (Linux /proc)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.process.pid)
 
     def stop(self) -> dict[str, Any]:
         stats: dict[str, Any] = {}

@@ -16,26 +16,16 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import resource
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from ._common import Figure, Settings, child_env, log, peak_rss_kib, run_child
+from ._common import Figure, Settings, child_env, log, peak_rss_kib, rss_bytes, run_child
 from ._payloads import transactions_body
 
 MIB = 1024 * 1024
-
-
-def _rss_bytes() -> int:
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def child(mode: str, body_path: str) -> None:
@@ -46,7 +36,7 @@ def child(mode: str, body_path: str) -> None:
     from truelayer_async.models import Transaction
 
     gc.collect()
-    before = _rss_bytes()
+    before = rss_bytes()
     peak_before = peak_rss_kib() * 1024
     body = Path(body_path).read_bytes()
     result: Any
@@ -76,7 +66,7 @@ def child(mode: str, body_path: str) -> None:
                 "rss_before": before,
                 "peak_before": peak_before,
                 "peak": peak,
-                "rss_after": _rss_bytes(),
+                "rss_after": rss_bytes(),
                 "traced_peak": traced_peak,
             }
         ),

@@ -26,19 +26,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import Figure, Settings, child_env, log, peak_rss_kib, run_child
+from ._common import Figure, Settings, child_env, log, peak_rss_kib, rss_bytes, run_child
 from ._payloads import accounts_body, transactions_body
 
 MIB = 1024 * 1024
 GOAL_MIB = 60.0
 TRANSACTIONS_PER_ACCOUNT = 100
-
-
-def _rss_bytes() -> int:
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    import os
-
-    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def _reset_peak() -> bool:
@@ -111,7 +104,7 @@ async def _run(mode: str, users: int) -> dict[str, Any]:
             await tl.auth.exchange_code(f"code-{name}", user=name)
         gc.collect()
         reset = _reset_peak()
-        before = _rss_bytes()
+        before = rss_bytes()
         peak_before = peak_rss_kib() * 1024
         transactions = 0
         failed = 0

@@ -427,6 +427,7 @@ def create_app(
     async def pay(request: Request) -> Response:
         sid, _ = browser_or_new(request)
         tl = tl_of(request)
+        return_uri = str(request.url_for("checkout_return"))
         try:
             created = await tl.payments.create(
                 amount_in_minor=PRICE_IN_MINOR,
@@ -441,7 +442,7 @@ def create_app(
                     ),
                 ),
                 user=PaymentUser(name="Jane Doe", email="jane@example.com"),
-                hosted_page=HostedPageOptions(return_uri=str(request.url_for("checkout_return"))),
+                hosted_page=HostedPageOptions(return_uri=return_uri),
                 metadata={"product": PRODUCT},
             )
         except tla.ConfigurationError as exc:  # no signing key on this Session
@@ -460,7 +461,7 @@ def create_app(
             else tl.hosted_page.payment_url(
                 payment_id=created.id,
                 resource_token=created.resource_token,
-                return_uri=str(request.url_for("checkout_return")),
+                return_uri=return_uri,
             )
         )
         return with_cookie(RedirectResponse(uri, status_code=303), sid)

@@ -6,7 +6,6 @@ figures of a smoke run are meaningless, and CI machines are shared and noisy.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.binaries import require_binary
+from tests.support.binaries import require_binary, require_module
 from tests.support.processes import REPO
 
 COMMITTED = REPO / "benchmarks" / "RESULTS.md"
@@ -102,10 +101,8 @@ def test_fast_server_batch_measures_the_raw_clients_and_the_sdk(
         assert figures[key]["target_ratio"] is not None
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("matplotlib") is None, reason="matplotlib is not installed"
-)
 def test_chart_is_a_png(smoke_run: tuple[Path, str]) -> None:
+    require_module("matplotlib")  # the [dev] extra: under CI its absence fails
     out, _ = smoke_run
     png = (out / "results.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.binaries import missing
+from tests.support.binaries import require_module
 from tests.support.clean_checkout import clean_env
 from tests.support.processes import REPO
 
@@ -30,8 +29,7 @@ class BuiltSite:
 
 def mkdocs_build(config: Path, site_dir: Path) -> subprocess.CompletedProcess[str]:
     """``python -m mkdocs build --strict`` of ``config`` into ``site_dir``; no network."""
-    if importlib.util.find_spec("mkdocs") is None:
-        missing("mkdocs is not installed (pip install -e '.[docs]')")
+    require_module("mkdocs", "pip install -e '.[docs]'")
     build = ["build", "--strict", "-f", str(config), "-d", str(site_dir)]
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", *build],

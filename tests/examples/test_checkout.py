@@ -16,8 +16,6 @@ import attrs
 import httpx
 import pytest
 import respx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.payments import samples as payment_samples
 from tests.payments.conftest import API, grant
@@ -28,6 +26,7 @@ from tests.support.fastapi_example import (
     serving_fastapi_app,
     watch_order,
 )
+from tests.support.signing_keys import new_key
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async.testing import FakeTrueLayer
@@ -245,10 +244,7 @@ async def test_on_truelayer_it_pays_into_the_first_gbp_merchant_account() -> Non
     """No merchant account given (the sandbox without TRUELAYER_MERCHANT_ACCOUNT_ID): the
     first GBP one is found once; with no ``hosted_page`` in the answer the SDK builds the
     link."""
-    key = ec.generate_private_key(ec.SECP521R1())
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+    _, pem, _ = new_key()
     eur = {**payout_samples.MERCHANT_ACCOUNT, "id": "ma-eur", "currency": "EUR"}
     gbp = {**payout_samples.MERCHANT_ACCOUNT, "id": "ma-gbp"}
     example = load_example()

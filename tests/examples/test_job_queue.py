@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
-import os
 import re
 import signal
 import socket
@@ -35,6 +34,7 @@ import redis.asyncio as aioredis
 from tests.stores.conftest import redis_url  # noqa: F401 - the redis-server fixture
 from tests.support.binaries import require_module
 from tests.support.examples import EXAMPLES, REPO, example_environment, run_python
+from tests.support.processes import child_env
 from tests.support.stores import killing, make_record
 from truelayer_async import Environment, Session, TokenType
 from truelayer_async.stores import RedisTokenStore
@@ -184,8 +184,7 @@ async def check_job_queue(
     fake.add_latency("/connect/token", 0.3)  # refreshes stay in flight for a while
     fake.add_latency("/data/v1/*", 0.02)
 
-    env = example_environment(tmp_path)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env = child_env(example_environment(tmp_path))
     common = ["--redis", redis_db, "--queue", QUEUE, "--run", RUN]
     # SAQ's sweeper waits 5 s for each dead job, one after another: 2 jobs per worker.
     options = ["--lease", LEASE, "--sweep-interval", "1", "--concurrency", "2", "--grace", "1"]

@@ -14,7 +14,6 @@ import re
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlencode
 
@@ -23,6 +22,7 @@ import pytest
 import respx
 
 from tests.secret_scan import assert_no_secret_in_frame_locals
+from tests.support.data_api import fixture
 from tests.support.reliability import (
     ACCOUNTS_URL,
     API,
@@ -49,7 +49,6 @@ from truelayer_async.testing import FakeClock
 pytestmark = pytest.mark.asyncio
 
 VERIFY_URL = f"{API}/verification/v1/verify"
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 JSON = {"content-type": "application/json"}
 PROBLEM = {"content-type": "application/problem+json"}
 
@@ -403,9 +402,7 @@ async def test_i15_12_verify_is_not_resent_once_sent(
     assert lost.value.request_sent and route.call_count == 2
     route.side_effect = [
         httpx.ConnectError("refused"),  # never left the machine: retried
-        httpx.Response(
-            200, json=json.loads(FIXTURES.joinpath("verification_result.json").read_text())
-        ),
+        httpx.Response(200, json=fixture("verification_result")),
     ]
     assert await tl.verification.verify("Jane Smith", user="u")
     assert route.call_count == 4

@@ -10,7 +10,6 @@ import copy
 import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.support.data_api import FIXTURES
 from tests.support.reliability import (
     ACCOUNTS_URL,
     PROPERTY,
@@ -34,7 +34,6 @@ from truelayer_async._http import TOKEN_MAX_BYTES
 from truelayer_async._json import loads
 from truelayer_async.models import Transaction
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TXNS = f"{ACCOUNTS_URL}/acc-1/transactions"
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 import truelayer_async as tla
-from tests.support.examples import Run, run_python
+from tests.support.examples import Run
 from tests.support.processes import REPO
 from truelayer_async.cli import main
 from truelayer_async.stores import SqliteTokenStore
@@ -129,11 +129,6 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
     code = main(list(argv))
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)
-
-
-def run_cli_process(*argv: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
-    """Run ``python -m truelayer_async ARGV`` as a subprocess."""
-    return run_python(["-m", "truelayer_async", *argv], env, timeout)
 
 
 def assert_clean_error(result: Result, code: int, *needles: str) -> None:

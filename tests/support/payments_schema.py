@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.emulator.openapi import PAYMENTS, Spec
+from tests.emulator.openapi import PAYMENTS, Spec, spec
 
 __all__ = ["body_fits", "check_schema", "payments_document"]
 
@@ -31,14 +31,9 @@ def check_schema(body: dict[str, Any], schema: str) -> None:
     payments_document().validate(body, "#/components/schemas/" + schema)
 
 
-@functools.cache
-def _request_document() -> Spec:
-    return Spec(PAYMENTS)
-
-
 def body_fits(request: httpx.Request, path: str) -> dict[str, Any]:
     """The request's JSON body, checked against the document's request schema."""
-    document = _request_document()
+    document = spec(PAYMENTS)  # the emulator tests' cached copy
     escaped = path.replace("~", "~0").replace("/", "~1")
     content = document.resolve(document.pointer(f"#/paths/{escaped}/post/requestBody"))["content"]
     (media,) = content

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["REPO", "child_env", "free_port"]
@@ -21,8 +22,9 @@ def free_port() -> int:
     return port
 
 
-def child_env() -> dict[str, str]:
-    """This process's environment with the repository first on ``PYTHONPATH``."""
-    env = dict(os.environ)
+def child_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (this process's environment by default) with the repository first on
+    ``PYTHONPATH``."""
+    env = dict(os.environ if base is None else base)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env

@@ -222,7 +222,3 @@ def accounts_body() -> dict[str, Any]:
         ],
         "status": "Succeeded",
     }
-
-
-def json_response(status: int, body: Any, **headers: str) -> httpx.Response:
-    return httpx.Response(status, json=body, headers=headers)

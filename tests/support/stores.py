@@ -8,7 +8,7 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -326,14 +326,6 @@ def scan_for(exc: BaseException, needles: list[str], *, frames: bool = True) -> 
             if linked is not None:
                 stack.append(linked)
     return found
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        time.sleep(0.01)
 
 
 @contextlib.contextmanager
