@@ -708,10 +708,14 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
         """Move the clock forward and apply what became due (payment, refund and payout
         transitions, link expiry, sweeps, with their webhooks). Returns the new time."""
         now = self.clock.advance(seconds)
+        self._apply_due()
+        return now
+
+    def _apply_due(self) -> None:
+        """Apply the payment, refund, payout and verification transitions due on the clock."""
         with self._state.lock:
             self._payments.store.tick()
             self._ahv.tick()
-        return now
 
     def _start_ticker(self) -> None:
         """With a ``LiveClock`` on asyncio (served), apply due payment transitions in the
@@ -729,9 +733,7 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
     async def _tick_forever(self) -> None:
         while True:
             await anyio.sleep(TICK_SECONDS)
-            with self._state.lock:
-                self._payments.store.tick()
-                self._ahv.tick()
+            self._apply_due()
 
     def _send_payments_webhook(self, client_id: str, payload: dict[str, Any]) -> None:
         uri = self._webhook_uris.get(client_id, "")
