@@ -378,7 +378,7 @@ def _pay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _signing_options(parser: argparse.ArgumentParser) -> None:
-    """``--signing-key-id`` / ``--signing-key-file``, read by ``_pay.signing_key``."""
+    """``--signing-key-id`` / ``--signing-key-file``, read by ``_payments_session.signing_key``."""
     keys = parser.add_argument_group("signing")
     keys.add_argument(
         "--signing-key-id",
