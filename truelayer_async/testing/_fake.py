@@ -54,6 +54,7 @@ from ._webhooks import DEFAULT_RETRY_DELAYS, WebhookSender
 if TYPE_CHECKING:
     from ..session import Session
     from ..tokens import Token
+    from ._payments._records import Payment
     from .control import EmulatorControl
 
 __all__ = ["FakeTrueLayer"]
@@ -633,9 +634,7 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
         later steps follow on the clock (``payment_timing``, or the delays given). Returns
         the payment's status now. Raises ``LookupError``/``ValueError``."""
         with self._state.lock:
-            payment = self._payments.store.find(payment_id)
-            if payment is None:
-                raise LookupError(f"no payment {payment_id!r}")
+            payment = self._payment(payment_id)
             self._payments.store.decide(
                 payment,
                 outcome,
@@ -674,10 +673,13 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
     def payment_status(self, payment_id: str) -> str:
         """A payment's status, after applying the transitions due on the clock."""
         with self._state.lock:
-            payment = self._payments.store.find(payment_id)
-            if payment is None:
-                raise LookupError(f"no payment {payment_id!r}")
-            return payment.status
+            return self._payment(payment_id).status
+
+    def _payment(self, payment_id: str) -> Payment:
+        payment = self._payments.store.find(payment_id)
+        if payment is None:
+            raise LookupError(f"no payment {payment_id!r}")
+        return payment
 
     def fail_refund(self, payment_id: str, refund_id: str, reason: str = "returned") -> None:
         """Make a refund fail: a pending or authorized one fails when it would execute, an
