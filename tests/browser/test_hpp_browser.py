@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
 from tests.emulator_payments.helpers import merchant_payment
-from tests.support.binaries import require_binary
-from tests.support.browser import CHROMIUM_ARGS, require_playwright
+from tests.support.browser import browser_page
 from truelayer_async.signing import sign
 from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
 
@@ -66,49 +64,23 @@ def _create_payment(fake: FakeTrueLayer, base_url: str, return_uri: str) -> dict
 
 
 def test_a_user_pays_through_the_hosted_page_in_chromium() -> None:
-    chromium = require_binary("chromium")
-    sync_api = require_playwright()
     fake = FakeTrueLayer()
     with fake.serve_in_thread() as base_url:
         return_uri = f"{base_url}/hpp/result"
         created = _create_payment(fake, base_url, return_uri)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=chromium, headless=True, args=CHROMIUM_ARGS, timeout=20_000
-            )
-            try:
-                page = browser.new_context().new_page()
-                page.set_default_timeout(10_000)
-                page.goto(created["hosted_page"]["uri"])  # type: ignore[index]
-                page.wait_for_selector("#provider-mock-payments-gb-redirect")
-                page.click("#provider-mock-payments-gb-redirect")
-                page.wait_for_selector("#bank-form")
-                page.fill("#username", "test_executed")
-                page.click("#authorise")
-                page.wait_for_url(f"{return_uri}?*")
-                landed = urlsplit(page.url)
-                assert parse_qs(landed.query)["payment_id"] == [created["id"]]
-                assert page.text_content("#payment-id") == created["id"]
-                assert page.text_content("#payment-status") == "authorized"
-            finally:
-                browser.close()
+        with browser_page() as page:
+            page.goto(created["hosted_page"]["uri"])  # type: ignore[index]
+            page.wait_for_selector("#provider-mock-payments-gb-redirect")
+            page.click("#provider-mock-payments-gb-redirect")
+            page.wait_for_selector("#bank-form")
+            page.fill("#username", "test_executed")
+            page.click("#authorise")
+            page.wait_for_url(f"{return_uri}?*")
+            landed = urlsplit(page.url)
+            assert parse_qs(landed.query)["payment_id"] == [created["id"]]
+            assert page.text_content("#payment-id") == created["id"]
+            assert page.text_content("#payment-status") == "authorized"
     assert fake.payment_status(created["id"]) in ("authorized", "executed", "settled")
-
-
-@contextmanager
-def _chromium_page() -> Iterator[Any]:
-    chromium = require_binary("chromium")
-    sync_api = require_playwright()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS, timeout=20_000
-        )
-        try:
-            page = browser.new_context().new_page()
-            page.set_default_timeout(10_000)
-            yield page
-        finally:
-            browser.close()
 
 
 def _walk(
@@ -122,7 +94,7 @@ def _walk(
 
 def test_a_user_picks_the_payout_account_on_the_payouts_page_in_chromium() -> None:
     fake = FakeTrueLayer()
-    with fake.serve_in_thread() as base_url, _chromium_page() as page:
+    with fake.serve_in_thread() as base_url, browser_page() as page:
         return_uri = f"{base_url}/hpp/result"
         payout = {
             "merchant_account_id": fake.merchant_account_id("GBP"),
@@ -156,7 +128,7 @@ def test_a_user_picks_the_payout_account_on_the_payouts_page_in_chromium() -> No
 
 def test_a_user_authorises_a_mandate_on_the_hosted_page_in_chromium() -> None:
     fake = FakeTrueLayer()
-    with fake.serve_in_thread() as base_url, _chromium_page() as page:
+    with fake.serve_in_thread() as base_url, browser_page() as page:
         return_uri = f"{base_url}/hpp/result"
         mandate = {
             "mandate": {

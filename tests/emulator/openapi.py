@@ -109,8 +109,7 @@ def _patch_payments(doc: dict[str, Any]) -> None:
     schemas = doc["components"]["schemas"]
     # ``PaymentCommon`` requires a top-level ``beneficiary`` it never defines; the
     # beneficiary lives in ``payment_method`` (its own required field and every example).
-    common = schemas["PaymentCommon"]
-    common["required"] = [name for name in common["required"] if name != "beneficiary"]
+    _drop_required(schemas["PaymentCommon"], "beneficiary")
     _drop_required(schemas["PayoutDestinationExternalAccount"], "account_identifier")
     _drop_required(schemas["GetVRPMandateCommonWithUserDetails"], "source")
     created = schemas["CreatePayout-2"]

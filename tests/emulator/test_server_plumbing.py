@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import socket
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.binaries import require_module
 from tests.support.emulator import START
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
@@ -68,10 +68,8 @@ def test_the_cli_serves_on_a_tcp_socket(monkeypatch: pytest.MonkeyPatch) -> None
 
 def _parser_or_skip(parser: str) -> None:
     """httptools comes with the ``testing`` extra: in CI its absence is a failure."""
-    if parser == "httptools" and importlib.util.find_spec("httptools") is None:
-        if os.environ.get("CI"):
-            pytest.fail("httptools is not installed (pip install -e '.[dev]')")
-        pytest.skip("httptools is not installed")
+    if parser == "httptools":
+        require_module("httptools", "pip install -e '.[dev]'")
 
 
 def test_httptools_is_preferred_and_h11_is_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:

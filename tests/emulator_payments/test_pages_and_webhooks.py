@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from tests.emulator_payments.helpers import Payments, merchant_payment
 from tests.support.emulator import START
+from tests.support.signing_keys import new_key
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 from truelayer_async.webhooks.events import Event
 
@@ -146,25 +147,14 @@ async def test_the_sdk_signs_what_the_emulator_verifies(fake: FakeTrueLayer) -> 
 async def test_the_control_api_drives_payments(
     fake: FakeTrueLayer, client: httpx.AsyncClient
 ) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     from truelayer_async.testing import EmulatorControl, EmulatorControlError
 
-    key = ec.generate_private_key(ec.SECP521R1())
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+    key_id, private, public = new_key()
     control: EmulatorControl = fake.control()
-    await control.register_signing_key("my-kid", public.decode())
+    await control.register_signing_key(key_id, public)
     await control.set_webhook_uri("https://merchant.example/hooks")
     api = Payments(fake, client)
-    api.key_id, api.private_pem = "my-kid", private.decode()
+    api.key_id, api.private_pem = key_id, private
     await api.login()
     payment_id = (await api.created())["id"]
     assert (

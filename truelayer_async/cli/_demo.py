@@ -36,7 +36,7 @@ from ..models import (
 from ..tokens import DATA_SCOPES
 from ._demo_ledger import ledger_journey
 from ._errors import OK, USAGE, CliError
-from ._output import accounts_table, cards_table, console, money, transactions_table
+from ._output import accounts_table, cards_table, console, heading, money, transactions_table
 from ._payment_progress import follow_payment, follow_refund, minor_money, status_detail
 
 if TYPE_CHECKING:
@@ -56,11 +56,6 @@ MISSING_TESTING = (
     "the demo runs the TrueLayer emulator, which needs the [testing] extra: "
     "pip install 'truelayer-async[cli,testing]'"
 )
-
-
-def _step(out: Console, number: int, title: str) -> None:
-    out.print()
-    out.print(Text(f"{number}. {title}", style="bold"))
 
 
 async def run_demo(args: argparse.Namespace) -> int:
@@ -88,7 +83,7 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
     from ..testing import complete_consent
 
     # 1. The auth link, with PKCE.
-    _step(out, 1, "Build the auth link (PKCE S256; state and verifier kept server-side)")
+    heading(out, 1, "Build the auth link (PKCE S256; state and verifier kept server-side)")
     link = tl.auth.auth_link(
         scopes=DATA_SCOPES, pkce=True, providers="uk-cs-mock uk-ob-all uk-oauth-all"
     )
@@ -96,14 +91,14 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
     out.print(f"   link:   {link.url}", soft_wrap=True)
 
     # 2. The consent pages, walked with HTTP requests through their forms.
-    _step(out, 2, "Walk the mock bank's consent pages (choose bank, log in, approve)")
+    heading(out, 2, "Walk the mock bank's consent pages (choose bank, log in, approve)")
     result = await complete_consent(fake.http_client(), link.url, username="john", password="doe")
     landing = result.redirect_url.split("?", 1)[0]
     out.print("   provider: mock  ·  user: john / doe  ·  consent: approved")
     out.print(f"   redirected to {landing}?code=…&state=…")
 
     # 3. The callback: state check, then the code exchange with the verifier.
-    _step(out, 3, "Check the state at the redirect and exchange the code (with the verifier)")
+    heading(out, 3, "Check the state at the redirect and exchange the code (with the verifier)")
     code = tl.auth.parse_callback(result.redirect_url, expected_state=link.state)
     out.print("   state: matches the one kept for this login")
     token = await tl.auth.exchange_code(code, user=user, code_verifier=link.code_verifier)
@@ -114,7 +109,7 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
     )
 
     # 4. Accounts and balances.
-    _step(out, 4, "Accounts and balances")
+    heading(out, 4, "Accounts and balances")
     accounts = await tl.data.accounts(user=user)
     balances = await _gather_balances(tl, user, accounts)
     out.print(accounts_table(list(zip(accounts, balances, strict=True)), title="Accounts"))
@@ -122,7 +117,7 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
     # 5. Transactions, last 90 days.
     now = fake.clock.utcnow()
     from_, to = (now - timedelta(days=WINDOW_DAYS)).date(), now.date()
-    _step(out, 5, f"Transactions from {from_} to {to} ({WINDOW_DAYS} days)")
+    heading(out, 5, f"Transactions from {from_} to {to} ({WINDOW_DAYS} days)")
     per_account: list[list[Transaction]] = []
     for account in accounts:
         per_account.append(
@@ -136,7 +131,7 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
         )
 
     # 6. Cards.
-    _step(out, 6, "Cards")
+    heading(out, 6, "Cards")
     cards = await tl.data.cards(user=user)
     card_rows: list[tuple[Card, CardBalance | None, int]] = []
     card_txn_total = 0
@@ -148,7 +143,7 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
     out.print(cards_table(card_rows))
 
     # 7. Expiry and the automatic refresh.
-    _step(out, 7, "Token expiry and automatic refresh")
+    heading(out, 7, "Token expiry and automatic refresh")
     refreshes_before = fake.stats["refresh"]
     skip = token.expires_in + 60
     fake.clock.advance(skip)
@@ -175,7 +170,7 @@ async def _journey(out: Console, fake: FakeTrueLayer, tl: Session, user: str) ->
 
     # 16. Summary.
     stats = fake.stats
-    _step(out, 16, "Summary")
+    heading(out, 16, "Summary")
     account_txn_total = sum(len(t) for t in per_account)
     summary = Table(title="Summary", title_justify="left", show_header=False)
     summary.add_column("What")
@@ -210,7 +205,7 @@ async def _payment_journey(
 
     # 8. Create the payment, asking for a hosted payment page.
     amount = minor_money(PAYMENT_AMOUNT, "GBP")
-    _step(out, 8, "Create a payment into a merchant account, with a hosted payment page")
+    heading(out, 8, "Create a payment into a merchant account, with a hosted payment page")
     created = await tl.payments.create(
         amount_in_minor=PAYMENT_AMOUNT,
         currency="GBP",
@@ -231,19 +226,19 @@ async def _payment_journey(
     out.print(f"   hosted page: {page}#payment_id=…&resource_token=…&return_uri=…")
 
     # 9. The hosted page and the mock bank, walked with HTTP requests.
-    _step(out, 9, "Pay on the hosted page (choose the mock bank, log in as test_executed)")
+    heading(out, 9, "Pay on the hosted page (choose the mock bank, log in as test_executed)")
     result = await complete_payment(fake.http_client(), created.hosted_page.uri)
     out.print(f"   returned to {result.redirect_url}")
 
     # 10. Poll until settled (the session's sleeps move the emulator clock).
-    _step(out, 10, "Wait with tl.payments.wait_for: executed, then settled")
+    heading(out, 10, "Wait with tl.payments.wait_for: executed, then settled")
     payment = await follow_payment(
         tl, created.id, timeout=60, report=lambda p: out.print(f"   {_when(p)}")
     )
 
     # 11. A partial refund, followed as the emulator clock moves.
     refunded = minor_money(REFUND_AMOUNT, "GBP")
-    _step(out, 11, f"Refund {refunded} of it (a partial refund)")
+    heading(out, 11, f"Refund {refunded} of it (a partial refund)")
     made = await tl.payments.create_refund(
         created.id, reference="Demo refund", amount_in_minor=REFUND_AMOUNT
     )

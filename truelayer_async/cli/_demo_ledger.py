@@ -31,6 +31,7 @@ from ..services._polling import poll_until
 from ._demo_verification import verify_payer
 from ._errors import CliError
 from ._ledger_output import mandate_table, transactions_table
+from ._output import heading
 from ._payment_progress import follow_payment, minor_money, status_detail
 
 if TYPE_CHECKING:
@@ -60,13 +61,6 @@ class LedgerOutcome:
     pages: int
 
 
-def _step(out: Console, number: int, title: str) -> None:
-    from rich.text import Text
-
-    out.print()
-    out.print(Text(f"{number}. {title}", style="bold"))
-
-
 async def ledger_journey(
     out: Console,
     fake: FakeTrueLayer,
@@ -84,7 +78,7 @@ async def ledger_journey(
     sources = await tl.merchant_accounts.payment_sources(merchant_account_id, user_id=user_id)
     if not sources or sources[0].id is None:
         raise CliError("the settled payment left no payment source to pay back to")
-    _step(out, first_step, "Check the payer's name against their account (account holder "
+    heading(out, first_step, "Check the payer's name against their account (account holder "
           "verification)")  # fmt: skip
     verification = await verify_payer(out, tl, sources[0])
     payout = await _payout(out, tl, user_id, merchant_account_id, sources[0], first_step + 1)
@@ -104,7 +98,7 @@ async def _payout(
     step: int,
 ) -> Payout:
     amount = minor_money(PAYOUT_AMOUNT, "GBP")
-    _step(out, step, f"Pay {amount} back to the user: a payout to the account they paid from")
+    heading(out, step, f"Pay {amount} back to the user: a payout to the account they paid from")
     source_id = source.id or ""
     holder = source.account_holder_name or "the payer"
     out.print(f"   payment source {source_id} ({holder}), from payment_sources(user_id=…)")
@@ -133,7 +127,7 @@ async def _sweeping_mandate(
     step: int,
 ) -> tuple[Mandate, Payment]:
     per_payment, per_month = minor_money(3000, "GBP"), minor_money(10_000, "GBP")
-    _step(
+    heading(
         out, step, f"A sweeping mandate (VRP): up to {per_payment} a payment, {per_month} a month"
     )
     created = await tl.mandates.create(
@@ -209,7 +203,7 @@ async def _sweeping_mandate(
 async def _transactions(
     out: Console, fake: FakeTrueLayer, tl: Session, merchant_account_id: str, step: int
 ) -> tuple[int, int]:
-    _step(out, step, "The merchant account's transactions of the last 24 hours, page by page")
+    heading(out, step, "The merchant account's transactions of the last 24 hours, page by page")
     now = fake.clock.utcnow()
     start = now - timedelta(days=1)
     found: list[MerchantAccountTransaction] = []

@@ -28,6 +28,7 @@ __all__ = [
     "accounts_table",
     "cards_table",
     "console",
+    "heading",
     "jsonable",
     "money",
     "named",
@@ -50,6 +51,12 @@ def console(*, stderr: bool = False) -> Console:
     if not out.is_terminal and out.width < _MIN_WIDTH:
         out.width = _MIN_WIDTH
     return out
+
+
+def heading(out: Console, number: int, title: str) -> None:
+    """A numbered step's heading in the demo's walk-through."""
+    out.print()
+    out.print(Text(f"{number}. {title}", style="bold"))
 
 
 def jsonable(value: Any) -> Any:

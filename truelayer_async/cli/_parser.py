@@ -378,7 +378,7 @@ def _pay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _signing_options(parser: argparse.ArgumentParser) -> None:
-    """``--signing-key-id`` / ``--signing-key-file``, read by ``_pay.signing_key``."""
+    """``--signing-key-id`` / ``--signing-key-file``, read by ``_payments_session.signing_key``."""
     keys = parser.add_argument_group("signing")
     keys.add_argument(
         "--signing-key-id",
@@ -481,21 +481,14 @@ def _ledger(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Your mandates (Payments v3 variable recurring payments). Uses the "
         "client credentials only (scope recurring_payments:sweeping unless --scope).",
     )
-    for action in ("list", "show"):
-        parser = mandates.add_parser(
-            action,
-            parents=[common],
-            help="every mandate (cursor pages)"
-            if action == "list"
-            else "one mandate, with how much of each period's limit is used",
-        )
-        if action == "list":
-            parser.add_argument("--user-id", metavar="ID", help="only this user's mandates")
-            parser.add_argument(
-                "--limit", type=_positive_int, metavar="N", help="stop after N mandates"
-            )
-        else:
-            parser.add_argument("id", metavar="ID", help="the mandate id")
+    every = mandates.add_parser("list", parents=[common], help="every mandate (cursor pages)")
+    every.add_argument("--user-id", metavar="ID", help="only this user's mandates")
+    every.add_argument("--limit", type=_positive_int, metavar="N", help="stop after N mandates")
+    one = mandates.add_parser(
+        "show", parents=[common], help="one mandate, with how much of each period's limit is used"
+    )
+    one.add_argument("id", metavar="ID", help="the mandate id")
+    for parser in (every, one):
         parser.add_argument(
             "--scope",
             metavar="SCOPE",

@@ -9,19 +9,16 @@ the mock bank are walked over HTTP, for scripts and tests.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
 
-from .._secret import Secret
 from ..errors import WaitTimeoutError
 from ..models import (
     BankTransfer,
@@ -38,7 +35,7 @@ from ..models import (
     UserSelectedProvider,
 )
 from ._callback_server import CallbackServer, Page, _is_loopback
-from ._config import ENV_SIGNING_KEY_FILE, ENV_SIGNING_KEY_ID, environment
+from ._config import environment
 from ._errors import FAILURE, OK, USAGE, CliError
 from ._login import _open_browser
 from ._output import console
@@ -48,10 +45,8 @@ from ._payments_session import payments_session
 if TYPE_CHECKING:
     from ..session import Session
 
-__all__ = ["account_identifier", "parse_amount", "run_pay", "signing_key"]
+__all__ = ["account_identifier", "parse_amount", "run_pay"]
 
-#: A signing key file is a PEM of a few hundred bytes; refuse to read anything huge.
-_MAX_KEY_FILE = 64 * 1024
 #: ``1250`` or ``12.50``: digits, then at most two decimals after a point.
 _AMOUNT = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?")
 #: How long the browser's return page is served for at most (the wait ends it first).
@@ -72,34 +67,6 @@ def parse_amount(text: str) -> int:
     if amount < 1:
         raise CliError(f"--amount {text!r} must be at least 0.01 (1 minor unit)", USAGE)
     return amount
-
-
-def signing_key(args: argparse.Namespace, *, what: str = "payments") -> tuple[str, Secret]:
-    """The signing key id and the private key PEM, from the flags or the environment;
-    ``what`` names the signed requests in the error when they are missing."""
-    key_id = args.signing_key_id or os.environ.get(ENV_SIGNING_KEY_ID)
-    key_file = args.signing_key_file or os.environ.get(ENV_SIGNING_KEY_FILE)
-    missing = [
-        f"--signing-key-id or ${ENV_SIGNING_KEY_ID}" if not key_id else "",
-        f"--signing-key-file or ${ENV_SIGNING_KEY_FILE}" if not key_file else "",
-    ]
-    if not key_id or not key_file:
-        raise CliError(
-            f"{what} must be signed: give the key id TrueLayer Console shows and the "
-            f"EC P-521 private key file ({' and '.join(m for m in missing if m)} missing)",
-            USAGE,
-        )
-    path = Path(key_file).expanduser()
-    try:
-        if path.stat().st_size > _MAX_KEY_FILE:
-            raise CliError(f"{path} is too large to be a signing key (a PEM file)", USAGE)
-        pem = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
-        raise CliError(f"cannot read the signing key file {path}: {reason}", USAGE) from None
-    if "PRIVATE KEY-----" not in pem:
-        raise CliError(f"{path} holds no PEM private key (-----BEGIN … PRIVATE KEY-----)", USAGE)
-    return key_id, Secret(pem)
 
 
 def _payment_method(args: argparse.Namespace) -> BankTransfer:

@@ -71,9 +71,7 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
 
     async def advance(request: Request) -> dict[str, Any]:
         seconds = (await read_json_object(request)).get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise ControlError("seconds must be a number of seconds, not negative.")
-        fake.advance(float(seconds))
+        fake.advance(_seconds(seconds, "seconds"))
         return clock_reading(fake)
 
     async def add_fault(request: Request) -> dict[str, Any]:
@@ -146,13 +144,11 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
 
     async def authorize_payment(request: Request) -> dict[str, Any]:
         body = await read_json_object(request)
-        delays: dict[str, float] = {}
-        for name in ("execution_delay", "settlement_delay"):
-            value = body.get(name)
-            if value is not None:
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                    raise ControlError(f"{name} must be a number of seconds, not negative.")
-                delays[name] = float(value)
+        delays = {
+            name: _seconds(body[name], name)
+            for name in ("execution_delay", "settlement_delay")
+            if body.get(name) is not None
+        }
         try:
             status = fake.authorize_payment(
                 request.path_params["payment_id"],
@@ -292,10 +288,8 @@ def fault_rules(body: dict[str, Any]) -> list[Rule]:
         isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599
     ):
         raise ControlError("status must be an HTTP error status (400-599).")
-    if latency is not None and (
-        isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0
-    ):
-        raise ControlError("latency must be a number of seconds, not negative.")
+    if latency is not None:
+        latency = _seconds(latency, "latency")
     if not isinstance(drop, bool):
         raise ControlError("drop_response_after_commit must be true or false.")
     if status is None and latency is None and not drop:
@@ -322,7 +316,7 @@ def fault_rules(body: dict[str, Any]) -> list[Rule]:
 
     rules: list[Rule] = []
     if latency is not None:
-        rules.append(Rule("latency", path, method, count(None), seconds=float(latency)))
+        rules.append(Rule("latency", path, method, count(None), seconds=latency))
     if status is not None:
         rules.append(
             Rule(
@@ -339,6 +333,13 @@ def fault_rules(body: dict[str, Any]) -> list[Rule]:
     if drop:
         rules.append(Rule("drop", path, method, count(1)))
     return rules
+
+
+def _seconds(value: Any, name: str) -> float:
+    """``value`` as seconds; a boolean, a non-number or a negative number is refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ControlError(f"{name} must be a number of seconds, not negative.")
+    return float(value)
 
 
 def _string(body: dict[str, Any], name: str) -> str:

@@ -54,6 +54,7 @@ from ._webhooks import DEFAULT_RETRY_DELAYS, WebhookSender
 if TYPE_CHECKING:
     from ..session import Session
     from ..tokens import Token
+    from ._payments._records import Payment
     from .control import EmulatorControl
 
 __all__ = ["FakeTrueLayer"]
@@ -633,9 +634,7 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
         later steps follow on the clock (``payment_timing``, or the delays given). Returns
         the payment's status now. Raises ``LookupError``/``ValueError``."""
         with self._state.lock:
-            payment = self._payments.store.find(payment_id)
-            if payment is None:
-                raise LookupError(f"no payment {payment_id!r}")
+            payment = self._payment(payment_id)
             self._payments.store.decide(
                 payment,
                 outcome,
@@ -674,10 +673,13 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
     def payment_status(self, payment_id: str) -> str:
         """A payment's status, after applying the transitions due on the clock."""
         with self._state.lock:
-            payment = self._payments.store.find(payment_id)
-            if payment is None:
-                raise LookupError(f"no payment {payment_id!r}")
-            return payment.status
+            return self._payment(payment_id).status
+
+    def _payment(self, payment_id: str) -> Payment:
+        payment = self._payments.store.find(payment_id)
+        if payment is None:
+            raise LookupError(f"no payment {payment_id!r}")
+        return payment
 
     def fail_refund(self, payment_id: str, refund_id: str, reason: str = "returned") -> None:
         """Make a refund fail: a pending or authorized one fails when it would execute, an
@@ -708,10 +710,14 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
         """Move the clock forward and apply what became due (payment, refund and payout
         transitions, link expiry, sweeps, with their webhooks). Returns the new time."""
         now = self.clock.advance(seconds)
+        self._apply_due()
+        return now
+
+    def _apply_due(self) -> None:
+        """Apply the payment, refund, payout and verification transitions due on the clock."""
         with self._state.lock:
             self._payments.store.tick()
             self._ahv.tick()
-        return now
 
     def _start_ticker(self) -> None:
         """With a ``LiveClock`` on asyncio (served), apply due payment transitions in the
@@ -729,9 +735,7 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
     async def _tick_forever(self) -> None:
         while True:
             await anyio.sleep(TICK_SECONDS)
-            with self._state.lock:
-                self._payments.store.tick()
-                self._ahv.tick()
+            self._apply_due()
 
     def _send_payments_webhook(self, client_id: str, payload: dict[str, Any]) -> None:
         uri = self._webhook_uris.get(client_id, "")

@@ -9,15 +9,13 @@ is computed when the request completes and kept, so re-reading it returns the sa
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from datetime import date
 from typing import Any
 
 import attrs
 
+from .. import _cursor
 from .._clock import EmulatorClock
 from .._data import BankData, generate
 from .._personas import Persona
@@ -164,25 +162,17 @@ class V3Store:
 
 def encode_cursor(request: V3Request, offset: int) -> str:
     """An opaque cursor: the account, the dates and the offset of the next page."""
-    value = {
-        "a": request.account_id,
-        "f": request.first.isoformat(),
-        "t": request.last.isoformat(),
-        "o": offset,
-    }
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    first, last = request.first.isoformat(), request.last.isoformat()
+    return _cursor.encode({"a": request.account_id, "f": first, "t": last, "o": offset})
 
 
 def decode_cursor(cursor: str, account_id: str) -> tuple[date, date, int] | None:
     """``(from, to, offset)`` of a cursor for ``account_id``, or ``None`` when invalid."""
+    offset = _cursor.offset(cursor, a=account_id)
+    fields = _cursor.decode(cursor)
+    if offset < 0 or fields is None:
+        return None
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-        if not isinstance(value, dict) or value.get("a") != account_id:
-            return None
-        offset = value["o"]
-        if not isinstance(offset, int) or offset < 0:
-            return None
-        return date.fromisoformat(value["f"]), date.fromisoformat(value["t"]), offset
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        return date.fromisoformat(fields["f"]), date.fromisoformat(fields["t"]), offset
+    except (KeyError, TypeError, ValueError):
         return None

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from . import _cursor
+from .. import _cursor
 from ._api import PaymentsApi
 from ._endpoint import Call, Spec, api_route
 from ._ledger import MerchantAccount

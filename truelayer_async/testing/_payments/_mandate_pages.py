@@ -27,19 +27,11 @@ from starlette.routing import BaseRoute, Route
 from .._dialog import redirect_with
 from ._api import PaymentsApi
 from ._mandates import Mandate, next_action, vrp_providers
-from ._pages import error_page, fragment_form, page, token_names
+from ._pages import error_page, fragment_form, page, result_page, token_names
 
 __all__ = ["routes"]
 
 _USERNAMES = {"test_executed": "authorized", "test_authorisation_failed": "authorization_failed"}
-
-
-def _result(mandate: Mandate) -> HTMLResponse:
-    body = (
-        f'<p>Mandate <code id="mandate-id">{escape(mandate.id)}</code> is '
-        f'<strong id="mandate-status">{escape(mandate.status)}</strong>.</p>'
-    )
-    return page("result", "Mandate status", body)
 
 
 def _bank_form(mandate: Mandate, error: str | None) -> HTMLResponse:
@@ -92,7 +84,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
     def _to_bank(mandate: Mandate) -> Response:
         action = next_action(mandate, "/mock-bank/mandates")
         if action is None or action["type"] != "redirect":
-            return _result(mandate)
+            return result_page("mandate", mandate.id, mandate.status)
         return RedirectResponse(action["uri"], 303)
 
     async def providers_page(request: Request) -> Response:
@@ -101,7 +93,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if mandate is None:
                 return error_page(404, "This mandate page has expired.")
             if mandate.status != "authorizing":
-                return _result(mandate)
+                return result_page("mandate", mandate.id, mandate.status)
             if mandate.provider_id is not None:
                 return _to_bank(mandate)
             offered = vrp_providers(mandate)
@@ -120,7 +112,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if mandate is None:
                 return error_page(404, "This mandate page has expired.")
             if mandate.status != "authorizing":
-                return _result(mandate)
+                return result_page("mandate", mandate.id, mandate.status)
             if not mandates.choose_provider(mandate, str(form.get("provider_id") or "")):
                 return error_page(400, "Unknown provider.")
             mandate.consented = True  # the hosted page shows the consent itself
@@ -136,7 +128,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if mandate is None:
                 return error_page(404, "Unknown bank session.")
             if mandate.status != "authorizing":
-                return _result(mandate)
+                return result_page("mandate", mandate.id, mandate.status)
             return _bank_form(mandate, None)
 
     async def bank_submit(request: Request) -> Response:
@@ -146,7 +138,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if mandate is None:
                 return error_page(404, "Unknown bank session.")
             if mandate.status != "authorizing":
-                return _result(mandate)
+                return result_page("mandate", mandate.id, mandate.status)
             if form.get("action") == "cancel":
                 outcome = "canceled"
             else:

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from . import _cursor
+from .. import _cursor
 from ._api import PaymentsApi
 from ._endpoint import Call, Spec, api_route
 from ._mandates import PAYER_BALANCE, Mandate, next_action

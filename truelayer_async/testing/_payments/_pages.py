@@ -82,6 +82,16 @@ def page(step: str, title: str, body: str) -> HTMLResponse:
     return HTMLResponse(_html._page(step, title, body))
 
 
+def result_page(kind: str, resource_id: str, status: str) -> HTMLResponse:
+    """Where a hosted page lands once its resource (``kind``: ``payment``, ``payout``,
+    ``mandate``) is past the user's part: ``#<kind>-id`` is ``#<kind>-status``."""
+    body = (
+        f'<p>{kind.capitalize()} <code id="{kind}-id">{escape(resource_id)}</code> is '
+        f'<strong id="{kind}-status">{escape(status)}</strong>.</p>'
+    )
+    return page("result", f"{kind.capitalize()} status", body)
+
+
 def error_page(status: int, description: str) -> HTMLResponse:
     body = f'<p id="error-description">{escape(description)}</p>'
     return HTMLResponse(_html._page("error", "Something went wrong", body), status)
@@ -128,7 +138,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
                 return error_page(404, "This payment page has expired.")
             payment, _ = found
             if payment.status != "authorization_required" or payment.flow is not None:
-                return _result(payment)
+                return result_page("payment", payment.id, payment.status)
             providers = (
                 [find(payment.provider_id)] if payment.provider_id else offered_for_hpp(payment)
             )
@@ -185,7 +195,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if payment is None:
                 return error_page(404, "Unknown bank session.")
             if payment.outcome is not None:
-                return _result(payment)
+                return result_page("payment", payment.id, payment.status)
             return _bank_form(payment, error=None)
 
     async def bank_submit(request: Request) -> Response:
@@ -195,7 +205,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if payment is None:
                 return error_page(404, "Unknown bank session.")
             if payment.outcome is not None or payment.status != "authorizing":
-                return _result(payment)
+                return result_page("payment", payment.id, payment.status)
             if form.get("action") == "cancel":
                 outcome = "canceled"
             else:
@@ -234,7 +244,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             payment = store.find(request.query_params.get("payment_id", ""))
             if payment is None:
                 return error_page(404, "Unknown payment.")
-            return _result(payment)
+            return result_page("payment", payment.id, payment.status)
 
     return [
         Route("/hpp/payments", hpp, methods=["GET"]),
@@ -276,14 +286,6 @@ def _bank_form(payment: Payment, *, error: str | None) -> HTMLResponse:
         "</form>"
     )
     return HTMLResponse(_html._page("bank", name, body))
-
-
-def _result(payment: Payment) -> HTMLResponse:
-    body = (
-        f'<p>Payment <code id="payment-id">{escape(payment.id)}</code> is '
-        f'<strong id="payment-status">{escape(payment.status)}</strong>.</p>'
-    )
-    return HTMLResponse(_html._page("result", "Payment status", body))
 
 
 def _return_uri(api: PaymentsApi, payment: Payment, request: Request) -> str:

@@ -18,23 +18,15 @@ import secrets
 from html import escape
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .._dialog import redirect_with
 from ._api import PaymentsApi
-from ._pages import error_page, fragment_form, page, token_names
+from ._pages import error_page, fragment_form, page, result_page, token_names
 from ._payouts import PAYER_ACCOUNT, Payout
 
 __all__ = ["routes"]
-
-
-def _result(payout: Payout) -> HTMLResponse:
-    body = (
-        f'<p>Payout <code id="payout-id">{escape(payout.id)}</code> is '
-        f'<strong id="payout-status">{escape(payout.status)}</strong>.</p>'
-    )
-    return page("result", "Payout status", body)
 
 
 def routes(api: PaymentsApi) -> list[BaseRoute]:
@@ -75,7 +67,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if payout is None:
                 return error_page(404, "This payout page has expired.")
             if payout.status != "authorizing":
-                return _result(payout)
+                return result_page("payout", payout.id, payout.status)
             amount = f"{payout.amount_in_minor / 100:.2f} {payout.currency}"
         identifiers = ", ".join(
             i.get("iban") or f"{i.get('sort_code')} {i.get('account_number')}"
@@ -100,7 +92,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if payout is None:
                 return error_page(404, "This payout page has expired.")
             if payout.status != "authorizing":
-                return _result(payout)
+                return result_page("payout", payout.id, payout.status)
             outcome = "authorized" if form.get("action") == "authorise" else "account_not_valid"
             payouts.decide(payout, outcome)
             base = str(request.base_url).rstrip("/")

@@ -10,12 +10,6 @@ from ._records import Payment, iso
 __all__ = ["render_payment"]
 
 
-def _frozen_flow(payment: Payment) -> dict[str, Any] | None:
-    if payment.flow is None:
-        return None
-    return {"configuration": payment.flow}
-
-
 def render_payment(payment: Payment, bank_url: str) -> dict[str, Any]:
     """The payment resource for its current status."""
     body: dict[str, Any] = {
@@ -30,16 +24,11 @@ def render_payment(payment: Payment, bank_url: str) -> dict[str, Any]:
     if payment.metadata:
         body["metadata"] = payment.metadata
     status = payment.status
+    flow: dict[str, Any] = {} if payment.flow is None else {"configuration": payment.flow}
     if status in ("authorizing", "attempt_failed"):
-        action = next_action(payment, bank_url)
-        flow: dict[str, Any] = {"actions": {"next": action}}
-        if payment.flow is not None:
-            flow["configuration"] = payment.flow
+        body["authorization_flow"] = {"actions": {"next": next_action(payment, bank_url)}, **flow}
+    elif status in ("authorized", "executed", "settled", "failed") and flow:
         body["authorization_flow"] = flow
-    elif status in ("authorized", "executed", "settled", "failed"):
-        frozen = _frozen_flow(payment)
-        if frozen is not None:
-            body["authorization_flow"] = frozen
     if status in ("authorized", "executed") or (
         status == "failed" and payment.authorized_at is not None
     ):

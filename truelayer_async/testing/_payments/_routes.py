@@ -9,8 +9,8 @@ from urllib.parse import parse_qs
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from .. import _cursor
 from .._timefmt import parse_bound
-from . import _cursor
 from ._api import PaymentsApi
 from ._endpoint import Call, Spec, api_route
 from ._flow import ACTIONS, apply_action, choose_provider, flow_response
