@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from tests.emulator_payments.helpers import merchant_payment
 from tests.support.browser import browser_page
+from tests.support.raw_payments import merchant_payment
 from truelayer_async.signing import sign
 from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
 

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.models.support import fixture_bytes
+from tests.support.fixture_files import fixture_bytes
 from truelayer_async import _fast_decode
 from truelayer_async._converter import structure_results
 from truelayer_async._fast_decode import fast_results

@@ -22,7 +22,7 @@ from tests.core.test_fast_decode import (
     strict,
     transaction_items,
 )
-from tests.models.support import fixture_bytes
+from tests.support.fixture_files import fixture_bytes
 from truelayer_async import _fast_decode, _plain_decode, _results
 from truelayer_async._fast_decode import decode_results
 from truelayer_async._plain_decode import plain_results

@@ -1,4 +1,5 @@
-"""Building auth links, walking the dialog and calling the token endpoint by hand."""
+"""Calling the in-process emulator by hand: PKCE pairs, bearer headers, token requests and a
+whole connect (the auth links come from ``tests.support.auth_links``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import base64
 import hashlib
 import secrets
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
+from tests.support.auth_links import AUTH, auth_link
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -17,26 +18,7 @@ from truelayer_async.testing import (
     complete_consent,
 )
 
-AUTH = "https://auth.truelayer.fake"
 API = "https://api.truelayer.fake"
-ALL_SCOPES = (
-    "info accounts balance cards transactions direct_debits standing_orders offline_access "
-    "verification"
-)
-
-
-def auth_link(base: str = AUTH, /, **params: str | None) -> str:
-    """An auth link with sensible defaults; ``None`` drops a parameter."""
-    query: dict[str, str | None] = {
-        "response_type": "code",
-        "client_id": DEFAULT_CLIENT_ID,
-        "redirect_uri": DEFAULT_REDIRECT_URI,
-        "scope": ALL_SCOPES,
-        "state": "state-123",
-        "providers": "uk-cs-mock uk-ob-all uk-oauth-all",
-    }
-    query.update(params)
-    return f"{base}/?" + urlencode({k: v for k, v in query.items() if v is not None})
 
 
 def pkce_pair() -> tuple[str, str]:

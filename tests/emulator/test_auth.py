@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.auth_links import AUTH, auth_link
 from tests.support.emulator import START
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
@@ -18,7 +19,7 @@ from truelayer_async.testing import (
     complete_consent,
 )
 
-from .helpers import API, AUTH, auth_link, bearer, connect, pkce_pair, token_request
+from .helpers import API, bearer, connect, pkce_pair, token_request
 
 DAY = 86_400
 

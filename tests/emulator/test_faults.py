@@ -8,9 +8,10 @@ import anyio
 import httpx
 import pytest
 
+from tests.support.auth_links import AUTH, auth_link
 from truelayer_async.testing import DEFAULT_REDIRECT_URI, FakeTrueLayer
 
-from .helpers import API, AUTH, auth_link, bearer, token_request
+from .helpers import API, bearer, token_request
 
 
 @pytest.mark.asyncio

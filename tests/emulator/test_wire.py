@@ -7,9 +7,10 @@ import gzip
 import httpx
 import pytest
 
+from tests.support.auth_links import AUTH
 from truelayer_async.testing import FakeTrueLayer
 
-from .helpers import API, AUTH, bearer
+from .helpers import API, bearer
 
 
 @pytest.mark.asyncio

@@ -13,6 +13,7 @@ import httpx
 import jwt
 import pytest
 
+from tests.support.auth_links import AUTH, auth_link
 from truelayer_async import _json
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
@@ -21,7 +22,7 @@ from truelayer_async.testing import (
     FakeTrueLayer,
 )
 
-from .helpers import API, AUTH, auth_link, bearer
+from .helpers import API, bearer
 
 
 def form_action(html: str, form_id: str) -> str:

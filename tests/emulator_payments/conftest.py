@@ -10,8 +10,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.emulator_payments.helpers import Payments
 from tests.support.emulator import START
+from tests.support.raw_payments import Payments
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 
 

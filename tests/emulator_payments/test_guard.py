@@ -10,7 +10,7 @@ import anyio
 import httpx
 import pytest
 
-from tests.emulator_payments.helpers import Payments, merchant_payment
+from tests.support.raw_payments import Payments, merchant_payment
 from truelayer_async.signing import sign
 from truelayer_async.testing import FakeTrueLayer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator_payments.helpers import Payments
 from tests.support.raw_mandates import create as create_mandate
+from tests.support.raw_payments import Payments
 from tests.support.raw_payouts import EXTERNAL, VERIFIED, create, get, payout
 from truelayer_async.testing import EmulatorControl, EmulatorControlError, FakeTrueLayer
 

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.emulator_payments.helpers import MERCHANT, Payments
 from tests.support.raw_mandates import create, get, mandate
+from tests.support.raw_payments import MERCHANT, Payments
 from truelayer_async.webhooks.events import parse_event
 
 pytestmark = pytest.mark.anyio

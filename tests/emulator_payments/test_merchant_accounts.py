@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator_payments.helpers import MERCHANT, Payments
+from tests.support.raw_payments import MERCHANT, Payments
 from truelayer_async.testing import FakeTrueLayer
 
 pytestmark = pytest.mark.anyio

@@ -15,8 +15,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from tests.emulator_payments.helpers import Payments, merchant_payment
 from tests.support.emulator import START
+from tests.support.raw_payments import Payments, merchant_payment
 from tests.support.signing_keys import new_key
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 from truelayer_async.webhooks.events import Event

@@ -7,12 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.emulator_payments.helpers import (
-    FLOW,
-    Payments,
-    external_payment,
-    merchant_payment,
-)
+from tests.emulator_payments.helpers import external_payment
+from tests.support.raw_payments import FLOW, Payments, merchant_payment
 from truelayer_async.testing import FakeTrueLayer
 
 pytestmark = pytest.mark.anyio

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.emulator_payments.helpers import Payments
 from tests.support.payout_pages import choose_on_page, walk_payouts_page
+from tests.support.raw_payments import Payments
 from tests.support.raw_payouts import EXTERNAL, GBP, VERIFIED, create, get, payout
 from truelayer_async.webhooks.events import parse_event
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.emulator.openapi import VERIFICATION, spec
-from tests.emulator_payments.helpers import Payments
+from tests.support.raw_payments import Payments
 from truelayer_async.testing import FakeTrueLayer
 
 pytestmark = pytest.mark.anyio

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.models.support import fixture
 from tests.support.binaries import require_module
+from tests.support.fixture_files import fixture
 from truelayer_async import unstructure
 from truelayer_async._converter import structure, structure_results
 from truelayer_async.models import (

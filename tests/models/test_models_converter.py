@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.models.support import fixture, openapi_document
+from tests.openapi import openapi_document
+from tests.support.fixture_files import fixture
 from truelayer_async import _converter as conv
 from truelayer_async import _json
 from truelayer_async import models as m

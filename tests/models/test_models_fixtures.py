@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.models.support import fixture
+from tests.support.fixture_files import fixture
 from truelayer_async import _converter as conv
 from truelayer_async.errors import MalformedResponseError
 from truelayer_async.models import (

@@ -12,7 +12,8 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from tests.models.support import fixture, openapi_document
+from tests.openapi import openapi_document
+from tests.support.fixture_files import fixture
 from truelayer_async import models as m
 from truelayer_async.models.common import WIRE_NAME
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.support.auth_links import auth_link
 from tests.support.polling import wait_for
 from tests.support.served import CLI, Served, bearer, claims, connect, refresh, server_now
 from truelayer_async.testing import (
@@ -15,8 +16,6 @@ from truelayer_async.testing import (
     DEFAULT_REDIRECT_URI,
     complete_consent,
 )
-
-from ..emulator.helpers import auth_link
 
 TTL = 2
 

@@ -19,7 +19,10 @@ is the public ``truelayer_async.testing.FakeClock``.
 * ``flights``: holding a refresh at an await point and cancelling its caller (issue #15).
 * ``signing_keys``: ``new_key``. ``sdk_payments``: SDK payment inputs.
   ``payments_schema``: bodies checked against payments-api-v3.json.
-* ``raw_payouts``, ``raw_mandates``: raw-HTTP payouts and mandates on the emulator.
+* ``raw_payments``: ``Payments``, a signed, schema-checked raw Payments v3 client.
+  ``raw_payouts``, ``raw_mandates``: raw-HTTP payouts and mandates on the emulator.
   ``payout_pages``: the hosted payouts page walked over HTTP.
 * ``data_api``: the Data API tests' base URL, fixtures and 200 answer.
+* ``fixture_files``: ``tests/fixtures`` as bytes or decoded as the SDK decodes.
+* ``auth_links``: ``auth_link``, a hand-built link to the emulator's consent dialog.
 """

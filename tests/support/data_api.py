@@ -8,13 +8,12 @@ from typing import Any
 
 import httpx
 
-from tests.support.processes import REPO
+from tests.support.fixture_files import FIXTURES
 
 __all__ = ["DATA", "FIXTURES", "fixture", "ok"]
 
 #: The sandbox's Data API base URL.
 DATA = "https://api.truelayer-sandbox.com/data/v1"
-FIXTURES = REPO / "tests" / "fixtures"
 
 
 def fixture(name: str) -> Any:

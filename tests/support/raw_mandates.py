@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.emulator_payments.helpers import MERCHANT, Payments
+from tests.support.raw_payments import MERCHANT, Payments
 
 __all__ = ["create", "get", "mandate"]
 
