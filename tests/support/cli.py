@@ -8,7 +8,6 @@ import queue
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 import truelayer_async as tla
 from tests.support.examples import Run
-from tests.support.processes import REPO
+from tests.support.processes import REPO, OutputLines
 from truelayer_async.cli import main
 from truelayer_async.stores import SqliteTokenStore
 from truelayer_async.testing import (
@@ -48,15 +47,9 @@ class Running:
             # react to Ctrl-C.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
-        self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         assert self.proc.stdout is not None
-        self._reader = threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True)
-        self._reader.start()
-
-    def _read(self, stream: object) -> None:
-        for line in stream:  # type: ignore[attr-defined]
-            self.lines.put(line)
+        self._stdout = OutputLines(self.proc.stdout)
 
     def wait_for_line(self, prefix: str, timeout: float = 20) -> str:
         """The next stdout line starting with ``prefix``, stripped."""
@@ -69,10 +62,12 @@ class Running:
     def _wait(self, match: Callable[[str], bool], what: str, timeout: float) -> str:
         while True:
             try:
-                line = self.lines.get(timeout=timeout)
+                line = self._stdout.next(timeout)
             except queue.Empty:
+                line = None
+            if line is None:
                 self.proc.kill()
-                raise AssertionError(f"no line matching {what}; saw {self.seen}") from None
+                raise AssertionError(f"no line matching {what}; saw {self.seen}")
             self.seen.append(line)
             if match(line):
                 return line.strip()
@@ -84,15 +79,12 @@ class Running:
             if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait()
-        self._reader.join(5)
+        rest = self._stdout.rest()
         assert self.proc.stderr is not None
         err = self.proc.stderr.read()
         self.proc.stderr.close()
         assert self.proc.stdout is not None
         self.proc.stdout.close()
-        rest = []
-        while not self.lines.empty():
-            rest.append(self.lines.get())
         return code, "".join(self.seen + rest), err
 
 

@@ -8,11 +8,9 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
 from urllib.parse import parse_qsl
 
 import anyio
@@ -20,7 +18,7 @@ import attrs
 import httpx
 
 from tests.support.examples import EXAMPLES
-from tests.support.processes import REPO
+from tests.support.processes import REPO, OutputLines
 from truelayer_async.testing import complete_consent
 
 FASTAPI_APP = EXAMPLES / "fastapi_app.py"
@@ -38,12 +36,6 @@ class ServedApp:
     returncode: int | None = None
 
 
-def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
-
-
 @contextmanager
 def serving_fastapi_app(env: dict[str, str], *args: str) -> Iterator[ServedApp]:
     """Start the example with ``--port 0``, wait for its "open URL" line, and stop it with
@@ -56,9 +48,8 @@ def serving_fastapi_app(env: dict[str, str], *args: str) -> Iterator[ServedApp]:
         env=env,
         cwd=REPO,
     )
-    lines: queue.Queue[str | None] = queue.Queue()
-    reader = threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True)
-    reader.start()
+    assert proc.stdout is not None
+    lines = OutputLines(proc.stdout)
     output: list[str] = []
     try:
         served = _wait_until_serving(proc, lines, output)
@@ -71,24 +62,19 @@ def serving_fastapi_app(env: dict[str, str], *args: str) -> Iterator[ServedApp]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-        reader.join(5)
-        assert proc.stdout is not None
+        output += lines.rest()
         proc.stdout.close()
-        while not lines.empty():
-            line = lines.get()
-            if line is not None:
-                output.append(line)
     served.returncode = proc.returncode
 
 
 def _wait_until_serving(
-    proc: subprocess.Popen[str], lines: queue.Queue[str | None], output: list[str]
+    proc: subprocess.Popen[str], lines: OutputLines[str], output: list[str]
 ) -> ServedApp:
     emulator_url = None
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while True:
         try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            line = lines.next(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             raise AssertionError(f"the app did not start:\n{''.join(output)}") from None
         if line is None:

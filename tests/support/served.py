@@ -10,13 +10,12 @@ import queue
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support.processes import child_env
+from tests.support.processes import OutputLines, child_env
 from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 #: Webhook retries after 50 ms and 100 ms: tests never wait long.
@@ -38,15 +37,13 @@ class Served:
             stdout=subprocess.PIPE,
             stderr=self._log,
         )
+        assert self.process.stdout is not None
+        self._stdout = OutputLines(self.process.stdout)
         self.url = self._read_url(log)
 
     def _read_url(self, log: Path) -> str:
-        assert self.process.stdout is not None
-        lines: queue.Queue[bytes] = queue.Queue()
-        stdout = self.process.stdout
-        threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
         try:
-            first = lines.get(timeout=60).decode()
+            first = (self._stdout.next(timeout=60) or b"").decode()
         except queue.Empty:
             self.stop()
             raise AssertionError("the emulator printed nothing within 60 s") from None
@@ -63,6 +60,7 @@ class Served:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._stdout.rest()
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._log.close()
