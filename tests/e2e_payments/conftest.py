@@ -8,13 +8,12 @@ asyncio only, so not on the trio leg). All run on a ``FakeClock``: the SDK's own
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.emulator import START
+from tests.support.e2e import fresh_emulator, session_on
 from truelayer_async import Session
-from truelayer_async.testing import FakeClock, FakeTrueLayer
+from truelayer_async.testing import FakeTrueLayer
 
 MODES = ("in_process", "served", "served_aiohttp")
 
@@ -42,12 +41,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def fake(mode: str) -> Iterator[FakeTrueLayer]:
     """A fresh emulator, reached in-process or over a real loopback socket."""
-    emulator = FakeTrueLayer(clock=FakeClock(START))
-    if mode == "in_process":
-        yield emulator
-        return
-    with emulator.serve_in_thread() as url:
-        assert url.startswith("http://127.0.0.1:")
+    with fresh_emulator(served=mode != "in_process") as emulator:
         yield emulator
 
 
@@ -55,10 +49,5 @@ def fake(mode: str) -> Iterator[FakeTrueLayer]:
 async def tl(fake: FakeTrueLayer, mode: str) -> AsyncIterator[Session]:
     """A Session wired to ``fake``, signing with ``fake.client_signing_key``."""
     aiohttp_leg = {"http_client": None, "http_backend": "aiohttp"}
-    async with fake.session(**(aiohttp_leg if mode == "served_aiohttp" else {})) as session:
+    async with session_on(fake, **(aiohttp_leg if mode == "served_aiohttp" else {})) as session:
         yield session
-    await fake.aclose()
-    # Every request reached the mode's address: the served leg really crossed a socket.
-    environment = fake.environment
-    hosts = {r.headers["host"] for r in fake.requests}
-    assert hosts <= {urlsplit(environment.auth_url).netloc, urlsplit(environment.api_url).netloc}

@@ -23,6 +23,7 @@ is the public ``truelayer_async.testing.FakeClock``.
   ``raw_payouts``, ``raw_mandates``: raw-HTTP payouts and mandates on the emulator.
   ``payout_pages``: the hosted payouts page walked over HTTP.
 * ``data_api``: the Data API tests' base URL, fixtures and 200 answer.
+* ``e2e``: the end-to-end tests' ``fresh_emulator`` and ``session_on``.
 * ``fixture_files``: ``tests/fixtures`` as bytes or decoded as the SDK decodes.
 * ``auth_links``: ``auth_link``, a hand-built link to the emulator's consent dialog.
 """
