@@ -24,11 +24,12 @@ from truelayer_async.testing import (
     LiveClock,
     RequestRecord,
     WebhookRecord,
+    _state,
 )
 from truelayer_async.testing._options import add_server_options, fake_from_options
 from truelayer_async.testing._webhooks import WebhookSender
 
-from .helpers import API, bearer
+from .helpers import API, bearer, token_request
 
 
 @pytest.mark.asyncio
@@ -83,6 +84,40 @@ async def test_control_errors_are_typed(fake: FakeTrueLayer) -> None:
         with pytest.raises(EmulatorControlError) as down:
             await unreachable.stats()
     assert down.value.status is None and "cannot reach" in str(down.value)
+    await fake.aclose()
+
+
+@pytest.mark.asyncio
+async def test_refresh_count_counts_each_connections_answered_refresh_grants(
+    fake: FakeTrueLayer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A credentials id is base64: "/" and "+" must survive the control route's path.
+    monkeypatch.setattr(_state, "_new_credentials_id", lambda: "a/b+c/d==")
+    john = fake.create_connection(username="john")
+    monkeypatch.undo()
+    john2 = fake.create_connection(username="john2")
+    credentials_id = fake.credentials_id(john["access_token"])
+    refresh_token = john["refresh_token"]
+    for _ in range(2):
+        response = await token_request(
+            client, grant_type="refresh_token", refresh_token=refresh_token
+        )
+        assert response.status_code == 200, response.text
+        refresh_token = response.json()["refresh_token"]
+    refused = await token_request(client, grant_type="refresh_token", refresh_token="unknown")
+    assert refused.status_code == 400
+
+    control = fake.control()
+    assert await control.refresh_count(credentials_id) == 2
+    assert await control.refresh_count("john") == 2
+    assert fake.refresh_count(credentials_id) == 2
+    assert await control.refresh_count(fake.credentials_id(john2["access_token"])) == 0
+    with pytest.raises(EmulatorControlError) as unknown:
+        await control.refresh_count("nobody")
+    assert unknown.value.status == 404 and unknown.value.error == "not_found"
+    await control.reset()
+    with pytest.raises(LookupError):
+        fake.refresh_count(credentials_id)
     await fake.aclose()
 
 

@@ -38,7 +38,12 @@ from tests.support.processes import child_env
 from tests.support.stores import killing, make_record
 from truelayer_async import Environment, Session, TokenType
 from truelayer_async.stores import RedisTokenStore
-from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
+from truelayer_async.testing import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    EmulatorControl,
+    FakeTrueLayer,
+)
 
 SCRIPT = str(EXAMPLES / "job_queue.py")
 USERS = [f"user-{i:02d}" for i in range(1, 41)]
@@ -99,14 +104,6 @@ async def seed_expired_tokens(fake: FakeTrueLayer, base_url: str, redis: str) ->
             )
             await store.set(key, record)
     return credentials
-
-
-def refresh_grants(fake: FakeTrueLayer, credentials_id: str) -> int:
-    """How many refresh grants the emulator answered for one connection (each issues a
-    new refresh token; the first one came with the connection)."""
-    with fake._state.lock:
-        issued = list(fake._state.refresh_owner.values()).count(credentials_id)
-    return issued - 1
 
 
 class Workers:
@@ -258,7 +255,8 @@ async def check_job_queue(
 
     # Each user refreshed once per expiry; a refresh the dead worker never heard back
     # from was redone once, with the previous refresh token.
-    grants = {user: refresh_grants(fake, credentials[user]) for user in USERS}
+    async with EmulatorControl(base_url) as control:
+        grants = {user: await control.refresh_count(credentials[user]) for user in USERS}
     assert {u: n for u, n in grants.items() if n != 1 and u not in interrupted} == {}
     assert all(grants[u] in (1, 2) for u in interrupted), grants
     assert fake.count("/connect/token", status=400) == 0

@@ -1,9 +1,10 @@
 """The control API: ``/_emulator/…`` routes that drive the fake from another process.
 
 Everything a Python test does to a ``FakeTrueLayer`` (move the clock, inject faults,
-connect or revoke a persona, read the request log, stats and webhooks, register a
-Payments signing key or webhook URI, decide a payment's outcome, drive merchant
-accounts, payouts and mandates (``_ledger_control``), reset) has a route here. They
+connect or revoke a persona, count a connection's refreshes, read the request log, stats
+and webhooks, register a Payments signing key or webhook URI, decide a payment's outcome,
+drive merchant accounts, payouts and mandates (``_ledger_control``), reset) has a route
+here. They
 answer JSON; bad input gets 400 ``{"error": "invalid_request", "error_description": …}``.
 Only loopback clients may call them (403 otherwise), and they are neither faulted nor
 recorded in the request log.
@@ -110,6 +111,14 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
         except LookupError:
             raise ControlError(f"no connection for {username!r}", 404) from None
 
+    async def refreshes(request: Request) -> dict[str, Any]:
+        key = request.path_params["key"]
+        try:
+            connection = fake.connection(key)
+        except LookupError:
+            raise ControlError(f"no connection for {key!r}", 404) from None
+        return {"credentials_id": connection.credentials_id, "refreshes": connection.refreshes}
+
     async def requests(request: Request) -> dict[str, Any]:
         return {"requests": [request_json(r) for r in list(fake.requests)]}
 
@@ -193,6 +202,8 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
             route("faults", clear_faults, "DELETE"),
             route("connections", connect, "POST"),
             route("connections/{username}/revoke", revoke, "POST"),
+            # A credentials id is base64: it may hold "/" (sent as %2F, decoded before routing).
+            route("connections/{key:path}/refreshes", refreshes, "GET"),
             route("requests", requests, "GET"),
             route("stats", stats, "GET"),
             route("webhooks", webhooks, "GET"),

@@ -402,6 +402,12 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
         """The only refresh token currently accepted for this connection."""
         return self.connection(key).refresh_token
 
+    def refresh_count(self, key: str) -> int:
+        """How many refresh grants the emulator answered for the connection ``key`` names
+        (a credentials id, or a username's newest connection; see ``connection``).
+        Raises ``LookupError``."""
+        return self.connection(key).refreshes
+
     def revoke(self, key: str) -> int:
         """Revoke consent (as the user would at the bank) for a credentials id or for every
         connection of a username: Data calls answer 403 ``access_denied``, refresh answers

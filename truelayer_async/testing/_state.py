@@ -155,6 +155,8 @@ class Connection:
     refresh_issued_at: float = 0.0
     refresh_used: bool = False
     previous_refresh_token: str | None = attrs.field(default=None, repr=False)
+    #: How many refresh grants this connection was answered (each rotates its tokens).
+    refreshes: int = 0
     #: Why every token of this connection is dead: deleted, code_reuse or refresh_reuse.
     terminated: str | None = None
     consent_revoked: bool = False
@@ -342,7 +344,9 @@ class FakeState:
 
     def refresh(self, client: Client, refresh_token: str, issuer: str) -> dict[str, Any]:
         connection = self.use_refresh_token(client.client_id, refresh_token)
-        return self.issue_tokens(connection, issuer)
+        tokens = self.issue_tokens(connection, issuer)
+        connection.refreshes += 1
+        return tokens
 
     def use_refresh_token(
         self, client_id: str, refresh_token: str, *, extending: bool = False

@@ -145,6 +145,13 @@ class EmulatorControl(AsyncResource):
 
     # -- what happened --------------------------------------------------------------------
 
+    async def refresh_count(self, key: str) -> int:
+        """``GET /_emulator/connections/{key}/refreshes``: how many refresh grants the
+        emulator answered for the connection ``key`` names (a credentials id, or a
+        username's newest connection)."""
+        route = f"connections/{quote(key, safe='')}/refreshes"
+        return int((await self._call("GET", route))["refreshes"])
+
     async def requests(self) -> list[RequestRecord]:
         """``GET /_emulator/requests``: every request received, oldest first (without
         credential headers)."""
