@@ -185,6 +185,20 @@ async def test_connected_accounts_follow_the_cursor_with_connection_id(tl: Sessi
     assert [r.url.params.get("cursor") for r in requests] == [None, "c2"]
 
 
+@pytest.mark.parametrize("pagination", [5, {"next_cursor": 3}, ["c2"]])
+async def test_a_malformed_accounts_pagination_raises_instead_of_ending(
+    tl: Session, pagination: object
+) -> None:
+    # Read as "no next page", a malformed cursor would silently drop the later pages.
+    body = {"items": [{"id": "a1"}], "pagination": pagination}
+    with respx.mock() as wire:
+        wire.post(TOKEN_URL).mock(return_value=grant(1))
+        wire.get(f"{API}/connected-accounts").mock(return_value=httpx.Response(200, json=body))
+        with pytest.raises(e.MalformedResponseError, match=r"\$\.pagination"):
+            async for _ in tl.data_v3.connected_accounts("conn-1"):
+                pass
+
+
 async def test_transactions_create_poll_with_back_off_and_follow_next_cursor(
     tl: Session, napping: ClockSleep
 ) -> None:

@@ -30,6 +30,7 @@ from ..models import (
     Refund,
 )
 from ..tokens import PAYMENTS_SCOPES
+from ._v3_json import decode
 
 if TYPE_CHECKING:
     from .._core import Core, SignMode
@@ -72,8 +73,11 @@ class Call(Generic[R]):
     idempotent: bool = False
     authenticated: bool = True
     scopes: tuple[str, ...] = PAYMENTS_SCOPES
-    #: The product, first in ``operation`` (``payments``, ``verification``).
+    #: The product, first in ``operation`` (``payments``, ``verification``, ``data_v3``).
     family: str = "payments"
+    #: Whether the model keeps its whole object in ``raw`` (Data v3, Signup+), filled at
+    #: every level by ``_v3_json.decode``.
+    fills_raw: bool = False
     #: The name of the call in logs, spans and event hooks: the route, never an id
     #: (``truelayer.payments.POST /payments/{payment_id}/refunds``).
     operation: str = attrs.field(
@@ -162,6 +166,8 @@ async def send(
     )
     if call.model is None:
         result: Any = None
+    elif call.fills_raw:
+        result = decode(response.json(), call.model, response)
     else:
         result = structure(
             response.json(),

@@ -14,8 +14,6 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from .. import errors as e
 from ..models.data_v3 import (
     DATA_V3_SCOPES,
@@ -31,7 +29,9 @@ from ..models.data_v3 import (
     UserSelectedProvider,
 )
 from ..pagination import AsyncPaginator, Page
+from . import _payments_api as api
 from ._args import header_value
+from ._cursor_page import CursorPage, paginate
 from ._polling import poll_until
 from ._v3_json import decode, request_json
 
@@ -47,6 +47,14 @@ MAX_TRANSACTIONS_PAGE_SIZE = 500
 _SCOPES = (DATA_V3_SCOPE,)
 _PRODUCT = "data_v3"
 _ACCOUNT_REQUESTS = "/connected-accounts/{account_id}/transactions/requests"
+CONNECTED_ACCOUNTS: api.Call[CursorPage[ConnectedAccount]] = api.Call(
+    "GET",
+    "/connected-accounts",
+    CursorPage[ConnectedAccount],
+    scopes=_SCOPES,
+    family=_PRODUCT,
+    fills_raw=True,
+)
 
 
 class DataV3Service:
@@ -126,25 +134,7 @@ class DataV3Service:
         """The connection's accounts (``GET /v3/connected-accounts``), ``async for`` over
         cursor pages (``?cursor=``: **inferred**). Nothing is sent until iteration starts."""
         headers = _connection_header(connection_id)
-
-        async def fetch(cursor: str | None) -> Page[ConnectedAccount]:
-            params = None if cursor is None else {"cursor": cursor}
-            data, response = await request_json(
-                self._core,
-                "GET",
-                "/connected-accounts",
-                product=_PRODUCT,
-                scopes=_SCOPES,
-                params=params,
-                headers=headers,
-            )
-            items = data.get("items") if isinstance(data, dict) else None
-            pagination = data.get("pagination") if isinstance(data, dict) else None
-            accounts = decode({"items": items}, _AccountsPage, response).items
-            next_cursor = pagination.get("next_cursor") if isinstance(pagination, dict) else None
-            return Page(accounts, next_cursor if isinstance(next_cursor, str) else None)
-
-        return AsyncPaginator(fetch, limit=limit)
+        return paginate(self._core, CONNECTED_ACCOUNTS, params={}, headers=headers, limit=limit)
 
     def transactions(
         self,
@@ -244,12 +234,6 @@ class DataV3Service:
             sleep=self._core.sleep,
             what="Data v3 transactions request",
         )
-
-
-@attrs.frozen(kw_only=True)
-class _AccountsPage:
-    # The items of a page of connected accounts, decoded in one go.
-    items: tuple[ConnectedAccount, ...] = ()
 
 
 def connection_body(
