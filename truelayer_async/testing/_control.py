@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from ._body import BodyError, read_json_object
 from ._clock import LiveClock
+from ._control_error import ControlError
 from ._faults import Rule
 from ._ledger_control import handlers as ledger_handlers
 from ._records import RequestRecord, WebhookRecord
@@ -37,15 +38,6 @@ __all__ = ["PREFIX", "control_app"]
 PREFIX = "/_emulator/"
 #: Request headers never echoed by ``GET /_emulator/requests``.
 _REDACTED = frozenset({"authorization", "cookie", "proxy-authorization"})
-
-
-class ControlError(Exception):
-    """Bad input to a control route: answered 400 (or ``status``)."""
-
-    def __init__(self, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.description = description
-        self.status = status
 
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -214,7 +206,7 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
             route("payments/{payment_id}/authorize", authorize_payment, "POST"),
             route("data-v3/connections", connect_data_v3, "POST"),
             route("reset", reset, "POST"),
-            *(route(p, h, m) for p, h, m in ledger_handlers(fake, ControlError)),
+            *(route(p, h, m) for p, h, m in ledger_handlers(fake)),
         ],
         default=_unknown,
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from ._body import read_json_object
+from ._control_error import ControlError
 
 if TYPE_CHECKING:
     from ._fake import FakeTrueLayer
@@ -17,25 +18,23 @@ if TYPE_CHECKING:
 __all__ = ["handlers"]
 
 Handler = Callable[[Request], Awaitable[Any]]
-#: Raise a control error (``description``, ``status``).
-Fail = Callable[[str, int], Exception]
 
 
-def handlers(fake: FakeTrueLayer, fail: Fail) -> list[tuple[str, Handler, str]]:
+def handlers(fake: FakeTrueLayer) -> list[tuple[str, Handler, str]]:
     """(path, handler, method) of every route."""
 
     def run(action: Callable[[], Any]) -> Any:
         try:
             return action()
         except LookupError as exc:
-            raise fail(str(exc.args[0] if exc.args else exc), 404) from None
+            raise ControlError(str(exc.args[0] if exc.args else exc), 404) from None
         except (ValueError, TypeError) as exc:
-            raise fail(str(exc), 400) from None
+            raise ControlError(str(exc)) from None
 
     def number(body: dict[str, Any], name: str, default: Any = None) -> Any:
         value = body.get(name, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise fail(f"{name} must be a number.", 400)
+            raise ControlError(f"{name} must be a number.")
         return value
 
     async def credit(request: Request) -> dict[str, Any]:
@@ -64,7 +63,7 @@ def handlers(fake: FakeTrueLayer, fail: Fail) -> list[tuple[str, Handler, str]]:
             body = await read_json_object(request)
             value = body.get(name, default)
             if not isinstance(value, str):
-                raise fail(f"{name} must be a string.", 400)
+                raise ControlError(f"{name} must be a string.")
             return {"status": run(lambda: action(request.path_params["id"], value))}
 
         return handler
