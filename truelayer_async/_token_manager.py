@@ -336,6 +336,9 @@ class TokenManager:
                     return await self._valid_flight(key, renew)
                 if key in shared.refreshing:
                     return await self._valid_flight(key, renew)  # its token is the newest
+                # A miss, or a cached invalid mark: the mark is only raised on the store's
+                # word, since another process may have reconnected the user since (one read
+                # on an error path; test_read_cache.py, "reconnected elsewhere").
                 record = await self._read_shared(key)
             # Tested again after the await: a failed write may have been kept meanwhile.
             if record is not None and (not unsaved or key not in unsaved):

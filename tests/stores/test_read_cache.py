@@ -359,6 +359,34 @@ async def test_a_read_during_a_forget_does_not_cache_the_deleted_record(opener: 
 
 
 @pytest.mark.asyncio
+async def test_a_user_reconnected_elsewhere_is_served_despite_a_cached_invalid_mark(
+    opener: Opener,
+) -> None:
+    async with FakeTrueLayer() as fake:
+        # A long cache_max_age keeps the invalid mark in this process's cache.
+        mine = CountingStore(opener(cache_max_age=1e6))
+        async with (
+            fake.session(token_store=mine) as tl,
+            fake.session(token_store=opener()) as other,
+        ):
+            await fake.connect(tl, user=USER)
+            fake.revoke("john")
+            fake.clock.advance(4000)
+            with pytest.raises(e.ReauthorizationRequired):
+                await tl.auth.valid_token(user=USER)  # the refresh marks the record invalid
+            with pytest.raises(e.ReauthorizationRequired, match="marked invalid"):
+                await tl.auth.valid_token(user=USER)
+            # The user connects again through another process (say, the web app).
+            reconnected = await fake.connect(other, user=USER)
+            mine.gets = 0
+
+            assert await tl.auth.valid_token(user=USER) == reconnected
+
+            assert mine.gets == 1  # the store, not the cached mark, decides
+            assert fake.stats["refresh"] == 1
+
+
+@pytest.mark.asyncio
 async def test_a_record_deleted_elsewhere_is_noticed_within_cache_max_age(
     opener: Opener,
 ) -> None:
