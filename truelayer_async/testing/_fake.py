@@ -41,6 +41,7 @@ from ._constants import (
     FAKE_API_URL,
     FAKE_AUTH_URL,
 )
+from ._environment import emulator_environment
 from ._faults import Faults, Rule, fault_response, path_matches
 from ._ledger_drivers import LedgerDrivers
 from ._personas import default_password, login, refusal
@@ -538,14 +539,7 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
     def environment(self) -> Environment:
         """Where the SDK should send requests: the real base URL while served, otherwise
         ``https://auth.truelayer.fake`` and ``https://api.truelayer.fake`` (in-process)."""
-        api_url = self.base_url or FAKE_API_URL
-        return Environment.custom(
-            self.base_url or FAKE_AUTH_URL,
-            api_url,
-            name="fake",
-            hosted_page_url=f"{api_url}/hpp",
-            payouts_page_url=f"{api_url}/hpp",
-        )
+        return emulator_environment(self.base_url or FAKE_AUTH_URL, self.base_url or FAKE_API_URL)
 
     def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` that reaches this fake: in-process through
@@ -750,7 +744,9 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
     def key_set_url(self) -> str:
         """The emulator's webhook key set (``jku``): ``{api_url}/.well-known/jwks``. A
         Session made by ``session()`` allow-lists exactly this URL."""
-        return self.environment.api_url + _webhook_keys.KEY_SET_PATH
+        jwks = self.environment.webhook_jwks_url
+        assert jwks is not None  # emulator_environment always sets it
+        return jwks
 
     @property
     def webhook_keys(self) -> EmulatorSigningKeys:
