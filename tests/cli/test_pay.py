@@ -35,18 +35,6 @@ def fake() -> Iterator[FakeTrueLayer]:
         yield fake
 
 
-@pytest.fixture
-def signing_env(
-    fake: FakeTrueLayer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[str, Path]:
-    key_id, pem = fake.client_signing_key
-    key_file = tmp_path / "signing-key.pem"
-    key_file.write_text(pem)
-    monkeypatch.setenv("TRUELAYER_SIGNING_KEY_ID", key_id)
-    monkeypatch.setenv("TRUELAYER_SIGNING_KEY_FILE", str(key_file))
-    return key_id, key_file
-
-
 def statuses(out: str, what: str) -> list[str]:
     return re.findall(rf"^  {what} status: (\S+)", out, re.MULTILINE)
 
