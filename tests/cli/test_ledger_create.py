@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from tests.support.cli import assert_clean_error, run_cli, url_args
-from truelayer_async.cli import _errors as codes
 from truelayer_async import Session
+from truelayer_async.cli import _errors as codes
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,

@@ -608,6 +608,18 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
             self._client_signing_key = (key_id, _pem(key))
         return self._client_signing_key
 
+    def allow_return_uris(self, *uris: str, client_id: str = DEFAULT_CLIENT_ID) -> None:
+        """Turn on ``client_id``'s Console allow-list of Payments return URIs and add
+        ``uris`` to it (``POST /_emulator/return-uris``). Until then any ``return_uri`` is
+        accepted; from then on a hosted page's, a flow's or a payment link's
+        ``return_uri`` must be one of these or one of the client's redirect URIs (400
+        ``Invalid Parameters`` from the API, an error page from a hosted page)."""
+        with self._state.lock:
+            client = self._state.clients.get(client_id)
+            if client is None:
+                raise ValueError(f"no client {client_id!r}: register_client first")
+            client.allow_return_uris(uris)
+
     def set_webhook_uri(self, uri: str, *, client_id: str = DEFAULT_CLIENT_ID) -> None:
         """Where ``client_id``'s Payments webhooks go (one URI per client, as in Console);
         each is recorded in ``webhooks`` and POSTed there, signed

@@ -39,6 +39,7 @@ from ._flow import apply_action, choose_provider, next_action, offered
 from ._problems import PaymentsProblem
 from ._providers import find
 from ._records import Payment
+from ._return_uris import PAGE_REFUSAL, allowed
 from ._routes import hosted_page_uri, start_flow
 from ._store import USERNAMES
 
@@ -123,6 +124,10 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
                 return error_page(401, "The payment link is invalid or has expired.")
             if not return_uri:
                 return error_page(400, "The return_uri parameter is missing.")
+            payment = store.find(payment_id)
+            own = return_uri == f"{str(request.base_url).rstrip('/')}/hpp/result"  # a link's
+            if payment and not own and not allowed(api, payment.client_id, return_uri):
+                return error_page(400, PAGE_REFUSAL)
             session = secrets.token_urlsafe(16)
             store.hpp_sessions[session] = (payment_id, return_uri)
         return RedirectResponse(f"/hpp/payments/{session}", 303)
