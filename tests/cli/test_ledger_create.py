@@ -13,14 +13,13 @@ import anyio
 import httpx
 import pytest
 
-from tests.support.cli import assert_clean_error, run_cli, url_args
+from tests.support.cli import assert_clean_error, live_emulator, run_cli, url_args
 from truelayer_async import Session
 from truelayer_async.cli import _errors as codes
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     FakeTrueLayer,
-    LiveClock,
 )
 
 pytestmark = pytest.mark.usefixtures("cli_env")
@@ -32,10 +31,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 @pytest.fixture
 def fake() -> Iterator[FakeTrueLayer]:
     """A served emulator on real time whose payouts move on within 50 ms (--wait)."""
-    fake = FakeTrueLayer(clock=LiveClock())
-    timing = fake.payment_timing
-    timing.payout_delay = timing.execution_delay = timing.settlement_delay = 0.05
-    with fake.serve_in_thread():
+    with live_emulator(0.05) as fake:
         yield fake
 
 
@@ -129,25 +125,6 @@ def test_a_failed_payout_is_exit_1_with_the_reason(
     assert "failed (insufficient_funds)" in result.out
 
 
-@pytest.mark.parametrize(
-    ("extra", "message"),
-    [
-        ([], "who is paid?"),
-        (["--account-holder-name", "Jane Roe"], "give the account"),
-        (["--payment-source-id", "ps-1"], "--payment-source-id and --user-id go together"),
-        (["--user-id", "u", "--payment-source-id", "p", "--iban", "GB33"], "not both"),
-        (["--account-holder-name", "Jane Roe", "--sort-code", "040668"], "go together"),
-    ],
-)
-@pytest.mark.usefixtures("signing_env")
-def test_payout_flag_mistakes_are_usage_errors_before_any_request(
-    fake: FakeTrueLayer, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
-) -> None:
-    result = run_cli(capsys, *payout_argv(fake), *extra)
-    assert_clean_error(result, codes.USAGE, message)
-    assert fake.count("/v3/payouts") == 0
-
-
 def test_payout_create_needs_the_signing_key(
     fake: FakeTrueLayer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -226,21 +203,30 @@ def test_mandate_json_has_the_wire_fields_and_no_bare_token(
 
 
 @pytest.mark.parametrize(
-    ("extra", "message"),
+    ("kind", "extra", "message"),
     [
-        (["--period-limit", "quarter=10"], "PERIOD one of day, week"),
-        (["--period-limit", "month=10", "--period-limit", "month=20"], "month is given twice"),
-        (["--max-per-payment", "1.234"], "--max-per-payment '1.234'"),
-        (["--iban", "GB33"], "not both"),
+        ("payouts", [], "who is paid?"),
+        ("payouts", ["--account-holder-name", "Jane Roe"], "give the account"),
+        ("payouts", ["--payment-source-id", "ps-1"], "--payment-source-id and --user-id go"),
+        ("payouts", ["--user-id", "u", "--payment-source-id", "p", "--iban", "GB33"], "not both"),
+        ("payouts", ["--account-holder-name", "J", "--sort-code", "040668"], "go together"),
+        ("mandates", ["--period-limit", "quarter=10"], "PERIOD one of day, week"),
+        ("mandates", ["--period-limit", "month=10", "--period-limit", "month=20"], "twice"),
+        ("mandates", ["--max-per-payment", "1.234"], "--max-per-payment '1.234'"),
+        ("mandates", ["--iban", "GB33"], "not both"),
     ],
 )
 @pytest.mark.usefixtures("signing_env")
-def test_mandate_flag_mistakes_are_usage_errors_before_any_request(
-    fake: FakeTrueLayer, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+def test_flag_mistakes_are_usage_errors_before_any_request(
+    fake: FakeTrueLayer,
+    capsys: pytest.CaptureFixture[str],
+    kind: str,
+    extra: list[str],
+    message: str,
 ) -> None:
-    result = run_cli(capsys, *mandate_argv(fake), *extra)
-    assert_clean_error(result, codes.USAGE, message)
-    assert fake.count("/v3/mandates") == 0
+    argv = payout_argv(fake) if kind == "payouts" else mandate_argv(fake)
+    assert_clean_error(run_cli(capsys, *argv, *extra), codes.USAGE, message)
+    assert fake.count(f"/v3/{kind}") == 0
 
 
 @pytest.mark.usefixtures("signing_env")

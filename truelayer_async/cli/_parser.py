@@ -129,6 +129,19 @@ def _where() -> argparse.ArgumentParser:
     return parent
 
 
+def _timeout_option(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, default: float, what: str
+) -> None:
+    """``--timeout SECONDS``: ``what`` says what is waited for."""
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=default,
+        metavar="SECONDS",
+        help=f"{what} (default: {default:g})",
+    )
+
+
 def _format(parser: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
     parser.add_argument(
         "--format", choices=choices, default="table", help="output format (default: table)"
@@ -174,13 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument(
         "--no-browser", action="store_true", help="print the link but do not open a browser"
     )
-    login.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=300.0,
-        metavar="SECONDS",
-        help="how long to wait for the redirect (default: 300)",
-    )
+    _timeout_option(login, 300.0, "how long to wait for the redirect")
     login.add_argument(
         "--scopes",
         metavar="LIST",
@@ -353,13 +360,7 @@ def _pay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="emulator only: walk the hosted page and mock bank as this user "
         "(test_executed, test_authorisation_failed, test_execution_rejected)",
     )
-    flow.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=600.0,
-        metavar="SECONDS",
-        help="how long to wait for each status change (default: 600)",
-    )
+    _timeout_option(flow, 600.0, "how long to wait for each status change")
     flow.add_argument(
         "--refund", action="store_true", help="refund the payment in full once settled"
     )
@@ -408,13 +409,7 @@ def _verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     what.add_argument("--iban", help="the account's IBAN")
     what.add_argument("--sort-code", metavar="NNNNNN", help="UK account: sort code")
     what.add_argument("--account-number", metavar="NNNNNNNN", help="UK account: account number")
-    verify.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=60.0,
-        metavar="SECONDS",
-        help="how long to wait for the bank's answer (default: 60)",
-    )
+    _timeout_option(verify, 60.0, "how long to wait for the bank's answer")
     _signing_options(verify)
 
 
@@ -579,13 +574,7 @@ def _payout_create(
     create.add_argument(
         "--wait", action="store_true", help="wait until the payout is executed or failed"
     )
-    create.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=60.0,
-        metavar="SECONDS",
-        help="with --wait: how long to wait (default: 60)",
-    )
+    _timeout_option(create, 60.0, "with --wait: how long to wait")
     _idempotency_option(create)
     _signing_options(create)
     _format(create, ("table", "json"))
