@@ -42,3 +42,16 @@ def fake() -> Iterator[FakeTrueLayer]:
     fake = FakeTrueLayer()
     with fake.serve_in_thread():
         yield fake
+
+
+@pytest.fixture
+def signing_env(
+    fake: FakeTrueLayer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, Path]:
+    """The emulator's client signing key in a file, named by the CLI's variables."""
+    key_id, pem = fake.client_signing_key
+    key_file = tmp_path / "signing-key.pem"
+    key_file.write_text(pem)
+    monkeypatch.setenv("TRUELAYER_SIGNING_KEY_ID", key_id)
+    monkeypatch.setenv("TRUELAYER_SIGNING_KEY_FILE", str(key_file))
+    return key_id, key_file

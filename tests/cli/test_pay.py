@@ -13,12 +13,12 @@ import anyio
 import httpx
 import pytest
 
-from tests.support.cli import Running, assert_clean_error, run_cli, url_args
+from tests.support.cli import Running, assert_clean_error, live_emulator, run_cli, url_args
 from tests.support.processes import free_port
 from truelayer_async.cli import _errors as codes
 from truelayer_async.cli._errors import CliError
 from truelayer_async.cli._pay import parse_amount
-from truelayer_async.testing import FakeTrueLayer, LiveClock, complete_payment
+from truelayer_async.testing import FakeTrueLayer, complete_payment
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -28,23 +28,8 @@ MERCHANT = ["--merchant-account-id", "3c8a3b4e-7f0e-4d55-9a43-2f3a0b1d9e10"]
 @pytest.fixture
 def fake() -> Iterator[FakeTrueLayer]:
     """A served emulator on real time, with short transitions (the CLI polls for real)."""
-    fake = FakeTrueLayer(clock=LiveClock())
-    timing = fake.payment_timing
-    timing.execution_delay = timing.settlement_delay = timing.refund_delay = 0.1
-    with fake.serve_in_thread():
+    with live_emulator(0.1) as fake:
         yield fake
-
-
-@pytest.fixture
-def signing_env(
-    fake: FakeTrueLayer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[str, Path]:
-    key_id, pem = fake.client_signing_key
-    key_file = tmp_path / "signing-key.pem"
-    key_file.write_text(pem)
-    monkeypatch.setenv("TRUELAYER_SIGNING_KEY_ID", key_id)
-    monkeypatch.setenv("TRUELAYER_SIGNING_KEY_FILE", str(key_file))
-    return key_id, key_file
 
 
 def statuses(out: str, what: str) -> list[str]:

@@ -24,13 +24,19 @@ from tests.support.processes import free_port
 from truelayer_async.cli import _errors as codes
 from truelayer_async.cli._config import environment
 from truelayer_async.cli._parser import build_parser
-from truelayer_async.cli._webhooks_listen import Forwarder, ListenApp, key_set_urls
+from truelayer_async.cli._webhooks_listen import Forwarder, ListenApp
 from truelayer_async.errors import WebhookVerificationError
 from truelayer_async.testing import FakeTrueLayer, LiveClock
 from truelayer_async.testing._server import serve_in_thread
 from truelayer_async.testing._webhook_keys import SIGNING_MODES
 from truelayer_async.testing.webhook_samples import SAMPLE_EVENTS, sample_event
-from truelayer_async.webhooks import EVENT_TYPES, Event, WebhookService, verify_with_jwks
+from truelayer_async.webhooks import (
+    EVENT_TYPES,
+    Event,
+    WebhookService,
+    default_key_set_urls,
+    verify_with_jwks,
+)
 
 PATH = "/webhooks/truelayer"
 BAD_MODES = [mode for mode in SIGNING_MODES if mode != "valid"]
@@ -327,7 +333,7 @@ def test_listen_usage_errors(capsys: pytest.CaptureFixture[str], fake: FakeTrueL
 )
 def test_listen_allows_exactly_the_environments_key_set(argv: list[str], allowed: str) -> None:
     env = environment(build_parser().parse_args(["webhooks", "listen", *argv]))
-    assert (key_set_urls(env) or (env.webhook_jwks_url,)) == (allowed,)
+    assert default_key_set_urls(env) == (allowed,)
 
 
 def test_listen_warns_when_the_forward_path_differs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -102,7 +102,10 @@ async def test_refusals_are_typed_errors(fake: FakeTrueLayer) -> None:
         with pytest.raises(PaymentPageError, match="'nobody'") as unknown_user:
             await complete_payment(client, uri, username="nobody")
         assert "Unknown sandbox user" in str(unknown_user.value)
-        with pytest.raises(PaymentPageError, match=r"no longer waiting.*authorizing"):
+        # Refused at the bank, the user comes back to the page: it resumes at the bank.
+        resumed = await complete_payment(client, uri)
+        assert resumed.payment_id == created.id
+        with pytest.raises(PaymentPageError, match=r"no longer waiting.*authorized"):
             await complete_payment(client, uri)
         forged = uri.replace("resource_token=", "resource_token=x")
         with pytest.raises(PaymentPageError) as refused:

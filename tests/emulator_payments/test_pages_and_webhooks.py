@@ -228,3 +228,81 @@ async def test_a_served_live_clock_emulator_moves_payments_without_polling() -> 
         "payment_settled",
         "payment_creditable",
     ]
+
+
+# -- coming back to a payment that is mid-authorization ---------------------------------
+
+
+async def start_hosted_page(client: httpx.AsyncClient, uri: str) -> str:
+    """Open a hosted page link as the page's script does; returns the page's session URL."""
+    fields = {k: v[0] for k, v in parse_qs(urlsplit(uri).fragment).items()}
+    started = await client.post("/hpp/payments", data=fields)
+    assert started.status_code == 303, started.text
+    return str(started.headers["location"])
+
+
+async def test_the_hosted_page_resumes_at_the_bank_after_the_user_left(api: Payments) -> None:
+    created = await api.created(merchant_payment(hosted_page={"return_uri": RETURN}))
+    uri = created["hosted_page"]["uri"]
+    page = await start_hosted_page(api.client, uri)
+    chosen = await api.client.post(page, data={"provider_id": "mock-payments-gb-redirect"})
+    bank = chosen.headers["location"]
+    assert (await api.get(created["id"]))["status"] == "authorizing"
+    # The user closed the tab at the bank and opens the link again: back to the same bank.
+    again = await start_hosted_page(api.client, uri)
+    resumed = await api.client.get(again)
+    assert resumed.status_code == 303 and resumed.headers["location"] == bank
+    bank_page = await api.client.get(bank)
+    assert 'data-step="bank"' in bank_page.text
+    back = await api.client.post(bank, data={"username": "test_executed", "action": "authorise"})
+    assert back.headers["location"] == f"{RETURN}?payment_id={created['id']}"
+    assert (await api.get(created["id"]))["status"] == "authorized"
+    done = await api.client.get(again)
+    assert 'data-step="result"' in done.text and 'id="payment-status">authorized' in done.text
+
+
+async def test_the_hosted_page_takes_over_a_flow_started_through_the_api(api: Payments) -> None:
+    created = await api.created(merchant_payment())
+    started = await api.request(
+        "POST",
+        f"/v3/payments/{created['id']}/authorization-flow",
+        {"provider_selection": {}, "redirect": {"return_uri": RETURN}},
+    )
+    assert started.json()["authorization_flow"]["actions"]["next"]["type"] == "provider_selection"
+    base = api.fake.environment.hosted_page_url
+    link = (
+        f"{base}/payments#payment_id={created['id']}&resource_token={created['resource_token']}"
+        "&return_uri=https%3A%2F%2Fshop.example%2Fother"
+    )
+    page = await start_hosted_page(api.client, link)
+    providers = await api.client.get(page)
+    assert 'data-step="hpp-providers"' in providers.text
+    assert 'id="provider-mock-payments-gb-redirect"' in providers.text
+    chosen = await api.client.post(page, data={"provider_id": "mock-payments-gb-redirect"})
+    assert chosen.status_code == 303 and "/mock-bank/payments/" in chosen.headers["location"]
+    back = await api.client.post(
+        chosen.headers["location"], data={"username": "test_executed", "action": "authorise"}
+    )
+    # The flow's own return_uri, given when it was started, wins.
+    assert back.headers["location"] == f"{RETURN}?payment_id={created['id']}"
+    assert (await api.get(created["id"]))["status"] == "authorized"
+
+
+async def test_the_hosted_page_answers_the_steps_it_shows_itself(api: Payments) -> None:
+    """A flow left at the consent step (started with the consent capability) resumes at
+    the bank: the page shows the consent, as it does on a first visit."""
+    created = await api.created(merchant_payment())
+    path = f"/v3/payments/{created['id']}/authorization-flow"
+    flow = {"provider_selection": {}, "redirect": {"return_uri": RETURN}, "consent": {}}
+    assert (await api.request("POST", path, flow)).status_code == 200
+    chosen = await api.request(
+        "POST", path + "/actions/provider-selection", {"provider_id": "mock-payments-gb-redirect"}
+    )
+    assert chosen.json()["authorization_flow"]["actions"]["next"]["type"] == "consent"
+    base = api.fake.environment.hosted_page_url
+    link = (
+        f"{base}/payments#payment_id={created['id']}&resource_token={created['resource_token']}"
+        f"&return_uri={RETURN}"
+    )
+    resumed = await api.client.get(await start_hosted_page(api.client, link))
+    assert resumed.status_code == 303 and "/mock-bank/payments/" in resumed.headers["location"]

@@ -10,8 +10,7 @@ import httpx
 
 from tests.support.served import Served
 from truelayer_async import Session
-from truelayer_async.config import Environment
-from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, emulator_environment
 
 
 def test_the_sdk_pages_a_bulk_connection_of_the_served_emulator(
@@ -24,7 +23,7 @@ def test_the_sdk_pages_a_bulk_connection_of_the_served_emulator(
     assert refused.status_code == 400
 
     async def page_everything() -> tuple[int, int]:
-        environment = Environment.custom(emulator.url, name="fake")
+        environment = emulator_environment(emulator.url)
         async with Session(
             DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, environment=environment
         ) as tl:

@@ -12,8 +12,9 @@ import pytest
 from tests.support.polling import wait_for
 from tests.support.served import Served
 from tests.support.webhook_receiver import RawReceiver
-from truelayer_async import Environment, Session
+from truelayer_async import Session
 from truelayer_async.errors import WebhookSignatureError, WebhookTimestampError
+from truelayer_async.testing import emulator_environment
 from truelayer_async.webhooks import RefundExecuted
 
 
@@ -36,7 +37,7 @@ def test_served_emulator_webhooks_verify_over_the_wire(
     wait_for(lambda: len(receiver.received) == 3 or None)
 
     async def verify_all() -> list[object]:
-        environment = Environment.custom(emulator.url, name="fake")
+        environment = emulator_environment(emulator.url)
         outcomes: list[object] = []
         async with Session("client", "secret", environment=environment) as tl:
             for headers, body, path in receiver.received:

@@ -8,7 +8,8 @@ import queue
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -25,6 +26,7 @@ from truelayer_async.testing import (
     DEFAULT_CLIENT_SECRET,
     DEFAULT_REDIRECT_URI,
     FakeTrueLayer,
+    LiveClock,
     complete_consent,
 )
 
@@ -132,3 +134,15 @@ def assert_clean_error(result: Result, code: int, *needles: str) -> None:
     assert len(lines) == 1, result.err
     for needle in needles:
         assert needle in result.err, (needle, result.err)
+
+
+@contextmanager
+def live_emulator(delay: float) -> Iterator[FakeTrueLayer]:
+    """A served emulator on real time whose payments, refunds and payouts move on after
+    ``delay`` seconds (the CLI polls for real)."""
+    fake = FakeTrueLayer(clock=LiveClock())
+    timing = fake.payment_timing
+    timing.execution_delay = timing.settlement_delay = delay
+    timing.refund_delay = timing.payout_delay = delay
+    with fake.serve_in_thread():
+        yield fake

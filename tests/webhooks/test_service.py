@@ -21,7 +21,7 @@ from truelayer_async.errors import (
     WebhookUnknownKeyError,
     WebhookVerificationError,
 )
-from truelayer_async.testing import FakeTrueLayer
+from truelayer_async.testing import FakeTrueLayer, emulator_environment
 from truelayer_async.webhooks import (
     PRODUCTION_KEY_SET_URL,
     SANDBOX_KEY_SET_URL,
@@ -172,6 +172,28 @@ def test_allow_lists_per_environment() -> None:
     assert default_key_set_urls(Environment.PRODUCTION) == (PRODUCTION_KEY_SET_URL,)
     custom = Environment.custom("https://proxy.example")
     assert default_key_set_urls(custom) == ()
+
+
+def test_the_emulator_is_allow_listed_by_its_environment_not_its_name() -> None:
+    """The emulator's environment carries its key set; a name alone allows nothing."""
+    served = emulator_environment("http://127.0.0.1:8765")
+    assert default_key_set_urls(served) == ("http://127.0.0.1:8765/.well-known/jwks",)
+    split = emulator_environment("http://127.0.0.1:1", "http://127.0.0.1:2/", name="custom")
+    assert default_key_set_urls(split) == ("http://127.0.0.1:2/.well-known/jwks",)
+    assert split.hosted_page_url == "http://127.0.0.1:2/hpp"
+    assert default_key_set_urls(Environment.custom("http://127.0.0.1:8765", name="fake")) == ()
+    assert FakeTrueLayer().environment == emulator_environment(
+        "https://auth.truelayer.fake", "https://api.truelayer.fake"
+    )
+
+
+async def test_a_session_on_a_served_emulators_environment_verifies_its_webhooks() -> None:
+    fake = FakeTrueLayer()
+    with fake.serve_in_thread() as url:
+        headers, body = fake.signed_webhook(URI, PAYLOAD)
+        async with Session("c", "s", environment=emulator_environment(url)) as tl:
+            assert isinstance(await tl.webhooks.verify(headers, body, path=PATH), PaymentExecuted)
+    await fake.aclose()
 
 
 # -- the key-set endpoint down or slow (a Session on the real sandbox URLs, mocked) ------

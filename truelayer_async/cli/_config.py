@@ -107,7 +107,11 @@ def environment(args: argparse.Namespace) -> Environment:
             f"--api-url needs --auth-url too (and {ENV_API_URL} needs {ENV_AUTH_URL})", USAGE
         )
     if auth_url:
-        return Environment.custom(auth_url, api_url or auth_url, name="custom")
+        # Another server is an emulator (``fake-server``): its hosted pages and webhook
+        # key set are at its API URL.
+        from ..testing._environment import emulator_environment
+
+        return emulator_environment(auth_url, api_url or auth_url, name="custom")
     name = flag_env or os.environ.get(ENV_ENVIRONMENT) or "sandbox"
     if name == "production":
         return Environment.PRODUCTION

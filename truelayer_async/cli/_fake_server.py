@@ -66,6 +66,7 @@ def run_fake_server(args: argparse.Namespace) -> int:
                 f"  client id         {DEFAULT_CLIENT_ID}\n"
                 f"  client secret     {DEFAULT_CLIENT_SECRET}\n"
                 f"  redirect URIs     {' '.join(redirect_uris)}\n"
+                f"  return URIs       {' '.join(args.return_uri) or 'any (no allow-list)'}\n"
                 "  mock bank user    john / doe\n"
                 f"  control API       {url}/_emulator/ (clock: {args.clock})\n"
                 "Try:\n"

@@ -129,6 +129,19 @@ def _where() -> argparse.ArgumentParser:
     return parent
 
 
+def _timeout_option(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, default: float, what: str
+) -> None:
+    """``--timeout SECONDS``: ``what`` says what is waited for."""
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=default,
+        metavar="SECONDS",
+        help=f"{what} (default: {default:g})",
+    )
+
+
 def _format(parser: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
     parser.add_argument(
         "--format", choices=choices, default="table", help="output format (default: table)"
@@ -174,13 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument(
         "--no-browser", action="store_true", help="print the link but do not open a browser"
     )
-    login.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=300.0,
-        metavar="SECONDS",
-        help="how long to wait for the redirect (default: 300)",
-    )
+    _timeout_option(login, 300.0, "how long to wait for the redirect")
     login.add_argument(
         "--scopes",
         metavar="LIST",
@@ -353,13 +360,7 @@ def _pay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="emulator only: walk the hosted page and mock bank as this user "
         "(test_executed, test_authorisation_failed, test_execution_rejected)",
     )
-    flow.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=600.0,
-        metavar="SECONDS",
-        help="how long to wait for each status change (default: 600)",
-    )
+    _timeout_option(flow, 600.0, "how long to wait for each status change")
     flow.add_argument(
         "--refund", action="store_true", help="refund the payment in full once settled"
     )
@@ -408,13 +409,7 @@ def _verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     what.add_argument("--iban", help="the account's IBAN")
     what.add_argument("--sort-code", metavar="NNNNNN", help="UK account: sort code")
     what.add_argument("--account-number", metavar="NNNNNNNN", help="UK account: account number")
-    verify.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=60.0,
-        metavar="SECONDS",
-        help="how long to wait for the bank's answer (default: 60)",
-    )
+    _timeout_option(verify, 60.0, "how long to wait for the bank's answer")
     _signing_options(verify)
 
 
@@ -433,8 +428,9 @@ def _actions(
 
 
 def _ledger(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``merchant-accounts``, ``mandates`` and ``payouts``: read-only, client credentials
-    (scope ``payments``; mandates ``recurring_payments:sweeping``), no signing key."""
+    """``merchant-accounts``, ``mandates`` and ``payouts``: client credentials (scope
+    ``payments``; mandates ``recurring_payments:sweeping``); the signing key only for
+    ``payouts create``, ``mandates create`` and ``mandates revoke``."""
     common = _common(user=False, store=False)
     accounts = _actions(
         sub,
@@ -477,9 +473,10 @@ def _ledger(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         sub,
         "mandates",
         "mandates_command",
-        help="list your VRP mandates, show one with its limits in use",
+        help="list, show, create or revoke your VRP mandates",
         description="Your mandates (Payments v3 variable recurring payments). Uses the "
-        "client credentials only (scope recurring_payments:sweeping unless --scope).",
+        "client credentials (scope recurring_payments:sweeping unless --scope); create and "
+        "revoke are signed.",
     )
     every = mandates.add_parser("list", parents=[common], help="every mandate (cursor pages)")
     every.add_argument("--user-id", metavar="ID", help="only this user's mandates")
@@ -488,7 +485,20 @@ def _ledger(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "show", parents=[common], help="one mandate, with how much of each period's limit is used"
     )
     one.add_argument("id", metavar="ID", help="the mandate id")
-    for parser in (every, one):
+    made = _mandate_create(mandates, common)
+    gone = mandates.add_parser(
+        "revoke",
+        parents=[common],
+        help="revoke a mandate (signed): no payment can be made on it any more",
+        description="Revoke the mandate (POST /v3/mandates/{id}/revoke, signed and "
+        "idempotent) and show it. A mandate that cannot be revoked (already revoked, or "
+        "failed) is TrueLayer's 400 error (exit 1).",
+    )
+    gone.add_argument("id", metavar="ID", help="the mandate id")
+    for parser in (made, gone):
+        _idempotency_option(parser)
+        _signing_options(parser)
+    for parser in (every, one, made, gone):
         parser.add_argument(
             "--scope",
             metavar="SCOPE",
@@ -501,13 +511,137 @@ def _ledger(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         sub,
         "payouts",
         "payouts_command",
-        help="show a payout",
-        description="A payout (Payments v3) by id: amount, beneficiary, status. TrueLayer "
-        "has no list of payouts: `merchant-accounts transactions` shows their ids.",
+        help="show a payout, or make one",
+        description="A payout (Payments v3) by id: amount, beneficiary, status; or a new "
+        "one (signed). TrueLayer has no list of payouts: `merchant-accounts transactions` "
+        "shows their ids.",
     )
     payout = payouts.add_parser("show", parents=[common], help="one payout and its status")
     payout.add_argument("id", metavar="ID", help="the payout id")
     _format(payout, ("table", "json"))
+    _payout_create(payouts, common)
+
+
+def _idempotency_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        help="send this Idempotency-Key (default: a new one): run the command again with "
+        "the same key and TrueLayer answers with the first result, not a second one",
+    )
+
+
+def _account_options(group: argparse._ArgumentGroup, whose: str) -> None:
+    group.add_argument(
+        "--account-holder-name", metavar="NAME", help=f"{whose}: the account holder's name"
+    )
+    group.add_argument("--sort-code", metavar="NNNNNN", help=f"{whose}: UK sort code")
+    group.add_argument("--account-number", metavar="NNNNNNNN", help=f"{whose}: account number")
+    group.add_argument("--iban", help=f"{whose}: IBAN (instead of sort code and number)")
+
+
+def _payout_create(
+    payouts: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    create = payouts.add_parser(
+        "create",
+        parents=[common],
+        help="pay out of a merchant account (signed), optionally waiting for the result",
+        description="Create a payout (POST /v3/payouts, signed and idempotent) from a "
+        "merchant account to an external account or back to a payment source, and show "
+        "it; with --wait, follow it to executed (exit 0) or failed (exit 1).",
+    )
+    what = create.add_argument_group("payout")
+    what.add_argument(
+        "--merchant-account-id", required=True, metavar="ID", help="pay out of this account"
+    )
+    what.add_argument(
+        "--amount",
+        required=True,
+        help="minor units (1250) or a decimal with a point (12.50) in --currency",
+    )
+    what.add_argument(
+        "--currency", choices=("GBP", "EUR", "PLN"), default="GBP", help="default: GBP"
+    )
+    what.add_argument("--reference", help="required: the payout's reference (≤ 18 characters)")
+    _account_options(what, "external account")
+    what.add_argument(
+        "--payment-source-id",
+        metavar="ID",
+        help="pay back to this payment source (with --user-id)",
+    )
+    what.add_argument("--user-id", metavar="ID", help="the payment source's user")
+    create.add_argument(
+        "--wait", action="store_true", help="wait until the payout is executed or failed"
+    )
+    _timeout_option(create, 60.0, "with --wait: how long to wait")
+    _idempotency_option(create)
+    _signing_options(create)
+    _format(create, ("table", "json"))
+
+
+def _mandate_create(
+    mandates: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    create = mandates.add_parser(
+        "create",
+        parents=[common],
+        help="create a VRP mandate (signed) and print the page on which the user authorises it",
+        description="Create a variable recurring payments mandate (POST /v3/mandates, "
+        "signed and idempotent) and print the hosted page link on which the user picks "
+        "their bank and authorises it. `mandates show ID` then shows its status.",
+    )
+    what = create.add_argument_group("mandate")
+    what.add_argument(
+        "--type",
+        choices=("sweeping", "commercial"),
+        default="sweeping",
+        help="default: sweeping (scope recurring_payments:sweeping; commercial asks for "
+        "recurring_payments:commercial)",
+    )
+    what.add_argument(
+        "--merchant-account-id", metavar="ID", help="payments go into this merchant account"
+    )
+    _account_options(what, "or into this external account")
+    what.add_argument("--reference", help="the mandate's reference (≤ 18 characters)")
+    what.add_argument("--currency", choices=("GBP", "EUR"), default="GBP", help="default: GBP")
+    what.add_argument(
+        "--max-per-payment",
+        required=True,
+        metavar="AMOUNT",
+        help="the largest single payment, as --amount (1250 or 12.50)",
+    )
+    what.add_argument(
+        "--period-limit",
+        action="append",
+        default=[],
+        metavar="PERIOD=AMOUNT",
+        help="the most paid per period (repeatable; at least one): day, week, fortnight, "
+        "month, half_year or year, e.g. month=100.00",
+    )
+    what.add_argument(
+        "--period-alignment",
+        choices=("calendar", "consent"),
+        default="calendar",
+        help="periods follow the calendar or start when the user consents (default: calendar)",
+    )
+    what.add_argument(
+        "--provider", metavar="ID", help="preselect this bank (default: the user picks)"
+    )
+    payer = create.add_argument_group("payer and hosted page")
+    payer.add_argument("--user-id", metavar="ID", help="the payer's id from earlier payments")
+    payer.add_argument(
+        "--payer-name", default="truelayer-async", metavar="NAME", help="the payer's name"
+    )
+    payer.add_argument("--payer-email", metavar="EMAIL", help="the payer's email")
+    payer.add_argument(
+        "--return-uri",
+        default="http://127.0.0.1:8080/mandate-return",
+        metavar="URI",
+        help="where the hosted page sends the user back (on your Console allow-list; "
+        "default: http://127.0.0.1:8080/mandate-return)",
+    )
+    return create
 
 
 def _webhooks(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

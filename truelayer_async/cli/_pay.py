@@ -53,19 +53,20 @@ _AMOUNT = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?")
 _SERVE_SECONDS = 24 * 3600.0
 
 
-def parse_amount(text: str) -> int:
-    """``1250`` (minor units) or ``12.50`` (major units, two decimals at most) → 1250."""
+def parse_amount(text: str, *, flag: str = "--amount") -> int:
+    """``1250`` (minor units) or ``12.50`` (major units, two decimals at most) → 1250;
+    ``flag`` names the option in the error."""
     found = _AMOUNT.fullmatch(text.strip())
     if found is None:
         raise CliError(
-            f"--amount {text!r}: give whole minor units (1250) or a decimal with at most "
+            f"{flag} {text!r}: give whole minor units (1250) or a decimal with at most "
             "two places (12.50)",
             USAGE,
         )
     whole, cents = found[1], found[2]
     amount = int(whole) if cents is None else int(whole) * 100 + int(cents.ljust(2, "0"))
     if amount < 1:
-        raise CliError(f"--amount {text!r} must be at least 0.01 (1 minor unit)", USAGE)
+        raise CliError(f"{flag} {text!r} must be at least 0.01 (1 minor unit)", USAGE)
     return amount
 
 

@@ -16,21 +16,18 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 import httpx
 
 from ..errors import WebhookVerificationError
-from ..webhooks import EMULATOR_KEY_SET_PATH, WebhookService, response_status
+from ..webhooks import WebhookService, response_status
 from ..webhooks.asgi import Receive, Scope, Send, answer, read_body, request_path
 from ..webhooks.events import Event
 from ._config import WEBHOOK_PATH, environment
 from ._errors import OK, USAGE, CliError
-
-if TYPE_CHECKING:
-    from ..config import Environment
 
 __all__ = ["Forwarder", "ListenApp", "run_listen"]
 
@@ -41,14 +38,6 @@ _HOP_BY_HOP = frozenset(
     {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "te",
      "trailer", "upgrade", "proxy-authorization", "proxy-connection", "accept-encoding"}
 )  # fmt: skip
-
-
-def key_set_urls(env: Environment) -> tuple[str, ...] | None:
-    """The ``jku`` allow-list: the environment's own (sandbox, production), else the
-    emulator's key set at the API URL (``--auth-url`` points the CLI at an emulator)."""
-    if env.webhook_jwks_url is not None:
-        return None  # the Session's default
-    return (env.api_url + EMULATOR_KEY_SET_PATH,)
 
 
 def now_text() -> str:
@@ -187,7 +176,7 @@ async def run_listen(args: argparse.Namespace) -> int:
             Session(*_PLACEHOLDER_CLIENT, environment=env) as tl,
             httpx.AsyncClient(trust_env=False, timeout=30.0) as client,
         ):
-            webhooks = WebhookService(tl, key_set_urls=key_set_urls(env), tolerance=args.tolerance)
+            webhooks = WebhookService(tl, tolerance=args.tolerance)
             forwarder = None if args.forward_to is None else Forwarder(args.forward_to, client)
             config = uvicorn_config(ListenApp(webhooks, forwarder), args.host, 0)
             url = base_url_for(args.host, sock.getsockname()[1])

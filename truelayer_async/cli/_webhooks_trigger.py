@@ -68,7 +68,7 @@ async def run_trigger(args: argparse.Namespace) -> int:
         raise CliError(f"--signing must be one of {', '.join(SIGNING_MODES)}", USAGE)
     fields = parse_fields(args.field)
     env = environment(args)
-    if env.webhook_jwks_url is not None:  # sandbox or production
+    if env.name != "custom":  # sandbox or production
         raise CliError(
             f"webhooks trigger works against the emulator only: TrueLayer's {env.name} has "
             "no API that sends a webhook on demand. Run `truelayer-async fake-server` and "

@@ -44,6 +44,7 @@ from ._constants import (
 
 if TYPE_CHECKING:
     from ._clock import FakeClock, LiveClock
+    from ._environment import emulator_environment
     from ._fake import FakeTrueLayer
     from ._personas import ERROR_PERSONAS, PERSONAS, ErrorPersona, MockUser
     from ._records import RequestRecord, WebhookAttempt, WebhookRecord
@@ -78,6 +79,7 @@ __all__ = [
     "WebhookRecord",
     "complete_consent",
     "complete_payment",
+    "emulator_environment",
 ]
 
 _LAZY = {
@@ -101,6 +103,7 @@ _LAZY = {
     "PaymentPageError": ".hosted_payment",
     "PaymentPageResult": ".hosted_payment",
     "complete_payment": ".hosted_payment",
+    "emulator_environment": "._environment",
 }
 
 

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  client_id     {DEFAULT_CLIENT_ID}\n"
         f"  client_secret {DEFAULT_CLIENT_SECRET}\n"
         f"  redirect_uris {' '.join(DEFAULT_REDIRECT_URIS)}\n"
+        f"  return_uris   {' '.join(args.return_uri) or 'any (no allow-list)'}\n"
         "  mock bank     john / doe (all users: truelayer_async.testing.PERSONAS)\n"
         f"  clock         {args.clock}\n"
         f"  control API   {fake.base_url}/_emulator/",

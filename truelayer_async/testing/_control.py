@@ -143,6 +143,18 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
         fake.set_webhook_uri(_string(body, "uri"), **options)
         return {"uri": body["uri"]}
 
+    async def allow_return_uris(request: Request) -> dict[str, Any]:
+        body = await read_json_object(request)
+        uris = body.get("uris")
+        if not isinstance(uris, list) or not all(isinstance(u, str) and u for u in uris):
+            raise ControlError("uris must be a list of URIs")
+        options = {"client_id": _string(body, "client_id")} if "client_id" in body else {}
+        try:
+            fake.allow_return_uris(*uris, **options)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+        return {"allowed": uris}
+
     async def authorize_payment(request: Request) -> dict[str, Any]:
         body = await read_json_object(request)
         delays = {
@@ -203,6 +215,7 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
             route("webhook-keys/rotate", rotate_webhook_key, "POST"),
             route("signing-keys", register_signing_key, "POST"),
             route("webhook-uri", set_webhook_uri, "POST"),
+            route("return-uris", allow_return_uris, "POST"),
             route("payments/{payment_id}/authorize", authorize_payment, "POST"),
             route("data-v3/connections", connect_data_v3, "POST"),
             route("reset", reset, "POST"),

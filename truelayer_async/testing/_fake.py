@@ -41,6 +41,7 @@ from ._constants import (
     FAKE_API_URL,
     FAKE_AUTH_URL,
 )
+from ._environment import emulator_environment
 from ._faults import Faults, Rule, fault_response, path_matches
 from ._ledger_drivers import LedgerDrivers
 from ._personas import default_password, login, refusal
@@ -544,14 +545,7 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
     def environment(self) -> Environment:
         """Where the SDK should send requests: the real base URL while served, otherwise
         ``https://auth.truelayer.fake`` and ``https://api.truelayer.fake`` (in-process)."""
-        api_url = self.base_url or FAKE_API_URL
-        return Environment.custom(
-            self.base_url or FAKE_AUTH_URL,
-            api_url,
-            name="fake",
-            hosted_page_url=f"{api_url}/hpp",
-            payouts_page_url=f"{api_url}/hpp",
-        )
+        return emulator_environment(self.base_url or FAKE_AUTH_URL, self.base_url or FAKE_API_URL)
 
     def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` that reaches this fake: in-process through
@@ -619,6 +613,18 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
             self.register_signing_key(key_id, public.decode())
             self._client_signing_key = (key_id, _pem(key))
         return self._client_signing_key
+
+    def allow_return_uris(self, *uris: str, client_id: str = DEFAULT_CLIENT_ID) -> None:
+        """Turn on ``client_id``'s Console allow-list of Payments return URIs and add
+        ``uris`` to it (``POST /_emulator/return-uris``). Until then any ``return_uri`` is
+        accepted; from then on a hosted page's, a flow's or a payment link's
+        ``return_uri`` must be one of these or one of the client's redirect URIs (400
+        ``Invalid Parameters`` from the API, an error page from a hosted page)."""
+        with self._state.lock:
+            client = self._state.clients.get(client_id)
+            if client is None:
+                raise ValueError(f"no client {client_id!r}: register_client first")
+            client.allow_return_uris(uris)
 
     def set_webhook_uri(self, uri: str, *, client_id: str = DEFAULT_CLIENT_ID) -> None:
         """Where ``client_id``'s Payments webhooks go (one URI per client, as in Console);
@@ -756,7 +762,9 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
     def key_set_url(self) -> str:
         """The emulator's webhook key set (``jku``): ``{api_url}/.well-known/jwks``. A
         Session made by ``session()`` allow-lists exactly this URL."""
-        return self.environment.api_url + _webhook_keys.KEY_SET_PATH
+        jwks = self.environment.webhook_jwks_url
+        assert jwks is not None  # emulator_environment always sets it
+        return jwks
 
     @property
     def webhook_keys(self) -> EmulatorSigningKeys:

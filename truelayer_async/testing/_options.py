@@ -23,8 +23,8 @@ def _delays(value: str) -> tuple[float, ...]:
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--clock``, ``--refresh-token-reuse``, ``--webhook-retry-delays`` and
-    ``--no-webhook-delivery`` to ``parser``."""
+    """Add ``--clock``, ``--refresh-token-reuse``, ``--webhook-retry-delays``,
+    ``--no-webhook-delivery`` and ``--return-uri`` to ``parser``."""
     parser.add_argument(
         "--clock",
         choices=["live", "frozen"],
@@ -54,6 +54,14 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="record webhooks (GET /_emulator/webhooks) without POSTing them",
     )
+    parser.add_argument(
+        "--return-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="allow-list this Payments return URI for the default client (repeatable); "
+        "with none, any return URI is accepted",
+    )
 
 
 def fake_from_options(args: argparse.Namespace, *, access_token_ttl: int) -> FakeTrueLayer:
@@ -63,10 +71,13 @@ def fake_from_options(args: argparse.Namespace, *, access_token_ttl: int) -> Fak
     from ._webhooks import DEFAULT_RETRY_DELAYS
 
     delays = args.webhook_retry_delays
-    return FakeTrueLayer(
+    fake = FakeTrueLayer(
         clock=LiveClock() if args.clock == "live" else FakeClock(),
         access_token_ttl=access_token_ttl,
         refresh_token_reuse=args.refresh_token_reuse,
         deliver_webhooks=not args.no_webhook_delivery,
         webhook_retry_delays=DEFAULT_RETRY_DELAYS if delays is None else delays,
     )
+    if args.return_uri:
+        fake.allow_return_uris(*args.return_uri)
+    return fake

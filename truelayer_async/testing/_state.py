@@ -91,6 +91,21 @@ class Client:
     scopes: frozenset[str]
     #: Unregulated clients must send ``user.name`` and an email or phone to extend.
     regulated: bool = False
+    #: The Console allow-list of Payments ``return_uri``s; ``None`` (the default): any
+    #: absolute URI is accepted, as before the allow-list existed.
+    return_uris: list[str] | None = None
+
+    def allows_return_uri(self, uri: str) -> bool:
+        """Whether ``uri`` may be a hosted page's or flow's ``return_uri``: exactly one of
+        ``return_uris`` or of the redirect URIs (Console keeps one list for both), or
+        anything while no allow-list is set."""
+        return self.return_uris is None or uri in self.return_uris or uri in self.redirect_uris
+
+    def allow_return_uris(self, uris: Iterable[str]) -> None:
+        """Turn the allow-list on (if it is not) and add ``uris`` to it."""
+        allowed = self.return_uris if self.return_uris is not None else []
+        allowed.extend(u for u in uris if u not in allowed)
+        self.return_uris = allowed
 
 
 @attrs.define

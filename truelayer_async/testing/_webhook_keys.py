@@ -17,10 +17,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .. import signing
+from ._environment import KEY_SET_PATH
 
 __all__ = ["KEY_SET_PATH", "SIGNING_MODES", "EmulatorSigningKeys", "SigningMode"]
 
-KEY_SET_PATH = "/.well-known/jwks"
 TIMESTAMP_HEADER = "x-tl-webhook-timestamp"
 
 #: ``valid``; ``forged`` (the current ``kid``, another key); ``unknown_kid``; ``stale``

@@ -214,6 +214,14 @@ class EmulatorControl(AsyncResource):
             body["client_id"] = client_id
         await self._call("POST", "webhook-uri", body)
 
+    async def allow_return_uris(self, *uris: str, client_id: str | None = None) -> None:
+        """``POST /_emulator/return-uris``: turn on the client's allow-list of Payments
+        return URIs (default: the default client) and add ``uris`` to it."""
+        body: dict[str, Any] = {"uris": list(uris)}
+        if client_id is not None:
+            body["client_id"] = client_id
+        await self._call("POST", "return-uris", body)
+
     async def authorize_payment(
         self,
         payment_id: str,

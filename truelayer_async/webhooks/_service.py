@@ -27,25 +27,24 @@ if TYPE_CHECKING:
 
 __all__ = ["EMULATOR_KEY_SET_PATH", "WebhookService", "default_key_set_urls"]
 
-#: Where the emulator (``truelayer_async.testing``) serves its webhook key set.
+#: Where the emulator (``truelayer_async.testing``) serves its webhook key set; its
+#: environment (``FakeTrueLayer.environment``, ``testing.emulator_environment``) carries
+#: the full URL as ``webhook_jwks_url``.
 EMULATOR_KEY_SET_PATH = "/.well-known/jwks"
-#: The name ``FakeTrueLayer.environment`` gives its environment.
-EMULATOR_ENVIRONMENT_NAME = "fake"
 MAX_KEY_SET_BYTES = 64 * 1024
 
 
 def default_key_set_urls(environment: Environment) -> tuple[str, ...]:
-    """The ``jku`` allow-list for an environment: exactly one URL.
+    """The ``jku`` allow-list for an environment: its ``webhook_jwks_url``, if it has one.
 
     Sandbox and production allow their own TrueLayer key set only (never each other's);
-    a custom environment its ``webhook_jwks_url`` if it has one; the emulator's environment
-    the emulator's key set; any other custom environment nothing until ``key_set_urls=``
-    is given.
+    the emulator's environment (``FakeTrueLayer.environment``, or
+    ``truelayer_async.testing.emulator_environment(url)`` for a served one) carries the
+    emulator's key set; a custom environment without ``webhook_jwks_url`` allows nothing
+    until ``key_set_urls=`` is given. The environment's name plays no part.
     """
-    if environment.webhook_jwks_url is not None:  # sandbox, production, or set explicitly
+    if environment.webhook_jwks_url is not None:
         return (environment.webhook_jwks_url,)
-    if environment.name == EMULATOR_ENVIRONMENT_NAME:
-        return (environment.api_url + EMULATOR_KEY_SET_PATH,)
     return ()
 
 

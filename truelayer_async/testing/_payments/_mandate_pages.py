@@ -28,6 +28,7 @@ from .._dialog import redirect_with
 from ._api import PaymentsApi
 from ._mandates import Mandate, next_action, vrp_providers
 from ._pages import error_page, fragment_form, page, result_page, token_names
+from ._return_uris import PAGE_REFUSAL, allowed
 
 __all__ = ["routes"]
 
@@ -70,6 +71,8 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             mandate = mandates.find(mandate_id)
             if mandate is None or not return_uri:
                 return error_page(400, "The return_uri parameter is missing.")
+            if not allowed(api, mandate.client_id, return_uri):
+                return error_page(400, PAGE_REFUSAL)
             if mandate.status == "authorization_required":
                 flow = {"provider_selection": {}, "redirect": {"return_uri": return_uri}}
                 mandates.start(mandate, flow)

@@ -35,14 +35,18 @@ from starlette.routing import BaseRoute, Route
 from .. import _html
 from .._dialog import redirect_with
 from ._api import PaymentsApi
-from ._flow import choose_provider, offered
+from ._flow import apply_action, choose_provider, next_action, offered
 from ._problems import PaymentsProblem
 from ._providers import find
 from ._records import Payment
+from ._return_uris import PAGE_REFUSAL, allowed
 from ._routes import hosted_page_uri, start_flow
 from ._store import USERNAMES
 
-__all__ = ["routes"]
+__all__ = ["BANK_PATH", "resume", "routes"]
+
+#: The mock bank's payment pages (relative: the hosted page is on the same origin).
+BANK_PATH = "/mock-bank/payments"
 
 _FRAGMENT_SCRIPT = """
 (function () {
@@ -120,6 +124,10 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
                 return error_page(401, "The payment link is invalid or has expired.")
             if not return_uri:
                 return error_page(400, "The return_uri parameter is missing.")
+            payment = store.find(payment_id)
+            own = return_uri == f"{str(request.base_url).rstrip('/')}/hpp/result"  # a link's
+            if payment and not own and not allowed(api, payment.client_id, return_uri):
+                return error_page(400, PAGE_REFUSAL)
             session = secrets.token_urlsafe(16)
             store.hpp_sessions[session] = (payment_id, return_uri)
         return RedirectResponse(f"/hpp/payments/{session}", 303)
@@ -137,11 +145,19 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if found is None:
                 return error_page(404, "This payment page has expired.")
             payment, _ = found
-            if payment.status != "authorization_required" or payment.flow is not None:
+            if _mid_authorization(payment):
+                resumed = resume(payment)
+                if resumed is not None:
+                    return resumed
+                providers = _still_offered(payment)
+            elif payment.status != "authorization_required" or payment.flow is not None:
                 return result_page("payment", payment.id, payment.status)
-            providers = (
-                [find(payment.provider_id)] if payment.provider_id else offered_for_hpp(payment)
-            )
+            else:
+                providers = (
+                    [find(payment.provider_id)]
+                    if payment.provider_id
+                    else offered_for_hpp(payment)
+                )
         buttons = "\n".join(
             f'<button type="submit" name="provider_id" value="{escape(p.id)}" '
             f'id="provider-{escape(p.id)}">{escape(p.display_name)}</button>'
@@ -166,24 +182,27 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if find(provider_id) is None:
                 return error_page(400, "Unknown provider.")
             try:
-                start_flow(
-                    api,
-                    payment,
-                    {
-                        "provider_selection": {},
-                        "redirect": {"return_uri": return_uri},
-                        "form": {"input_types": ["select"]},
-                    },
-                )
+                if _mid_authorization(payment):  # a flow started elsewhere: its next step
+                    choice = {"provider_id": provider_id}
+                    apply_action(payment, "provider-selection", choice, BANK_PATH)
+                    assert payment.flow is not None
+                    payment.flow.setdefault("redirect", {"return_uri": return_uri})
+                else:
+                    start_flow(
+                        api,
+                        payment,
+                        {
+                            "provider_selection": {},
+                            "redirect": {"return_uri": return_uri},
+                            "form": {"input_types": ["select"]},
+                        },
+                    )
+                    choose_provider(payment, provider_id)
+                    payment.bank_session = secrets.token_urlsafe(16)
             except PaymentsProblem as exc:
                 return error_page(400, exc.detail)
-            choose_provider(payment, provider_id)
-            provider = find(provider_id)
-            if provider is not None and provider.branches:
-                payment.form_inputs = {"branch": provider.branches[0][0]}
-            session = secrets.token_urlsafe(16)
-            payment.bank_session = session
-        return RedirectResponse(f"/mock-bank/payments/{session}", 303)
+            resumed = resume(payment)
+        return resumed or error_page(400, "The payment cannot be authorised now.")
 
     def _bank_payment(request: Request) -> Payment | None:
         session = request.path_params["session"]
@@ -256,6 +275,36 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         Route("/mock-bank/payments/{session}", bank_submit, methods=["POST"]),
         Route("/links/{id}", open_link, methods=["GET"]),
     ]
+
+
+def _mid_authorization(payment: Payment) -> bool:
+    return payment.status == "authorizing" and payment.flow is not None
+
+
+def resume(payment: Payment) -> Response | None:
+    """Take the user to the step an ``authorizing`` payment is at, as the real hosted page
+    does when they come back to it: the steps the page answers itself (scheme, branch,
+    consent) are answered, then the bank; the payment's result once the bank has
+    answered. ``None`` while a provider is still to be chosen (show the list)."""
+    provider = find(payment.provider_id) if payment.provider_id else None
+    if provider is not None:
+        if payment.scheme_id is None:
+            payment.scheme_id = provider.schemes[0]
+        if provider.branches and payment.form_inputs is None:
+            payment.form_inputs = {"branch": provider.branches[0][0]}
+        payment.consented = True  # the hosted page shows the consent itself
+    action = next_action(payment, BANK_PATH)
+    if action is not None and action["type"] == "provider_selection":
+        return None
+    if action is not None and action["type"] == "redirect":
+        return RedirectResponse(str(action["uri"]), 303)
+    return result_page("payment", payment.id, payment.status)
+
+
+def _still_offered(payment: Payment) -> list[Any]:
+    """The providers the flow's ``provider_selection`` step offers."""
+    action = next_action(payment, BANK_PATH) or {}
+    return [find(str(p["id"])) for p in action.get("providers", ())]
 
 
 def offered_for_hpp(payment: Payment) -> list[Any]:

@@ -25,6 +25,7 @@ from .._dialog import redirect_with
 from ._api import PaymentsApi
 from ._pages import error_page, fragment_form, page, result_page, token_names
 from ._payouts import PAYER_ACCOUNT, Payout
+from ._return_uris import PAGE_REFUSAL, allowed
 
 __all__ = ["routes"]
 
@@ -50,6 +51,8 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             payout = payouts.find(payout_id)
             if not return_uri or payout is None:
                 return error_page(400, "The return_uri parameter is missing.")
+            if not allowed(api, payout.client_id, return_uri):
+                return error_page(400, PAGE_REFUSAL)
             if payout.status == "authorization_required":
                 payouts.start_flow(payout, return_uri)
             payout.flow_return_uri = return_uri

@@ -14,6 +14,7 @@ from ._api import PaymentsApi
 from ._endpoint import Call, Spec, api_route
 from ._payouts import Payout, render_beneficiary
 from ._problems import PaymentsProblem, payments_json
+from ._return_uris import check_return_uris
 from ._validate import (
     REFERENCE,
     Errors,
@@ -162,6 +163,7 @@ def start_flow(call: Call) -> Response:
     return_uri = redirect.get("return_uri") if isinstance(redirect, dict) else None
     if not isinstance(return_uri, str) or not return_uri:
         raise_if_any(Errors({"redirect.return_uri": ["Required."]}))
+    check_return_uris(call.api, call.client_id, {"redirect.return_uri": return_uri})
     if payout.status not in ("authorization_required", "authorizing"):
         return payments_json("POST", payout.flow(""))
     call.api.payouts.start_flow(payout, str(return_uri))

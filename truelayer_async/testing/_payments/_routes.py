@@ -20,6 +20,7 @@ from ._providers import find as find_provider
 from ._providers import search
 from ._records import Payment, PaymentLink
 from ._render import render_payment
+from ._return_uris import check_return_uris, nested
 from ._validate import Errors, check_payment, check_refund, check_start_flow, raise_if_any
 
 __all__ = ["routes", "start_flow"]
@@ -73,6 +74,16 @@ def create_payment(call: Call) -> Response:
     if flow is not None:
         raise_if_any(check_start_flow(flow, "authorization_flow") if isinstance(flow, dict)
                      else Errors({"authorization_flow": ["Must be an object."]}))  # fmt: skip
+    check_return_uris(
+        call.api,
+        call.client_id,
+        {
+            "hosted_page.return_uri": nested(body, "hosted_page", "return_uri"),
+            "authorization_flow.redirect.return_uri": nested(
+                body, "authorization_flow", "redirect", "return_uri"
+            ),
+        },
+    )
     payment = call.api.store.create(call.client_id, body)
     token = call.api.resource_token(payment)
     response: dict[str, Any] = {
@@ -124,6 +135,8 @@ def get_payment(call: Call) -> Response:
 def start_authorization_flow(call: Call) -> Response:
     payment = _payment(call)
     raise_if_any(check_start_flow(call.body))
+    uri = nested(call.body, "redirect", "return_uri")
+    check_return_uris(call.api, call.client_id, {"redirect.return_uri": uri})
     start_flow(call.api, payment, call.body)
     return payments_json("POST", flow_response(payment, call.bank_url))
 
@@ -282,6 +295,7 @@ def create_link(call: Call) -> Response:
         except ValueError:
             errors.add("expires_at", "Must be an RFC 3339 date-time.")
     raise_if_any(errors)
+    check_return_uris(call.api, call.client_id, {"return_uri": body.get("return_uri")})
     link = call.api.store.create_link(call.client_id, body)
     return payments_json("POST", {"id": link.id, "uri": f"{call.base_url}/links/{link.id}"}, 201)
 

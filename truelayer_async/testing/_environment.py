@@ -1,0 +1,37 @@
+"""The :class:`~truelayer_async.Environment` of an emulator at a base URL: its API, its
+hosted pages and its webhook key set. Importing this module is cheap (no Starlette)."""
+
+from __future__ import annotations
+
+from ..config import Environment
+
+__all__ = ["HOSTED_PAGE_PATH", "KEY_SET_PATH", "emulator_environment"]
+
+#: Where the emulator serves its webhook key set (the ``jku`` of its signatures).
+KEY_SET_PATH = "/.well-known/jwks"
+#: Where the emulator serves its hosted pages (payments, mandates and payouts).
+HOSTED_PAGE_PATH = "/hpp"
+
+
+def emulator_environment(
+    auth_url: str, api_url: str | None = None, *, name: str = "fake"
+) -> Environment:
+    """An emulator's environment: ``auth_url`` and ``api_url`` (default: the same), with
+    the hosted pages and the webhook key set (``webhook_jwks_url``, the only ``jku``
+    ``tl.webhooks`` accepts by default) at the API URL.
+
+    ``FakeTrueLayer.environment`` is built by this function; use it directly for an
+    emulator served by another process (``python -m truelayer_async.testing``,
+    ``truelayer-async fake-server``)::
+
+        Session(client_id, secret, environment=emulator_environment("http://127.0.0.1:8765"))
+    """
+    api = (api_url or auth_url).rstrip("/")
+    return Environment.custom(
+        auth_url,
+        api,
+        name=name,
+        webhook_jwks_url=api + KEY_SET_PATH,
+        hosted_page_url=api + HOSTED_PAGE_PATH,
+        payouts_page_url=api + HOSTED_PAGE_PATH,
+    )
