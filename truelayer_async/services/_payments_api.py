@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from .._converter import structure
+from .._error_mapping import Api
 from .._path_segment import path_segment
 from .._secret import Secret
 from ..models import (
@@ -72,7 +73,8 @@ class Call(Generic[R]):
     idempotent: bool = False
     authenticated: bool = True
     scopes: tuple[str, ...] = PAYMENTS_SCOPES
-    #: The product, first in ``operation`` (``payments``, ``verification``).
+    #: The product, first in ``operation`` (``payments``, ``verification``); also the
+    #: API family whose error classes its errors take.
     family: str = "payments"
     #: The name of the call in logs, spans and event hooks: the route, never an id
     #: (``truelayer.payments.POST /payments/{payment_id}/refunds``).
@@ -159,6 +161,7 @@ async def send(
         params=params,
         headers=headers,
         operation=call.operation,
+        api=Api(call.family),
     )
     if call.model is None:
         result: Any = None

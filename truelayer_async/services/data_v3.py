@@ -3,9 +3,9 @@ fetched through asynchronous requests (truelayer-api-v3.md §6).
 
 Every call uses a client-credentials token with the ``data`` scope; calls about a user's
 data also send ``Connection-Id`` (the connection the user authorised, whose own scopes
-gate what may be read: 403 ``PaymentsApiError`` otherwise). Errors are problem+json, raised
-as ``PaymentsApiError`` like every v3 API (**inferred**: TrueLayer documents no Data v3
-error catalogue).
+gate what may be read: 403 ``DataApiError`` otherwise). Errors are problem+json, raised
+as ``DataApiError`` with the problem's fields (``problem_type``, ``errors``,
+``should_retry``; **inferred**: TrueLayer documents no Data v3 error catalogue).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .. import errors as e
+from .._error_mapping import Api
 from ..models.data_v3 import (
     DATA_V3_SCOPES,
     AuthorizationFlow,
@@ -52,7 +53,7 @@ _ACCOUNT_REQUESTS = "/connected-accounts/{account_id}/transactions/requests"
 class DataV3Service:
     """Data API v3. Reached as ``tl.data_v3``.
 
-    Errors: ``PaymentsApiError`` (problem+json answers, e.g. 403 when the connection lacks
+    Errors: ``DataApiError`` (problem+json answers, e.g. 403 when the connection lacks
     a scope), ``DataTransactionsFailedError`` (a transactions request ``failed``),
     ``WaitTimeoutError`` (a request stayed ``pending``), ``InvalidParameterError``
     (before any request), ``TransportError``, ``MalformedResponseError``.
@@ -102,6 +103,7 @@ class DataV3Service:
             "POST",
             "/data-connections",
             product=_PRODUCT,
+            api=Api.DATA,
             scopes=_SCOPES,
             json_body=body,
         )
@@ -116,6 +118,7 @@ class DataV3Service:
             "/data-connections/{connection_id}",
             {"connection_id": connection_id},
             product=_PRODUCT,
+            api=Api.DATA,
             scopes=_SCOPES,
         )
         return decode(data, DataConnection, response)
@@ -134,6 +137,7 @@ class DataV3Service:
                 "GET",
                 "/connected-accounts",
                 product=_PRODUCT,
+                api=Api.DATA,
                 scopes=_SCOPES,
                 params=params,
                 headers=headers,
@@ -191,6 +195,7 @@ class DataV3Service:
                 _ACCOUNT_REQUESTS,
                 ids,
                 product=_PRODUCT,
+                api=Api.DATA,
                 scopes=_SCOPES,
                 json_body=body,
                 headers=headers,
@@ -227,6 +232,7 @@ class DataV3Service:
             _ACCOUNT_REQUESTS + "/{request_id}",
             {**ids, "request_id": request_id},
             product=_PRODUCT,
+            api=Api.DATA,
             scopes=_SCOPES,
             headers=headers,
         )
