@@ -4,9 +4,9 @@ Both TrueLayer error shapes are understood: ``{error, error_description, error_d
 (auth server, Data API v1) and RFC 7807 problem+json (Payments v3, Verification, Data
 v3, Signup+, connection extension). The exception class comes from one table,
 :data:`ERRORS`, keyed by (API family, status, error code); the code of a problem is its
-``title`` or the last part of its ``type`` URL. No body text reaches an exception except TrueLayer's own code and
-description. Every error carries the problem's ``type`` and the ``Tl-Should-Retry`` hint
-when the answer has them, whatever its API.
+``title`` or the last part of its ``type`` URL. No body text reaches an exception except
+TrueLayer's own code and description. Every error carries the problem's ``type`` and the
+``Tl-Should-Retry`` hint when the answer has them, whatever its API.
 """
 
 from __future__ import annotations
