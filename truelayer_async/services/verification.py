@@ -24,7 +24,7 @@ from ..models import (
     to_wire,
 )
 from . import _payments_api as api
-from ._polling import poll_until
+from ._polling import poll_resource
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -164,13 +164,13 @@ class VerificationService:
         Raises:
             WaitTimeoutError: ``timeout`` passed first; ``last`` holds the last result.
         """
-        return await poll_until(
+        return await poll_resource(
+            self._core,
+            request_id,
             lambda: self.get_account_holder(request_id),
             statuses=None,
             is_final=_ahv_final,
             timeout=timeout,
-            clock=self._core.clock,
-            sleep=self._core.wakeups.sleeper(request_id, self._core.sleep),
             what="account holder verification",
         )
 
