@@ -21,7 +21,7 @@ import anyio.lowlevel
 import attrs
 
 from . import errors as e
-from ._error_mapping import Api
+from ._error_mapping import Api, signature_refused
 from ._http import FormValue, RateGate, Requester, Response, aclose_client, create_client
 from ._http_backend import DEFAULT_MAX_CONNECTIONS, transport_for
 from ._observe import ObservedStore, Observer
@@ -376,8 +376,9 @@ class Core:
 
         Only the token the failed request used is invalidated: if another task already
         replaced it, the replay uses the newer token without a second refresh. A 401 on
-        the replay raises ``UnauthenticatedError``. A client-credentials token is fresh
-        from the grant or its cache, so its 401 is raised as it is.
+        the replay raises ``UnauthenticatedError``. A client-credentials token refused
+        with a 401 is replaced by a new grant and the request replayed once, unless the
+        401 is about the request's signature (a new token cannot fix that).
         """
         token = await self.token_for(source)
         if scopes:
@@ -406,13 +407,13 @@ class Core:
             try:
                 response = await send(token.access_token)
             except e.ApiError as exc:
-                if exc.status_code != 401:
-                    raise
+                if exc.status_code != 401 or signature_refused(exc):
+                    raise  # a refused signature is no token problem: no new token
             else:
                 record(response)
                 return response
             # The cached token was refused (revoked, or expired early): one new one, one
-            # replay; a second 401 is raised as it is.
+            # replay; a second 401 is raised as it is (typed by the error table).
             token = await self.client_credentials(
                 source.scopes, source.token_type, replacing=token.access_token
             )
@@ -448,9 +449,10 @@ class Core:
         ``operation`` names the logical call in logs, spans and event hooks (default
         ``truelayer.payments.request``); the other options are :meth:`_payments`'s.
         """
-        name = operation or "truelayer.payments.request"
+        api: Api = options.get("api", Api.PAYMENTS)
+        name = operation or f"truelayer.{api.value}.request"
         work = self._payments(method, path, operation=name, **options)
-        return self.observed(work, name, method, Api.PAYMENTS, None)
+        return self.observed(work, name, method, api, None)
 
     async def _payments(
         self,
@@ -468,9 +470,11 @@ class Core:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         base_url: str | None = None,
+        api: Api = Api.PAYMENTS,
     ) -> Response:
         """One Payments API v3 request (``path`` under ``environment.payments_url``, or
         under ``base_url`` for the v3-family APIs outside ``/v3``, such as Signup+).
+        ``api`` is the API family answering (it picks the error classes).
 
         The bearer is ``resource_token`` when given, else (``authenticated``) the
         client-credentials token for ``scopes``, else none. A signed request raises
@@ -501,7 +505,7 @@ class Core:
                 method,
                 url,
                 ClientToken(scopes),
-                Api.PAYMENTS,
+                api,
                 params=params,
                 headers=headers,
                 json_body=json_body,
@@ -513,7 +517,7 @@ class Core:
         response = await self.requester().request(
             method,
             url,
-            api=Api.PAYMENTS,
+            api=api,
             params=params,
             headers=headers,
             json_body=json_body,

@@ -1,11 +1,12 @@
 """Turning an error response (status, headers, body) into the right exception.
 
 Both TrueLayer error shapes are understood: ``{error, error_description, error_details}``
-(auth server, Data API v1) and RFC 7807 problem+json (Payments v3, Verification,
-connection extension). The exception class comes from one table, :data:`ERRORS`, keyed by
-(API family, status, error code); the code of a problem is its ``title`` or the last part
-of its ``type`` URL. No body text reaches an exception except TrueLayer's own code and
-description.
+(auth server, Data API v1) and RFC 7807 problem+json (Payments v3, Verification, Data
+v3, Signup+, connection extension). The exception class comes from one table,
+:data:`ERRORS`, keyed by (API family, status, error code); the code of a problem is its
+``title`` or the last part of its ``type`` URL. No body text reaches an exception except
+TrueLayer's own code and description. Every error carries the problem's ``type`` and the
+``Tl-Should-Retry`` hint when the answer has them, whatever its API.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "Api",
     "correlation_id_of",
     "error_for",
+    "signature_refused",
 ]
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -59,6 +61,7 @@ class Api(enum.Enum):
     DATA = "data"
     VERIFICATION = "verification"
     PAYMENTS = "payments"
+    SIGNUP_PLUS = "signup_plus"
 
 
 _FAMILY: dict[Api, type[e.ApiError]] = {
@@ -66,6 +69,7 @@ _FAMILY: dict[Api, type[e.ApiError]] = {
     Api.DATA: e.DataApiError,
     Api.VERIFICATION: e.VerificationApiError,
     Api.PAYMENTS: e.PaymentsApiError,
+    Api.SIGNUP_PLUS: e.SignupPlusApiError,
 }
 
 
@@ -175,10 +179,13 @@ class _Parts:
     problem_type: str | None
 
     def kwargs(self) -> dict[str, Any]:
+        flag = (self.headers.get("tl-should-retry") or "").strip().lower()
         return {
             "details": self.details,
             "correlation_id": self.correlation_id,
             "api": self.api.value,
+            "problem_type": self.problem_type,
+            "should_retry": {"true": True, "false": False}.get(flag),
         }
 
 
@@ -211,19 +218,18 @@ def _consent_expired(p: _Parts) -> e.ApiError:
     )
 
 
-def _payments(cls: type[e.PaymentsApiError]) -> Maker:
-    def make(p: _Parts) -> e.ApiError:
-        flag = (p.headers.get("tl-should-retry") or "").strip().lower()
-        return cls(
-            p.status,
-            p.error,
-            p.description,
-            problem_type=p.problem_type,
-            should_retry={"true": True, "false": False}.get(flag),
-            **p.kwargs(),
-        )
+def signature_refused(error: e.ApiError) -> bool:
+    """Whether ``error`` is a 401 about the request's ``Tl-Signature`` (TrueLayer's
+    ``detail``: ``Invalid request signature.``, ``Tl-Signature verification failed: …``),
+    which a new token cannot fix."""
+    return error.status_code == 401 and "signature" in (error.description or "").lower()
 
-    return make
+
+def _payments_unauthenticated(p: _Parts) -> e.ApiError:
+    error = e.PaymentsUnauthenticatedError(p.status, p.error, p.description, **p.kwargs())
+    if signature_refused(error):
+        return error._retyped(e.RequestSignatureRejectedError)
+    return error
 
 
 ANY = None  # a wildcard in a key of ERRORS
@@ -246,12 +252,18 @@ ERRORS: dict[tuple[Api | None, StatusKey, str | None], Maker] = {
     (Api.DATA, 403, "sca_exceeded"): _plain(e.ScaExceededError),
     (Api.DATA, 403, "insufficient_scope"): _insufficient_scope,
     (Api.DATA, 403, "access_denied"): _consent_expired,
-    (Api.PAYMENTS, 409, "idempotency-key-concurrency-conflict"): _payments(
+    (Api.PAYMENTS, 409, "idempotency-key-concurrency-conflict"): _plain(
         e.IdempotencyConflictError
     ),
-    (Api.PAYMENTS, 422, "idempotency-key-reuse"): _payments(e.IdempotencyKeyReuseError),
-    (Api.PAYMENTS, 409, "concurrency-conflict"): _payments(e.ResourceConflictError),
-    (Api.PAYMENTS, ANY, ANY): _payments(e.PaymentsApiError),
+    (Api.PAYMENTS, 422, "idempotency-key-reuse"): _plain(e.IdempotencyKeyReuseError),
+    (Api.PAYMENTS, 409, "concurrency-conflict"): _plain(e.ResourceConflictError),
+    (Api.PAYMENTS, 401, ANY): _payments_unauthenticated,
+    (Api.VERIFICATION, 409, "idempotency-key-concurrency-conflict"): _plain(
+        e.VerificationIdempotencyConflictError
+    ),
+    (Api.VERIFICATION, 422, "idempotency-key-reuse"): _plain(
+        e.VerificationIdempotencyKeyReuseError
+    ),
 }
 
 
@@ -316,7 +328,7 @@ def error_for(
         )
     error, description, trace = _capped(error), _capped(description), _capped(trace)
     correlation_id = correlation_id_of(headers) or trace
-    problem_type = _problem_type(body) if error is not None and api is Api.PAYMENTS else None
+    problem_type = _problem_type(body) if error is not None else None
     if redact and problem_type is not None:
         problem_type = _redacted(problem_type, redact)
     parts = _Parts(

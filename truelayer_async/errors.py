@@ -30,11 +30,16 @@
     │   │   ├── InsufficientScopeError     the token lacks the scope the endpoint needs
     │   │   ├── ScaExceededError           403 sca_exceeded
     │   │   └── UnauthenticatedError       401 even after one refresh and replay
-    │   ├── VerificationApiError           ... from the Verification API (problem+json)
+    │   ├── VerificationApiError           ... from the Verification API v1 / v3 (problem+json)
+    │   │   ├── VerificationIdempotencyConflictError  409 (also an IdempotencyConflictError)
+    │   │   └── VerificationIdempotencyKeyReuseError  422 (also an IdempotencyKeyReuseError)
+    │   ├── SignupPlusApiError             ... from the Signup+ API
     │   ├── PaymentsApiError               ... from the Payments API v3 (problem+json)
     │   │   ├── IdempotencyConflictError   409: a request with this key is in progress
     │   │   ├── IdempotencyKeyReuseError   422: the key was used for a different request
-    │   │   └── ResourceConflictError      409: another request is changing the resource
+    │   │   ├── ResourceConflictError      409: another request is changing the resource
+    │   │   └── PaymentsUnauthenticatedError 401, even after one new client token
+    │   │       └── RequestSignatureRejectedError 401: the ``Tl-Signature`` was refused
     │   ├── RateLimitedError               429, after retries (``retry_after`` if known)
     │   └── ReauthorizationRequired        the user must go through the auth dialog again
     ├── MalformedResponseError             a body that is not the JSON we expect
@@ -89,13 +94,16 @@ __all__ = [
     "NoTokenError",
     "PartialResultError",
     "PaymentsApiError",
+    "PaymentsUnauthenticatedError",
     "RateLimitedError",
     "ReauthorizationRequired",
+    "RequestSignatureRejectedError",
     "ResourceConflictError",
     "ResponseTooLargeError",
     "ScaExceededError",
     "SessionClosedError",
     "SignatureVerificationError",
+    "SignupPlusApiError",
     "StateExpiredError",
     "StateMismatchError",
     "StoreConflictError",
@@ -112,6 +120,8 @@ __all__ = [
     "UnauthenticatedError",
     "UnexpectedRedirectError",
     "VerificationApiError",
+    "VerificationIdempotencyConflictError",
+    "VerificationIdempotencyKeyReuseError",
     "WaitTimeoutError",
     "WebhookAlgorithmError",
     "WebhookKeySetUnavailableError",
@@ -250,8 +260,18 @@ class ApiError(TrueLayerError):
         description: TrueLayer's human-readable description.
         details: ``error_details`` (or problem+json ``errors``), a mapping.
         correlation_id: ``X-TL-Correlation-Id`` or ``Tl-Trace-Id`` (or the body's trace id).
-        api: which API answered: ``"auth"``, ``"data"``, ``"verification"`` or
-            ``"payments"`` (``None`` if unknown).
+        api: which API answered: ``"auth"``, ``"data"``, ``"verification"``,
+            ``"payments"`` or ``"signup_plus"`` (``None`` if unknown).
+        problem_type: an RFC 7807 problem's ``type`` URL (names the error precisely;
+            ``None`` for the ``{error, error_description}`` shape).
+        errors: the problem's ``errors``, field path to messages (400 Invalid
+            Parameters), else ``{}``.
+        should_retry: the ``Tl-Should-Retry`` header (v3 APIs): whether resending the
+            request with the same idempotency key might give another answer (``None`` if
+            absent).
+
+    ``title``, ``detail`` and ``trace_id`` name ``error``, ``description`` and
+    ``correlation_id`` the problem+json way.
     """
 
     #: The API family of the class, used when ``api`` is not given.
@@ -266,6 +286,8 @@ class ApiError(TrueLayerError):
         details: Mapping[str, Any] | None = None,
         correlation_id: str | None = None,
         api: str | None = None,
+        problem_type: str | None = None,
+        should_retry: bool | None = None,
     ) -> None:
         self.status_code = status_code
         self.error = error
@@ -273,11 +295,31 @@ class ApiError(TrueLayerError):
         self.details: Mapping[str, Any] = details or {}
         self.correlation_id = correlation_id
         self.api = api if api is not None else self.default_api
+        self.problem_type = problem_type
+        self.should_retry = should_retry
+        errors = self.details.get("errors")
+        self.errors: Mapping[str, Any] = errors if isinstance(errors, Mapping) else {}
         super().__init__(self._message())
+
+    @property
+    def title(self) -> str | None:
+        """The problem's ``title`` (the same as ``error``)."""
+        return self.error
+
+    @property
+    def detail(self) -> str | None:
+        """The problem's ``detail`` (the same as ``description``)."""
+        return self.description
+
+    @property
+    def trace_id(self) -> str | None:
+        """The trace id to quote to TrueLayer (the same as ``correlation_id``)."""
+        return self.correlation_id
 
     def _retyped(self, cls: type[_ApiErrorT], **extra: Any) -> _ApiErrorT:
         """This error's fields (status, code, description, details, both correlation ids,
-        api) in a ``cls`` (the SDK re-types an error it learnt more about)."""
+        api, problem type, retry hint) in a ``cls`` (the SDK re-types an error it learnt
+        more about)."""
         new = cls(
             self.status_code,
             self.error,
@@ -285,6 +327,8 @@ class ApiError(TrueLayerError):
             details=self.details,
             correlation_id=self.correlation_id,
             api=self.api,
+            problem_type=self.problem_type,
+            should_retry=self.should_retry,
             **extra,
         )
         new.client_correlation_id = self.client_correlation_id
@@ -350,6 +394,8 @@ class InsufficientScopeError(DataApiError):
         details: Mapping[str, Any] | None = None,
         correlation_id: str | None = None,
         api: str | None = None,
+        problem_type: str | None = None,
+        should_retry: bool | None = None,
         missing_scopes: tuple[str, ...] = (),
     ) -> None:
         self.missing_scopes = missing_scopes
@@ -360,6 +406,8 @@ class InsufficientScopeError(DataApiError):
             details=details,
             correlation_id=correlation_id,
             api=api,
+            problem_type=problem_type,
+            should_retry=should_retry,
         )
 
 
@@ -372,65 +420,46 @@ class UnauthenticatedError(DataApiError):
 
 
 class VerificationApiError(ApiError):
-    """The Verification API answered with a problem+json error."""
+    """The Verification API (v1 or v3) answered with a problem+json error."""
 
     default_api = "verification"
+
+
+class SignupPlusApiError(ApiError):
+    """The Signup+ API answered with an error (problem+json fields as on
+    :class:`ApiError`)."""
+
+    default_api = "signup_plus"
 
 
 class PaymentsApiError(ApiError):
     """The Payments API v3 answered with an ``application/problem+json`` error.
 
     ``error`` is the problem's ``title``, ``description`` its ``detail`` and
-    ``correlation_id`` its ``Tl-Trace-Id`` (or ``trace_id``). Also:
-
-    Attributes:
-        problem_type: the problem's ``type`` URL (names the error precisely).
-        errors: ``errors``, field path to messages (400 Invalid Parameters), else ``{}``.
-        should_retry: the ``Tl-Should-Retry`` header: whether resending the request with
-            the same idempotency key might give another answer (``None`` if absent).
+    ``correlation_id`` its ``Tl-Trace-Id`` (or ``trace_id``); ``problem_type``,
+    ``errors`` and ``should_retry`` are filled (see :class:`ApiError`).
     """
 
     default_api = "payments"
 
-    def __init__(
-        self,
-        status_code: int | None,
-        error: str | None,
-        description: str | None = None,
-        *,
-        details: Mapping[str, Any] | None = None,
-        correlation_id: str | None = None,
-        api: str | None = None,
-        problem_type: str | None = None,
-        should_retry: bool | None = None,
-    ) -> None:
-        self.problem_type = problem_type
-        self.should_retry = should_retry
-        errors = (details or {}).get("errors")
-        self.errors: Mapping[str, Any] = errors if isinstance(errors, Mapping) else {}
-        super().__init__(
-            status_code,
-            error,
-            description,
-            details=details,
-            correlation_id=correlation_id,
-            api=api,
-        )
 
-    @property
-    def title(self) -> str | None:
-        """The problem's ``title`` (the same as ``error``)."""
-        return self.error
+class PaymentsUnauthenticatedError(PaymentsApiError):
+    """401 ``Unauthenticated`` from a v3 Payments API: the token was refused.
 
-    @property
-    def detail(self) -> str | None:
-        """The problem's ``detail`` (the same as ``description``)."""
-        return self.description
+    With the client-credentials token the SDK has already dropped the cached token,
+    fetched a new one and replayed the request once; this is the answer to the replay.
+    With a ``resource_token`` nothing was replayed (the SDK cannot renew it).
+    """
 
-    @property
-    def trace_id(self) -> str | None:
-        """The trace id to quote to TrueLayer (the same as ``correlation_id``)."""
-        return self.correlation_id
+
+class RequestSignatureRejectedError(PaymentsUnauthenticatedError):
+    """401: TrueLayer refused the request's ``Tl-Signature`` (``detail`` names the
+    signature, e.g. ``Invalid request signature.``).
+
+    Not a token problem: no new token is fetched and nothing is replayed. Check that
+    ``signing_key_id`` names a public key registered in TrueLayer Console for this client
+    and environment, and that it matches ``signing_private_key``.
+    """
 
 
 class IdempotencyConflictError(PaymentsApiError):
@@ -455,6 +484,16 @@ class ResourceConflictError(PaymentsApiError):
     """409 Concurrency Conflict: another request is changing the same resource."""
 
 
+class VerificationIdempotencyConflictError(VerificationApiError, IdempotencyConflictError):
+    """409 Idempotency-Key Concurrency Conflict from Verification v3 (a
+    :class:`VerificationApiError` that ``except IdempotencyConflictError`` also catches)."""
+
+
+class VerificationIdempotencyKeyReuseError(VerificationApiError, IdempotencyKeyReuseError):
+    """422 Idempotency-Key Reuse from Verification v3 (a :class:`VerificationApiError`
+    that ``except IdempotencyKeyReuseError`` also catches)."""
+
+
 class RateLimitedError(ApiError):
     """429 after retries; ``retry_after`` holds the server's hint in seconds, if any."""
 
@@ -467,6 +506,8 @@ class RateLimitedError(ApiError):
         details: Mapping[str, Any] | None = None,
         correlation_id: str | None = None,
         api: str | None = None,
+        problem_type: str | None = None,
+        should_retry: bool | None = None,
         retry_after: float | None = None,
     ) -> None:
         self.retry_after = retry_after
@@ -477,6 +518,8 @@ class RateLimitedError(ApiError):
             details=details,
             correlation_id=correlation_id,
             api=api,
+            problem_type=problem_type,
+            should_retry=should_retry,
         )
 
 
@@ -499,6 +542,8 @@ class ReauthorizationRequired(ApiError):
         details: Mapping[str, Any] | None = None,
         correlation_id: str | None = None,
         api: str | None = None,
+        problem_type: str | None = None,
+        should_retry: bool | None = None,
         reason: str = "invalid_grant",
     ) -> None:
         self.reason = reason
@@ -509,6 +554,8 @@ class ReauthorizationRequired(ApiError):
             details=details,
             correlation_id=correlation_id,
             api=api,
+            problem_type=problem_type,
+            should_retry=should_retry,
         )
 
 

@@ -278,7 +278,7 @@ def _error(api: Api, response: httpx.Response) -> e.TrueLayerError:
          e.IdempotencyConflictError),
         (422, "idempotency-key-reuse", "Idempotency-Key Reuse", e.IdempotencyKeyReuseError),
         (409, "concurrency-conflict", "Concurrency Conflict", e.ResourceConflictError),
-        (401, "unauthenticated", "Unauthenticated", e.PaymentsApiError),
+        (401, "unauthenticated", "Unauthenticated", e.PaymentsUnauthenticatedError),
         (500, "unknown-error", "Unknown Error", e.PaymentsApiError),
     ],
 )  # fmt: skip
@@ -292,6 +292,63 @@ def test_payments_problems_map_to_typed_errors(
     assert (exc.title, exc.detail, exc.trace_id) == (title, f"{title}.", "trace-123")
     assert exc.problem_type == TYPE + slug
     assert exc.should_retry is False
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        "Invalid request signature.",
+        "Tl-Signature verification failed: signature validation failed",
+    ],
+)
+def test_a_refused_signature_has_its_own_class(detail: str) -> None:
+    # truelayer-api-v3.md §2.9: both wordings seen for a bad Tl-Signature.
+    response = problem(401, "unauthenticated", "Unauthenticated")
+    body = {**response.json(), "detail": detail}
+    exc = _error(Api.PAYMENTS, httpx.Response(401, json=body, headers=response.headers))
+    assert type(exc) is e.RequestSignatureRejectedError
+    assert isinstance(exc, e.PaymentsUnauthenticatedError)
+    assert exc.detail == detail and exc.problem_type == TYPE + "unauthenticated"
+
+
+@pytest.mark.parametrize(
+    ("api", "family"),
+    [
+        (Api.VERIFICATION, e.VerificationApiError),
+        (Api.DATA, e.DataApiError),
+        (Api.SIGNUP_PLUS, e.SignupPlusApiError),
+    ],
+)
+def test_other_v3_apis_raise_their_own_family_with_the_problem_fields(
+    api: Api, family: type[e.ApiError]
+) -> None:
+    for status in (400, 401, 404, 500):
+        exc = _error(
+            api, problem(status, "some-error", "Some Error", **{"Tl-Should-Retry": "true"})
+        )
+        assert type(exc) is family and not isinstance(exc, e.PaymentsApiError)
+        assert exc.api == api.value and exc.status_code == status
+        assert (exc.title, exc.detail, exc.trace_id) == ("Some Error", "Some Error.", "trace-123")
+        assert exc.problem_type == TYPE + "some-error"
+        assert exc.should_retry is True
+
+
+@pytest.mark.parametrize(
+    ("status", "slug", "title", "cls"),
+    [
+        (409, "idempotency-key-concurrency-conflict", "Idempotency-Key Concurrency Conflict",
+         e.VerificationIdempotencyConflictError),
+        (422, "idempotency-key-reuse", "Idempotency-Key Reuse",
+         e.VerificationIdempotencyKeyReuseError),
+    ],
+)  # fmt: skip
+def test_verification_idempotency_errors_are_both_kinds(
+    status: int, slug: str, title: str, cls: type[e.ApiError]
+) -> None:
+    exc = _error(Api.VERIFICATION, problem(status, slug, title))
+    assert type(exc) is cls and isinstance(exc, e.VerificationApiError)
+    assert isinstance(exc, (e.IdempotencyConflictError, e.IdempotencyKeyReuseError))
+    assert exc.api == "verification" and exc.problem_type == TYPE + slug
 
 
 def test_the_type_alone_picks_the_class() -> None:

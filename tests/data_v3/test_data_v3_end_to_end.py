@@ -112,7 +112,7 @@ async def test_a_connection_without_the_scope_is_a_403(fake: FakeTrueLayer) -> N
     async with fake.session() as tl:
         account = await _first_account(tl, connection)
         pages = tl.data_v3.transactions(account.id, FROM, TO, connection_id=connection)
-        with pytest.raises(e.PaymentsApiError) as raised:
+        with pytest.raises(e.DataApiError) as raised:
             await pages.pages().__anext__()
     assert raised.value.status_code == 403
 
@@ -146,6 +146,6 @@ async def test_the_control_client_makes_a_connection(fake: FakeTrueLayer) -> Non
     async with fake.session() as tl:
         account = await _first_account(tl, connection)
         pages = tl.data_v3.transactions(account.id, FROM, TO, connection_id=connection)
-        with pytest.raises(e.PaymentsApiError) as raised:
+        with pytest.raises(e.DataApiError) as raised:
             await pages.pages().__anext__()
     assert raised.value.status_code == 403  # no transactions scope

@@ -317,7 +317,7 @@ async def test_bad_transactions_arguments_are_refused_before_sending(
     assert not wire.calls
 
 
-async def test_a_problem_answer_raises_payments_api_error(tl: Session) -> None:
+async def test_a_problem_answer_raises_data_api_error(tl: Session) -> None:
     body = {
         "type": "https://docs.truelayer.com/x#forbidden",
         "title": "Forbidden",
@@ -332,10 +332,12 @@ async def test_a_problem_answer_raises_payments_api_error(tl: Session) -> None:
                 403, json=body, headers={"Content-Type": "application/problem+json"}
             )
         )
-        with pytest.raises(e.PaymentsApiError) as raised:
+        with pytest.raises(e.DataApiError) as raised:
             async for _ in tl.data_v3.connected_accounts("c"):
                 pass
     assert raised.value.status_code == 403 and raised.value.correlation_id == "t-9"
+    assert raised.value.api == "data" and not isinstance(raised.value, e.PaymentsApiError)
+    assert raised.value.problem_type is not None  # the problem+json fields are kept
 
 
 async def test_get_connection_encodes_the_id_and_keeps_unknown_fields(tl: Session) -> None:

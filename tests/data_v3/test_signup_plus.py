@@ -139,9 +139,10 @@ async def test_the_sandbox_amount_bands_pick_the_test_user(
 async def test_the_error_bands(fake: FakeTrueLayer, amount: int, status: int) -> None:
     async with fake.session() as tl:
         payment_id = await _settled(fake, tl, amount)
-        with pytest.raises(e.PaymentsApiError) as raised:
+        with pytest.raises(e.SignupPlusApiError) as raised:
             await tl.signup_plus.by_payment(payment_id)
-    assert raised.value.status_code == status
+    assert raised.value.status_code == status and raised.value.api == "signup_plus"
+    assert not isinstance(raised.value, e.PaymentsApiError)
     assert raised.value.problem_type is not None and "signup-errors#" in raised.value.problem_type
 
 
@@ -150,9 +151,9 @@ async def test_an_unsettled_payment_and_a_mandate_are_refused(fake: FakeTrueLaye
         created = await tl.payments.create(
             amount_in_minor=1000, currency="GBP", payment_method=TO_MERCHANT, user=USER
         )
-        with pytest.raises(e.PaymentsApiError) as early:
+        with pytest.raises(e.SignupPlusApiError) as early:
             await tl.signup_plus.by_payment(created.id)
-        with pytest.raises(e.PaymentsApiError) as mandate:
+        with pytest.raises(e.SignupPlusApiError) as mandate:
             await tl.signup_plus.by_mandate("mandate-1")
     assert early.value.status_code == 400 and mandate.value.status_code == 404
 
@@ -175,7 +176,7 @@ async def test_an_authorized_mandate_finds_its_user(fake: FakeTrueLayer) -> None
                 ),
             ),
         )
-        with pytest.raises(e.PaymentsApiError) as early:
+        with pytest.raises(e.SignupPlusApiError) as early:
             await tl.signup_plus.by_mandate(created.id)  # not authorised yet
         fake.authorize_mandate(created.id)
         found = await tl.signup_plus.by_mandate(created.id)
@@ -186,7 +187,7 @@ async def test_an_authorized_mandate_finds_its_user(fake: FakeTrueLayer) -> None
 async def test_finland_needs_the_auth_uri_step(fake: FakeTrueLayer) -> None:
     async with fake.session() as tl:
         payment_id = await _settled(fake, tl, 1000, "EUR")
-        with pytest.raises(e.PaymentsApiError):
+        with pytest.raises(e.SignupPlusApiError):
             await tl.signup_plus.by_payment(payment_id)
         uri = await tl.signup_plus.finnish_auth_uri(payment_id, state="st-1")
         async with fake.http_client() as browser:

@@ -54,7 +54,7 @@ SCRIPT_OUTPUT = {
     r"settled 1000 GBP\nrefund (pending|authorized|executed)$",
     "payouts-and-accounts": r"^payout executed\ntransaction merchant_account_payment 1000\n"
     r"transaction payout 400$",
-    "mandates": r"^authorise at https://\S+/hpp/mandates\nmandate authorized\npayment executed\n"
+    "mandates": r"^authorise at https://\S+/hpp/mandates\nmandate authorized\npayment settled\n"
     r"too big failed constraint_violation$",
     "payments-own-ui": r"^banks: mock-payments-gb-redirect\n"
     r"send the user to their bank: True\nexecuted$",

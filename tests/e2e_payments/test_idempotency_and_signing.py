@@ -92,17 +92,16 @@ async def test_an_unregistered_signing_key_is_refused_then_accepted_once_registe
 ) -> None:
     key_id, private_pem, public_pem = new_key()
     async with fake.session(signing_key_id=key_id, signing_private_key=private_pem) as tl:
-        with pytest.raises(e.PaymentsApiError) as refused:
+        with pytest.raises(e.RequestSignatureRejectedError) as refused:
             await create(tl)
+        assert isinstance(refused.value, e.PaymentsApiError)
         assert (refused.value.status_code, refused.value.error) == (401, "Unauthenticated")
         assert refused.value.description == "Invalid request signature."
         assert (refused.value.problem_type or "").endswith("#unauthenticated")
         assert fake.payment_ids == []
-        # One fresh client-credentials token and one replay, with the same key, then it
-        # surfaces: a bad signature is not retried forever.
-        assert fake.count("/connect/token") == 2
-        keys = create_keys(fake)
-        assert len(keys) == 2 and keys[0] == keys[1]
+        # A refused signature is no token problem: no second grant, no replay.
+        assert fake.count("/connect/token") == 1
+        assert len(create_keys(fake)) == 1
         fake.register_signing_key(key_id, public_pem)
         created = await create(tl)
         assert fake.payment_ids == [created.id]
@@ -113,10 +112,10 @@ async def test_a_key_registered_for_another_client_is_refused(fake: FakeTrueLaye
     key_id, private_pem, public_pem = new_key()
     fake.register_signing_key(key_id, public_pem, client_id="someone-else")
     async with fake.session(signing_key_id=key_id, signing_private_key=private_pem) as tl:
-        with pytest.raises(e.PaymentsApiError) as refused:
+        with pytest.raises(e.RequestSignatureRejectedError) as refused:
             await create(tl)
         assert refused.value.status_code == 401
-    assert fake.payment_ids == []
+    assert fake.payment_ids == [] and fake.count("/connect/token") == 1
     await fake.aclose()
 
 

@@ -14,16 +14,19 @@ from truelayer_async.models import (
     MandateAuthorizationRequired,
     MandateAuthorized,
     MandateConstraintsInput,
+    MandateExternalAccount,
     MandateFailed,
     MandateMerchantAccount,
     MandatePaymentMethod,
     MandateRevoked,
+    PaymentExecuted,
     PaymentFailed,
     PaymentSettled,
     PaymentUser,
     PeriodicLimitInput,
     PeriodicLimitsInput,
     ProviderSelectionOptions,
+    SortCodeAccountNumber,
     SweepingMandate,
     UserSelectedProvider,
 )
@@ -147,3 +150,63 @@ async def test_mandate_scope_from_the_openapi_document(fake: FakeTrueLayer) -> N
             with pytest.raises(e.PaymentsApiError) as refused:
                 await create(wrong, fake)
             assert refused.value.status_code == 403
+
+
+def external_sweeping() -> SweepingMandate:
+    return SweepingMandate(
+        provider_selection=UserSelectedProvider(),
+        beneficiary=MandateExternalAccount(
+            account_holder_name="Ada Lovelace",
+            account_identifier=SortCodeAccountNumber(
+                sort_code="040668", account_number="00000871"
+            ),
+        ),
+        reference="SWEEP-8",
+    )
+
+
+async def authorized_mandate(tl: Session, fake: FakeTrueLayer, mandate: SweepingMandate) -> str:
+    created = await tl.mandates.create(
+        mandate=mandate, currency="GBP", user=USER, constraints=CONSTRAINTS
+    )
+    assert fake.authorize_mandate(created.id) == "authorized"
+    return created.id
+
+
+def mandate_reads(fake: FakeTrueLayer, mandate_id: str) -> int:
+    return fake.count(f"/v3/mandates/{mandate_id}", method="GET")
+
+
+async def test_wait_for_a_mandate_payment_into_a_merchant_account_ends_settled(
+    tl: Session, fake: FakeTrueLayer
+) -> None:
+    # The payment names only its mandate; the mandate says the money goes into a
+    # merchant account, so executed is not the end: the wait goes on to settled.
+    mandate_id = await authorized_mandate(tl, fake, sweeping(fake))
+    settled = await tl.payments.wait_for(await pay(tl, mandate_id, 1000), timeout=60)
+    assert isinstance(settled, PaymentSettled)
+    assert mandate_reads(fake, mandate_id) == 1  # read once, when first seen executed
+
+
+async def test_wait_for_a_mandate_payment_to_an_external_account_ends_executed(
+    tl: Session, fake: FakeTrueLayer
+) -> None:
+    mandate_id = await authorized_mandate(tl, fake, external_sweeping())
+    executed = await tl.payments.wait_for(await pay(tl, mandate_id, 1000), timeout=60)
+    assert isinstance(executed, PaymentExecuted)
+    assert mandate_reads(fake, mandate_id) == 1
+
+
+async def test_wait_for_treats_executed_as_final_when_the_mandate_is_unreadable(
+    fake: FakeTrueLayer,
+) -> None:
+    async with fake:
+        async with fake.session() as tl:
+            mandate_id = await authorized_mandate(tl, fake, sweeping(fake))
+        # A client without a mandate scope: the mandate read is refused (403), so the
+        # wait cannot learn that the payment settles and stops at executed.
+        async with fake.session(mandate_scopes=["payments"]) as blind:
+            payment_id = await pay(blind, mandate_id, 1000)
+            executed = await blind.payments.wait_for(payment_id, timeout=60)
+    assert isinstance(executed, PaymentExecuted)
+    assert mandate_reads(fake, mandate_id) == 1

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from tests.support.raw_payments import Payments, merchant_payment
 from tests.support.raw_mandates import create as create_mandate
+from tests.support.raw_payments import Payments, merchant_payment
 from truelayer_async.cli._parser import build_parser
 from truelayer_async.errors import PaymentsApiError
 from truelayer_async.models import HostedPageOptions

@@ -88,9 +88,12 @@ async def test_idempotency_and_errors_through_the_sdk(fake: FakeTrueLayer) -> No
                 name="Jane Roe", account_identifier=UK, idempotency_key="order-1"
             )
         assert reuse.value.correlation_id and reuse.value.should_retry is False
-        with pytest.raises(e.PaymentsApiError) as missing:
+        assert isinstance(reuse.value, e.VerificationIdempotencyKeyReuseError)
+        with pytest.raises(e.VerificationApiError) as missing:
             await tl.verification.get_account_holder("550e8400-e29b-41d4-a716-446655440000")
+        assert not isinstance(missing.value, e.PaymentsApiError)
         assert missing.value.status_code == 404 and missing.value.correlation_id
+        assert missing.value.api == "verification" and missing.value.problem_type
 
 
 async def test_fr_details_and_bank_lookup_through_the_sdk(fake: FakeTrueLayer) -> None:

@@ -124,7 +124,7 @@ async def test_validation_errors_as_a_list_become_the_errors_mapping(tl: Session
     with respx.mock(assert_all_called=False) as wire:
         wire.post(TOKEN_URL).mock(return_value=grant(1))
         wire.post(AHV).mock(return_value=httpx.Response(400, json=invalid, headers=PROBLEM))
-        with pytest.raises(e.PaymentsApiError) as caught:
+        with pytest.raises(e.VerificationApiError) as caught:
             await tl.verification.account_holder(name="John Doe", account_identifier=UK)
     assert caught.value.errors == {
         "account_holder_name": ["Too long."],

@@ -39,6 +39,7 @@ from truelayer_async.models import (
     PreselectedScheme,
     SortCodeAccountNumber,
     TransactionSearchCriteria,
+    UnknownPayout,
     UserDeterminedBeneficiary,
     UserSelectedProvider,
     to_wire,
@@ -341,6 +342,22 @@ async def test_wait_for_polls_with_back_off_until_a_final_status(
     assert isinstance(payout, PayoutExecuted)
     assert route.call_count == 3
     assert napping.delays == [1.0, 2.0]
+
+
+@pytest.mark.anyio
+async def test_wait_for_returns_a_payout_whose_status_it_does_not_know(
+    tl: Session, napping: ClockSleep
+) -> None:
+    # A status newer than this SDK cannot be judged: the wait hands it over at once
+    # rather than polling it until the timeout.
+    held = {**samples.PAYOUTS["pending"], "status": "held_for_review"}
+    with respx.mock() as wire:
+        wire.post(TOKEN_URL).mock(return_value=grant(1))
+        route = wire.get(PAYOUT).mock(return_value=httpx.Response(200, json=held))
+        payout = await tl.payouts.wait_for(samples.PAYOUT_ID, timeout=30)
+    assert isinstance(payout, UnknownPayout) and payout.status == "held_for_review"
+    assert payout.raw["status"] == "held_for_review"
+    assert route.call_count == 1 and napping.delays == []
 
 
 @pytest.mark.anyio

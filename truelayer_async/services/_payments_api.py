@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from .._converter import structure
+from .._error_mapping import Api
 from .._path_segment import path_segment
 from .._secret import Secret
 from ..models import (
@@ -73,8 +74,11 @@ class Call(Generic[R]):
     idempotent: bool = False
     authenticated: bool = True
     scopes: tuple[str, ...] = PAYMENTS_SCOPES
-    #: The product, first in ``operation`` (``payments``, ``verification``, ``data_v3``).
+    #: The product, first in ``operation`` (``payments``, ``verification``, ``data_v3``);
+    #: also the API family whose error classes its errors take, unless ``errors_api`` says.
     family: str = "payments"
+    #: The API family of its errors where ``family`` is not one (``data_v3``: Data).
+    errors_api: Api | None = None
     #: Whether the model keeps its whole object in ``raw`` (Data v3, Signup+), filled at
     #: every level by ``_v3_json.decode``.
     fills_raw: bool = False
@@ -163,6 +167,7 @@ async def send(
         params=params,
         headers=headers,
         operation=call.operation,
+        api=call.errors_api or Api(call.family),
     )
     if call.model is None:
         result: Any = None

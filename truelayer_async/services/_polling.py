@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import errors as e
 
-__all__ = ["WAIT_FACTOR", "WAIT_FIRST_DELAY", "WAIT_MAX_DELAY", "poll_until"]
+if TYPE_CHECKING:
+    from .._core import Core
+
+__all__ = [
+    "WAIT_FACTOR",
+    "WAIT_FIRST_DELAY",
+    "WAIT_MAX_DELAY",
+    "poll_resource",
+    "poll_until",
+]
 
 T = TypeVar("T")
 
@@ -55,3 +64,27 @@ async def poll_until(
             raise e.WaitTimeoutError(f"{what} still {status!r} after {timeout} s", last=result)
         await sleep(min(delay, left))
         delay = min(delay * WAIT_FACTOR, WAIT_MAX_DELAY)
+
+
+def poll_resource(
+    core: Core,
+    resource_id: str,
+    fetch: Callable[[], Awaitable[T]],
+    *,
+    statuses: Collection[str] | None,
+    is_final: Callable[[T], bool],
+    timeout: float,
+    what: str,
+) -> Awaitable[T]:
+    """:func:`poll_until` for the resource ``resource_id`` on ``core``'s clock, whose
+    pauses a webhook about that resource, verified by this Session's ``tl.webhooks``,
+    ends at once (every ``wait_for`` of a resource TrueLayer sends webhooks about)."""
+    return poll_until(
+        fetch,
+        statuses=statuses,
+        is_final=is_final,
+        timeout=timeout,
+        clock=core.clock,
+        sleep=core.wakeups.sleeper(resource_id, core.sleep),
+        what=what,
+    )

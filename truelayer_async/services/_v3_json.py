@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import attrs
 
 from .._converter import structure
+from .._error_mapping import Api
 from .._path_segment import path_segment
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ async def request_json(
     ids: Mapping[str, str] | None = None,
     *,
     product: str,
+    api: Api,
     scopes: tuple[str, ...],
     json_body: Mapping[str, Any] | None = None,
     params: Mapping[str, str] | None = None,
@@ -35,7 +37,8 @@ async def request_json(
 ) -> tuple[Any, Response]:
     """Send ``method path`` (``{names}`` filled from ``ids``, each one checked path
     segment) with a client-credentials token for ``scopes``; the decoded JSON body and the
-    response. The call is named ``truelayer.<product>.<METHOD> <path template>``."""
+    response. The call is named ``truelayer.<product>.<METHOD> <path template>``; its
+    errors are ``api``'s (``DataApiError`` for Data v3, ``SignupPlusApiError``)."""
     segments = {name: path_segment(value, name) for name, value in (ids or {}).items()}
     response = await core.payments_request(
         method,
@@ -45,6 +48,7 @@ async def request_json(
         params=params,
         headers=headers,
         base_url=base_url,
+        api=api,
         operation=f"truelayer.{product}.{method} {path}",
     )
     return response.json(), response

@@ -3,9 +3,9 @@ fetched through asynchronous requests (truelayer-api-v3.md §6).
 
 Every call uses a client-credentials token with the ``data`` scope; calls about a user's
 data also send ``Connection-Id`` (the connection the user authorised, whose own scopes
-gate what may be read: 403 ``PaymentsApiError`` otherwise). Errors are problem+json, raised
-as ``PaymentsApiError`` like every v3 API (**inferred**: TrueLayer documents no Data v3
-error catalogue).
+gate what may be read: 403 ``DataApiError`` otherwise). Errors are problem+json, raised
+as ``DataApiError`` with the problem's fields (``problem_type``, ``errors``,
+``should_retry``; **inferred**: TrueLayer documents no Data v3 error catalogue).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from .. import errors as e
+from .._error_mapping import Api
 from ..models.data_v3 import (
     DATA_V3_SCOPES,
     AuthorizationFlow,
@@ -53,6 +54,7 @@ CONNECTED_ACCOUNTS: api.Call[CursorPage[ConnectedAccount]] = api.Call(
     CursorPage[ConnectedAccount],
     scopes=_SCOPES,
     family=_PRODUCT,
+    errors_api=Api.DATA,
     fills_raw=True,
 )
 
@@ -60,7 +62,7 @@ CONNECTED_ACCOUNTS: api.Call[CursorPage[ConnectedAccount]] = api.Call(
 class DataV3Service:
     """Data API v3. Reached as ``tl.data_v3``.
 
-    Errors: ``PaymentsApiError`` (problem+json answers, e.g. 403 when the connection lacks
+    Errors: ``DataApiError`` (problem+json answers, e.g. 403 when the connection lacks
     a scope), ``DataTransactionsFailedError`` (a transactions request ``failed``),
     ``WaitTimeoutError`` (a request stayed ``pending``), ``InvalidParameterError``
     (before any request), ``TransportError``, ``MalformedResponseError``.
@@ -110,6 +112,7 @@ class DataV3Service:
             "POST",
             "/data-connections",
             product=_PRODUCT,
+            api=Api.DATA,
             scopes=_SCOPES,
             json_body=body,
         )
@@ -124,6 +127,7 @@ class DataV3Service:
             "/data-connections/{connection_id}",
             {"connection_id": connection_id},
             product=_PRODUCT,
+            api=Api.DATA,
             scopes=_SCOPES,
         )
         return decode(data, DataConnection, response)
@@ -181,6 +185,7 @@ class DataV3Service:
                 _ACCOUNT_REQUESTS,
                 ids,
                 product=_PRODUCT,
+                api=Api.DATA,
                 scopes=_SCOPES,
                 json_body=body,
                 headers=headers,
@@ -217,6 +222,7 @@ class DataV3Service:
             _ACCOUNT_REQUESTS + "/{request_id}",
             {**ids, "request_id": request_id},
             product=_PRODUCT,
+            api=Api.DATA,
             scopes=_SCOPES,
             headers=headers,
         )

@@ -33,13 +33,13 @@ from ..models import (
     Refund,
     SchemeSelectionOptions,
     UserAccountSelectionOptions,
-    is_final,
     to_wire,
 )
 from ..models._checks import check_amount, check_currency, check_metadata
 from . import _payments_api as api
 from ._args import end_user_headers, resource_token_arg, type_arg
-from ._polling import poll_until
+from ._payment_finality import PaymentFinality, ReadMandate
+from ._polling import poll_resource
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -61,8 +61,10 @@ class PaymentsService:
     bad arguments (before any request), ``TransportError``, ``MalformedResponseError``.
     """
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, *, read_mandate: ReadMandate | None = None) -> None:
         self._core = core
+        #: ``tl.mandates.get``: where a payment on a mandate goes (see ``wait_for``).
+        self._read_mandate = read_mandate
         self.with_raw_response = RawPaymentsService(self)
 
     async def create(
@@ -416,9 +418,12 @@ class PaymentsService:
         """Poll :meth:`get` until the payment reaches one of ``statuses`` or a final
         status, and return it. Final: ``failed``, ``settled``, and ``executed`` for
         payments to an external account (merchant-account payments go on to
-        ``settled``; see :func:`~truelayer_async.models.is_final`). A payment webhook
-        verified by this Session's ``tl.webhooks`` (in the same process) ends the pause
-        between polls at once.
+        ``settled``; see :func:`~truelayer_async.models.is_final`). A payment on a
+        mandate names no beneficiary, so when it is first seen ``executed`` its mandate
+        is read once (``tl.mandates.get``): into a merchant account, the wait goes on to
+        ``settled``; if the mandate cannot be read (e.g. no mandate scope), ``executed``
+        is final. A payment webhook verified by this Session's ``tl.webhooks`` (in the
+        same process) ends the pause between polls at once.
 
         Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds).
         A webhook is the better signal in production; this is for scripts and tests.
@@ -427,13 +432,20 @@ class PaymentsService:
             WaitTimeoutError: ``timeout`` passed first; ``last`` holds the last payment.
         """
         resource_token = resource_token_arg(resource_token)  # no plain token in this frame
-        return await poll_until(
-            lambda: self.get(payment_id, resource_token=resource_token),
+        finality = PaymentFinality(self._read_mandate)
+
+        async def fetch() -> Payment:
+            payment = await self.get(payment_id, resource_token=resource_token)
+            await finality.learn(payment)
+            return payment
+
+        return await poll_resource(
+            self._core,
+            payment_id,
+            fetch,
             statuses=statuses,
-            is_final=is_final,
+            is_final=finality.is_final,
             timeout=timeout,
-            clock=self._core.clock,
-            sleep=self._core.wakeups.sleeper(payment_id, self._core.sleep),
             what="payment",
         )
 

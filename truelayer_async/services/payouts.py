@@ -28,13 +28,14 @@ from ..models import (
     Payout,
     PayoutAuthorizationFlow,
     PreselectedScheme,
+    UnknownPayout,
     UserDeterminedBeneficiary,
     to_wire,
 )
 from ..models._checks import check_amount, check_currency, check_metadata
 from . import _payments_api as api
 from ._args import end_user_headers, resource_token_arg, text_arg, type_arg
-from ._polling import poll_until
+from ._polling import poll_resource
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -105,6 +106,11 @@ def _check_scheme_selection(scheme_selection: Any) -> None:
         raise e.InvalidParameterError(
             f"scheme_selection.scheme_id must be one of {', '.join(PAYOUT_SCHEMES)}"
         )
+
+
+def _payout_final(payout: Payout) -> bool:
+    # An unknown status is final: a poll cannot tell whether it will ever change.
+    return isinstance(payout, UnknownPayout) or payout.status in TERMINAL_PAYOUT_STATUSES
 
 
 class PayoutsService:
@@ -237,23 +243,27 @@ class PayoutsService:
         timeout: float = 60.0,
     ) -> Payout:
         """Poll :meth:`get` until the payout reaches one of ``statuses`` or a final
-        status (``executed``, ``failed``), and return it.
+        status, and return it. Final: ``executed``, ``failed``, and a status this SDK
+        version does not know (an :class:`~truelayer_async.models.UnknownPayout`: the
+        wait returns it rather than poll until ``timeout`` for a status it cannot judge;
+        read its ``status`` and ``raw``). An ``executed`` payout can still become
+        ``failed`` (``returned``) later.
 
-        Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds).
-        Webhooks (``payout_executed``, ``payout_failed``) are the better signal in
-        production; this is for scripts and tests. An ``executed`` payout can still
-        become ``failed`` (``returned``) later.
+        Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds). A
+        payout webhook (``payout_executed``, ``payout_failed``) verified by this
+        Session's ``tl.webhooks`` (in the same process) ends the pause between polls at
+        once. Webhooks are the better signal in production; this is for scripts and tests.
 
         Raises:
             WaitTimeoutError: ``timeout`` passed first; ``last`` holds the last payout.
         """
-        return await poll_until(
+        return await poll_resource(
+            self._core,
+            payout_id,
             lambda: self.get(payout_id),
             statuses=statuses,
-            is_final=lambda payout: payout.status in TERMINAL_PAYOUT_STATUSES,
+            is_final=_payout_final,
             timeout=timeout,
-            clock=self._core.clock,
-            sleep=self._core.sleep,
             what="payout",
         )
 

@@ -4,7 +4,7 @@ who connected their bank with the ``signupplus`` scope (truelayer-api-v3.md §7.
 Payment and mandate look-ups use a client-credentials token for ``payments signupplus``;
 the data-only flow uses the user's own token (an auth link that asked for ``signupplus``).
 The paths are under ``{api_url}/signup-plus``, not ``/v3``. Errors are problem+json, raised
-as ``PaymentsApiError`` (``correlation_id`` is ``Tl-Trace-Id``).
+as ``SignupPlusApiError`` (``correlation_id`` is ``Tl-Trace-Id``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _text(name: str, value: object) -> str:
 class SignupPlusService:
     """Signup+. Reached as ``tl.signup_plus``.
 
-    Errors: ``PaymentsApiError`` (e.g. 404 when TrueLayer holds no data for the user),
+    Errors: ``SignupPlusApiError`` (e.g. 404 when TrueLayer holds no data for the user),
     ``InsufficientScopeError`` (a user token without ``signupplus``),
     ``InvalidParameterError`` (before any request), ``TransportError``,
     ``MalformedResponseError``.
@@ -55,6 +55,7 @@ class SignupPlusService:
             "GET",
             path,
             product=_PRODUCT,
+            api=Api.SIGNUP_PLUS,
             scopes=SIGNUP_PLUS_SCOPES,
             params=params,
             base_url=self._base,
@@ -92,6 +93,7 @@ class SignupPlusService:
             "POST",
             "/authuri",
             product=_PRODUCT,
+            api=Api.SIGNUP_PLUS,
             scopes=SIGNUP_PLUS_SCOPES,
             json_body=body,
             base_url=self._base,
@@ -106,7 +108,7 @@ class SignupPlusService:
             "GET",
             self._base + "/accounts",
             source=UserToken(user),
-            api=Api.PAYMENTS,
+            api=Api.SIGNUP_PLUS,
             operation="truelayer.signup_plus.GET /accounts",
             scopes=("signupplus",),
         )

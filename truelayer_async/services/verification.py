@@ -24,7 +24,7 @@ from ..models import (
     to_wire,
 )
 from . import _payments_api as api
-from ._polling import poll_until
+from ._polling import poll_resource
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -125,8 +125,9 @@ class VerificationService:
             InvalidParameterError: ``name`` is empty or over 200 characters, or
                 ``account_identifier`` is not a ``SortCodeAccountNumber`` or ``Iban``
                 (nothing is sent).
-            IdempotencyKeyReuseError: ``idempotency_key`` was used for another body.
-            PaymentsApiError: any other problem+json answer (``correlation_id`` holds
+            VerificationIdempotencyKeyReuseError: ``idempotency_key`` was used for
+                another body (also an ``IdempotencyKeyReuseError``).
+            VerificationApiError: any other problem+json answer (``correlation_id`` holds
                 its ``traceId``).
         """
         _check_name(name, "name")
@@ -145,7 +146,7 @@ class VerificationService:
 
         Raises:
             InvalidParameterError: ``request_id`` is not a usable path segment.
-            PaymentsApiError: a problem+json answer (404 when there is no such request).
+            VerificationApiError: a problem+json answer (404 when there is no such request).
         """
         return await api.send(self._core, GET_AHV, {"request_id": request_id})
 
@@ -163,13 +164,13 @@ class VerificationService:
         Raises:
             WaitTimeoutError: ``timeout`` passed first; ``last`` holds the last result.
         """
-        return await poll_until(
+        return await poll_resource(
+            self._core,
+            request_id,
             lambda: self.get_account_holder(request_id),
             statuses=None,
             is_final=_ahv_final,
             timeout=timeout,
-            clock=self._core.clock,
-            sleep=self._core.wakeups.sleeper(request_id, self._core.sleep),
             what="account holder verification",
         )
 
@@ -190,7 +191,7 @@ class VerificationService:
 
         Raises:
             InvalidParameterError: a bad argument (nothing is sent).
-            PaymentsApiError: a problem+json answer.
+            VerificationApiError: a problem+json answer.
         """
         _check_name(name, "name")
         _check_identifier(iban, (Iban,))
@@ -218,7 +219,7 @@ class VerificationService:
         Raises:
             InvalidParameterError: ``account_identifier`` is not a
                 ``SortCodeAccountNumber`` or ``Iban`` (nothing is sent).
-            PaymentsApiError: a problem+json answer.
+            VerificationApiError: a problem+json answer.
         """
         _check_identifier(account_identifier, (SortCodeAccountNumber, Iban))
         body = {"account_identifier": to_wire(account_identifier)}
