@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.cli import assert_clean_error, connect, run_cli, url_args
 from tests.support.processes import free_port
+from truelayer_async import errors as e
 from truelayer_async.cli import _errors as codes
 from truelayer_async.testing import FakeTrueLayer
 
@@ -191,3 +192,22 @@ def test_debug_shows_a_traceback_for_unexpected_errors(
     result = run_cli(capsys, "demo", "--debug")
     assert result.code == codes.FAILURE
     assert "Traceback" in result.err
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        e.PaymentsApiError(404, "not_found", "Payment not found"),
+        e.VerificationApiError(404, "not_found", "Verification not found"),
+        e.SignupPlusApiError(404, "not_found", "Nothing found"),
+    ],
+)
+def test_a_404_from_any_v3_api_is_not_found(exc: e.ApiError) -> None:
+    # Verification v3 and Signup+ errors left the Payments family; a 404 is still "not found".
+    message, code = codes.describe(exc)
+    assert code == codes.NOT_FOUND and message.startswith("not found")
+
+
+def test_other_api_errors_are_failures() -> None:
+    message, code = codes.describe(e.VerificationApiError(500, "server_error", "Down"))
+    assert code == codes.FAILURE and "TrueLayer answered with an error" in message

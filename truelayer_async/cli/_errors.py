@@ -160,7 +160,7 @@ def describe(exc: BaseException, ctx: ErrorContext | None = None) -> tuple[str, 
     if isinstance(exc, e.RateLimitedError):
         hint = f"; retry after {exc.retry_after:g} s" if exc.retry_after else ""
         return f"rate limited by TrueLayer ({exc}){hint}", FAILURE
-    if isinstance(exc, e.PaymentsApiError) and exc.status_code == 404:
+    if isinstance(exc, e.ApiError) and exc.status_code == 404:
         return f"not found: {exc}", NOT_FOUND
     if isinstance(exc, e.ApiError):
         return f"TrueLayer answered with an error: {exc}", FAILURE
