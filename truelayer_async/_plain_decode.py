@@ -4,9 +4,10 @@ The reference decoder (:func:`._json.loads` with an ``object_pairs_hook``, then 
 converter) spends half its time on generality: a Python call per JSON object to reject
 duplicate keys, and per field a hook call, a dict of keyword arguments and a keyword
 ``__init__``. This module does the same work for one model at a time, the way a person
-would write it by hand: the body is parsed by the C scanner alone (``json`` without
-hooks, ``parse_float=Decimal``), and a loop generated per model class
-(:mod:`._plain_structure`) checks each field inline and stores it on a bare instance.
+would write it by hand: the C scanner parses the body (``json``, ``parse_float=Decimal``)
+with one ``object_hook`` generated per item class (:mod:`._plain_structure`), which
+checks each field of an item inline and stores it on a bare instance as the item is
+parsed.
 
 Like the msgspec fast path (:mod:`._fast_decode`), it is only a shortcut: on any doubt
 :func:`plain_results` returns ``None`` and the reference decoder runs, which produces the
@@ -15,7 +16,7 @@ same models or the precise :class:`~truelayer_async.errors.MalformedResponseErro
 
 The checks are the converter's own, field by field: strings are ``str`` and integers
 ``int`` by exact type; money goes through the converter's money rule (exact ``Decimal``,
-numeric strings, never ``float``); timestamps through its parser and cache (aware, naive
+numeric strings, never ``float``); timestamps as its parser reads them (aware, naive
 read as UTC); ``Enum | str`` fields through the member table; anything else through the
 converter's hook for that type. Duplicate keys follow the fast path's rule: the parser
 keeps the last of duplicated keys, so the body is only vouched for when every money key

@@ -1,28 +1,36 @@
-"""Generated structuring functions for the pure-Python shortcut (:mod:`._plain_decode`).
+"""Generated structuring code for the pure-Python shortcut (:mod:`._plain_decode`).
 
-For one model class, :func:`list_structurer` writes and compiles the loop a person would
-write by hand to turn a list of decoded JSON objects into models: per item, straight-line
-checks of each field (the converter's own rules), nested single models inlined, and every
-value stored with a plain attribute assignment on a bare instance of a *twin* class.
+For one item class, :func:`hook_maker` writes and compiles what a person would write by
+hand: a JSON ``object_hook`` that turns each item object into a model while the C scanner
+is still parsing (so each dict is freed while it is hot, and no second pass walks the
+decoded tree), with straight-line checks of each field (the converter's own rules),
+nested single models inlined, and every value stored with a plain attribute assignment
+on a bare instance of a *twin* class. The hook recognises an item by a *marker*, a
+required key no nested model has; every other object stays a dict. The hook counts what
+it builds, so :mod:`._plain_decode` can refuse a body where a model was built anywhere but
+in the results list (a marker key inside ``meta``, say).
 
 The twin is a slotted subclass of the model that adds no slot and restores ``object``'s
 ``__setattr__``/``__delattr__`` (the model's own refuse, as it is frozen): CPython then
-compiles each ``x.field = v`` to a direct slot store, several times cheaper than calling
-the slot's ``__set__``. When the item is complete its ``__class__`` is set to the model
-(same layout, the check CPython does is a pointer comparison), so the caller only ever
-sees real model instances; a twin never escapes, since any doubt raises and the whole
-body is left to the reference decoder.
+runs each ``x.field = v`` as a direct slot store, several times cheaper than calling the
+slot's ``__set__``. When the item is complete its ``__class__`` is set to the model (the
+twin adds nothing to the layout, so CPython allows it), so the caller only ever sees real
+model instances; a twin never escapes, since any doubt raises and the whole body is left
+to the reference decoder.
 
 Checks, field by field: strings are ``str`` and integers ``int`` by exact type; money
 goes through the converter's money rule (a ``Decimal`` from the JSON scanner is already
-exact and finite); timestamps through the converter's parser and cache (the two common
-shapes read directly, with the same result); ``Enum | str`` fields through the member
-table; anything else through the converter's hook for that type. Money values are
-counted (``counts``) so that :mod:`._plain_decode` can compare them with the raw bytes.
+exact and finite); timestamps of the two common shapes (``YYYY-MM-DDTHH:MM:SS`` then
+``±HH:MM`` or ``Z``) are read by ``datetime.fromisoformat`` exactly as the converter's
+parser reads them, uncached (as on the msgspec path), and any other through the
+converter's parser and cache; ``Enum | str`` fields through the member table; anything
+else through the converter's hook for that type. Money values are counted (``counts``)
+so that :mod:`._plain_decode` can compare them with the raw bytes.
 """
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Callable
 from datetime import datetime
@@ -31,14 +39,7 @@ from typing import Any, Union, get_args, get_origin
 
 import attrs
 
-from ._converter import (
-    _CONVERTER,
-    _TIMESTAMPS,
-    _TIMESTAMPS_MAX,
-    _enum_or_str,
-    _structure_money,
-    _timestamp,
-)
+from ._converter import _CONVERTER, _enum_or_str, _structure_money, _timestamp
 from .models.common import WIRE_NAME
 
 __all__ = ["HookMaker", "Unsupported", "hook_maker"]
@@ -46,9 +47,15 @@ __all__ = ["HookMaker", "Unsupported", "hook_maker"]
 #: ``make(counts)`` -> ``(hook, finish)``: see :func:`hook_maker`.
 HookMaker = Callable[[list[int]], tuple[Callable[[dict[str, Any]], Any], Callable[[], int]]]
 _MISSING = object()
-_fromisoformat = datetime.fromisoformat
 # The separators at 4, 7, 10, 13, 16, 19 and 22 of a timestamp with a ±HH:MM offset.
 _OFFSET_SEPARATORS = frozenset({"--T::+:", "--T::-:"})
+_fromisoformat = datetime.fromisoformat
+if sys.version_info >= (3, 11):
+    _fromisoformat_z = datetime.fromisoformat  # reads "Z" as "+00:00" (both: timezone.utc)
+else:  # pragma: no cover - Python 3.10
+
+    def _fromisoformat_z(text: str) -> datetime:
+        return datetime.fromisoformat(text[:19] + "+00:00")
 
 
 class Unsupported(Exception):
@@ -117,26 +124,6 @@ def _wire_key(field: attrs.Attribute[Any]) -> str:
     return str(field.metadata.get(WIRE_NAME, field.name))
 
 
-def _stamp(text: Any) -> datetime:
-    """The converter's timestamp for ``text`` (a cache miss). ``YYYY-MM-DDTHH:MM:SS`` then
-    ``±HH:MM`` or ``Z`` is read directly, as ``_converter._parse_timestamp`` reads it (the
-    same string, or ``Z`` rewritten as ``+00:00``), and cached as it caches; any other form
-    goes through the converter's own function."""
-    if text.__class__ is str:
-        size = len(text)
-        if size == 25 and text[4:23:3] in _OFFSET_SEPARATORS and text[23] < "6":
-            parsed = _fromisoformat(text)  # a non-digit at [23] fails here: the reference
-        elif size == 20 and text[4:20:3] == "--T::Z":
-            parsed = _fromisoformat(text[:19] + "+00:00")
-        else:
-            return _timestamp(text)
-        if len(_TIMESTAMPS) >= _TIMESTAMPS_MAX:
-            _TIMESTAMPS.clear()
-        _TIMESTAMPS[text] = parsed
-        return parsed
-    return _timestamp(text)
-
-
 class _Writer:
     """Writes the generated code; ``ns`` collects the names it refers to."""
 
@@ -149,8 +136,10 @@ class _Writer:
             "_tuple": tuple,
             "_Doubt": ValueError,
             "_MISSING": _MISSING,
-            "_ts_get": _TIMESTAMPS.get,
-            "_stamp": _stamp,
+            "_fromisoformat": _fromisoformat,
+            "_fromisoformat_z": _fromisoformat_z,
+            "_OFFSET_SEPARATORS": _OFFSET_SEPARATORS,
+            "_timestamp": _timestamp,
             "str": str,
             "int": int,
             "bool": bool,
@@ -239,7 +228,19 @@ class _Writer:
                 self.counter(name, local_counts=local_counts),
             ]
         if tp is datetime:
-            return [f"  {v} = _ts_get({v}) or _stamp({v})"]
+            # The two common shapes read directly, exactly as the converter's parser reads
+            # them (the same string; "Z" read as "+00:00"); a non-digit where the offset's
+            # minutes start fails there, and the reference decides. Anything else goes
+            # through the converter's parser and cache.
+            return [
+                f"  if {v}.__class__ is str and len({v}) == 25 and "
+                f"{v}[4:23:3] in _OFFSET_SEPARATORS and {v}[23] < '6':",
+                f"    {v} = _fromisoformat({v})",
+                f"  elif {v}.__class__ is str and len({v}) == 20 and {v}[4:20:3] == '--T::Z':",
+                f"    {v} = _fromisoformat_z({v})",
+                "  else:",
+                f"    {v} = _timestamp({v})",
+            ]
         found = _enum_or_str(tp)
         if found is not None:
             enum_cls, nullable = found
