@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
@@ -75,16 +76,14 @@ def plain_results(body: bytes, item_cls: type[T]) -> list[T] | None:
     assert isinstance(plan, _Plan)
     if b"\\" in body and LETTER_ESCAPE.search(body) is not None:
         return None  # a key spelled with escapes could shadow another
-    counts = [0] * plan.counters
-    hook, finish = plan.make(counts)
-    decoder = json.JSONDecoder(
-        parse_float=Decimal, parse_constant=_reject_constant, object_hook=hook
-    )
     try:
-        items = _results_list(body.decode("utf-8-sig"), decoder)
+        text = body.decode("utf-8-sig")
+        items, counts, built = _decode(text, plan, _listed_results)
+        if items is _OTHER_ENVELOPE:
+            items, counts, built = _decode(text, plan, _whole_envelope)
     except Exception:  # bad JSON, a value the converter rejects, any doubt: the reference
         return None
-    if items.__class__ is not list or finish() != len(items):
+    if items.__class__ is not list or built != len(items):
         return None  # not a list, or a model built somewhere else than in it
     if items and set(map(type, items)) != {item_cls}:
         return None  # an item the hook did not build
@@ -93,14 +92,35 @@ def plain_results(body: bytes, item_cls: type[T]) -> list[T] | None:
     return cast(list[T], items)
 
 
-def _results_list(text: str, decoder: json.JSONDecoder) -> Any:
-    """The envelope's ``results`` value when ``"results"`` is its only such key (else
-    ``None``); raises on bad JSON."""
+_Read = Callable[[str, json.JSONDecoder], Any]
+_OTHER_ENVELOPE = object()
+
+
+def _decode(text: str, plan: _Plan, read: _Read) -> tuple[Any, list[int], int]:
+    """``read``'s answer with a fresh hook, the money counts and how many models it built."""
+    counts = [0] * plan.counters
+    hook, finish = plan.make(counts)
+    decoder = json.JSONDecoder(
+        parse_float=Decimal, parse_constant=_reject_constant, object_hook=hook
+    )
+    items = read(text, decoder)
+    return items, counts, finish()
+
+
+def _listed_results(text: str, decoder: json.JSONDecoder) -> Any:
+    """The ``results`` of TrueLayer's envelope shape, read as the list then a pattern for
+    the rest (so ``"results"`` is unique); ``_OTHER_ENVELOPE`` for any other shape."""
     head = _HEAD.match(text)
     if head is not None:
         items, end = decoder.raw_decode(text, head.end())
         if _TAIL.fullmatch(text, end) is not None:
             return items
+    return _OTHER_ENVELOPE
+
+
+def _whole_envelope(text: str, decoder: json.JSONDecoder) -> Any:
+    """The ``results`` of any other envelope (decoded whole) when the key is unique and
+    the status plain, else ``None``."""
     if text.count('"results"') != 1:
         return None  # the parser would keep the last of two results arrays
     envelope = decoder.decode(text)

@@ -101,6 +101,7 @@ def hook_maker(item_cls: type[Any], money: dict[str, int]) -> HookMaker:
 
 def _marker(cl: type[Any]) -> str:
     """A required wire key of ``cl`` that no attrs class nested in it has."""
+    attrs.resolve_types(cl)
     nested: set[type[Any]] = set()
     for field in attrs.fields(cl):
         _nested_classes(field.type, nested)
@@ -114,6 +115,7 @@ def _marker(cl: type[Any]) -> str:
 def _nested_classes(tp: Any, found: set[type[Any]]) -> None:
     if attrs.has(tp) and isinstance(tp, type) and tp not in found:
         found.add(tp)
+        attrs.resolve_types(tp)
         for field in attrs.fields(tp):
             _nested_classes(field.type, found)
     for arg in get_args(tp):
