@@ -308,7 +308,7 @@ def test_a_pretty_printed_body_is_read_without_decoding_it_whole(
     [
         ('{"status":"Succeeded","results":[%s]}', True),  # other order: decoded whole
         ('{"results":[%s],"status":"Succeeded","next":null}', True),
-        ('{"results":[%s],"status":"Succ\u0065eded"}', True),
+        ('{"results":[%s],"status":"Succeeded\\u00e9"}', True),
         ('{"results":[%s],"status":"Succeeded","results":[]}', False),
         ('{"results":[],"results":[%s]}', False),
         ('{"results":[%s],"status":1}', False),
