@@ -40,7 +40,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from ._json import _reject_constant
-from ._plain_structure import HookMaker, Unsupported, hook_maker
+from ._plain_structure import HookMaker, Tally, Unsupported, hook_maker
 
 __all__ = ["LETTER_ESCAPE", "money_counts_match", "plain_results"]
 
@@ -58,8 +58,9 @@ _TAIL = re.compile(r'~(?:,~"status"~:~(?:"[A-Za-z_]*"|null)~)?\}~'.replace("~", 
 @attrs.frozen
 class _Plan:
     make: HookMaker  # a JSON object hook building the models, and its tally
-    counters: int
     money_keys: tuple[tuple[bytes, int], ...]  # (b'"amount"', its counter), ...
+    # Decoders not in use, with their tallies: one per decode running at once, at most.
+    idle: list[tuple[json.JSONDecoder, Tally]] = attrs.field(factory=list)
 
 
 _PLANS: dict[type[Any], _Plan | None] = {}
@@ -97,14 +98,21 @@ _OTHER_ENVELOPE = object()
 
 
 def _decode(text: str, plan: _Plan, read: _Read) -> tuple[Any, list[int], int]:
-    """``read``'s answer with a fresh hook, the money counts and how many models it built."""
-    counts = [0] * plan.counters
-    hook, finish = plan.make(counts)
-    decoder = json.JSONDecoder(
-        parse_float=Decimal, parse_constant=_reject_constant, object_hook=hook
-    )
-    items = read(text, decoder)
-    return items, counts, finish()
+    """``read``'s answer, the money counts and how many models the hook built, with a
+    decoder no other decode is using (``list.pop`` and ``append`` are atomic)."""
+    try:
+        decoder, finish = plan.idle.pop()
+    except IndexError:
+        hook, finish = plan.make()
+        decoder = json.JSONDecoder(
+            parse_float=Decimal, parse_constant=_reject_constant, object_hook=hook
+        )
+    try:
+        items = read(text, decoder)
+    finally:
+        built, counts = finish()  # and the tally starts again for the next decode
+        plan.idle.append((decoder, finish))
+    return items, counts, built
 
 
 def _listed_results(text: str, decoder: json.JSONDecoder) -> Any:
@@ -150,4 +158,4 @@ def _make_plan(item_cls: type[Any]) -> _Plan | None:
     keys = tuple((f'"{name}"'.encode(), index) for name, index in money.items())
     if "currency" in money and len(money) == 1:
         keys = ()  # currency alone, with no amount beside it, is not money
-    return _Plan(make=make, counters=len(money), money_keys=keys)
+    return _Plan(make=make, money_keys=keys)

@@ -42,10 +42,11 @@ import attrs
 from ._converter import _CONVERTER, _enum_or_str, _structure_money, _timestamp
 from .models.common import WIRE_NAME
 
-__all__ = ["HookMaker", "Unsupported", "hook_maker"]
+__all__ = ["HookMaker", "Tally", "Unsupported", "hook_maker"]
 
-#: ``make(counts)`` -> ``(hook, finish)``: see :func:`hook_maker`.
-HookMaker = Callable[[list[int]], tuple[Callable[[dict[str, Any]], Any], Callable[[], int]]]
+#: ``make()`` -> ``(hook, finish)``; ``finish()`` -> ``(built, counts)``: see :func:`hook_maker`.
+Tally = Callable[[], tuple[int, list[int]]]
+HookMaker = Callable[[], tuple[Callable[[dict[str, Any]], Any], Tally]]
 _MISSING = object()
 # The separators at 4, 7, 10, 13, 16, 19 and 22 of a timestamp with a ±HH:MM offset.
 _OFFSET_SEPARATORS = frozenset({"--T::+:", "--T::-:"})
@@ -63,14 +64,14 @@ class Unsupported(Exception):
 
 
 def hook_maker(item_cls: type[Any], money: dict[str, int]) -> HookMaker:
-    """The generated ``make(counts)`` for ``item_cls``; ``money`` gets a counter index per
+    """The generated ``make()`` for ``item_cls``; ``money`` gets a counter index per
     money key (each ``Decimal`` field's wire name, and ``currency``).
 
-    ``make(counts)`` returns ``(hook, finish)``: ``hook`` is a JSON ``object_hook`` that
-    turns each object holding the item class's *marker* (a required key that no model
-    nested in it has) into a model as it is parsed, and leaves every other object a dict;
-    ``finish()`` adds the money counts to ``counts`` and returns how many models the hook
-    built. Each decode makes its own pair, so concurrent decodes share nothing.
+    ``make()`` returns ``(hook, finish)``: ``hook`` is a JSON ``object_hook`` that turns
+    each object holding the item class's *marker* (a required key that no model nested in
+    it has) into a model as it is parsed, and leaves every other object a dict;
+    ``finish()`` returns how many models the hook built and the money counts since the
+    last ``finish()``, and starts the tally again. A pair serves one decode at a time.
 
     Raises:
         Unsupported: a model (or a model inside it) this shortcut does not build, or an
@@ -79,21 +80,26 @@ def hook_maker(item_cls: type[Any], money: dict[str, int]) -> HookMaker:
     writer = _Writer(money)
     body = writer.object_lines(item_cls, depth=0, local_counts=True, known_dict=True)
     marker = _marker(item_cls)
-    counters = [f"c{k}" for k in sorted(set(money.values()))]
+    indexes = sorted(set(money.values()))
+    cells = ", ".join([*(f"c{k}" for k in indexes), "built"])
+    zeros = ", ".join(["0"] * (len(indexes) + 1))
     lines = [
-        "def make(counts):",
-        *(f"  {c} = 0" for c in counters),
-        "  built = 0",
+        "def make():",
+        f"  counts = {[0] * len(indexes)!r}  # what item functions (tuples of models) count",
+        f"  {cells} = {zeros}",
         "  def hook(o0):",
-        f"    nonlocal {', '.join([*counters, 'built'])}",
+        f"    nonlocal {cells}",
         f"    if {marker!r} not in o0:",
         "      return o0",
         *_indent(body),
         "    built += 1",
         "    return x0",
         "  def finish():",
-        *(f"    counts[{c[1:]}] += {c}" for c in counters),
-        "    return built",
+        f"    nonlocal {cells}",
+        f"    tally = built, [{', '.join(f'counts[{k}] + c{k}' for k in indexes)}]",
+        f"    counts[:] = {[0] * len(indexes)!r}",
+        f"    {cells} = {zeros}",
+        "    return tally",
         "  return hook, finish",
     ]
     return writer.compile(lines, "make", f"hook for {item_cls.__qualname__}")  # type: ignore[no-any-return]

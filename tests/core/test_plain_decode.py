@@ -9,6 +9,8 @@ decides. The only documented difference is last-wins for a duplicated non-money 
 from __future__ import annotations
 
 import json
+import sys
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -252,15 +254,55 @@ def test_the_marker_is_a_required_key_no_nested_model_has() -> None:
     assert _plain_decode._make_plan(_Inner) is not None
 
 
-def test_each_decode_has_its_own_tally() -> None:
+def test_each_hook_has_its_own_tally_which_starts_again_when_read() -> None:
     make = _plain_structure.hook_maker(RunningBalance, {})
-    counts_a, counts_b = [0, 0], [0, 0]
-    hook_a, finish_a = make(counts_a)
-    hook_b, finish_b = make(counts_b)
+    hook_a, finish_a = make()
+    hook_b, finish_b = make()
     hook_a({"amount": 1, "currency": "GBP"})
     hook_a({"amount": 2})
     hook_b({"other": 1})
-    assert (finish_a(), counts_a, finish_b(), counts_b) == (2, [2, 1], 0, [0, 0])
+    assert (finish_a(), finish_b()) == ((2, [2, 1]), (0, [0, 0]))
+    assert finish_a() == (0, [0, 0])
+    hook_a({"amount": 3})
+    assert finish_a() == (1, [1, 0])
+
+
+def test_a_failed_decode_leaves_no_tally_behind() -> None:
+    # Decoders are reused: a body that fails half way must not count for the next one.
+    plan = _plain_decode._make_plan(Transaction)
+    assert plan is not None
+    half = body_of(GOOD, GOOD + ',"amount":1.5,"currency":1')  # the second item: a doubt
+    assert plain_results(half, Transaction) is None
+    assert [finish() for _, finish in plan.idle] == [(0, [0, 0])] * len(plan.idle)
+    body = body_of(GOOD, GOOD)
+    assert_same(plain_results(body, Transaction) or [], strict(body, Transaction) or [])
+
+
+def test_concurrent_decodes_use_their_own_decoders() -> None:
+    bodies = [body_of(*[GOOD] * n) for n in (1, 40, 80, 120)]
+    expected = [strict(body, Transaction) for body in bodies]
+    failures: list[Any] = []
+    start = threading.Barrier(4)
+
+    def work() -> None:
+        start.wait()
+        for _ in range(10):
+            for body, want in zip(bodies, expected, strict=True):
+                got = plain_results(body, Transaction)
+                if got != want:
+                    failures.append((len(body), got))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns inside each other's decodes
+    try:
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
 
 
 # -------------------------------------------------------------------------- envelope
