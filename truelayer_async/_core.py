@@ -22,8 +22,16 @@ import attrs
 
 from . import errors as e
 from ._error_mapping import Api
-from ._http import FormValue, RateGate, Requester, Response, aclose_client, create_client
-from ._http_backend import DEFAULT_MAX_CONNECTIONS, transport_for
+from ._http import (
+    FormValue,
+    RateGate,
+    Requester,
+    Response,
+    aclose_client,
+    create_client,
+    default_transport,
+)
+from ._http_backend import DEFAULT_MAX_CONNECTIONS, direct_transport, transport_for
 from ._observe import ObservedStore, Observer
 from ._raw import record
 from ._request import AttemptHook
@@ -154,11 +162,14 @@ class Core:
         # On asyncio the token wraps the running loop; keep it for check_loop's fast path.
         running = asyncio._get_running_loop()
         self._asyncio_loop = running if self.loop_token.native_token is running else None
-        client = self._given_client or self._create_client()
+        client, direct = self._given_client, None
+        if client is None:
+            client, direct = self._create_client()
         if self.observer is not None:
             self._unwatch = self.observer.watch_connections(client)
         self._requester = Requester(
             client,
+            transport=direct,
             timeouts=self.timeouts,
             retry_policy=self.retry_policy,
             clock=self.clock,
@@ -167,10 +178,12 @@ class Core:
         )
         self.state = State.OPEN
 
-    def _create_client(self) -> httpx.AsyncClient:
+    def _create_client(self) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport | None]:
+        """The Session's own client, and the transport to send to directly (if any)."""
         pool = self.max_connections or DEFAULT_MAX_CONNECTIONS
-        transport = transport_for(self._http_backend, pool)
-        return create_client(self.timeouts, max_connections=pool, transport=transport)
+        transport = transport_for(self._http_backend, pool) or default_transport(pool)
+        client = create_client(self.timeouts, max_connections=pool, transport=transport)
+        return client, direct_transport(transport)
 
     async def aclose(self) -> None:
         """Drain token flights, then close the client the core created. Safe twice."""

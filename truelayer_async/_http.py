@@ -20,11 +20,13 @@ Rules it keeps:
 
 from __future__ import annotations
 
+import http.cookiejar
 import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -41,7 +43,9 @@ from ._observe import operation_of
 from ._pool_repair import reclaim_orphans, release_interrupted
 from ._request import (
     AttemptHook,
+    BuildRequest,
     Call,
+    DirectRequests,
     FormValue,
     build_attempt,
     check_header_values,
@@ -78,23 +82,45 @@ def create_client(
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """The AsyncClient a Session owns: no redirects, pooled, with the SDK's timeouts.
-
-    At most ``KEEPALIVE_CONNECTIONS`` idle connections are kept (httpx's own default):
-    httpcore's pool walks every pooled connection for each idle one whenever a request
-    starts or ends, so a pool that keeps all 64 alive costs a batch ~1.5x the CPU per
-    request (design.md, "Pool sizing"). ``transport`` replaces httpx's own (its pool is
-    then the transport's)."""
+    """The AsyncClient a Session owns: no redirects, no cookies, pooled, with the SDK's
+    timeouts, over ``transport`` (default: :func:`default_transport`)."""
+    limits = _limits(max_connections)
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=_httpx_timeout(timeouts, timeouts.read),
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=min(max_connections, KEEPALIVE_CONNECTIONS),
-        ),
+        limits=limits,  # for the proxy transports httpx mounts from the environment
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
-        transport=transport,
+        cookies=NoCookies(),
+        transport=default_transport(max_connections) if transport is None else transport,
     )
+
+
+def default_transport(max_connections: int = DEFAULT_MAX_CONNECTIONS) -> httpx.AsyncHTTPTransport:
+    """The transport ``httpx.AsyncClient`` would build itself (httpcore), with the SDK's pool.
+
+    Built here rather than by httpx so that the Requester can send to it directly.
+    At most ``KEEPALIVE_CONNECTIONS`` idle connections are kept (httpx's own default):
+    httpcore's pool walks every pooled connection for each idle one whenever a request
+    starts or ends, so a pool that keeps all 64 alive costs a batch ~1.5x the CPU per
+    request (design.md, "Pool sizing")."""
+    return httpx.AsyncHTTPTransport(limits=_limits(max_connections))
+
+
+def _limits(max_connections: int) -> httpx.Limits:
+    return httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=min(max_connections, KEEPALIVE_CONNECTIONS),
+    )
+
+
+class NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that keeps nothing: an API client has no session cookies to carry."""
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        """Drop ``cookie``."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        """Keep none of ``response``'s cookies (and spare parsing its headers)."""
 
 
 def _httpx_timeout(timeouts: Timeouts, read: float) -> httpx.Timeout:
@@ -199,6 +225,7 @@ class Requester:
         self,
         client: httpx.AsyncClient,
         *,
+        transport: httpx.AsyncBaseTransport | None = None,
         timeouts: Timeouts,
         retry_policy: RetryPolicy,
         clock: Clock = time.time,
@@ -207,6 +234,13 @@ class Requester:
         observer: Observer | None = None,
     ) -> None:
         self.client = client
+        # ``transport``: the one under the SDK's own client, sent to directly (skipping
+        # AsyncClient.send: auth, redirects, cookies, event hooks, none of which the SDK's
+        # client uses); None sends through ``client`` with everything it does.
+        self._transport = transport
+        self._build: BuildRequest = (
+            client.build_request if transport is None else DirectRequests(client.headers)
+        )
         self.observer = observer
         self._closing: set[Flight[None]] = set()  # connections closing in the background
         self.timeouts = timeouts
@@ -284,6 +318,8 @@ class Requester:
             all_headers.update(headers)
         if token_endpoint:  # a token answer is small: no compressed body to inflate at all
             all_headers.update(_IDENTITY)
+        if params is not None and not params and "?" not in url:
+            params = None  # the same URL (no query either way), and one that is cached
         parsed = self._urls.get(url)
         call = Call(
             method=method,
@@ -307,7 +343,7 @@ class Requester:
 
         # The first attempt is built before the deadline starts, as it always was: a
         # request that cannot be built fails here, whatever the deadline.
-        first = build_attempt(self.client, call, 0)
+        first = build_attempt(self._build, call, 0)
         if parsed is None and params is None:
             self._remember_url(url, first.url)
         deadline = self.timeouts.total
@@ -340,7 +376,7 @@ class Requester:
                     observer.rate_limit_wait(waited)
             if self.closed():
                 raise _closed_error()
-            request = first if first is not None else build_attempt(self.client, call, attempt)
+            request = first if first is not None else build_attempt(self._build, call, attempt)
             first = None  # every retry sends a freshly built request (same body bytes)
             # Asked once an attempt: with DEBUG off and no observer, no timing at all.
             debug = log.isEnabledFor(logging.DEBUG)
@@ -429,13 +465,18 @@ class Requester:
     def _backoff(self, attempt: int) -> float:
         return self.retry_policy.backoff(attempt, self.jitter())
 
-    async def _close(self, response: httpx.Response) -> None:
-        """Close a response; if a cancellation interrupts that, still free its pool slot."""
+    async def _close(self, response: httpx.Response, started: float) -> None:
+        """Close a response; if a cancellation interrupts that, still free its pool slot.
+
+        Sent straight to the transport, the response is also given its ``elapsed`` (time
+        since ``started``), as ``AsyncClient.send`` gives one when it is closed."""
         try:
             await response.aclose()
         except BaseException:
             self._release(response)
             raise
+        if self._transport is not None:
+            response.elapsed = timedelta(seconds=time.perf_counter() - started)
 
     def _release(self, response: httpx.Response) -> None:
         """Free the pool slot of a response whose close was interrupted (see _pool_repair);
@@ -462,8 +503,16 @@ class Requester:
 
         Its correlation id and retry count are the caller's to fill in."""
         failure: _Failure | None = None
+        transport = self._transport
+        started = time.perf_counter()
         try:
-            response = await self.client.send(request, stream=True)
+            if transport is None:
+                response = await self.client.send(request, stream=True)
+            elif self.client.is_closed:
+                return _CLOSED
+            else:
+                response = await transport.handle_async_request(request)
+                response.request = request  # what AsyncClient.send sets
         except anyio.get_cancelled_exc_class():
             reclaim_orphans(self.client)  # httpcore #1093: see _pool_repair
             raise
@@ -471,21 +520,15 @@ class Requester:
             if not self.client.is_closed:
                 raise
             return _CLOSED  # httpx: "Cannot send a request, as the client has been closed."
-        except _NEVER_SENT as exc:
-            failure = _Failure(
-                type(exc).__name__, sent=False, timeout=isinstance(exc, httpx.TimeoutException)
-            )
-        except httpx.TimeoutException as exc:
-            failure = _Failure(type(exc).__name__, sent=True, timeout=True)
         except httpx.TransportError as exc:
-            failure = _Failure(type(exc).__name__, sent=True, timeout=False)
+            failure = _failure_of(exc, reading=False)
         if failure is not None:
             return failure
         if response.is_stream_consumed:
             # The body is already in memory (a transport that built the response from
             # bytes, such as httpx.MockTransport, read it): skip streaming it again.
             # Same outcome: the stream is closed and the size cap applies.
-            await self._close(response)
+            await self._close(response, started)
             if len(response.content) > max_bytes:
                 raise _too_large(response, max_bytes)
             return Response(
@@ -494,11 +537,12 @@ class Requester:
         too_large = corrupt = False
         # gzip and deflate are inflated here, a slice at a time, so the cap applies to the
         # decompressed size as it grows; other encodings are left to httpx.
-        inflater = inflater_for(response.headers.get("content-encoding"), max_bytes)
+        encoding = response.headers.get("content-encoding")
+        inflater = inflater_for(encoding, max_bytes)
         try:
             chunks: list[bytes] = []
             size = 0
-            source = response.aiter_bytes() if inflater is None else response.aiter_raw()
+            source = _body_source(response, decoded=inflater is None and bool(encoding))
             async for data in source:
                 for chunk in (data,) if inflater is None else inflater.feed(data):
                     size += len(chunk)
@@ -510,17 +554,15 @@ class Requester:
                     break
         except (InflateError, httpx.DecodingError):
             corrupt = True
-        except httpx.TimeoutException as exc:
-            failure = _Failure(type(exc).__name__, sent=True, timeout=True)
         except httpx.TransportError as exc:
-            failure = _Failure(type(exc).__name__, sent=True, timeout=False)
+            failure = _failure_of(exc, reading=True)
         except BaseException:
             # A cancellation while reading, or while httpx closed the stream at its end
             # (aiter_bytes does): make sure the pool slot was given back.
             self._release(response)
             raise
         finally:
-            await self._close(response)
+            await self._close(response, started)
         if failure is not None:
             return failure
         if too_large or corrupt:
@@ -536,6 +578,25 @@ class Requester:
             raise _too_large(response, max_bytes)
         body = b"".join(chunks)
         return Response(response.status_code, response.headers, body, None, 0, response, True)
+
+
+def _failure_of(exc: httpx.TransportError, *, reading: bool) -> _Failure:
+    """A network failure: "never sent" only for a connect-phase error while sending
+    (``reading``: a response had begun to arrive, so the request had left)."""
+    sent = reading or not isinstance(exc, _NEVER_SENT)
+    return _Failure(type(exc).__name__, sent=sent, timeout=isinstance(exc, httpx.TimeoutException))
+
+
+def _body_source(response: httpx.Response, *, decoded: bool) -> AsyncIterable[bytes]:
+    """Where to read a streamed body from: its raw stream, or httpx's decoding iterator
+    when httpx must decode it (an encoding other than gzip and deflate).
+
+    The raw stream is iterated as it is (what ``aiter_raw`` does, minus its bookkeeping
+    of bytes counted and exceptions re-wrapped, none of which the SDK reads)."""
+    stream = response.stream
+    if decoded or not isinstance(stream, httpx.AsyncByteStream):
+        return response.aiter_bytes() if decoded else response.aiter_raw()
+    return stream
 
 
 def _read_copy(streamed: httpx.Response, body: bytes) -> httpx.Response:
