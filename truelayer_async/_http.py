@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 import attrs
@@ -47,7 +47,9 @@ from ._request import (
     Call,
     DirectRequests,
     FormValue,
+    LeanRequest,
     build_attempt,
+    build_lean,
     check_header_values,
     is_header_value,
     prepare_body,
@@ -175,13 +177,18 @@ class Response:
     #: The response as httpx returned it; when ``streamed``, its body was read here.
     source: httpx.Response = attrs.field(repr=False)
     streamed: bool = False
+    #: The request as sent, when it was sent as parts: ``source`` has no request yet.
+    lean: LeanRequest | None = attrs.field(default=None, repr=False)
 
     @property
     def http_response(self) -> httpx.Response:
         """The read, closed ``httpx.Response`` (``with_raw_response``).
 
         A streamed response's read twin is built on first use only: most responses are
-        decoded and dropped, and building one costs as much as a small decode."""
+        decoded and dropped, and building one costs as much as a small decode. So is the
+        ``httpx.Request`` of one sent as parts."""
+        if self.lean is not None:
+            self.source.request, self.lean = self.lean.to_httpx(), None
         if self.streamed:
             self.source, self.streamed = _read_copy(self.source, self.content), False
         return self.source
@@ -203,6 +210,19 @@ class Response:
             correlation_id=self.correlation_id,
             error_cls=error_cls,
         )
+
+
+class SendParts(Protocol):
+    """``AiohttpTransport.send_parts``: a request sent as parts (see ``LeanRequest``)."""
+
+    def __call__(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None,
+        timeout: dict[str, float | None],
+    ) -> Awaitable[httpx.Response]: ...
 
 
 _URL_CACHE_SIZE = 512  # parsed URLs a Requester keeps (a few hundred bytes each)
@@ -238,9 +258,10 @@ class Requester:
         # AsyncClient.send: auth, redirects, cookies, event hooks, none of which the SDK's
         # client uses); None sends through ``client`` with everything it does.
         self._transport = transport
-        self._build: BuildRequest = (
-            client.build_request if transport is None else DirectRequests(client.headers)
-        )
+        self._direct = DirectRequests(client.headers)
+        self._build: BuildRequest = client.build_request if transport is None else self._direct
+        # The transport's send_parts (the SDK's AiohttpTransport), for LeanRequests.
+        self._send_parts: SendParts | None = getattr(transport, "send_parts", None)
         self.observer = observer
         self._closing: set[Flight[None]] = set()  # connections closing in the background
         self.timeouts = timeouts
@@ -336,6 +357,8 @@ class Requester:
             hooks=on_attempt,
             secrets=_secrets_of(form, json_body, bearer),
             operation=operation,
+            # No per-attempt hook needs the httpx.Request: send its parts.
+            lean=self._send_parts is not None and not on_attempt,
         )
         if form is not None or json_body is not None:
             # Encoded once: every attempt (and every hook, e.g. a signer) sees these bytes.
@@ -343,7 +366,7 @@ class Requester:
 
         # The first attempt is built before the deadline starts, as it always was: a
         # request that cannot be built fails here, whatever the deadline.
-        first = build_attempt(self._build, call, 0)
+        first = self._build_attempt(call, 0)
         if parsed is None and params is None:
             self._remember_url(url, first.url)
         deadline = self.timeouts.total
@@ -365,7 +388,12 @@ class Requester:
         timeout.client_correlation_id = correlation
         raise timeout
 
-    async def _attempts(self, call: Call, first: httpx.Request | None) -> Response:
+    def _build_attempt(self, call: Call, number: int) -> httpx.Request | LeanRequest:
+        if call.lean:
+            return build_lean(self._direct, call)
+        return build_attempt(self._build, call, number)
+
+    async def _attempts(self, call: Call, first: httpx.Request | LeanRequest | None) -> Response:
         method = call.method
         observer = self.observer
         attempt = 0
@@ -376,7 +404,7 @@ class Requester:
                     observer.rate_limit_wait(waited)
             if self.closed():
                 raise _closed_error()
-            request = first if first is not None else build_attempt(self._build, call, attempt)
+            request = first if first is not None else self._build_attempt(call, attempt)
             first = None  # every retry sends a freshly built request (same body bytes)
             # Asked once an attempt: with DEBUG off and no observer, no timing at all.
             debug = log.isEnabledFor(logging.DEBUG)
@@ -497,7 +525,7 @@ class Requester:
         flight.start(close)
 
     async def _send_once(
-        self, request: httpx.Request, max_bytes: int
+        self, request: httpx.Request | LeanRequest, max_bytes: int
     ) -> Response | _Failure | str:
         """The response with its (decoded, capped) body read, or a failure, or ``_CLOSED``.
 
@@ -505,12 +533,20 @@ class Requester:
         failure: _Failure | None = None
         transport = self._transport
         started = time.perf_counter()
+        lean = request if isinstance(request, LeanRequest) else None
         try:
             if transport is None:
-                response = await self.client.send(request, stream=True)
+                assert lean is None  # a LeanRequest goes to the SDK's own transport only
+                response = await self.client.send(cast(httpx.Request, request), stream=True)
             elif self.client.is_closed:
                 return _CLOSED
+            elif lean is not None:
+                assert self._send_parts is not None
+                response = await self._send_parts(
+                    lean.method, str(lean.url), lean.headers, lean.body, lean.timeout
+                )
             else:
+                request = cast(httpx.Request, request)
                 response = await transport.handle_async_request(request)
                 response.request = request  # what AsyncClient.send sets
         except anyio.get_cancelled_exc_class():
@@ -532,8 +568,9 @@ class Requester:
             if len(response.content) > max_bytes:
                 raise _too_large(response, max_bytes)
             return Response(
-                response.status_code, response.headers, response.content, None, 0, response
-            )
+                response.status_code, response.headers, response.content, None, 0, response,
+                lean=lean,
+            )  # fmt: skip
         too_large = corrupt = False
         # gzip and deflate are inflated here, a slice at a time, so the cap applies to the
         # decompressed size as it grows; other encodings are left to httpx.
@@ -577,7 +614,9 @@ class Requester:
                 )
             raise _too_large(response, max_bytes)
         body = b"".join(chunks)
-        return Response(response.status_code, response.headers, body, None, 0, response, True)
+        return Response(
+            response.status_code, response.headers, body, None, 0, response, True, lean=lean
+        )
 
 
 def _failure_of(exc: httpx.TransportError, *, reading: bool) -> _Failure:
@@ -619,6 +658,7 @@ def _read_copy(streamed: httpx.Response, body: bytes) -> httpx.Response:
         extensions=streamed.extensions,
     )
     twin.headers = streamed.headers
+    twin.elapsed = streamed.elapsed  # set when the streamed response was closed
     return twin
 
 

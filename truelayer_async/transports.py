@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import aiohttp
@@ -133,20 +133,46 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``. The response body is streamed, or handed over already read
         when it arrived with the head; aiohttp's errors become httpx's (see the module)."""
-        session = self._session or self._open()
-        timeout = self._client_timeout(request.extensions.get("timeout", {}))
         try:
             body = request.content
         except httpx.RequestNotRead:
             body = await request.aread()
+        return await self.send_parts(
+            request.method,
+            str(request.url),
+            request.headers.multi_items(),
+            body,
+            request.extensions.get("timeout", {}),
+            request=request,
+        )
+
+    async def send_parts(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None,
+        timeout: dict[str, float | None],
+        *,
+        request: httpx.Request | None = None,
+    ) -> httpx.Response:
+        """Send a request given as its parts, without an ``httpx.Request`` (which costs
+        more to build than aiohttp takes to send it): what a Session on
+        ``http_backend="aiohttp"`` does when no hook or telemetry needs the request.
+
+        ``url`` is already percent-encoded (``str(httpx.URL)``); aiohttp adds ``Host``
+        and ``Content-Length``. The response is :meth:`handle_async_request`'s, with
+        ``request`` (if given) as its request.
+        """
+        session = self._session or self._open()
         try:
             response = await session.request(
-                request.method,
-                URL(str(request.url), encoded=True),
-                headers=CIMultiDict(request.headers.multi_items()),
+                method,
+                URL(url, encoded=True),
+                headers=CIMultiDict(headers),
                 data=body or None,
                 allow_redirects=False,
-                timeout=timeout,
+                timeout=self._client_timeout(timeout),
             )
         except Exception as exc:  # not a cancellation: that is a BaseException
             raise _httpx_error(exc, request) from None
@@ -200,7 +226,7 @@ class _ResponseBody(httpx.AsyncByteStream):
 
     __slots__ = ("_request", "_response")
 
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request | None) -> None:
         self._response = response
         self._request = request
 
@@ -225,7 +251,9 @@ class _ResponseBody(httpx.AsyncByteStream):
             response.close()
 
 
-def _httpx_error(exc: Exception, request: httpx.Request, *, reading: bool = False) -> Exception:
+def _httpx_error(
+    exc: Exception, request: httpx.Request | None, *, reading: bool = False
+) -> Exception:
     """The httpx exception for an aiohttp/asyncio one; "never sent" only when proven."""
     message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if not reading and isinstance(exc, _NEVER_SENT):
