@@ -53,7 +53,6 @@ __all__ = ["ClientToken", "Core", "SignMode", "TokenSource", "UserToken"]
 
 #: Seconds ``aclose()`` waits for token flights beyond the token timeout.
 FLIGHT_DRAIN_MARGIN = 5.0
-_USER_KEY_CACHE_SIZE = 4096  # users whose token keys a Core remembers
 
 
 class State(enum.Enum):
@@ -145,9 +144,6 @@ class Core:
         self._asyncio_loop: asyncio.AbstractEventLoop | None = None
         self.state = State.UNOPENED
         self.tokens = TokenManager(self)
-        # Store keys of users' tokens, built once per (user, type): a key is hashed on
-        # every call, and building one (namespace string, frozen attrs) costs as much.
-        self._user_keys: dict[tuple[str | None, TokenType], TokenKey] = {}
         self._unwatch: Callable[[], None] | None = None  # stops the connection gauge
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -320,19 +316,8 @@ class Core:
         return await self.client_credentials(source.scopes, source.token_type)
 
     def user_key(self, source: UserToken) -> TokenKey:
-        """The store key of a user's token (checked and built once, then remembered)."""
-        user = source.user
-        if user is not None and type(user) is not str:
-            return self.tokens.key(source.token_type, user)  # raises the typed error
-        keys = self._user_keys
-        pair = (user, source.token_type)
-        key = keys.get(pair)
-        if key is None:
-            key = self.tokens.key(source.token_type, user)
-            if len(keys) >= _USER_KEY_CACHE_SIZE:
-                del keys[next(iter(keys))]  # the oldest
-            keys[pair] = key
-        return key
+        """The store key of a user's token (the manager remembers it)."""
+        return self.tokens.key(source.token_type, source.user)
 
     def authorized_request(
         self,
@@ -414,30 +399,22 @@ class Core:
                 operation=operation,
             )
 
-        if type(source) is not UserToken:
-            assert isinstance(source, ClientToken)
-            try:
-                response = await send(token.access_token)
-            except e.ApiError as exc:
-                if exc.status_code != 401:
-                    raise
-            else:
-                record(response)
-                return response
-            # The cached token was refused (revoked, or expired early): one new one, one
-            # replay; a second 401 is raised as it is.
-            token = await self.client_credentials(
-                source.scopes, source.token_type, replacing=token.access_token
-            )
-            response = await send(token.access_token)
-            record(response)
-            return response
         try:
             response = await send(token.access_token)
         except e.ApiError as exc:
             if exc.status_code != 401:
                 raise
         else:
+            record(response)
+            return response
+        if type(source) is not UserToken:
+            assert isinstance(source, ClientToken)
+            # The cached token was refused (revoked, or expired early): one new one, one
+            # replay; a second 401 is raised as it is.
+            token = await self.client_credentials(
+                source.scopes, source.token_type, replacing=token.access_token
+            )
+            response = await send(token.access_token)
             record(response)
             return response
         token = await self.tokens.refresh(self.user_key(source), used=token.access_token)
