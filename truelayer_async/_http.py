@@ -5,6 +5,10 @@ Rules it keeps:
 * Retries follow the request's :class:`RetryMode`; back-off is exponential with jitter
   and honours ``Retry-After`` up to the policy's limit.
 * Redirects are never followed (a 307/308 would resend a body holding secrets).
+* The Session's own client is sent to through its transport, skipping
+  ``AsyncClient.send`` (its auth, redirects, cookies and event hooks are unused there);
+  a user's client always goes through ``send`` (design.md, "The request path's
+  overhead").
 * Every response is read under a size cap and closed, including discarded ones; gzip
   and deflate bodies are inflated a slice at a time, so the cap bounds the decompressed
   size (``_inflate.py``). The token endpoint asks for ``Accept-Encoding: identity``.

@@ -1,9 +1,11 @@
 """An httpx transport over aiohttp: the SDK's ``http_backend="aiohttp"`` (``[aiohttp]`` extra).
 
 ``Session(..., http_backend="aiohttp")`` builds an ``httpx.AsyncClient`` over
-:class:`AiohttpTransport`; the rest of the SDK (retries, size caps, gzip caps, hooks) is
-unchanged. aiohttp's connection pool costs far less CPU per request than httpcore's,
-which matters for batch work (many users, many requests in flight).
+:class:`AiohttpTransport` and sends to the transport directly: as an ``httpx.Request``
+when a per-attempt hook needs one, else as its parts (:meth:`AiohttpTransport.send_parts`);
+the rest of the SDK (retries, size caps, gzip caps, hooks) is unchanged. aiohttp's
+connection pool costs far less CPU per request than httpcore's, which matters for batch
+work (many users, many requests in flight).
 
 The transport owns the mapping from aiohttp's errors to httpx's, because the SDK's
 retry rule reads them: ``ConnectError``, ``ConnectTimeout`` and ``PoolTimeout`` mean

@@ -14,10 +14,18 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.secret_scan import assert_no_secret_anywhere
 from tests.support.doubles import RecordingSleep
 from tests.support.wire_server import WireServer, respond
 from tests.transports.conftest import session
-from truelayer_async import Environment, InvalidParameterError, Session, Timeouts
+from truelayer_async import (
+    Environment,
+    InvalidParameterError,
+    ResponseTooLargeError,
+    Secret,
+    Session,
+    Timeouts,
+)
 from truelayer_async._error_mapping import Api
 from truelayer_async._http import Requester, create_client
 from truelayer_async._http_backend import direct_transport
@@ -176,3 +184,16 @@ async def test_empty_params_reuse_the_parsed_url(
         # A query already in the URL is what empty params would drop, as httpx does.
         await requester.request("GET", f"{server.url}/y?keep=1", api=Api.DATA, params={})
     assert [a.path for a in server.arrivals] == ["/x", "/x", "/y"]
+
+
+async def test_an_error_after_a_lean_send_holds_no_secret(
+    backend: str, server: WireServer, sleeps: RecordingSleep, sentinel: str
+) -> None:
+    server.script = [respond(body=b'{"results":"' + b"x" * 1000 + b'"}')]
+    async with session(server.url, backend, sleeps) as tl:
+        with pytest.raises(ResponseTooLargeError) as large:
+            await tl._core.requester().request(
+                "GET", f"{server.url}/x", api=Api.DATA, bearer=Secret(sentinel), max_bytes=100
+            )
+    assert server.arrivals[0].headers["authorization"] == f"Bearer {sentinel}"
+    assert_no_secret_anywhere(large.value, sentinel)
