@@ -167,3 +167,16 @@ async def test_a_streamed_responses_read_twin_is_built_only_when_asked_for(
     assert twin.content == b'{"results": []}' and twin.is_closed
     assert response.http_response is twin and len(built) == 1  # built once
     assert "results" not in repr(response)
+
+
+def test_an_id_is_checked_once_and_a_refused_one_every_time() -> None:
+    from truelayer_async._path_segment import _checked, path_segment
+
+    for _ in range(2):
+        with pytest.raises(e.InvalidParameterError, match="account_id is not a valid id"):
+            path_segment("a/b", "account_id")
+    hits = _checked.cache_info().hits
+    assert path_segment("acc 1", "account_id") == "acc%201"
+    assert path_segment("acc 1", "account_id") == "acc%201"
+    assert _checked.cache_info().hits == hits + 1
+    assert _checked.cache_info().maxsize == 4096
