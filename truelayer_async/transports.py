@@ -33,6 +33,8 @@ import httpx
 from multidict import CIMultiDict
 from yarl import URL
 
+from ._received import ReceivedBody
+
 __all__ = ["AiohttpTransport"]
 
 #: The largest piece of a response body read at once.
@@ -184,7 +186,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             # back now and the bytes are handed over as a one-chunk stream (a stream, not
             # content=, which httpx would decode right here, and which costs 6x as much to
             # build). Its size is bounded by aiohttp's read buffer.
-            stream: httpx.AsyncByteStream = _Received(content.read_nowait())
+            stream: httpx.AsyncByteStream = ReceivedBody(content.read_nowait())
             response.release()
         else:
             stream = _ResponseBody(response, request)
@@ -208,19 +210,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         idle: dict[Any, list[Any]] = getattr(connector, "_conns", {})
         in_use = len(getattr(connector, "_acquired", ()))
         return (in_use + sum(len(conns) for conns in idle.values()), in_use)
-
-
-class _Received(httpx.AsyncByteStream):
-    """A body that arrived whole with the head, handed over as one chunk."""
-
-    __slots__ = ("_body",)
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._body:
-            yield self._body
 
 
 class _ResponseBody(httpx.AsyncByteStream):
