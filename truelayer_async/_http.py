@@ -184,6 +184,14 @@ class Response:
     streamed: bool = False
     #: The request as sent, when it was sent as parts: ``source`` has no request yet.
     lean: LeanRequest | None = attrs.field(default=None, repr=False)
+    #: The Content-Type header, read with the others the SDK needs in one pass when the
+    #: response arrived (None: read from ``headers`` when asked).
+    content_type: str | None = attrs.field(default=None, repr=False)
+
+    def media_type(self) -> str:
+        """The Content-Type header ("" for none)."""
+        found = self.content_type
+        return found if found is not None else self.headers.get("content-type", "")
 
     @property
     def http_response(self) -> httpx.Response:
@@ -200,7 +208,7 @@ class Response:
 
     def json(self, *, error_cls: type[e.MalformedResponseError] = e.MalformedResponseError) -> Any:
         """Decode the body (Decimals for fractions); typed error on anything malformed."""
-        content_type = self.headers.get("content-type", "")
+        content_type = self.media_type()
         if self.content and "json" not in content_type:
             raise error_cls(
                 f"expected JSON, got {content_type or 'no content type'}",
@@ -447,7 +455,7 @@ class Requester:
             # A Response holds the body out of its repr: no local here shows the bytes.
             response = outcome
             status = response.status_code
-            correlation_id = response.correlation_id = correlation_id_of(response.headers)
+            correlation_id = response.correlation_id  # read by _send_once
             if debug:
                 log.debug(
                     "%s %s -> %d (attempt %d, %.0f ms, correlation id %s)",
@@ -565,6 +573,7 @@ class Requester:
             failure = _failure_of(exc, reading=False)
         if failure is not None:
             return failure
+        content_type, encoding, correlation_id = _head_fields(response.headers)
         if response.is_stream_consumed:
             # The body is already in memory (a transport that built the response from
             # bytes, such as httpx.MockTransport, read it): skip streaming it again.
@@ -573,10 +582,9 @@ class Requester:
             if len(response.content) > max_bytes:
                 raise _too_large(response, max_bytes)
             return Response(
-                response.status_code, response.headers, response.content, None, 0, response,
-                lean=lean,
+                response.status_code, response.headers, response.content, correlation_id, 0,
+                response, lean=lean, content_type=content_type,
             )  # fmt: skip
-        encoding = response.headers.get("content-encoding")
         stream = response.stream
         if isinstance(stream, ReceivedBody) and not encoding:
             # The whole body came with the head and its connection is back in the pool:
@@ -585,8 +593,8 @@ class Requester:
             if len(stream.body) > max_bytes:
                 raise _too_large(response, max_bytes)
             return Response(
-                response.status_code, response.headers, stream.body, None, 0, response, True,
-                lean=lean,
+                response.status_code, response.headers, stream.body, correlation_id, 0,
+                response, True, lean=lean, content_type=content_type,
             )  # fmt: skip
         too_large = corrupt = False
         # gzip and deflate are inflated here, a slice at a time, so the cap applies to the
@@ -626,13 +634,34 @@ class Requester:
                 raise e.MalformedResponseError(
                     "the compressed response body is corrupt",
                     status_code=response.status_code,
-                    correlation_id=correlation_id_of(response.headers),
+                    correlation_id=correlation_id,
                 )
             raise _too_large(response, max_bytes)
         body = b"".join(chunks)
         return Response(
-            response.status_code, response.headers, body, None, 0, response, True, lean=lean
-        )
+            response.status_code, response.headers, body, correlation_id, 0, response, True,
+            lean=lean, content_type=content_type,
+        )  # fmt: skip
+
+
+# The response headers the SDK reads on every response: Content-Type, Content-Encoding
+# and the correlation id (X-TL-Correlation-Id, else Tl-Trace-Id), by lower-case name.
+_HEAD_FIELDS = {b"content-type": 0, b"content-encoding": 1, b"x-tl-correlation-id": 2,
+                b"tl-trace-id": 3}  # fmt: skip
+
+
+def _head_fields(headers: httpx.Headers) -> tuple[str, str | None, str | None]:
+    """Content-Type ("" for none), Content-Encoding and the correlation id, read in one
+    pass: what ``headers.get`` gives for each (repeats joined with ", "), at a third of
+    the cost of four lookups."""
+    found: list[str | None] = [None, None, None, None]
+    charset = headers.encoding
+    for name, value in headers.raw:
+        index = _HEAD_FIELDS.get(name.lower())
+        if index is not None:
+            text, before = value.decode(charset), found[index]
+            found[index] = text if before is None else f"{before}, {text}"
+    return found[0] or "", found[1], found[2] or found[3] or None
 
 
 def _failure_of(exc: httpx.TransportError, *, reading: bool) -> _Failure:
