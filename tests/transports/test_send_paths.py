@@ -197,3 +197,24 @@ async def test_an_error_after_a_lean_send_holds_no_secret(
             )
     assert server.arrivals[0].headers["authorization"] == f"Bearer {sentinel}"
     assert_no_secret_anywhere(large.value, sentinel)
+
+
+async def test_the_sdks_event_hooks_see_every_path(
+    backend: str, server: WireServer, sleeps: RecordingSleep, sends: list[str]
+) -> None:
+    seen: list[str] = []
+
+    def on_request(event: Any) -> None:
+        seen.append(f"request {event.method} {event.url}")
+
+    def on_response(event: Any) -> None:
+        seen.append(f"response {event.status_code} {event.correlation_id}")
+
+    server.script = [respond(headers={"X-TL-Correlation-Id": "c-1"})]
+    hooks: Any = {"request": [on_request], "response": [on_response]}
+    async with session(server.url, backend, sleeps, event_hooks=hooks) as tl:
+        await tl._core.requester().request(
+            "GET", f"{server.url}/x", api=Api.DATA, params={"q": "1"}
+        )
+    assert sends == []  # sent as parts on aiohttp, straight to the transport on httpx
+    assert seen == [f"request GET {server.url}/x", "response 200 c-1"]
