@@ -22,8 +22,16 @@ import attrs
 
 from . import errors as e
 from ._error_mapping import Api, signature_refused
-from ._http import FormValue, RateGate, Requester, Response, aclose_client, create_client
-from ._http_backend import DEFAULT_MAX_CONNECTIONS, transport_for
+from ._http import (
+    FormValue,
+    RateGate,
+    Requester,
+    Response,
+    aclose_client,
+    create_client,
+    default_transport,
+)
+from ._http_backend import DEFAULT_MAX_CONNECTIONS, direct_transport, transport_for
 from ._observe import ObservedStore, Observer
 from ._raw import record
 from ._request import AttemptHook
@@ -45,7 +53,6 @@ __all__ = ["ClientToken", "Core", "SignMode", "TokenSource", "UserToken"]
 
 #: Seconds ``aclose()`` waits for token flights beyond the token timeout.
 FLIGHT_DRAIN_MARGIN = 5.0
-_USER_KEY_CACHE_SIZE = 4096  # users whose token keys a Core remembers
 
 
 class State(enum.Enum):
@@ -137,9 +144,6 @@ class Core:
         self._asyncio_loop: asyncio.AbstractEventLoop | None = None
         self.state = State.UNOPENED
         self.tokens = TokenManager(self)
-        # Store keys of users' tokens, built once per (user, type): a key is hashed on
-        # every call, and building one (namespace string, frozen attrs) costs as much.
-        self._user_keys: dict[tuple[str | None, TokenType], TokenKey] = {}
         self._unwatch: Callable[[], None] | None = None  # stops the connection gauge
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -154,11 +158,14 @@ class Core:
         # On asyncio the token wraps the running loop; keep it for check_loop's fast path.
         running = asyncio._get_running_loop()
         self._asyncio_loop = running if self.loop_token.native_token is running else None
-        client = self._given_client or self._create_client()
+        client, direct = self._given_client, None
+        if client is None:
+            client, direct = self._create_client()
         if self.observer is not None:
             self._unwatch = self.observer.watch_connections(client)
         self._requester = Requester(
             client,
+            transport=direct,
             timeouts=self.timeouts,
             retry_policy=self.retry_policy,
             clock=self.clock,
@@ -167,10 +174,12 @@ class Core:
         )
         self.state = State.OPEN
 
-    def _create_client(self) -> httpx.AsyncClient:
+    def _create_client(self) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport | None]:
+        """The Session's own client, and the transport to send to directly (if any)."""
         pool = self.max_connections or DEFAULT_MAX_CONNECTIONS
-        transport = transport_for(self._http_backend, pool)
-        return create_client(self.timeouts, max_connections=pool, transport=transport)
+        transport = transport_for(self._http_backend, pool) or default_transport(pool)
+        client = create_client(self.timeouts, max_connections=pool, transport=transport)
+        return client, direct_transport(transport)
 
     async def aclose(self) -> None:
         """Drain token flights, then close the client the core created. Safe twice."""
@@ -307,19 +316,8 @@ class Core:
         return await self.client_credentials(source.scopes, source.token_type)
 
     def user_key(self, source: UserToken) -> TokenKey:
-        """The store key of a user's token (checked and built once, then remembered)."""
-        user = source.user
-        if user is not None and type(user) is not str:
-            return self.tokens.key(source.token_type, user)  # raises the typed error
-        keys = self._user_keys
-        pair = (user, source.token_type)
-        key = keys.get(pair)
-        if key is None:
-            key = self.tokens.key(source.token_type, user)
-            if len(keys) >= _USER_KEY_CACHE_SIZE:
-                del keys[next(iter(keys))]  # the oldest
-            keys[pair] = key
-        return key
+        """The store key of a user's token (the manager remembers it)."""
+        return self.tokens.key(source.token_type, source.user)
 
     def authorized_request(
         self,
@@ -402,30 +400,22 @@ class Core:
                 operation=operation,
             )
 
+        try:
+            response = await send(token.access_token)
+        except e.ApiError as exc:
+            if exc.status_code != 401 or signature_refused(exc):
+                raise  # a refused signature is no token problem: no new token
+        else:
+            record(response)
+            return response
         if type(source) is not UserToken:
             assert isinstance(source, ClientToken)
-            try:
-                response = await send(token.access_token)
-            except e.ApiError as exc:
-                if exc.status_code != 401 or signature_refused(exc):
-                    raise  # a refused signature is no token problem: no new token
-            else:
-                record(response)
-                return response
             # The cached token was refused (revoked, or expired early): one new one, one
             # replay; a second 401 is raised as it is (typed by the error table).
             token = await self.client_credentials(
                 source.scopes, source.token_type, replacing=token.access_token
             )
             response = await send(token.access_token)
-            record(response)
-            return response
-        try:
-            response = await send(token.access_token)
-        except e.ApiError as exc:
-            if exc.status_code != 401:
-                raise
-        else:
             record(response)
             return response
         token = await self.tokens.refresh(self.user_key(source), used=token.access_token)

@@ -5,6 +5,10 @@ Rules it keeps:
 * Retries follow the request's :class:`RetryMode`; back-off is exponential with jitter
   and honours ``Retry-After`` up to the policy's limit.
 * Redirects are never followed (a 307/308 would resend a body holding secrets).
+* The Session's own client is sent to through its transport, skipping
+  ``AsyncClient.send`` (its auth, redirects, cookies and event hooks are unused there);
+  a user's client always goes through ``send`` (design.md, "The request path's
+  overhead").
 * Every response is read under a size cap and closed, including discarded ones; gzip
   and deflate bodies are inflated a slice at a time, so the cap bounds the decompressed
   size (``_inflate.py``). The token endpoint asks for ``Accept-Encoding: identity``.
@@ -20,12 +24,14 @@ Rules it keeps:
 
 from __future__ import annotations
 
+import http.cookiejar
 import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 import attrs
@@ -39,11 +45,16 @@ from ._inflate import InflateError, inflater_for
 from ._json import loads
 from ._observe import operation_of
 from ._pool_repair import reclaim_orphans, release_interrupted
+from ._received import ReceivedBody
 from ._request import (
     AttemptHook,
+    BuildRequest,
     Call,
+    DirectRequests,
     FormValue,
+    LeanRequest,
     build_attempt,
+    build_lean,
     check_header_values,
     is_header_value,
     prepare_body,
@@ -78,23 +89,45 @@ def create_client(
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """The AsyncClient a Session owns: no redirects, pooled, with the SDK's timeouts.
-
-    At most ``KEEPALIVE_CONNECTIONS`` idle connections are kept (httpx's own default):
-    httpcore's pool walks every pooled connection for each idle one whenever a request
-    starts or ends, so a pool that keeps all 64 alive costs a batch ~1.5x the CPU per
-    request (design.md, "Pool sizing"). ``transport`` replaces httpx's own (its pool is
-    then the transport's)."""
+    """The AsyncClient a Session owns: no redirects, no cookies, pooled, with the SDK's
+    timeouts, over ``transport`` (default: :func:`default_transport`)."""
+    limits = _limits(max_connections)
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=_httpx_timeout(timeouts, timeouts.read),
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=min(max_connections, KEEPALIVE_CONNECTIONS),
-        ),
+        limits=limits,  # for the proxy transports httpx mounts from the environment
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
-        transport=transport,
+        cookies=NoCookies(),
+        transport=default_transport(max_connections) if transport is None else transport,
     )
+
+
+def default_transport(max_connections: int = DEFAULT_MAX_CONNECTIONS) -> httpx.AsyncHTTPTransport:
+    """The transport ``httpx.AsyncClient`` would build itself (httpcore), with the SDK's pool.
+
+    Built here rather than by httpx so that the Requester can send to it directly.
+    At most ``KEEPALIVE_CONNECTIONS`` idle connections are kept (httpx's own default):
+    httpcore's pool walks every pooled connection for each idle one whenever a request
+    starts or ends, so a pool that keeps all 64 alive costs a batch ~1.5x the CPU per
+    request (design.md, "Pool sizing")."""
+    return httpx.AsyncHTTPTransport(limits=_limits(max_connections))
+
+
+def _limits(max_connections: int) -> httpx.Limits:
+    return httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=min(max_connections, KEEPALIVE_CONNECTIONS),
+    )
+
+
+class NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that keeps nothing: an API client has no session cookies to carry."""
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        """Drop ``cookie``."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        """Keep none of ``response``'s cookies (and spare parsing its headers)."""
 
 
 def _httpx_timeout(timeouts: Timeouts, read: float) -> httpx.Timeout:
@@ -149,20 +182,33 @@ class Response:
     #: The response as httpx returned it; when ``streamed``, its body was read here.
     source: httpx.Response = attrs.field(repr=False)
     streamed: bool = False
+    #: The request as sent, when it was sent as parts: ``source`` has no request yet.
+    lean: LeanRequest | None = attrs.field(default=None, repr=False)
+    #: The Content-Type header, read with the others the SDK needs in one pass when the
+    #: response arrived (None: read from ``headers`` when asked).
+    content_type: str | None = attrs.field(default=None, repr=False)
+
+    def media_type(self) -> str:
+        """The Content-Type header ("" for none)."""
+        found = self.content_type
+        return found if found is not None else self.headers.get("content-type", "")
 
     @property
     def http_response(self) -> httpx.Response:
         """The read, closed ``httpx.Response`` (``with_raw_response``).
 
         A streamed response's read twin is built on first use only: most responses are
-        decoded and dropped, and building one costs as much as a small decode."""
+        decoded and dropped, and building one costs as much as a small decode. So is the
+        ``httpx.Request`` of one sent as parts."""
+        if self.lean is not None:
+            self.source.request, self.lean = self.lean.to_httpx(), None
         if self.streamed:
             self.source, self.streamed = _read_copy(self.source, self.content), False
         return self.source
 
     def json(self, *, error_cls: type[e.MalformedResponseError] = e.MalformedResponseError) -> Any:
         """Decode the body (Decimals for fractions); typed error on anything malformed."""
-        content_type = self.headers.get("content-type", "")
+        content_type = self.media_type()
         if self.content and "json" not in content_type:
             raise error_cls(
                 f"expected JSON, got {content_type or 'no content type'}",
@@ -177,6 +223,19 @@ class Response:
             correlation_id=self.correlation_id,
             error_cls=error_cls,
         )
+
+
+class SendParts(Protocol):
+    """``AiohttpTransport.send_parts``: a request sent as parts (see ``LeanRequest``)."""
+
+    def __call__(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None,
+        timeout: dict[str, float | None],
+    ) -> Awaitable[httpx.Response]: ...
 
 
 _URL_CACHE_SIZE = 512  # parsed URLs a Requester keeps (a few hundred bytes each)
@@ -199,6 +258,7 @@ class Requester:
         self,
         client: httpx.AsyncClient,
         *,
+        transport: httpx.AsyncBaseTransport | None = None,
         timeouts: Timeouts,
         retry_policy: RetryPolicy,
         clock: Clock = time.time,
@@ -207,6 +267,14 @@ class Requester:
         observer: Observer | None = None,
     ) -> None:
         self.client = client
+        # ``transport``: the one under the SDK's own client, sent to directly (skipping
+        # AsyncClient.send: auth, redirects, cookies, event hooks, none of which the SDK's
+        # client uses); None sends through ``client`` with everything it does.
+        self._transport = transport
+        self._direct = DirectRequests(client.headers)
+        self._build: BuildRequest = client.build_request if transport is None else self._direct
+        # The transport's send_parts (the SDK's AiohttpTransport), for LeanRequests.
+        self._send_parts: SendParts | None = getattr(transport, "send_parts", None)
         self.observer = observer
         self._closing: set[Flight[None]] = set()  # connections closing in the background
         self.timeouts = timeouts
@@ -284,6 +352,8 @@ class Requester:
             all_headers.update(headers)
         if token_endpoint:  # a token answer is small: no compressed body to inflate at all
             all_headers.update(_IDENTITY)
+        if params is not None and not params and "?" not in url:
+            params = None  # the same URL (no query either way), and one that is cached
         parsed = self._urls.get(url)
         call = Call(
             method=method,
@@ -300,6 +370,8 @@ class Requester:
             hooks=on_attempt,
             secrets=_secrets_of(form, json_body, bearer),
             operation=operation,
+            # No per-attempt hook needs the httpx.Request: send its parts.
+            lean=self._send_parts is not None and not on_attempt,
         )
         if form is not None or json_body is not None:
             # Encoded once: every attempt (and every hook, e.g. a signer) sees these bytes.
@@ -307,7 +379,7 @@ class Requester:
 
         # The first attempt is built before the deadline starts, as it always was: a
         # request that cannot be built fails here, whatever the deadline.
-        first = build_attempt(self.client, call, 0)
+        first = self._build_attempt(call, 0)
         if parsed is None and params is None:
             self._remember_url(url, first.url)
         deadline = self.timeouts.total
@@ -329,7 +401,12 @@ class Requester:
         timeout.client_correlation_id = correlation
         raise timeout
 
-    async def _attempts(self, call: Call, first: httpx.Request | None) -> Response:
+    def _build_attempt(self, call: Call, number: int) -> httpx.Request | LeanRequest:
+        if call.lean:
+            return build_lean(self._direct, call)
+        return build_attempt(self._build, call, number)
+
+    async def _attempts(self, call: Call, first: httpx.Request | LeanRequest | None) -> Response:
         method = call.method
         observer = self.observer
         attempt = 0
@@ -340,7 +417,7 @@ class Requester:
                     observer.rate_limit_wait(waited)
             if self.closed():
                 raise _closed_error()
-            request = first if first is not None else build_attempt(self.client, call, attempt)
+            request = first if first is not None else self._build_attempt(call, attempt)
             first = None  # every retry sends a freshly built request (same body bytes)
             # Asked once an attempt: with DEBUG off and no observer, no timing at all.
             debug = log.isEnabledFor(logging.DEBUG)
@@ -378,7 +455,7 @@ class Requester:
             # A Response holds the body out of its repr: no local here shows the bytes.
             response = outcome
             status = response.status_code
-            correlation_id = response.correlation_id = correlation_id_of(response.headers)
+            correlation_id = response.correlation_id  # read by _send_once
             if debug:
                 log.debug(
                     "%s %s -> %d (attempt %d, %.0f ms, correlation id %s)",
@@ -429,13 +506,18 @@ class Requester:
     def _backoff(self, attempt: int) -> float:
         return self.retry_policy.backoff(attempt, self.jitter())
 
-    async def _close(self, response: httpx.Response) -> None:
-        """Close a response; if a cancellation interrupts that, still free its pool slot."""
+    async def _close(self, response: httpx.Response, started: float) -> None:
+        """Close a response; if a cancellation interrupts that, still free its pool slot.
+
+        Sent straight to the transport, the response is also given its ``elapsed`` (time
+        since ``started``), as ``AsyncClient.send`` gives one when it is closed."""
         try:
             await response.aclose()
         except BaseException:
             self._release(response)
             raise
+        if self._transport is not None:
+            response.elapsed = timedelta(seconds=time.perf_counter() - started)
 
     def _release(self, response: httpx.Response) -> None:
         """Free the pool slot of a response whose close was interrupted (see _pool_repair);
@@ -456,14 +538,30 @@ class Requester:
         flight.start(close)
 
     async def _send_once(
-        self, request: httpx.Request, max_bytes: int
+        self, request: httpx.Request | LeanRequest, max_bytes: int
     ) -> Response | _Failure | str:
         """The response with its (decoded, capped) body read, or a failure, or ``_CLOSED``.
 
         Its correlation id and retry count are the caller's to fill in."""
         failure: _Failure | None = None
+        transport = self._transport
+        started = time.perf_counter()
+        lean = request if isinstance(request, LeanRequest) else None
         try:
-            response = await self.client.send(request, stream=True)
+            if transport is None:
+                assert lean is None  # a LeanRequest goes to the SDK's own transport only
+                response = await self.client.send(cast(httpx.Request, request), stream=True)
+            elif self.client.is_closed:
+                return _CLOSED
+            elif lean is not None:
+                assert self._send_parts is not None
+                response = await self._send_parts(
+                    lean.method, str(lean.url), lean.headers, lean.body, lean.timeout
+                )
+            else:
+                request = cast(httpx.Request, request)
+                response = await transport.handle_async_request(request)
+                response.request = request  # what AsyncClient.send sets
         except anyio.get_cancelled_exc_class():
             reclaim_orphans(self.client)  # httpcore #1093: see _pool_repair
             raise
@@ -471,34 +569,41 @@ class Requester:
             if not self.client.is_closed:
                 raise
             return _CLOSED  # httpx: "Cannot send a request, as the client has been closed."
-        except _NEVER_SENT as exc:
-            failure = _Failure(
-                type(exc).__name__, sent=False, timeout=isinstance(exc, httpx.TimeoutException)
-            )
-        except httpx.TimeoutException as exc:
-            failure = _Failure(type(exc).__name__, sent=True, timeout=True)
         except httpx.TransportError as exc:
-            failure = _Failure(type(exc).__name__, sent=True, timeout=False)
+            failure = _failure_of(exc, reading=False)
         if failure is not None:
             return failure
+        content_type, encoding, correlation_id = _head_fields(response.headers)
         if response.is_stream_consumed:
             # The body is already in memory (a transport that built the response from
             # bytes, such as httpx.MockTransport, read it): skip streaming it again.
             # Same outcome: the stream is closed and the size cap applies.
-            await self._close(response)
+            await self._close(response, started)
             if len(response.content) > max_bytes:
                 raise _too_large(response, max_bytes)
             return Response(
-                response.status_code, response.headers, response.content, None, 0, response
-            )
+                response.status_code, response.headers, response.content, correlation_id, 0,
+                response, lean=lean, content_type=content_type,
+            )  # fmt: skip
+        stream = response.stream
+        if isinstance(stream, ReceivedBody) and not encoding:
+            # The whole body came with the head and its connection is back in the pool:
+            # nothing to stream or close (a fifth of the SDK's own cost of a request).
+            response.elapsed = timedelta(seconds=time.perf_counter() - started)
+            if len(stream.body) > max_bytes:
+                raise _too_large(response, max_bytes)
+            return Response(
+                response.status_code, response.headers, stream.body, correlation_id, 0,
+                response, True, lean=lean, content_type=content_type,
+            )  # fmt: skip
         too_large = corrupt = False
         # gzip and deflate are inflated here, a slice at a time, so the cap applies to the
         # decompressed size as it grows; other encodings are left to httpx.
-        inflater = inflater_for(response.headers.get("content-encoding"), max_bytes)
+        inflater = inflater_for(encoding, max_bytes)
         try:
             chunks: list[bytes] = []
             size = 0
-            source = response.aiter_bytes() if inflater is None else response.aiter_raw()
+            source = _body_source(response, decoded=inflater is None and bool(encoding))
             async for data in source:
                 for chunk in (data,) if inflater is None else inflater.feed(data):
                     size += len(chunk)
@@ -510,17 +615,15 @@ class Requester:
                     break
         except (InflateError, httpx.DecodingError):
             corrupt = True
-        except httpx.TimeoutException as exc:
-            failure = _Failure(type(exc).__name__, sent=True, timeout=True)
         except httpx.TransportError as exc:
-            failure = _Failure(type(exc).__name__, sent=True, timeout=False)
+            failure = _failure_of(exc, reading=True)
         except BaseException:
             # A cancellation while reading, or while httpx closed the stream at its end
             # (aiter_bytes does): make sure the pool slot was given back.
             self._release(response)
             raise
         finally:
-            await self._close(response)
+            await self._close(response, started)
         if failure is not None:
             return failure
         if too_large or corrupt:
@@ -531,11 +634,53 @@ class Requester:
                 raise e.MalformedResponseError(
                     "the compressed response body is corrupt",
                     status_code=response.status_code,
-                    correlation_id=correlation_id_of(response.headers),
+                    correlation_id=correlation_id,
                 )
             raise _too_large(response, max_bytes)
         body = b"".join(chunks)
-        return Response(response.status_code, response.headers, body, None, 0, response, True)
+        return Response(
+            response.status_code, response.headers, body, correlation_id, 0, response, True,
+            lean=lean, content_type=content_type,
+        )  # fmt: skip
+
+
+# The response headers the SDK reads on every response: Content-Type, Content-Encoding
+# and the correlation id (X-TL-Correlation-Id, else Tl-Trace-Id), by lower-case name.
+_HEAD_FIELDS = {b"content-type": 0, b"content-encoding": 1, b"x-tl-correlation-id": 2,
+                b"tl-trace-id": 3}  # fmt: skip
+
+
+def _head_fields(headers: httpx.Headers) -> tuple[str, str | None, str | None]:
+    """Content-Type ("" for none), Content-Encoding and the correlation id, read in one
+    pass: what ``headers.get`` gives for each (repeats joined with ", "), at a third of
+    the cost of four lookups."""
+    found: list[str | None] = [None, None, None, None]
+    charset = headers.encoding
+    for name, value in headers.raw:
+        index = _HEAD_FIELDS.get(name.lower())
+        if index is not None:
+            text, before = value.decode(charset), found[index]
+            found[index] = text if before is None else f"{before}, {text}"
+    return found[0] or "", found[1], found[2] or found[3] or None
+
+
+def _failure_of(exc: httpx.TransportError, *, reading: bool) -> _Failure:
+    """A network failure: "never sent" only for a connect-phase error while sending
+    (``reading``: a response had begun to arrive, so the request had left)."""
+    sent = reading or not isinstance(exc, _NEVER_SENT)
+    return _Failure(type(exc).__name__, sent=sent, timeout=isinstance(exc, httpx.TimeoutException))
+
+
+def _body_source(response: httpx.Response, *, decoded: bool) -> AsyncIterable[bytes]:
+    """Where to read a streamed body from: its raw stream, or httpx's decoding iterator
+    when httpx must decode it (an encoding other than gzip and deflate).
+
+    The raw stream is iterated as it is (what ``aiter_raw`` does, minus its bookkeeping
+    of bytes counted and exceptions re-wrapped, none of which the SDK reads)."""
+    stream = response.stream
+    if decoded or not isinstance(stream, httpx.AsyncByteStream):
+        return response.aiter_bytes() if decoded else response.aiter_raw()
+    return stream
 
 
 def _read_copy(streamed: httpx.Response, body: bytes) -> httpx.Response:
@@ -558,6 +703,7 @@ def _read_copy(streamed: httpx.Response, body: bytes) -> httpx.Response:
         extensions=streamed.extensions,
     )
     twin.headers = streamed.headers
+    twin.elapsed = streamed.elapsed  # set when the streamed response was closed
     return twin
 
 

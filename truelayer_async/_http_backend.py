@@ -9,6 +9,7 @@ same ``httpx.AsyncClient`` with the same settings (see ``_http.create_client``).
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from typing import TYPE_CHECKING, Literal, get_args
 
 from .errors import ConfigurationError
@@ -18,7 +19,13 @@ if TYPE_CHECKING:
 
     from .transports import AiohttpTransport
 
-__all__ = ["DEFAULT_MAX_CONNECTIONS", "HttpBackend", "check_http_options", "transport_for"]
+__all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
+    "HttpBackend",
+    "check_http_options",
+    "direct_transport",
+    "transport_for",
+]
 
 HttpBackend = Literal["httpx", "aiohttp"]
 _BACKENDS: tuple[str, ...] = get_args(HttpBackend)
@@ -60,6 +67,17 @@ def transport_for(backend: str, max_connections: int) -> httpx.AsyncBaseTranspor
     if asyncio._get_running_loop() is None:  # trio (aiohttp runs on asyncio only)
         raise ConfigurationError('http_backend="aiohttp" runs on asyncio only')
     return _aiohttp_transport()(max_connections=max_connections)
+
+
+def direct_transport(transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport | None:
+    """``transport`` if the Session's own client would send every request to it, so the
+    Requester may skip ``AsyncClient.send``; ``None`` when a proxy is configured in the
+    environment (``HTTPS_PROXY``, ``ALL_PROXY``...: httpx then routes through the proxy
+    transports it mounts, which only ``AsyncClient.send`` picks)."""
+    proxies = urllib.request.getproxies()  # what httpx reads, with trust_env on
+    if any(proxies.get(scheme) for scheme in ("http", "https", "all")):
+        return None
+    return transport
 
 
 def _aiohttp_transport() -> type[AiohttpTransport]:

@@ -27,7 +27,7 @@ import attrs
 
 from . import errors as e
 from ._pool_repair import open_connections
-from ._request import wire_path
+from ._request import LeanRequest, wire_path
 from .correlation import current as _client_correlation_id
 from .hooks import (
     EVENT_NAMES,
@@ -165,7 +165,7 @@ class Observer:
 
     # -- attempts (from the requester) --------------------------------------------------
 
-    async def request(self, call: Call, request: httpx.Request, number: int) -> None:
+    async def request(self, call: Call, request: httpx.Request | LeanRequest, number: int) -> None:
         """Before an attempt is sent: the ``request`` hooks."""
         if self._hooks["request"]:
             event = RequestEvent(
@@ -180,7 +180,7 @@ class Observer:
     async def response(
         self,
         call: Call,
-        request: httpx.Request,
+        request: httpx.Request | LeanRequest,
         number: int,
         started_ns: int,
         status: int | None,
@@ -458,7 +458,7 @@ def _user_hash(salt: str, user: str) -> str:
     return hashlib.sha256((salt + user).encode()).hexdigest()[:16]
 
 
-def _url_of(request: httpx.Request) -> str:
+def _url_of(request: httpx.Request | LeanRequest) -> str:
     # Never the query string: callers' own parameters may carry what they should not.
     # Built from the parsed parts (copy_with would parse the whole URL again).
     url = request.url

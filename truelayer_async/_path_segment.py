@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from urllib.parse import quote
 
@@ -25,6 +26,14 @@ def path_segment(value: object, name: str) -> str:
     """
     if not isinstance(value, str) or not value:
         raise InvalidParameterError(f"{name} must be a non-empty string")
+    return _checked(value, name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked(value: str, name: str) -> str:
+    # Cached: a batch asks for the same ids again and again (an account's balance, then
+    # its transactions), and the checks cost ten times the lookup. A refusal is raised
+    # again each time (lru_cache keeps only results); ids are not secrets.
     folded = unicodedata.normalize("NFKC", value)
     if (
         folded in (".", "..")

@@ -67,7 +67,10 @@ def release_interrupted(response: Any) -> Any | None:
     connection, if it is not idle, for the caller to close in the background.
     """
     try:
-        stream = response.stream._stream._httpcore_stream
+        stream = response.stream
+        # Through AsyncClient.send the transport's stream is wrapped (BoundAsyncStream);
+        # sent straight to the transport (the SDK's own client) it is not.
+        stream = getattr(stream, "_stream", stream)._httpcore_stream
         pool = stream._pool
         pool_request = stream._pool_request
         if pool_request in pool._requests:

@@ -29,9 +29,13 @@ from ._secret import Secret
 __all__ = [
     "Attempt",
     "AttemptHook",
+    "BuildRequest",
     "Call",
+    "DirectRequests",
     "FormValue",
+    "LeanRequest",
     "build_attempt",
+    "build_lean",
     "check_header_values",
     "encode_json",
     "is_header_value",
@@ -96,6 +100,7 @@ class Call:
     hooks: Sequence[AttemptHook] = ()
     secrets: tuple[Secret, ...] = attrs.field(default=(), repr=False)  # scrubbed from errors
     operation: str = ""  # the logical call's name, for logs, spans and hooks
+    lean: bool = False  # attempts are LeanRequests (nothing needs an httpx.Request)
 
     @property
     def path(self) -> str:
@@ -136,11 +141,113 @@ def _encode(
     return encode_json(_reveal(json_body)), "application/json"
 
 
-def build_attempt(client: httpx.AsyncClient, call: Call, number: int) -> httpx.Request:
+#: What builds an attempt's ``httpx.Request``: ``AsyncClient.build_request`` (a user's
+#: client), or :class:`DirectRequests` (the SDK's own), called with the same keywords.
+BuildRequest = Callable[..., httpx.Request]
+
+
+class DirectRequests:
+    """Builds requests for the SDK's own client as its ``build_request`` would, cheaper.
+
+    The SDK's client has no base URL, no cookies, no default params and no auth, and
+    every URL the SDK sends is absolute: what is left of ``build_request`` is merging the
+    client's default headers under the call's (case-insensitively, the call's winning, in
+    the same order). That is done here on plain tuples instead of two ``httpx.Headers``.
+    """
+
+    __slots__ = ("_defaults",)
+
+    def __init__(self, defaults: httpx.Headers) -> None:
+        # (lower-case name, (name as sent, value)) of each default header, in order.
+        self._defaults = tuple(
+            (name.decode("ascii").lower(), (name.decode("ascii"), value.decode("ascii")))
+            for name, value in defaults.raw
+        )
+
+    def __call__(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        *,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        extensions: dict[str, Any],
+    ) -> httpx.Request:
+        """The request ``AsyncClient.build_request`` would build (see the class)."""
+        return httpx.Request(
+            method,
+            url,
+            params=params,
+            headers=self.merged(headers),
+            content=content,
+            extensions=extensions,
+        )
+
+    def merged(self, headers: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The client's default headers, then ``headers`` (which win, whatever the case)."""
+        given = {name.lower() for name in headers}
+        merged = [pair for lower, pair in self._defaults if lower not in given]
+        merged.extend(headers.items())
+        return merged
+
+
+@attrs.define
+class LeanRequest:
+    """One attempt as its parts, for the transport that takes them (the SDK's aiohttp
+    transport, ``send_parts``): building an ``httpx.Request`` costs more than aiohttp
+    takes to send it, so none is built unless asked for (:meth:`to_httpx`).
+
+    Used only when nothing needs the ``httpx.Request``: no per-attempt hook and no event
+    hook or telemetry. The headers hold the bearer token: kept out of the repr.
+    """
+
+    method: str
+    url: httpx.URL
+    headers: list[tuple[str, str]] = attrs.field(repr=False)
+    body: bytes | None = attrs.field(repr=False)
+    timeout: dict[str, float | None]
+
+    def to_httpx(self) -> httpx.Request:
+        """The ``httpx.Request`` the other paths would have sent (``with_raw_response``)."""
+        return httpx.Request(
+            self.method,
+            self.url,
+            headers=self.headers,
+            content=self.body,
+            extensions={"timeout": dict(self.timeout)},
+        )
+
+
+def build_lean(direct: DirectRequests, call: Call) -> LeanRequest:
+    """One attempt's :class:`LeanRequest`: the URL, headers and body ``build_attempt``
+    would send (``Host`` and ``Content-Length`` are left to the transport)."""
+    failure: str | None = None
+    try:
+        lean = _assemble_lean(direct, call)
+    except Exception as exc:  # any failure: its traceback holds the secrets
+        failure = type(exc).__name__
+    if failure is not None:
+        raise e.InvalidParameterError(f"{call.method} {call.path}: request not built ({failure})")
+    call.url, call.params = lean.url, None  # retries reuse the parsed URL
+    return lean
+
+
+def _assemble_lean(direct: DirectRequests, call: Call) -> LeanRequest:
+    url = call.url if isinstance(call.url, httpx.URL) else httpx.URL(call.url)
+    if call.params is not None:  # as httpx.Request merges them
+        url = url.copy_merge_params(call.params)
+    headers = dict(call.headers)
+    if call.bearer is not None:
+        headers["Authorization"] = f"Bearer {call.bearer.get_secret_value()}"
+    return LeanRequest(call.method, url, direct.merged(headers), call.body, call.timeout)
+
+
+def build_attempt(build: BuildRequest, call: Call, number: int) -> httpx.Request:
     """One attempt's request: the prepared parts, the bearer token, then the hooks' headers."""
     failure: str | None = None
     try:
-        request = _assemble(client, call)
+        request = _assemble(build, call)
     except Exception as exc:  # any failure: its traceback holds the secrets
         failure = type(exc).__name__
     if failure is not None:
@@ -152,11 +259,11 @@ def build_attempt(client: httpx.AsyncClient, call: Call, number: int) -> httpx.R
     return request
 
 
-def _assemble(client: httpx.AsyncClient, call: Call) -> httpx.Request:
+def _assemble(build: BuildRequest, call: Call) -> httpx.Request:
     headers = dict(call.headers)
     if call.bearer is not None:
         headers["Authorization"] = f"Bearer {call.bearer.get_secret_value()}"
-    return client.build_request(
+    return build(
         call.method,
         call.url,
         params=call.params,
@@ -206,9 +313,18 @@ def is_header_value(value: str) -> bool:
     return _HEADER_VALUE.fullmatch(value) is not None
 
 
+# RFC 9110 field names: a token.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
 def check_header_values(headers: Mapping[str, str]) -> None:
-    """``InvalidParameterError`` (naming the header, not the value) for an unsafe value."""
+    """``InvalidParameterError`` (naming the header, not the value) for an unsafe value,
+    or for a name that is not an HTTP token (the message does not echo it)."""
     for name, value in headers.items():
+        if not isinstance(name, str) or _HEADER_NAME.fullmatch(name) is None:
+            raise e.InvalidParameterError(
+                "a header name must be an HTTP token (ASCII letters, digits and !#$%&'*+-.^_`|~)"
+            )
         if not isinstance(value, str) or not is_header_value(value):
             raise e.InvalidParameterError(
                 f"the {name} header value must be printable ASCII (no CR, LF or control "

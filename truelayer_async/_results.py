@@ -23,7 +23,7 @@ T = TypeVar("T")
 def _fast(response: Response, item: type[T]) -> list[T] | None:
     # A shortcut's results, where one vouches for a JSON body: the speedups decoder, else
     # the pure-Python one; None leaves the body to the reference decoder.
-    if "json" not in response.headers.get("content-type", ""):
+    if "json" not in response.media_type():
         return None
     return shortcut_results(response.content, item)
 

@@ -62,6 +62,7 @@ T = TypeVar("T")
 
 ADVISORY_BACKOFF = 5.0
 STORE_LOCK_TIMEOUT = 60.0
+KEY_CACHE_SIZE = 4096  # token keys a TokenManager remembers (users, mostly)
 
 Renew = Callable[[TokenRecord | None], Awaitable[Token]]
 Spend = Callable[[TokenRecord | None], Awaitable[T]]
@@ -118,6 +119,9 @@ class TokenManager:
         self._core = core
         self._shared_state: _Shared | None = None
         self._flights: set[Flight[Any]] = set()  # started by this Session, for aclose
+        # Keys by (type, user, scopes), built once: a key is hashed on every call, and
+        # building one (namespace string, frozen attrs) costs as much.
+        self._keys: dict[tuple[TokenType, str | None, tuple[str, ...]], TokenKey] = {}
 
     @property
     def _shared(self) -> _Shared:
@@ -140,11 +144,20 @@ class TokenManager:
     def key(
         self, token_type: TokenType, user: str | None, scopes: tuple[str, ...] = ()
     ) -> TokenKey:
-        """The store key for this Session's client, environment, type, user and scopes."""
+        """The store key for this Session's client, environment, type, user and scopes
+        (built once, then remembered: at most ``KEY_CACHE_SIZE``, the oldest dropped)."""
         if user is not None and (not isinstance(user, str) or not user):
             raise e.InvalidParameterError("user must be a non-empty string or None")
-        s = self._core
-        return TokenKey(f"{s.environment.auth_url}#{s.client_id}", token_type, user, scopes)
+        keys = self._keys
+        known = (token_type, user, scopes)
+        key = keys.get(known)
+        if key is None:
+            s = self._core
+            key = TokenKey(f"{s.environment.auth_url}#{s.client_id}", token_type, user, scopes)
+            if len(keys) >= KEY_CACHE_SIZE:
+                del keys[next(iter(keys))]  # the oldest
+            keys[known] = key
+        return key
 
     async def read(self, key: TokenKey) -> TokenRecord | None:
         """The newest record for ``key``: an unsaved one first, else a fresh cached one,

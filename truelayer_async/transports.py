@@ -1,9 +1,11 @@
 """An httpx transport over aiohttp: the SDK's ``http_backend="aiohttp"`` (``[aiohttp]`` extra).
 
 ``Session(..., http_backend="aiohttp")`` builds an ``httpx.AsyncClient`` over
-:class:`AiohttpTransport`; the rest of the SDK (retries, size caps, gzip caps, hooks) is
-unchanged. aiohttp's connection pool costs far less CPU per request than httpcore's,
-which matters for batch work (many users, many requests in flight).
+:class:`AiohttpTransport` and sends to the transport directly: as an ``httpx.Request``
+when a per-attempt hook needs one, else as its parts (:meth:`AiohttpTransport.send_parts`);
+the rest of the SDK (retries, size caps, gzip caps, hooks) is unchanged. aiohttp's
+connection pool costs far less CPU per request than httpcore's, which matters for batch
+work (many users, many requests in flight).
 
 The transport owns the mapping from aiohttp's errors to httpx's, because the SDK's
 retry rule reads them: ``ConnectError``, ``ConnectTimeout`` and ``PoolTimeout`` mean
@@ -23,13 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import aiohttp
 import httpx
 from multidict import CIMultiDict
 from yarl import URL
+
+from ._received import ReceivedBody
 
 __all__ = ["AiohttpTransport"]
 
@@ -133,37 +137,61 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``. The response body is streamed, or handed over already read
         when it arrived with the head; aiohttp's errors become httpx's (see the module)."""
-        session = self._session or self._open()
-        timeout = self._client_timeout(request.extensions.get("timeout", {}))
         try:
             body = request.content
         except httpx.RequestNotRead:
             body = await request.aread()
+        return await self.send_parts(
+            request.method,
+            str(request.url),
+            request.headers.multi_items(),
+            body,
+            request.extensions.get("timeout", {}),
+            request=request,
+        )
+
+    async def send_parts(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None,
+        timeout: dict[str, float | None],
+        *,
+        request: httpx.Request | None = None,
+    ) -> httpx.Response:
+        """Send a request given as its parts, without an ``httpx.Request`` (which costs
+        more to build than aiohttp takes to send it): what a Session on
+        ``http_backend="aiohttp"`` does when no hook or telemetry needs the request.
+
+        ``url`` is already percent-encoded (``str(httpx.URL)``); aiohttp adds ``Host``
+        and ``Content-Length``. The response is :meth:`handle_async_request`'s, with
+        ``request`` (if given) as its request.
+        """
+        session = self._session or self._open()
         try:
             response = await session.request(
-                request.method,
-                URL(str(request.url), encoded=True),
-                headers=CIMultiDict(request.headers.multi_items()),
+                method,
+                URL(url, encoded=True),
+                headers=CIMultiDict(headers),
                 data=body or None,
                 allow_redirects=False,
-                timeout=timeout,
+                timeout=self._client_timeout(timeout),
             )
         except Exception as exc:  # not a cancellation: that is a BaseException
             raise _httpx_error(exc, request) from None
         content = response.content
-        if content.is_eof() and "Content-Encoding" not in response.headers:
-            # The whole body came with the head (most API answers): hand it over read, so
-            # nothing streams it again. Its size is bounded by aiohttp's read buffer.
-            body = content.read_nowait()
+        if content.is_eof():
+            # The whole body came with the head (most API answers): the connection goes
+            # back now and the bytes are handed over as a one-chunk stream (a stream, not
+            # content=, which httpx would decode right here, and which costs 6x as much to
+            # build). Its size is bounded by aiohttp's read buffer.
+            stream: httpx.AsyncByteStream = ReceivedBody(content.read_nowait())
             response.release()
-            return httpx.Response(
-                response.status, headers=response.raw_headers, content=body, request=request
-            )
+        else:
+            stream = _ResponseBody(response, request)
         return httpx.Response(
-            response.status,
-            headers=response.raw_headers,
-            stream=_ResponseBody(response, request),
-            request=request,
+            response.status, headers=response.raw_headers, stream=stream, request=request
         )
 
     async def aclose(self) -> None:
@@ -189,7 +217,7 @@ class _ResponseBody(httpx.AsyncByteStream):
 
     __slots__ = ("_request", "_response")
 
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request | None) -> None:
         self._response = response
         self._request = request
 
@@ -214,7 +242,9 @@ class _ResponseBody(httpx.AsyncByteStream):
             response.close()
 
 
-def _httpx_error(exc: Exception, request: httpx.Request, *, reading: bool = False) -> Exception:
+def _httpx_error(
+    exc: Exception, request: httpx.Request | None, *, reading: bool = False
+) -> Exception:
     """The httpx exception for an aiohttp/asyncio one; "never sent" only when proven."""
     message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if not reading and isinstance(exc, _NEVER_SENT):

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.doubles import RecordingSleep
-from truelayer_async import Session, TokenType, _core, _http
+from truelayer_async import Session, TokenType, _http, _token_manager
 from truelayer_async import errors as e
 from truelayer_async._core import UserToken
 from truelayer_async._error_mapping import Api
@@ -112,9 +112,11 @@ def test_a_user_token_key_is_built_once_and_equals_the_managers() -> None:
     core = Session("client", "secret")._core
     first = core.user_key(UserToken("alice"))
     assert core.user_key(UserToken("alice")) is first
-    assert first == core.tokens.key(TokenType.DATA, "alice")
+    assert core.tokens.key(TokenType.DATA, "alice") is first
     payments = core.user_key(UserToken("alice", TokenType.PAYMENTS))
     assert payments == core.tokens.key(TokenType.PAYMENTS, "alice") != first
+    scoped = core.tokens.key(TokenType.PAYMENTS, None, ("payments",))
+    assert core.tokens.key(TokenType.PAYMENTS, None, ("payments",)) is scoped
 
 
 @pytest.mark.parametrize("user", ["", 123, ["alice"]])
@@ -123,15 +125,15 @@ def test_a_bad_user_raises_the_typed_error_every_time(user: Any) -> None:
     for _ in range(2):
         with pytest.raises(e.InvalidParameterError, match="user must be a non-empty string"):
             core.user_key(UserToken(user))
-    assert core._user_keys == {}
+    assert core.tokens._keys == {}
 
 
-def test_the_user_key_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_core, "_USER_KEY_CACHE_SIZE", 8)
+def test_the_token_key_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_token_manager, "KEY_CACHE_SIZE", 8)
     core = Session("client", "secret")._core
     for i in range(20):
         core.user_key(UserToken(f"user{i}"))
-    assert [user for user, _ in core._user_keys] == [f"user{i}" for i in range(12, 20)]
+    assert [user for _, user, _ in core.tokens._keys] == [f"user{i}" for i in range(12, 20)]
 
 
 class _Streamed(httpx.AsyncByteStream):
@@ -165,3 +167,16 @@ async def test_a_streamed_responses_read_twin_is_built_only_when_asked_for(
     assert twin.content == b'{"results": []}' and twin.is_closed
     assert response.http_response is twin and len(built) == 1  # built once
     assert "results" not in repr(response)
+
+
+def test_an_id_is_checked_once_and_a_refused_one_every_time() -> None:
+    from truelayer_async._path_segment import _checked, path_segment
+
+    for _ in range(2):
+        with pytest.raises(e.InvalidParameterError, match="account_id is not a valid id"):
+            path_segment("a/b", "account_id")
+    hits = _checked.cache_info().hits
+    assert path_segment("acc 1", "account_id") == "acc%201"
+    assert path_segment("acc 1", "account_id") == "acc%201"
+    assert _checked.cache_info().hits == hits + 1
+    assert _checked.cache_info().maxsize == 4096

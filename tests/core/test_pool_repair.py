@@ -45,9 +45,14 @@ def _plant_orphan(client: httpx.AsyncClient, url: str) -> Any:
     return orphan
 
 
-def _requester(client: httpx.AsyncClient) -> Requester:
+def _requester(client: httpx.AsyncClient, *, direct: bool = False) -> Requester:
+    """A Requester sending through ``client`` (a user's), or straight to its transport
+    (``direct``: how a Session sends through the client it built itself)."""
     timeouts = Timeouts(pool=0.5)
-    return Requester(client, timeouts=timeouts, retry_policy=RetryPolicy(max_retries=0))
+    transport = client._transport if direct else None  # type: ignore[attr-defined]
+    return Requester(
+        client, transport=transport, timeouts=timeouts, retry_policy=RetryPolicy(max_retries=0)
+    )
 
 
 @pytest.mark.anyio
@@ -90,8 +95,9 @@ def test_an_unknown_transport_is_left_alone() -> None:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("direct", [False, True], ids=["client-send", "direct-transport"])
 async def test_a_close_interrupted_by_asyncio_cancellation_frees_its_slot(
-    served: str, monkeypatch: pytest.MonkeyPatch
+    served: str, monkeypatch: pytest.MonkeyPatch, direct: bool
 ) -> None:
     """Task.cancel() lands while httpcore hands the connection back: the slot is freed."""
     import asyncio
@@ -112,7 +118,7 @@ async def test_a_close_interrupted_by_asyncio_cancellation_frees_its_slot(
     monkeypatch.setattr(AsyncHTTP11Connection, "_response_closed", slow_response_closed)
     limits = httpx.Limits(max_connections=1)
     async with httpx.AsyncClient(limits=limits) as client:
-        requester = _requester(client)
+        requester = _requester(client, direct=direct)
         url = f"{served}/api/providers?clientId=x"
         task = asyncio.ensure_future(requester.request("GET", url, api=Api.AUTH))
         await closing.wait()

@@ -1,0 +1,220 @@
+"""Which path a request takes to the network, and that each keeps what users rely on.
+
+The Session's own client is sent to straight through its transport (no
+``AsyncClient.send``); on ``http_backend="aiohttp"`` a request no hook needs goes as its
+parts (no ``httpx.Request``). A client of the user's own always goes through its
+``send``, with its event hooks; so does the Session's own when the environment names a
+proxy (httpx routes those through the transports it mounts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.secret_scan import assert_no_secret_anywhere
+from tests.support.doubles import RecordingSleep
+from tests.support.wire_server import WireServer, respond
+from tests.transports.conftest import session
+from truelayer_async import (
+    Environment,
+    InvalidParameterError,
+    ResponseTooLargeError,
+    Secret,
+    Session,
+    Timeouts,
+)
+from truelayer_async._error_mapping import Api
+from truelayer_async._http import Requester, create_client
+from truelayer_async._http_backend import direct_transport
+from truelayer_async._request import Attempt
+from truelayer_async.transports import AiohttpTransport
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def sends(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every ``AsyncClient.send`` and ``AiohttpTransport.handle_async_request`` call, by
+    name, in order (each still does its work)."""
+    seen: list[str] = []
+    real_send = httpx.AsyncClient.send
+    real_handle = AiohttpTransport.handle_async_request
+
+    async def send(self: httpx.AsyncClient, request: httpx.Request, **options: Any) -> Any:
+        seen.append("client.send")
+        return await real_send(self, request, **options)
+
+    async def handle(self: AiohttpTransport, request: httpx.Request) -> httpx.Response:
+        seen.append("handle_async_request")
+        return await real_handle(self, request)
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", send)
+    monkeypatch.setattr(AiohttpTransport, "handle_async_request", handle)
+    return seen
+
+
+async def test_the_sessions_own_client_is_sent_to_through_its_transport(
+    backend: str, server: WireServer, sleeps: RecordingSleep, sends: list[str]
+) -> None:
+    async with session(server.url, backend, sleeps) as tl:
+        requester = tl._core.requester()
+        assert requester._transport is requester.client._transport  # type: ignore[attr-defined]
+        response = await requester.request("GET", f"{server.url}/x", api=Api.DATA)
+    assert response.json() == {"results": []}
+    assert sends == []  # neither AsyncClient.send nor, on aiohttp, an httpx.Request
+    assert server.count("/x") == 1
+
+
+async def test_a_request_hook_gets_an_httpx_request_on_the_aiohttp_backend(
+    server: WireServer, sleeps: RecordingSleep, sends: list[str]
+) -> None:
+    seen: list[Attempt] = []
+
+    def hook(attempt: Attempt) -> dict[str, str]:
+        seen.append(attempt)
+        return {"X-Signed": "yes"}
+
+    async with session(server.url, "aiohttp", sleeps) as tl:
+        await tl._core.requester().request(
+            "POST", f"{server.url}/x", api=Api.DATA, json_body={"a": 1}, on_attempt=[hook]
+        )
+    assert sends == ["handle_async_request"]
+    assert seen[0].headers["host"] == server.url.removeprefix("http://")
+    assert seen[0].headers["content-length"] == "7" and seen[0].body == b'{"a":1}'
+    assert server.arrivals[0].headers["x-signed"] == "yes"
+
+
+async def test_a_client_of_your_own_goes_through_send_with_its_event_hooks(
+    server: WireServer, sends: list[str]
+) -> None:
+    events: list[str] = []
+
+    async def on_request(request: httpx.Request) -> None:
+        events.append(f"request {request.url.path}")
+
+    async def on_response(response: httpx.Response) -> None:
+        events.append(f"response {response.status_code}")
+
+    hooks: dict[str, list[Any]] = {"request": [on_request], "response": [on_response]}
+    async with httpx.AsyncClient(event_hooks=hooks) as client:
+        environment = Environment.custom(server.url)
+        async with Session("id", "secret", http_client=client, environment=environment) as tl:
+            requester = tl._core.requester()
+            assert requester._transport is None
+            await requester.request("GET", f"{server.url}/x", api=Api.DATA)
+    assert sends == ["client.send"]
+    assert events == ["request /x", "response 200"]
+
+
+async def test_a_proxy_in_the_environment_keeps_the_sessions_client_on_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for scheme in ("http", "https", "all"):
+        monkeypatch.delenv(f"{scheme}_proxy", raising=False)
+        monkeypatch.delenv(f"{scheme.upper()}_PROXY", raising=False)
+    transport = httpx.AsyncHTTPTransport()
+    assert direct_transport(transport) is transport
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    assert direct_transport(transport) is None
+    async with Session("id", "secret") as tl:
+        assert tl._core.requester()._transport is None  # httpx picks the proxy transport
+    await transport.aclose()
+
+
+async def test_cookies_are_never_kept(
+    backend: str, server: WireServer, sleeps: RecordingSleep
+) -> None:
+    server.script = [respond(headers={"Set-Cookie": "affinity=abc; Path=/"})]
+    async with session(server.url, backend, sleeps) as tl:
+        requester = tl._core.requester()
+        await requester.request("GET", f"{server.url}/x", api=Api.DATA)
+        await requester.request("GET", f"{server.url}/x", api=Api.DATA)
+        assert not requester.client.cookies
+    assert all("cookie" not in arrival.headers for arrival in server.arrivals)
+
+
+async def test_the_sessions_client_keeps_no_cookie_through_send_either() -> None:
+    """The path taken when a proxy is set in the environment."""
+    answer = httpx.Response(200, headers={"Set-Cookie": "affinity=abc; Path=/"})
+    client = create_client(Timeouts(), transport=httpx.MockTransport(lambda _: answer))
+    async with client:
+        await client.get("https://api.example.com/x")
+        request = client.build_request("GET", "https://api.example.com/y")
+    assert not client.cookies and "cookie" not in request.headers
+
+
+async def test_the_raw_response_has_its_request_and_elapsed_on_every_path(
+    backend: str, server: WireServer, sleeps: RecordingSleep
+) -> None:
+    async with session(server.url, backend, sleeps) as tl:
+        response = await tl._core.requester().request(
+            "GET", f"{server.url}/x", api=Api.DATA, params={"a": "1"}
+        )
+    raw = response.http_response
+    assert raw.request.method == "GET" and str(raw.request.url) == f"{server.url}/x?a=1"
+    assert raw.elapsed.total_seconds() >= 0
+    assert raw.json() == {"results": []}
+    assert server.arrivals[0].path == "/x?a=1"
+
+
+async def test_an_unsafe_header_name_is_refused_before_anything_is_sent(
+    backend: str, server: WireServer, sleeps: RecordingSleep
+) -> None:
+    async with session(server.url, backend, sleeps) as tl:
+        for name in ("Bad Name", "X-A\r\nX-B", "Ü"):
+            with pytest.raises(InvalidParameterError, match="header name") as caught:
+                await tl._core.requester().request(
+                    "GET", f"{server.url}/x", api=Api.DATA, headers={name: "v"}
+                )
+            assert name not in str(caught.value)
+    assert server.arrivals == []
+
+
+async def test_empty_params_reuse_the_parsed_url(
+    server: WireServer, sleeps: RecordingSleep
+) -> None:
+    async with session(server.url, "httpx", sleeps) as tl:
+        requester: Requester = tl._core.requester()
+        for _ in range(2):
+            await requester.request("GET", f"{server.url}/x", api=Api.DATA, params={})
+        assert f"{server.url}/x" in requester._urls
+        # A query already in the URL is what empty params would drop, as httpx does.
+        await requester.request("GET", f"{server.url}/y?keep=1", api=Api.DATA, params={})
+    assert [a.path for a in server.arrivals] == ["/x", "/x", "/y"]
+
+
+async def test_an_error_after_a_lean_send_holds_no_secret(
+    backend: str, server: WireServer, sleeps: RecordingSleep, sentinel: str
+) -> None:
+    server.script = [respond(body=b'{"results":"' + b"x" * 1000 + b'"}')]
+    async with session(server.url, backend, sleeps) as tl:
+        with pytest.raises(ResponseTooLargeError) as large:
+            await tl._core.requester().request(
+                "GET", f"{server.url}/x", api=Api.DATA, bearer=Secret(sentinel), max_bytes=100
+            )
+    assert server.arrivals[0].headers["authorization"] == f"Bearer {sentinel}"
+    assert_no_secret_anywhere(large.value, sentinel)
+
+
+async def test_the_sdks_event_hooks_see_every_path(
+    backend: str, server: WireServer, sleeps: RecordingSleep, sends: list[str]
+) -> None:
+    seen: list[str] = []
+
+    def on_request(event: Any) -> None:
+        seen.append(f"request {event.method} {event.url}")
+
+    def on_response(event: Any) -> None:
+        seen.append(f"response {event.status_code} {event.correlation_id}")
+
+    server.script = [respond(headers={"X-TL-Correlation-Id": "c-1"})]
+    hooks: Any = {"request": [on_request], "response": [on_response]}
+    async with session(server.url, backend, sleeps, event_hooks=hooks) as tl:
+        await tl._core.requester().request(
+            "GET", f"{server.url}/x", api=Api.DATA, params={"q": "1"}
+        )
+    assert sends == []  # sent as parts on aiohttp, straight to the transport on httpx
+    assert seen == [f"request GET {server.url}/x", "response 200 c-1"]
