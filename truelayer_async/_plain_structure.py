@@ -310,6 +310,9 @@ def _twin(cl: type[Any]) -> type[Any]:
             and isinstance(getattr(cl, field.name, None), types.MemberDescriptorType)
         ):
             raise Unsupported  # not a slot of its own: no plain store to take
+    slots = {name for k in cl.__mro__ for name in k.__dict__.get("__slots__", ())}
+    if slots - {field.name for field in attrs.fields(cl)} - {"__weakref__"}:
+        raise Unsupported  # a slot __init__ fills besides the fields (attrs' cached hash)
     namespace = {
         "__slots__": (),
         "__setattr__": object.__setattr__,

@@ -254,6 +254,18 @@ def test_the_marker_is_a_required_key_no_nested_model_has() -> None:
     assert _plain_decode._make_plan(_Inner) is not None
 
 
+@attrs.frozen(cache_hash=True)
+class _CachedHash:
+    name: str
+
+
+def test_a_model_with_a_slot_beyond_its_fields_goes_to_the_reference() -> None:
+    # attrs' cached hash is a slot __init__ fills; a bare instance would lack it (its
+    # hash() raises AttributeError), so the shortcut must not build the model.
+    assert _plain_decode._make_plan(_CachedHash) is None
+    assert plain_results(b'{"results":[{"name":"a"}]}', _CachedHash) is None
+
+
 def test_each_hook_has_its_own_tally_which_starts_again_when_read() -> None:
     make = _plain_structure.hook_maker(RunningBalance, {})
     hook_a, finish_a = make()
