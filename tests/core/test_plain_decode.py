@@ -121,17 +121,21 @@ def test_a_default_install_decodes_through_it(monkeypatch: pytest.MonkeyPatch) -
     # Without msgspec, tl.data's decoding reaches this shortcut (and its answer is used).
     monkeypatch.setattr(_fast_decode, "fast_results", lambda body, item: None)
     calls: list[type[Any]] = []
+    answers: list[Any] = []
 
     def spy(body: bytes, item: type[Any]) -> Any:
         calls.append(item)
-        return plain_results(body, item)
+        answers.append(plain_results(body, item))
+        return answers[-1]
 
     monkeypatch.setattr(_fast_decode, "plain_results", spy)
     from tests.core.test_gc_pause import response
 
     body = body_of(ITEM + ',"amount":1.5,"currency":"GBP"')
-    assert _results.results_of(response(body), Transaction) == strict(body, Transaction)
+    decoded = _results.results_of(response(body), Transaction)
+    assert decoded == strict(body, Transaction)
     assert calls == [Transaction]
+    assert decoded is answers[0]  # the shortcut's own list, not the reference's
 
 
 @pytest.mark.parametrize("cls", [Transaction, CardTransaction])
