@@ -35,11 +35,17 @@ import types
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Union, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 import attrs
 
-from ._converter import _CONVERTER, _enum_or_str, _structure_money, _timestamp
+from ._converter import (
+    _CONVERTER,
+    _enum_or_str,
+    _optional_inner,
+    _structure_money,
+    _timestamp,
+)
 from .models.common import WIRE_NAME
 
 __all__ = ["HookMaker", "Tally", "Unsupported", "hook_maker"]
@@ -310,6 +316,9 @@ def _twin(cl: type[Any]) -> type[Any]:
             and isinstance(getattr(cl, field.name, None), types.MemberDescriptorType)
         ):
             raise Unsupported  # not a slot of its own: no plain store to take
+    slots = {name for k in cl.__mro__ for name in k.__dict__.get("__slots__", ())}
+    if slots - {field.name for field in attrs.fields(cl)} - {"__weakref__"}:
+        raise Unsupported  # a slot __init__ fills besides the fields (attrs' cached hash)
     namespace = {
         "__slots__": (),
         "__setattr__": object.__setattr__,
@@ -321,12 +330,3 @@ def _twin(cl: type[Any]) -> type[Any]:
         raise Unsupported  # the instance layouts differ: no __class__ assignment
     _TWINS[cl] = twin
     return twin
-
-
-def _optional_inner(tp: Any) -> Any:
-    """``X`` for ``X | None`` (exactly one other member), else ``None``."""
-    if get_origin(tp) not in (Union, types.UnionType):
-        return None
-    args = get_args(tp)
-    rest = [arg for arg in args if arg is not type(None)]
-    return rest[0] if len(rest) == 1 and len(args) == 2 else None

@@ -121,17 +121,21 @@ def test_a_default_install_decodes_through_it(monkeypatch: pytest.MonkeyPatch) -
     # Without msgspec, tl.data's decoding reaches this shortcut (and its answer is used).
     monkeypatch.setattr(_fast_decode, "fast_results", lambda body, item: None)
     calls: list[type[Any]] = []
+    answers: list[Any] = []
 
     def spy(body: bytes, item: type[Any]) -> Any:
         calls.append(item)
-        return plain_results(body, item)
+        answers.append(plain_results(body, item))
+        return answers[-1]
 
     monkeypatch.setattr(_fast_decode, "plain_results", spy)
     from tests.core.test_gc_pause import response
 
     body = body_of(ITEM + ',"amount":1.5,"currency":"GBP"')
-    assert _results.results_of(response(body), Transaction) == strict(body, Transaction)
+    decoded = _results.results_of(response(body), Transaction)
+    assert decoded == strict(body, Transaction)
     assert calls == [Transaction]
+    assert decoded is answers[0]  # the shortcut's own list, not the reference's
 
 
 @pytest.mark.parametrize("cls", [Transaction, CardTransaction])
@@ -252,6 +256,18 @@ def test_the_marker_is_a_required_key_no_nested_model_has() -> None:
         _plain_structure._marker(_Outer)  # its only required key is a nested model's too
     assert _plain_decode._make_plan(_Outer) is None
     assert _plain_decode._make_plan(_Inner) is not None
+
+
+@attrs.frozen(cache_hash=True)
+class _CachedHash:
+    name: str
+
+
+def test_a_model_with_a_slot_beyond_its_fields_goes_to_the_reference() -> None:
+    # attrs' cached hash is a slot __init__ fills; a bare instance would lack it (its
+    # hash() raises AttributeError), so the shortcut must not build the model.
+    assert _plain_decode._make_plan(_CachedHash) is None
+    assert plain_results(b'{"results":[{"name":"a"}]}', _CachedHash) is None
 
 
 def test_each_hook_has_its_own_tally_which_starts_again_when_read() -> None:

@@ -37,6 +37,7 @@ from truelayer_async.models import (
     RefundExecuted,
     RefundPending,
     SortCodeAccountNumber,
+    UnknownPayment,
     UserSelectedProvider,
 )
 from truelayer_async.testing import FakeClock
@@ -455,6 +456,22 @@ async def test_wait_for_times_out_on_the_fake_clock_with_the_last_payment(
     assert isinstance(caught.value, TimeoutError)
     assert sum(napping.delays) == 10 and max(napping.delays) <= 10
     assert napping.delays == [1.0, 2.0, 4.0, 3.0]
+
+
+@pytest.mark.anyio
+async def test_wait_for_returns_a_payment_whose_status_it_does_not_know(
+    tl: Session, napping: ClockSleep
+) -> None:
+    # As tl.payouts.wait_for: a status newer than this SDK cannot be judged, so the wait
+    # hands it over at once rather than polling it until the timeout.
+    held = {**samples.PAYMENTS["authorizing"], "status": "held_for_review"}
+    with respx.mock(assert_all_called=False) as wire:
+        wire.post(TOKEN_URL).mock(return_value=grant(1))
+        route = wire.get(PAY).mock(return_value=httpx.Response(200, json=held))
+        payment = await tl.payments.wait_for("pay-1", timeout=30)
+    assert isinstance(payment, UnknownPayment) and payment.status == "held_for_review"
+    assert payment.raw["status"] == "held_for_review"
+    assert route.call_count == 1 and napping.delays == []
 
 
 @pytest.mark.anyio

@@ -35,9 +35,12 @@ async def poll_until(
     clock: Callable[[], float],
     sleep: Callable[[float], Awaitable[None]],
     what: str,
+    unknown: type[Any] | tuple[()] = (),
 ) -> T:
-    """``await fetch()`` until its ``status`` is in ``statuses`` or ``is_final(it)``;
-    return it.
+    """``await fetch()`` until its ``status`` is in ``statuses``, ``is_final(it)``, or it
+    is an ``unknown`` (the resource's class for a status this SDK version does not know:
+    a poll cannot tell whether it will ever change, so the caller gets it at once); return
+    it.
 
     Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds, on
     ``clock``). ``what`` names the resource in messages (``"payout"``).
@@ -57,7 +60,7 @@ async def poll_until(
     while True:
         result = await fetch()
         status: Any = getattr(result, "status", None)
-        if status in wanted or is_final(result):
+        if status in wanted or isinstance(result, unknown) or is_final(result):
             return result
         left = deadline - clock()
         if left <= 0:
@@ -73,12 +76,14 @@ def poll_resource(
     *,
     statuses: Collection[str] | None,
     is_final: Callable[[T], bool],
+    unknown: type[Any],
     timeout: float,
     what: str,
 ) -> Awaitable[T]:
     """:func:`poll_until` for the resource ``resource_id`` on ``core``'s clock, whose
     pauses a webhook about that resource, verified by this Session's ``tl.webhooks``,
-    ends at once (every ``wait_for`` of a resource TrueLayer sends webhooks about)."""
+    ends at once (every ``wait_for`` of a resource TrueLayer sends webhooks about).
+    ``unknown`` (``UnknownPayout``...) ends the wait as a final status does."""
     return poll_until(
         fetch,
         statuses=statuses,
@@ -87,4 +92,5 @@ def poll_resource(
         clock=core.clock,
         sleep=core.wakeups.sleeper(resource_id, core.sleep),
         what=what,
+        unknown=unknown,
     )

@@ -32,6 +32,7 @@ from ..models import (
     RedirectOptions,
     Refund,
     SchemeSelectionOptions,
+    UnknownPayment,
     UserAccountSelectionOptions,
     to_wire,
 )
@@ -422,8 +423,11 @@ class PaymentsService:
         mandate names no beneficiary, so when it is first seen ``executed`` its mandate
         is read once (``tl.mandates.get``): into a merchant account, the wait goes on to
         ``settled``; if the mandate cannot be read (e.g. no mandate scope), ``executed``
-        is final. A payment webhook verified by this Session's ``tl.webhooks`` (in the
-        same process) ends the pause between polls at once.
+        is final. A status this SDK version does not know (an
+        :class:`~truelayer_async.models.UnknownPayment`) ends the wait too: it is
+        returned rather than polled until ``timeout``; read its ``status`` and ``raw``.
+        A payment webhook verified by this Session's ``tl.webhooks`` (in the same
+        process) ends the pause between polls at once.
 
         Pauses start at 1 s and double up to 30 s, never past ``timeout`` (seconds).
         A webhook is the better signal in production; this is for scripts and tests.
@@ -445,6 +449,7 @@ class PaymentsService:
             fetch,
             statuses=statuses,
             is_final=finality.is_final,
+            unknown=UnknownPayment,
             timeout=timeout,
             what="payment",
         )

@@ -108,11 +108,6 @@ def _check_scheme_selection(scheme_selection: Any) -> None:
         )
 
 
-def _payout_final(payout: Payout) -> bool:
-    # An unknown status is final: a poll cannot tell whether it will ever change.
-    return isinstance(payout, UnknownPayout) or payout.status in TERMINAL_PAYOUT_STATUSES
-
-
 class PayoutsService:
     """Payouts API v3. Reached as ``tl.payouts``.
 
@@ -262,7 +257,8 @@ class PayoutsService:
             payout_id,
             lambda: self.get(payout_id),
             statuses=statuses,
-            is_final=_payout_final,
+            is_final=lambda payout: payout.status in TERMINAL_PAYOUT_STATUSES,
+            unknown=UnknownPayout,
             timeout=timeout,
             what="payout",
         )

@@ -169,7 +169,8 @@ class VerificationService:
             request_id,
             lambda: self.get_account_holder(request_id),
             statuses=None,
-            is_final=_ahv_final,
+            is_final=lambda request: request.status in FINAL_AHV_STATUSES,
+            unknown=UnknownVerification,
             timeout=timeout,
             what="account holder verification",
         )
@@ -224,10 +225,6 @@ class VerificationService:
         _check_identifier(account_identifier, (SortCodeAccountNumber, Iban))
         body = {"account_identifier": to_wire(account_identifier)}
         return await api.send(self._core, BANK_LOOKUP, body=body)
-
-
-def _ahv_final(request: AccountHolderVerification) -> bool:
-    return isinstance(request, UnknownVerification) or request.status in FINAL_AHV_STATUSES
 
 
 def _check_name(name: object, what: str) -> None:
