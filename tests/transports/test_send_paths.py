@@ -199,6 +199,20 @@ async def test_an_error_after_a_lean_send_holds_no_secret(
     assert_no_secret_anywhere(large.value, sentinel)
 
 
+async def test_a_request_that_cannot_be_built_holds_no_secret_on_either_path(
+    backend: str, server: WireServer, sleeps: RecordingSleep, sentinel: str
+) -> None:
+    async with session(server.url, backend, sleeps) as tl:
+        requester = tl._core.requester()
+        with pytest.raises(InvalidParameterError, match="request not built") as caught:
+            await requester.request(
+                "GET", f"{server.url}/\x00x", api=Api.DATA, bearer=Secret(sentinel)
+            )
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+    assert_no_secret_anywhere(caught.value, sentinel)
+    assert server.arrivals == []
+
+
 async def test_the_sdks_event_hooks_see_every_path(
     backend: str, server: WireServer, sleeps: RecordingSleep, sends: list[str]
 ) -> None:
