@@ -90,15 +90,18 @@ def create_client(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """The AsyncClient a Session owns: no redirects, no cookies, pooled, with the SDK's
-    timeouts, over ``transport`` (default: :func:`default_transport`)."""
-    limits = _limits(max_connections)
+    timeouts, over ``transport``.
+
+    Without one, httpx builds its own (as :func:`default_transport` does) and mounts the
+    proxies the environment names; given one, httpx reads no proxy from the environment.
+    """
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=_httpx_timeout(timeouts, timeouts.read),
-        limits=limits,  # for the proxy transports httpx mounts from the environment
+        limits=_limits(max_connections),  # for the transports httpx builds itself
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
         cookies=NoCookies(),
-        transport=default_transport(max_connections) if transport is None else transport,
+        transport=transport,
     )
 
 

@@ -28,7 +28,7 @@ from truelayer_async import (
 )
 from truelayer_async._error_mapping import Api
 from truelayer_async._http import Requester, create_client
-from truelayer_async._http_backend import direct_transport
+from truelayer_async._http_backend import proxy_in_environment
 from truelayer_async._request import Attempt
 from truelayer_async.transports import AiohttpTransport
 
@@ -109,19 +109,46 @@ async def test_a_client_of_your_own_goes_through_send_with_its_event_hooks(
     assert events == ["request /x", "response 200"]
 
 
+@pytest.fixture
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No proxy variable set (the test sets the ones it needs)."""
+    for name in ("http", "https", "all", "no"):
+        monkeypatch.delenv(f"{name}_proxy", raising=False)
+        monkeypatch.delenv(f"{name.upper()}_PROXY", raising=False)
+    return monkeypatch
+
+
 async def test_a_proxy_in_the_environment_keeps_the_sessions_client_on_send(
-    monkeypatch: pytest.MonkeyPatch,
+    no_proxy_env: pytest.MonkeyPatch,
 ) -> None:
-    for scheme in ("http", "https", "all"):
-        monkeypatch.delenv(f"{scheme}_proxy", raising=False)
-        monkeypatch.delenv(f"{scheme.upper()}_PROXY", raising=False)
-    transport = httpx.AsyncHTTPTransport()
-    assert direct_transport(transport) is transport
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-    assert direct_transport(transport) is None
+    assert not proxy_in_environment()
+    async with Session("id", "secret") as tl:
+        assert tl._core.requester()._transport is not None
+    no_proxy_env.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    assert proxy_in_environment()
     async with Session("id", "secret") as tl:
         assert tl._core.requester()._transport is None  # httpx picks the proxy transport
-    await transport.aclose()
+
+
+async def test_the_default_backend_goes_through_the_proxy_the_environment_names(
+    server: WireServer, sleeps: RecordingSleep, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    no_proxy_env.setenv("HTTP_PROXY", server.url)  # the loopback server plays the proxy
+    async with session(server.url, "httpx", sleeps) as tl:
+        response = await tl._core.requester().request(
+            "GET", "http://api.proxied.invalid/x", api=Api.DATA
+        )
+    assert response.json() == {"results": []}
+    assert [a.path for a in server.arrivals] == ["http://api.proxied.invalid/x"]
+
+
+async def test_the_aiohttp_backend_reads_no_proxy_from_the_environment(
+    server: WireServer, sleeps: RecordingSleep, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    no_proxy_env.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # as documented: not used
+    async with session(server.url, "aiohttp", sleeps) as tl:
+        await tl._core.requester().request("GET", f"{server.url}/x", api=Api.DATA)
+    assert [a.path for a in server.arrivals] == ["/x"]
 
 
 async def test_cookies_are_never_kept(
