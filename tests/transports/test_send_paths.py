@@ -109,15 +109,6 @@ async def test_a_client_of_your_own_goes_through_send_with_its_event_hooks(
     assert events == ["request /x", "response 200"]
 
 
-@pytest.fixture
-def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No proxy variable set (the test sets the ones it needs)."""
-    for name in ("http", "https", "all", "no"):
-        monkeypatch.delenv(f"{name}_proxy", raising=False)
-        monkeypatch.delenv(f"{name.upper()}_PROXY", raising=False)
-    return monkeypatch
-
-
 async def test_a_proxy_in_the_environment_keeps_the_sessions_client_on_send(
     no_proxy_env: pytest.MonkeyPatch,
 ) -> None:
