@@ -38,7 +38,7 @@ import attrs
 import httpx
 
 from . import errors as e
-from ._error_mapping import Api, correlation_id_of, error_code_of, error_for
+from ._error_mapping import Api, error_code_of, error_for
 from ._flight import Flight
 from ._http_backend import DEFAULT_MAX_CONNECTIONS
 from ._inflate import InflateError, inflater_for
@@ -583,7 +583,7 @@ class Requester:
             # Same outcome: the stream is closed and the size cap applies.
             await self._close(response, started)
             if len(response.content) > max_bytes:
-                raise _too_large(response, max_bytes)
+                raise _too_large(response.status_code, correlation_id, max_bytes)
             return Response(
                 response.status_code, response.headers, response.content, correlation_id, 0,
                 response, lean=lean, content_type=content_type,
@@ -594,7 +594,7 @@ class Requester:
             # nothing to stream or close (a fifth of the SDK's own cost of a request).
             response.elapsed = timedelta(seconds=time.perf_counter() - started)
             if len(stream.body) > max_bytes:
-                raise _too_large(response, max_bytes)
+                raise _too_large(response.status_code, correlation_id, max_bytes)
             return Response(
                 response.status_code, response.headers, stream.body, correlation_id, 0,
                 response, True, lean=lean, content_type=content_type,
@@ -639,7 +639,7 @@ class Requester:
                     status_code=response.status_code,
                     correlation_id=correlation_id,
                 )
-            raise _too_large(response, max_bytes)
+            raise _too_large(response.status_code, correlation_id, max_bytes)
         body = b"".join(chunks)
         return Response(
             response.status_code, response.headers, body, correlation_id, 0, response, True,
@@ -735,11 +735,13 @@ def log_fields(
     return fields
 
 
-def _too_large(response: httpx.Response, max_bytes: int) -> e.ResponseTooLargeError:
+def _too_large(
+    status_code: int, correlation_id: str | None, max_bytes: int
+) -> e.ResponseTooLargeError:
     return e.ResponseTooLargeError(
         f"response body over {max_bytes} bytes",
-        status_code=response.status_code,
-        correlation_id=correlation_id_of(response.headers),
+        status_code=status_code,
+        correlation_id=correlation_id,
     )
 
 

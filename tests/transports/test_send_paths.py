@@ -9,6 +9,7 @@ proxy (httpx routes those through the transports it mounts).
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import httpx
@@ -229,6 +230,23 @@ async def test_a_request_that_cannot_be_built_holds_no_secret_on_either_path(
     assert caught.value.__context__ is None and caught.value.__cause__ is None
     assert_no_secret_anywhere(caught.value, sentinel)
     assert server.arrivals == []
+
+
+@pytest.mark.parametrize("encoding", ["", "gzip"])
+async def test_a_body_over_the_cap_is_refused_with_its_correlation_id(
+    backend: str, server: WireServer, sleeps: RecordingSleep, encoding: str
+) -> None:
+    body = b'{"results":"' + b"x" * 1000 + b'"}'
+    headers = {"X-TL-Correlation-Id": "c-big"}
+    if encoding:
+        body, headers["Content-Encoding"] = gzip.compress(body), encoding
+    server.script = [respond(body=body, headers=headers)]
+    async with session(server.url, backend, sleeps) as tl:
+        with pytest.raises(ResponseTooLargeError) as large:
+            await tl._core.requester().request(
+                "GET", f"{server.url}/x", api=Api.DATA, max_bytes=100
+            )
+    assert large.value.correlation_id == "c-big" and large.value.status_code == 200
 
 
 async def test_the_sdks_event_hooks_see_every_path(
