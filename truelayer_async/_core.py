@@ -31,7 +31,7 @@ from ._http import (
     create_client,
     default_transport,
 )
-from ._http_backend import DEFAULT_MAX_CONNECTIONS, direct_transport, transport_for
+from ._http_backend import DEFAULT_MAX_CONNECTIONS, proxy_in_environment, transport_for
 from ._observe import ObservedStore, Observer
 from ._raw import record
 from ._request import AttemptHook
@@ -175,11 +175,16 @@ class Core:
         self.state = State.OPEN
 
     def _create_client(self) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport | None]:
-        """The Session's own client, and the transport to send to directly (if any)."""
+        """The Session's own client, and the transport to send to directly (if any).
+
+        None when a proxy is set in the environment on the default backend: httpx then
+        builds the transports (its own and the proxies'), which only ``send`` picks."""
         pool = self.max_connections or DEFAULT_MAX_CONNECTIONS
-        transport = transport_for(self._http_backend, pool) or default_transport(pool)
+        transport = transport_for(self._http_backend, pool)
+        if transport is None and not proxy_in_environment():
+            transport = default_transport(pool)
         client = create_client(self.timeouts, max_connections=pool, transport=transport)
-        return client, direct_transport(transport)
+        return client, transport
 
     async def aclose(self) -> None:
         """Drain token flights, then close the client the core created. Safe twice."""

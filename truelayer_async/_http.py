@@ -38,7 +38,7 @@ import attrs
 import httpx
 
 from . import errors as e
-from ._error_mapping import Api, correlation_id_of, error_code_of, error_for
+from ._error_mapping import Api, error_code_of, error_for
 from ._flight import Flight
 from ._http_backend import DEFAULT_MAX_CONNECTIONS
 from ._inflate import InflateError, inflater_for
@@ -90,15 +90,18 @@ def create_client(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """The AsyncClient a Session owns: no redirects, no cookies, pooled, with the SDK's
-    timeouts, over ``transport`` (default: :func:`default_transport`)."""
-    limits = _limits(max_connections)
+    timeouts, over ``transport``.
+
+    Without one, httpx builds its own (as :func:`default_transport` does) and mounts the
+    proxies the environment names; given one, httpx reads no proxy from the environment.
+    """
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=_httpx_timeout(timeouts, timeouts.read),
-        limits=limits,  # for the proxy transports httpx mounts from the environment
+        limits=_limits(max_connections),  # for the transports httpx builds itself
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
         cookies=NoCookies(),
-        transport=default_transport(max_connections) if transport is None else transport,
+        transport=transport,
     )
 
 
@@ -580,7 +583,7 @@ class Requester:
             # Same outcome: the stream is closed and the size cap applies.
             await self._close(response, started)
             if len(response.content) > max_bytes:
-                raise _too_large(response, max_bytes)
+                raise _too_large(response.status_code, correlation_id, max_bytes)
             return Response(
                 response.status_code, response.headers, response.content, correlation_id, 0,
                 response, lean=lean, content_type=content_type,
@@ -591,7 +594,7 @@ class Requester:
             # nothing to stream or close (a fifth of the SDK's own cost of a request).
             response.elapsed = timedelta(seconds=time.perf_counter() - started)
             if len(stream.body) > max_bytes:
-                raise _too_large(response, max_bytes)
+                raise _too_large(response.status_code, correlation_id, max_bytes)
             return Response(
                 response.status_code, response.headers, stream.body, correlation_id, 0,
                 response, True, lean=lean, content_type=content_type,
@@ -636,7 +639,7 @@ class Requester:
                     status_code=response.status_code,
                     correlation_id=correlation_id,
                 )
-            raise _too_large(response, max_bytes)
+            raise _too_large(response.status_code, correlation_id, max_bytes)
         body = b"".join(chunks)
         return Response(
             response.status_code, response.headers, body, correlation_id, 0, response, True,
@@ -732,11 +735,13 @@ def log_fields(
     return fields
 
 
-def _too_large(response: httpx.Response, max_bytes: int) -> e.ResponseTooLargeError:
+def _too_large(
+    status_code: int, correlation_id: str | None, max_bytes: int
+) -> e.ResponseTooLargeError:
     return e.ResponseTooLargeError(
         f"response body over {max_bytes} bytes",
-        status_code=response.status_code,
-        correlation_id=correlation_id_of(response.headers),
+        status_code=status_code,
+        correlation_id=correlation_id,
     )
 
 

@@ -23,7 +23,7 @@ __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
     "HttpBackend",
     "check_http_options",
-    "direct_transport",
+    "proxy_in_environment",
     "transport_for",
 ]
 
@@ -69,15 +69,15 @@ def transport_for(backend: str, max_connections: int) -> httpx.AsyncBaseTranspor
     return _aiohttp_transport()(max_connections=max_connections)
 
 
-def direct_transport(transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport | None:
-    """``transport`` if the Session's own client would send every request to it, so the
-    Requester may skip ``AsyncClient.send``; ``None`` when a proxy is configured in the
-    environment (``HTTPS_PROXY``, ``ALL_PROXY``...: httpx then routes through the proxy
-    transports it mounts, which only ``AsyncClient.send`` picks)."""
-    proxies = urllib.request.getproxies()  # what httpx reads, with trust_env on
-    if any(proxies.get(scheme) for scheme in ("http", "https", "all")):
-        return None
-    return transport
+def proxy_in_environment() -> bool:
+    """Whether the environment names a proxy (``HTTP_PROXY``, ``HTTPS_PROXY``,
+    ``ALL_PROXY``), read as httpx reads it with ``trust_env`` on.
+
+    httpx mounts those proxies only on a client that builds its own transport: on the
+    default backend the Session then lets httpx build it, and sends through
+    ``AsyncClient.send`` (which picks the mounted proxy transports)."""
+    proxies = urllib.request.getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 def _aiohttp_transport() -> type[AiohttpTransport]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import attrs
@@ -141,6 +141,10 @@ def _encode(
     return encode_json(_reveal(json_body)), "application/json"
 
 
+_B = TypeVar("_B")  # what an attempt is built with
+_R = TypeVar("_R")  # what is built
+
+
 #: What builds an attempt's ``httpx.Request``: ``AsyncClient.build_request`` (a user's
 #: client), or :class:`DirectRequests` (the SDK's own), called with the same keywords.
 BuildRequest = Callable[..., httpx.Request]
@@ -222,13 +226,7 @@ class LeanRequest:
 def build_lean(direct: DirectRequests, call: Call) -> LeanRequest:
     """One attempt's :class:`LeanRequest`: the URL, headers and body ``build_attempt``
     would send (``Host`` and ``Content-Length`` are left to the transport)."""
-    failure: str | None = None
-    try:
-        lean = _assemble_lean(direct, call)
-    except Exception as exc:  # any failure: its traceback holds the secrets
-        failure = type(exc).__name__
-    if failure is not None:
-        raise e.InvalidParameterError(f"{call.method} {call.path}: request not built ({failure})")
+    lean = _built(_assemble_lean, direct, call)
     call.url, call.params = lean.url, None  # retries reuse the parsed URL
     return lean
 
@@ -237,21 +235,13 @@ def _assemble_lean(direct: DirectRequests, call: Call) -> LeanRequest:
     url = call.url if isinstance(call.url, httpx.URL) else httpx.URL(call.url)
     if call.params is not None:  # as httpx.Request merges them
         url = url.copy_merge_params(call.params)
-    headers = dict(call.headers)
-    if call.bearer is not None:
-        headers["Authorization"] = f"Bearer {call.bearer.get_secret_value()}"
-    return LeanRequest(call.method, url, direct.merged(headers), call.body, call.timeout)
+    headers = direct.merged(_headers_of(call))
+    return LeanRequest(call.method, url, headers, call.body, call.timeout)
 
 
 def build_attempt(build: BuildRequest, call: Call, number: int) -> httpx.Request:
     """One attempt's request: the prepared parts, the bearer token, then the hooks' headers."""
-    failure: str | None = None
-    try:
-        request = _assemble(build, call)
-    except Exception as exc:  # any failure: its traceback holds the secrets
-        failure = type(exc).__name__
-    if failure is not None:
-        raise e.InvalidParameterError(f"{call.method} {call.path}: request not built ({failure})")
+    request = _built(_assemble, build, call)
     if isinstance(call.url, str):
         call.url, call.params = request.url, None  # retries reuse the parsed URL
     if call.hooks:
@@ -259,15 +249,32 @@ def build_attempt(build: BuildRequest, call: Call, number: int) -> httpx.Request
     return request
 
 
-def _assemble(build: BuildRequest, call: Call) -> httpx.Request:
+def _built(assemble: Callable[[_B, Call], _R], builder: _B, call: Call) -> _R:
+    """``assemble(builder, call)``; any failure becomes an ``InvalidParameterError`` that
+    names only its type, raised outside the ``except`` (the failure's traceback holds the
+    secrets: nothing may chain to it)."""
+    failure: str | None = None
+    try:
+        return assemble(builder, call)
+    except Exception as exc:
+        failure = type(exc).__name__
+    raise e.InvalidParameterError(f"{call.method} {call.path}: request not built ({failure})")
+
+
+def _headers_of(call: Call) -> dict[str, str]:
+    """The call's headers and its bearer token (a fresh dict for each attempt)."""
     headers = dict(call.headers)
     if call.bearer is not None:
         headers["Authorization"] = f"Bearer {call.bearer.get_secret_value()}"
+    return headers
+
+
+def _assemble(build: BuildRequest, call: Call) -> httpx.Request:
     return build(
         call.method,
         call.url,
         params=call.params,
-        headers=headers,
+        headers=_headers_of(call),
         content=call.body,
         # What `timeout=` would become, as fresh dicts (nothing shared between requests).
         extensions={"timeout": dict(call.timeout)},

@@ -56,12 +56,13 @@ def _requester(client: httpx.AsyncClient, *, direct: bool = False) -> Requester:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("direct", [False, True], ids=["client-send", "direct-transport"])
 async def test_an_orphan_holds_the_only_slot_until_a_cancelled_call_reclaims_it(
-    served: str,
+    served: str, direct: bool
 ) -> None:
     limits = httpx.Limits(max_connections=1)
     async with httpx.AsyncClient(limits=limits) as client:
-        requester = _requester(client)
+        requester = _requester(client, direct=direct)
         url = f"{served}/api/providers?clientId=x"
         _plant_orphan(client, served)
         # The harm: the only slot is taken for good, so a call times out on the pool.

@@ -16,6 +16,17 @@ from truelayer_async.transports import AiohttpTransport
 BACKENDS = ("httpx", "aiohttp")
 
 
+@pytest.fixture(autouse=True)
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No proxy variable set, whatever the machine's: the loopback servers are reached
+    directly, and a proxy in the environment moves the default backend onto
+    ``AsyncClient.send``. Tests set the ones they need."""
+    for name in ("http", "https", "all", "no"):
+        monkeypatch.delenv(f"{name}_proxy", raising=False)
+        monkeypatch.delenv(f"{name.upper()}_PROXY", raising=False)
+    return monkeypatch
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """The Session's ``http_backend``: every test here runs on both."""

@@ -9,6 +9,7 @@ proxy (httpx routes those through the transports it mounts).
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import httpx
@@ -28,7 +29,7 @@ from truelayer_async import (
 )
 from truelayer_async._error_mapping import Api
 from truelayer_async._http import Requester, create_client
-from truelayer_async._http_backend import direct_transport
+from truelayer_async._http_backend import proxy_in_environment
 from truelayer_async._request import Attempt
 from truelayer_async.transports import AiohttpTransport
 
@@ -110,18 +111,36 @@ async def test_a_client_of_your_own_goes_through_send_with_its_event_hooks(
 
 
 async def test_a_proxy_in_the_environment_keeps_the_sessions_client_on_send(
-    monkeypatch: pytest.MonkeyPatch,
+    no_proxy_env: pytest.MonkeyPatch,
 ) -> None:
-    for scheme in ("http", "https", "all"):
-        monkeypatch.delenv(f"{scheme}_proxy", raising=False)
-        monkeypatch.delenv(f"{scheme.upper()}_PROXY", raising=False)
-    transport = httpx.AsyncHTTPTransport()
-    assert direct_transport(transport) is transport
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-    assert direct_transport(transport) is None
+    assert not proxy_in_environment()
+    async with Session("id", "secret") as tl:
+        assert tl._core.requester()._transport is not None
+    no_proxy_env.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    assert proxy_in_environment()
     async with Session("id", "secret") as tl:
         assert tl._core.requester()._transport is None  # httpx picks the proxy transport
-    await transport.aclose()
+
+
+async def test_the_default_backend_goes_through_the_proxy_the_environment_names(
+    server: WireServer, sleeps: RecordingSleep, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    no_proxy_env.setenv("HTTP_PROXY", server.url)  # the loopback server plays the proxy
+    async with session(server.url, "httpx", sleeps) as tl:
+        response = await tl._core.requester().request(
+            "GET", "http://api.proxied.invalid/x", api=Api.DATA
+        )
+    assert response.json() == {"results": []}
+    assert [a.path for a in server.arrivals] == ["http://api.proxied.invalid/x"]
+
+
+async def test_the_aiohttp_backend_reads_no_proxy_from_the_environment(
+    server: WireServer, sleeps: RecordingSleep, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    no_proxy_env.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # as documented: not used
+    async with session(server.url, "aiohttp", sleeps) as tl:
+        await tl._core.requester().request("GET", f"{server.url}/x", api=Api.DATA)
+    assert [a.path for a in server.arrivals] == ["/x"]
 
 
 async def test_cookies_are_never_kept(
@@ -197,6 +216,37 @@ async def test_an_error_after_a_lean_send_holds_no_secret(
             )
     assert server.arrivals[0].headers["authorization"] == f"Bearer {sentinel}"
     assert_no_secret_anywhere(large.value, sentinel)
+
+
+async def test_a_request_that_cannot_be_built_holds_no_secret_on_either_path(
+    backend: str, server: WireServer, sleeps: RecordingSleep, sentinel: str
+) -> None:
+    async with session(server.url, backend, sleeps) as tl:
+        requester = tl._core.requester()
+        with pytest.raises(InvalidParameterError, match="request not built") as caught:
+            await requester.request(
+                "GET", f"{server.url}/\x00x", api=Api.DATA, bearer=Secret(sentinel)
+            )
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+    assert_no_secret_anywhere(caught.value, sentinel)
+    assert server.arrivals == []
+
+
+@pytest.mark.parametrize("encoding", ["", "gzip"])
+async def test_a_body_over_the_cap_is_refused_with_its_correlation_id(
+    backend: str, server: WireServer, sleeps: RecordingSleep, encoding: str
+) -> None:
+    body = b'{"results":"' + b"x" * 1000 + b'"}'
+    headers = {"X-TL-Correlation-Id": "c-big"}
+    if encoding:
+        body, headers["Content-Encoding"] = gzip.compress(body), encoding
+    server.script = [respond(body=body, headers=headers)]
+    async with session(server.url, backend, sleeps) as tl:
+        with pytest.raises(ResponseTooLargeError) as large:
+            await tl._core.requester().request(
+                "GET", f"{server.url}/x", api=Api.DATA, max_bytes=100
+            )
+    assert large.value.correlation_id == "c-big" and large.value.status_code == 200
 
 
 async def test_the_sdks_event_hooks_see_every_path(
