@@ -56,6 +56,7 @@ from ._converter import _enum_or_str, _structure_money, structure_results
 from ._gc_pause import paused_for
 from ._json import loads
 from ._plain_decode import LETTER_ESCAPE, money_counts_match, plain_results
+from ._plain_structure import slots_beyond_fields
 from .models.common import WIRE_NAME
 
 try:
@@ -314,6 +315,8 @@ def _twin(cl: type[Any], done: _Twins, money: dict[str, int]) -> tuple[type[Any]
         raise _Unsupported
     if hasattr(cl, "__attrs_post_init__") or hasattr(cl, "__attrs_pre_init__"):
         raise _Unsupported
+    if slots_beyond_fields(cl):
+        raise _Unsupported  # attrs' cached hash: msgspec fills the fields only
     attrs.resolve_types(cl)
     fields = attrs.fields(cl)
     twin_fields: dict[str, Any] = {}

@@ -48,7 +48,7 @@ from ._converter import (
 )
 from .models.common import WIRE_NAME
 
-__all__ = ["HookMaker", "Tally", "Unsupported", "hook_maker"]
+__all__ = ["HookMaker", "Tally", "Unsupported", "hook_maker", "slots_beyond_fields"]
 
 #: ``make()`` -> ``(hook, finish)``; ``finish()`` -> ``(built, counts)``: see :func:`hook_maker`.
 Tally = Callable[[], tuple[int, list[int]]]
@@ -301,6 +301,13 @@ def _indent(lines: list[str]) -> list[str]:
 _TWINS: dict[type[Any], type[Any]] = {}
 
 
+def slots_beyond_fields(cl: type[Any]) -> set[str]:
+    """The slots of attrs class ``cl`` that ``__init__`` fills besides its fields (attrs'
+    cached hash): a model built without ``__init__`` would lack them (both shortcuts)."""
+    slots = {name for k in cl.__mro__ for name in k.__dict__.get("__slots__", ())}
+    return slots - {field.name for field in attrs.fields(cl)} - {"__weakref__"}
+
+
 def _twin(cl: type[Any]) -> type[Any]:
     """The assignable twin of frozen slotted attrs class ``cl`` (see the module doc)."""
     if cl in _TWINS:
@@ -316,8 +323,7 @@ def _twin(cl: type[Any]) -> type[Any]:
             and isinstance(getattr(cl, field.name, None), types.MemberDescriptorType)
         ):
             raise Unsupported  # not a slot of its own: no plain store to take
-    slots = {name for k in cl.__mro__ for name in k.__dict__.get("__slots__", ())}
-    if slots - {field.name for field in attrs.fields(cl)} - {"__weakref__"}:
+    if slots_beyond_fields(cl):
         raise Unsupported  # a slot __init__ fills besides the fields (attrs' cached hash)
     namespace = {
         "__slots__": (),

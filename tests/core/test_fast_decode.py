@@ -349,6 +349,18 @@ def test_a_model_msgspec_cannot_decode_has_no_plan(monkeypatch: pytest.MonkeyPat
     assert _fast_decode._make_plan(Account) is None
 
 
+@attrs.frozen(cache_hash=True)
+class _CachedHash:
+    name: str
+
+
+def test_a_model_with_a_slot_beyond_its_fields_has_no_fast_plan() -> None:
+    # msgspec fills the fields only: attrs' cached-hash slot would stay empty and the
+    # model's hash() raise AttributeError, so such a model goes to the strict decoder.
+    assert _fast_decode._make_plan(_CachedHash) is None
+    assert fast_results(b'{"results":[{"name":"a"}]}', _CachedHash) is None
+
+
 def test_turning_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_fast_decode, "_ENABLED", False)
     assert not _fast_decode.available()
