@@ -53,7 +53,7 @@ _AMOUNT = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?")
 _SERVE_SECONDS = 24 * 3600.0
 
 
-def parse_amount(text: str, *, flag: str = "--amount") -> int:
+def parse_amount(text: str, *, flag: str) -> int:
     """``1250`` (minor units) or ``12.50`` (major units, two decimals at most) → 1250;
     ``flag`` names the option in the error."""
     found = _AMOUNT.fullmatch(text.strip())
@@ -147,8 +147,10 @@ def _destination(method: BankTransfer) -> str:
 
 async def run_pay(args: argparse.Namespace) -> int:
     """Create the payment, have it authorised, follow it, refund it if asked."""
-    amount = parse_amount(args.amount)
-    refund_amount = parse_amount(args.refund_amount) if args.refund_amount else None
+    amount = parse_amount(args.amount, flag="--amount")
+    refund_amount = (
+        parse_amount(args.refund_amount, flag="--refund-amount") if args.refund_amount else None
+    )
     env = environment(args)
     if args.auto_authorize and env.name != "custom":
         raise CliError(

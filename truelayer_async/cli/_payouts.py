@@ -69,7 +69,7 @@ def _beneficiary(
 
 
 async def _create(args: argparse.Namespace) -> int:
-    amount = parse_amount(args.amount)
+    amount = parse_amount(args.amount, flag="--amount")
     beneficiary = _beneficiary(args)  # bad flags stop here, before any request
     out = console()
     async with payments_session(args, signed=True) as tl:
