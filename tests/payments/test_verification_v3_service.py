@@ -15,7 +15,7 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.emulator.openapi import VERIFICATION, spec
+from tests.support.openapi import VERIFICATION, spec
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e

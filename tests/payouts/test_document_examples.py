@@ -11,9 +11,9 @@ import httpx
 import pytest
 import respx
 
-from tests.emulator.openapi import PAYMENTS
 from tests.openapi import openapi_document
 from tests.payments.conftest import API, grant
+from tests.support.openapi import PAYMENTS
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e

@@ -14,6 +14,7 @@ import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.payments.conftest import API, ClockSleep, grant, problem, signed_by
+from tests.support.payouts_openapi import request_fits
 from tests.support.token_endpoint import REDIRECT, TOKEN_URL, form_of
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -46,7 +47,6 @@ from truelayer_async.models import (
 )
 
 from . import samples
-from .openapi import request_fits
 
 PAYOUT = f"{API}/payouts/{samples.PAYOUT_ID}"
 SCAN = SortCodeAccountNumber(sort_code="040668", account_number="00000871")

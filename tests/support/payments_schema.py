@@ -1,5 +1,5 @@
 """Checking Payments bodies against TrueLayer's payments-api-v3.json (errata patched in
-memory by ``tests/emulator/openapi.py``): a response body against a named schema, and a
+memory by ``tests/support/openapi.py``): a response body against a named schema, and a
 request's body against its operation's request schema."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.emulator.openapi import PAYMENTS, Spec, spec
+from tests.support.openapi import PAYMENTS, Spec, spec
 
 __all__ = ["body_fits", "check_schema", "payments_document"]
 

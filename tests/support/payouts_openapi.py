@@ -1,5 +1,5 @@
 """payments-api-v3.json for the payouts, merchant-account and mandate tests: the
-emulator's patched document (its ERRATA, in tests/emulator/openapi.py, include the payout
+emulator's patched document (its ERRATA, in tests/support/openapi.py, include the payout
 and mandate errata), with a closed-world check that follows union variants."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 from functools import cache
 from typing import Any
 
-from tests.emulator.openapi import PAYMENTS, Spec, spec
+from tests.support.openapi import PAYMENTS, Spec, spec
 
 __all__ = ["MANDATE_SCHEMAS", "SCHEMAS", "payouts_spec", "request_fits", "validate"]
 
@@ -25,7 +25,7 @@ MANDATE_SCHEMAS = {
 
 @cache
 def payouts_spec() -> Spec:
-    """The patched Payments v3 document (``tests/emulator/openapi.py`` holds the errata)."""
+    """The patched Payments v3 document (``tests/support/openapi.py`` holds the errata)."""
     return spec(PAYMENTS)
 
 
