@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support.payments_schema import body_fits
+from tests.support.signed_payments import API, ClockSleep, grant, problem, signed_by
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -42,7 +43,6 @@ from truelayer_async.models import (
 from truelayer_async.testing import FakeClock
 
 from . import samples
-from .conftest import API, ClockSleep, grant, problem, signed_by
 
 PAY = f"{API}/payments/pay-1"
 FLOW_OK = {

@@ -12,6 +12,7 @@ import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support.payments_schema import body_fits, check_schema
+from tests.support.signed_payments import API, grant, signed_by
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -25,7 +26,6 @@ from truelayer_async.models import (
 )
 
 from . import samples
-from .conftest import API, grant, signed_by
 
 LINK = f"{API}/payment-links/link-1"
 LINK_METHOD = BankTransfer(

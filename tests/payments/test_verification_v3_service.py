@@ -16,6 +16,7 @@ import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support.openapi import VERIFICATION, spec
+from tests.support.signed_payments import API, ClockSleep, grant, signed_by
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -34,8 +35,6 @@ from truelayer_async.models import (
     VerificationFailed,
     VerificationPending,
 )
-
-from .conftest import API, ClockSleep, grant, signed_by
 
 pytestmark = pytest.mark.anyio
 

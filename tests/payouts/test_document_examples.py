@@ -12,8 +12,8 @@ import pytest
 import respx
 
 from tests.openapi import openapi_document
-from tests.payments.conftest import API, grant
 from tests.support.openapi import PAYMENTS
+from tests.support.signed_payments import API, grant
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e

@@ -15,8 +15,9 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.payments.conftest import API, KID, grant, problem, signed_by
 from tests.support.payouts_openapi import request_fits, validate
+from tests.support.signed_payments import API, KID, grant, problem, signed_by
+from tests.support.signing_keys import pem_of
 from tests.support.token_endpoint import REDIRECT, TOKEN_URL, form_of
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -51,7 +52,6 @@ from truelayer_async.models import (
 from truelayer_async.testing import FakeClock
 
 from . import samples
-from .conftest import pem_of
 
 MANDATE = f"{API}/mandates/{samples.MANDATE_ID}"
 USER = PaymentUser(name="Ada Lovelace", email="ada@example.com")

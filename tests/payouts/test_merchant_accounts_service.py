@@ -14,8 +14,8 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.payments.conftest import API, grant, problem, signed_by
 from tests.support.payouts_openapi import validate
+from tests.support.signed_payments import API, grant, problem, signed_by
 from tests.support.token_endpoint import TOKEN_URL, form_of
 from truelayer_async import Session
 from truelayer_async import errors as e

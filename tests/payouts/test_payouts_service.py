@@ -13,8 +13,8 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.payments.conftest import API, ClockSleep, grant, problem, signed_by
 from tests.support.payouts_openapi import request_fits
+from tests.support.signed_payments import API, ClockSleep, grant, problem, signed_by
 from tests.support.token_endpoint import REDIRECT, TOKEN_URL, form_of
 from truelayer_async import Session
 from truelayer_async import errors as e

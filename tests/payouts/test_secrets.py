@@ -11,8 +11,8 @@ import httpx
 import pytest
 import respx
 
-from tests.payments.conftest import API, problem
 from tests.secret_scan import assert_no_secret_anywhere, assert_no_secret_in_logs
+from tests.support.signed_payments import API, problem
 from truelayer_async import Session
 from truelayer_async import errors as e
 from truelayer_async._converter import structure
