@@ -17,8 +17,7 @@ import httpx
 import pytest
 import respx
 
-from tests.payments import samples as payment_samples
-from tests.payouts import samples as payout_samples
+from tests.support import payment_samples, payout_samples
 from tests.support.fastapi_example import (
     FASTAPI_APP,
     pay_at_checkout,

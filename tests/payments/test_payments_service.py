@@ -14,6 +14,7 @@ import respx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.support import payment_samples as samples
 from tests.support.payments_schema import body_fits
 from tests.support.signed_payments import API, ClockSleep, grant, problem, signed_by
 from tests.support.token_endpoint import TOKEN_URL
@@ -41,8 +42,6 @@ from truelayer_async.models import (
     UserSelectedProvider,
 )
 from truelayer_async.testing import FakeClock
-
-from . import samples
 
 PAY = f"{API}/payments/pay-1"
 FLOW_OK = {

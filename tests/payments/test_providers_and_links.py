@@ -11,6 +11,7 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.support import payment_samples as samples
 from tests.support.payments_schema import body_fits, check_schema
 from tests.support.signed_payments import API, grant, signed_by
 from tests.support.token_endpoint import TOKEN_URL
@@ -24,8 +25,6 @@ from truelayer_async.models import (
     PaymentsProvider,
     UserSelectedProvider,
 )
-
-from . import samples
 
 LINK = f"{API}/payment-links/link-1"
 LINK_METHOD = BankTransfer(

@@ -15,6 +15,7 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.support import payout_samples as samples
 from tests.support.payouts_openapi import request_fits, validate
 from tests.support.signed_payments import API, KID, grant, problem, signed_by
 from tests.support.signing_keys import pem_of
@@ -50,8 +51,6 @@ from truelayer_async.models import (
     UserSelectedProvider,
 )
 from truelayer_async.testing import FakeClock
-
-from . import samples
 
 MANDATE = f"{API}/mandates/{samples.MANDATE_ID}"
 USER = PaymentUser(name="Ada Lovelace", email="ada@example.com")

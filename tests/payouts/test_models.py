@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.openapi import openapi_document
+from tests.support import payout_samples as samples
 from tests.support.openapi import PAYMENTS
 from tests.support.payouts_openapi import MANDATE_SCHEMAS, validate
 from truelayer_async import Secret
@@ -67,8 +68,6 @@ from truelayer_async.models import (
     UnknownPayoutAuthorizationFlow,
     UnknownPayoutBeneficiary,
 )
-
-from . import samples
 
 PAYOUT_CLASSES = {
     "authorization_required": PayoutAuthorizationRequired,

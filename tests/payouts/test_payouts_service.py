@@ -13,6 +13,7 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.support import payout_samples as samples
 from tests.support.payouts_openapi import request_fits
 from tests.support.signed_payments import API, ClockSleep, grant, problem, signed_by
 from tests.support.token_endpoint import REDIRECT, TOKEN_URL, form_of
@@ -45,8 +46,6 @@ from truelayer_async.models import (
     UserSelectedProvider,
     to_wire,
 )
-
-from . import samples
 
 PAYOUT = f"{API}/payouts/{samples.PAYOUT_ID}"
 SCAN = SortCodeAccountNumber(sort_code="040668", account_number="00000871")
