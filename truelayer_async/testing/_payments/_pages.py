@@ -43,10 +43,12 @@ from ._return_uris import PAGE_REFUSAL, allowed
 from ._routes import hosted_page_uri, start_flow
 from ._store import USERNAMES
 
-__all__ = ["BANK_PATH", "resume", "routes"]
+__all__ = ["BANK_PATH", "result_uri", "resume", "routes"]
 
 #: The mock bank's payment pages (relative: the hosted page is on the same origin).
 BANK_PATH = "/mock-bank/payments"
+#: The emulator's own result page: where the user ends when no ``return_uri`` was given.
+RESULT_PATH = "/hpp/result"
 
 _FRAGMENT_SCRIPT = """
 (function () {
@@ -96,6 +98,11 @@ def result_page(kind: str, resource_id: str, status: str) -> HTMLResponse:
     return page("result", f"{kind.capitalize()} status", body)
 
 
+def result_uri(request: Request) -> str:
+    """The emulator's own result page at the origin ``request`` came to."""
+    return str(request.base_url).rstrip("/") + RESULT_PATH
+
+
 def error_page(status: int, description: str) -> HTMLResponse:
     body = f'<p id="error-description">{escape(description)}</p>'
     return HTMLResponse(_html._page("error", "Something went wrong", body), status)
@@ -125,7 +132,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if not return_uri:
                 return error_page(400, "The return_uri parameter is missing.")
             payment = store.find(payment_id)
-            own = return_uri == f"{str(request.base_url).rstrip('/')}/hpp/result"  # a link's
+            own = return_uri == result_uri(request)  # a link's
             if payment and not own and not allowed(api, payment.client_id, return_uri):
                 return error_page(400, PAGE_REFUSAL)
             session = secrets.token_urlsafe(16)
@@ -254,7 +261,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             payment = store.pay_link(link)
             token = api.resource_token(payment)
             base = str(request.base_url).rstrip("/")
-            return_uri = link.return_uri or f"{base}/hpp/result"
+            return_uri = link.return_uri or result_uri(request)
         uri = hosted_page_uri(base, payment.id, token, {"return_uri": return_uri})
         return RedirectResponse(uri, 303)
 
@@ -270,7 +277,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         Route("/hpp/payments", hpp_start, methods=["POST"]),
         Route("/hpp/payments/{session}", hpp_providers, methods=["GET"]),
         Route("/hpp/payments/{session}", hpp_choose, methods=["POST"]),
-        Route("/hpp/result", result, methods=["GET"]),
+        Route(RESULT_PATH, result, methods=["GET"]),
         Route("/mock-bank/payments/{session}", bank_page, methods=["GET"]),
         Route("/mock-bank/payments/{session}", bank_submit, methods=["POST"]),
         Route("/links/{id}", open_link, methods=["GET"]),
@@ -344,5 +351,5 @@ def _return_uri(api: PaymentsApi, payment: Payment, request: Request) -> str:
     direct = redirect.get("direct_return_uri")
     if direct:
         return redirect_with(str(direct), {"state": payment.bank_session or ""})
-    uri = redirect.get("return_uri") or f"{str(request.base_url).rstrip('/')}/hpp/result"
+    uri = redirect.get("return_uri") or result_uri(request)
     return redirect_with(str(uri), {"payment_id": payment.id})
