@@ -79,8 +79,10 @@ async def _create(args: argparse.Namespace) -> int:
             beneficiary=beneficiary,
             idempotency_key=args.idempotency_key,
         )
-        to = getattr(beneficiary, "account_holder_name", None) or (
-            f"payment source {args.payment_source_id}"
+        to = (
+            beneficiary.account_holder_name
+            if isinstance(beneficiary, ExternalAccountBeneficiary)
+            else f"payment source {beneficiary.payment_source_id}"
         )
         shown = minor_money(amount, args.currency)
         if args.format != "json":
