@@ -16,7 +16,8 @@ import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support import payout_samples as samples
-from tests.support.payouts_openapi import request_fits, validate
+from tests.support.payments_schema import request_fits
+from tests.support.payouts_openapi import validate
 from tests.support.signed_payments import API, KID, grant, problem, signed_by
 from tests.support.signing_keys import pem_of
 from tests.support.token_endpoint import REDIRECT, TOKEN_URL, form_of

@@ -14,7 +14,7 @@ import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support import payout_samples as samples
-from tests.support.payouts_openapi import request_fits
+from tests.support.payments_schema import request_fits
 from tests.support.signed_payments import API, ClockSleep, grant, problem, signed_by
 from tests.support.token_endpoint import REDIRECT, TOKEN_URL, form_of
 from truelayer_async import Session
