@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -37,7 +38,7 @@ from .._dialog import redirect_with
 from ._api import PaymentsApi
 from ._flow import apply_action, choose_provider, next_action, offered
 from ._problems import PaymentsProblem
-from ._providers import find
+from ._providers import Provider, find
 from ._records import Payment
 from ._return_uris import PAGE_REFUSAL, allowed
 from ._routes import hosted_page_uri, start_flow
@@ -152,11 +153,12 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if found is None:
                 return error_page(404, "This payment page has expired.")
             payment, _ = found
+            providers: Sequence[Provider | None]
             if _mid_authorization(payment):
                 resumed = resume(payment)
                 if resumed is not None:
                     return resumed
-                providers = _still_offered(payment)
+                providers = offered(payment)  # the flow's provider_selection step
             elif payment.status != "authorization_required" or payment.flow is not None:
                 return result_page("payment", payment.id, payment.status)
             else:
@@ -306,12 +308,6 @@ def resume(payment: Payment) -> Response | None:
     if action is not None and action["type"] == "redirect":
         return RedirectResponse(str(action["uri"]), 303)
     return result_page("payment", payment.id, payment.status)
-
-
-def _still_offered(payment: Payment) -> list[Any]:
-    """The providers the flow's ``provider_selection`` step offers."""
-    action = next_action(payment, BANK_PATH) or {}
-    return [find(str(p["id"])) for p in action.get("providers", ())]
 
 
 def offered_for_hpp(payment: Payment) -> list[Any]:
