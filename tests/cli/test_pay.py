@@ -180,6 +180,8 @@ def test_a_key_the_server_does_not_know_is_refused(
         (["--amount", "100", "--account-holder-name", "Jo", "--reference", "R", "--iban",
           "GB33BUKB20201555555555", "--refund"], "--refund needs a payment into a merchant"),
         (["--amount", "100", *MERCHANT, "--sort-code", "12"], "not both"),
+        (["--amount", "100", *MERCHANT, "--refund-amount", "0"], "--refund-amount '0' must be"),
+        (["--amount", "100", *MERCHANT, "--refund-amount", "1.234"], "--refund-amount '1.234'"),
     ],
 )  # fmt: skip
 def test_bad_arguments_are_usage_errors(
@@ -203,13 +205,13 @@ def test_auto_authorize_is_for_the_emulator_only(capsys: pytest.CaptureFixture[s
     ("text", "minor"), [("1250", 1250), ("12.50", 1250), ("12.5", 1250), ("0.01", 1), ("7", 7)]
 )
 def test_amounts(text: str, minor: int) -> None:
-    assert parse_amount(text) == minor
+    assert parse_amount(text, flag="--amount") == minor
 
 
 @pytest.mark.parametrize("text", ["1.234", "-5", "0.00", "1e3", "nan", "inf", ""])
 def test_bad_amounts(text: str) -> None:
     with pytest.raises(CliError):
-        parse_amount(text)
+        parse_amount(text, flag="--amount")
 
 
 @pytest.mark.usefixtures("signing_env")

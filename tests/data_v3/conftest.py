@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.payments.conftest import key, napping, tl
 from tests.support.emulator import START
+from tests.support.signed_payments import key, napping, tl
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 
 __all__ = ["fake", "key", "napping", "tl"]

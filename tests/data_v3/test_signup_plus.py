@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from tests.payments.conftest import grant
+from tests.support.signed_payments import grant
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e

@@ -1,4 +1,4 @@
-"""Calling the in-process emulator by hand: PKCE pairs, bearer headers, token requests and a
+"""Calling the in-process emulator by hand: PKCE pairs, token requests and a
 whole connect (the auth links come from ``tests.support.auth_links``)."""
 
 from __future__ import annotations
@@ -26,10 +26,6 @@ def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode()).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def token_request(

@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.auth_links import AUTH, auth_link
 from tests.support.emulator import START
+from tests.support.served import bearer
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -19,7 +20,7 @@ from truelayer_async.testing import (
     complete_consent,
 )
 
-from .helpers import API, bearer, connect, pkce_pair, token_request
+from .helpers import API, connect, pkce_pair, token_request
 
 DAY = 86_400
 

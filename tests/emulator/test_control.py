@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from tests.support.emulator import START
 from tests.support.processes import free_port
+from tests.support.served import bearer
 from truelayer_async.errors import TrueLayerError
 from truelayer_async.testing import (
     EmulatorControl,
@@ -29,7 +30,7 @@ from truelayer_async.testing import (
 from truelayer_async.testing._options import add_server_options, fake_from_options
 from truelayer_async.testing._webhooks import WebhookSender
 
-from .helpers import API, bearer, token_request
+from .helpers import API, token_request
 
 
 @pytest.mark.asyncio

@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from tests.support.emulator import START
+from tests.support.served import bearer
 from truelayer_async import _json
 from truelayer_async.testing import FakeClock, FakeTrueLayer
 
-from .helpers import API, bearer
+from .helpers import API
 
 ALL_CATEGORIES = {
     "ATM", "BILL_PAYMENT", "CASH", "CASHBACK", "CHEQUE", "CORRECTION", "CREDIT", "DIRECT_DEBIT",

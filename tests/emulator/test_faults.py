@@ -9,9 +9,10 @@ import httpx
 import pytest
 
 from tests.support.auth_links import AUTH, auth_link
+from tests.support.served import bearer
 from truelayer_async.testing import DEFAULT_REDIRECT_URI, FakeTrueLayer
 
-from .helpers import API, bearer, token_request
+from .helpers import API, token_request
 
 
 @pytest.mark.asyncio

@@ -18,11 +18,12 @@ import pytest_asyncio
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 
 from tests.support.auth_links import AUTH, auth_link
+from tests.support.openapi import AUTH as AUTH_DOC
+from tests.support.openapi import DATA, VERIFICATION, spec
+from tests.support.served import bearer
 from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
 
-from .helpers import API, bearer, token_request
-from .openapi import AUTH as AUTH_DOC
-from .openapi import DATA, VERIFICATION, spec
+from .helpers import API, token_request
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"

@@ -11,9 +11,10 @@ import pytest
 
 from tests.support.auth_links import auth_link
 from tests.support.processes import child_env, free_port
+from tests.support.served import bearer
 from truelayer_async.testing import DEFAULT_REDIRECT_URI, FakeTrueLayer, complete_consent
 
-from .helpers import bearer, connect, token_request
+from .helpers import connect, token_request
 
 
 @pytest.mark.asyncio

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.binaries import require_module
 from tests.support.emulator import START
+from tests.support.served import bearer
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -21,7 +22,7 @@ from truelayer_async.testing import (
 from truelayer_async.testing import __main__ as cli
 from truelayer_async.testing._server import bind_socket, serve_in_thread
 
-from .helpers import API, bearer
+from .helpers import API
 
 
 async def _report_nodelay(scope: Any, receive: Any, send: Any) -> None:

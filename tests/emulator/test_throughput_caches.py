@@ -20,12 +20,13 @@ import jwt
 import pytest
 
 from tests.support.emulator import START
+from tests.support.served import bearer
 from truelayer_async.testing import FakeClock, FakeTrueLayer, _render, _tokens
 from truelayer_async.testing._data import Transaction
 from truelayer_async.testing._encode import RawJSON, dumps
 from truelayer_async.testing._timefmt import iso_milli_z, iso_naive, iso_offset
 
-from .helpers import API, bearer
+from .helpers import API
 
 # -- the encoder -----------------------------------------------------------------------
 

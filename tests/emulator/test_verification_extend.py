@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.served import bearer
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -16,7 +17,7 @@ from truelayer_async.testing import (
 )
 from truelayer_async.testing._verification import match_score
 
-from .helpers import API, bearer, token_request
+from .helpers import API, token_request
 
 DAY = 86_400
 

@@ -8,9 +8,10 @@ import httpx
 import pytest
 
 from tests.support.auth_links import AUTH
+from tests.support.served import bearer
 from truelayer_async.testing import FakeTrueLayer
 
-from .helpers import API, bearer
+from .helpers import API
 
 
 @pytest.mark.asyncio

@@ -14,6 +14,7 @@ import jwt
 import pytest
 
 from tests.support.auth_links import AUTH, auth_link
+from tests.support.served import bearer
 from truelayer_async import _json
 from truelayer_async.testing import (
     DEFAULT_CLIENT_ID,
@@ -22,7 +23,7 @@ from truelayer_async.testing import (
     FakeTrueLayer,
 )
 
-from .helpers import API, bearer
+from .helpers import API
 
 
 def form_action(html: str, form_id: str) -> str:

@@ -13,10 +13,16 @@ import pytest
 
 from tests.support.raw_mandates import create as create_mandate
 from tests.support.raw_payments import Payments, merchant_payment
+from tests.support.sdk_payments import TO_MERCHANT, USER
 from truelayer_async.cli._parser import build_parser
 from truelayer_async.errors import PaymentsApiError
 from truelayer_async.models import HostedPageOptions
-from truelayer_async.testing import DEFAULT_REDIRECT_URI, EmulatorControl, FakeTrueLayer
+from truelayer_async.testing import (
+    DEFAULT_REDIRECT_URI,
+    EmulatorControl,
+    EmulatorControlError,
+    FakeTrueLayer,
+)
 from truelayer_async.testing._options import fake_from_options
 
 pytestmark = pytest.mark.anyio
@@ -122,8 +128,6 @@ async def test_the_sdk_gets_a_typed_error_naming_the_field(fake: FakeTrueLayer) 
 
 
 def _sdk_payment() -> dict[str, Any]:
-    from tests.support.sdk_payments import TO_MERCHANT, USER
-
     return {"amount_in_minor": 1000, "currency": "GBP", "payment_method": TO_MERCHANT,
             "user": USER}  # fmt: skip
 
@@ -133,7 +137,7 @@ async def test_the_control_api_and_the_server_flag_turn_it_on() -> None:
     with fake.serve_in_thread() as url:
         async with EmulatorControl(url) as control:
             await control.allow_return_uris(ALLOWED, "https://shop.example/other")
-            with pytest.raises(Exception, match="no client 'nobody'"):
+            with pytest.raises(EmulatorControlError, match="no client 'nobody'"):
                 await control.allow_return_uris(ALLOWED, client_id="nobody")
     async with fake.session() as tl:
         with pytest.raises(PaymentsApiError):

@@ -1,5 +1,5 @@
 """The emulator's Verification v3 routes over raw httpx: every response (and webhook) is
-validated against verification-api.json (``tests/emulator/openapi.py``, errata in memory),
+validated against verification-api.json (``tests/support/openapi.py``, errata in memory),
 with the guard's token, scope, signature and idempotency checks and the documented magic
 names and accounts (``truelayer_async.testing._verification_outcomes``)."""
 
@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator.openapi import VERIFICATION, spec
+from tests.support.openapi import VERIFICATION, spec
 from tests.support.raw_payments import Payments
 from truelayer_async.testing import FakeTrueLayer
 

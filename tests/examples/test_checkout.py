@@ -17,15 +17,14 @@ import httpx
 import pytest
 import respx
 
-from tests.payments import samples as payment_samples
-from tests.payments.conftest import API, grant
-from tests.payouts import samples as payout_samples
+from tests.support import payment_samples, payout_samples
 from tests.support.fastapi_example import (
     FASTAPI_APP,
     pay_at_checkout,
     serving_fastapi_app,
     watch_order,
 )
+from tests.support.signed_payments import API, grant
 from tests.support.signing_keys import new_key
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session

@@ -31,7 +31,6 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
-from tests.stores.conftest import redis_url  # noqa: F401 - the redis-server fixture
 from tests.support.binaries import require_module
 from tests.support.examples import EXAMPLES, REPO, example_environment, run_python
 from tests.support.processes import child_env
@@ -64,7 +63,7 @@ def emulator() -> Iterator[tuple[FakeTrueLayer, str]]:
 
 
 @pytest_asyncio.fixture
-async def redis_db(redis_url: str) -> AsyncIterator[str]:  # noqa: F811
+async def redis_db(redis_url: str) -> AsyncIterator[str]:
     """An empty database of its own on the session's redis-server."""
     url = redis_url.rsplit("/", 1)[0] + "/7"
     async with aioredis.from_url(url) as db:

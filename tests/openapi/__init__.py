@@ -1,7 +1,7 @@
 """TrueLayer's OpenAPI documents, vendored for the tests (see ``README.md`` here).
 
 The files are TrueLayer's published documents, byte for byte; the tests patch their
-known errata in memory (``tests/emulator/openapi.py``), never on disk.
+known errata in memory (``tests/support/openapi.py``), never on disk.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.openapi import PAYMENTS, Spec
+from tests.support.openapi import PAYMENTS, Spec
 from truelayer_async.errors import InvalidParameterError
 from truelayer_async.models import (
     Address,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import payment_samples as samples
 from tests.support.payments_schema import check_schema, payments_document
 from truelayer_async import Secret
 from truelayer_async._converter import structure, unstructure
@@ -59,8 +60,6 @@ from truelayer_async.models import (
     UnknownProviderReturnResource,
     UnknownRefund,
 )
-
-from . import samples
 
 PAYMENT_CLASSES = {
     "authorization_required": PaymentAuthorizationRequired,

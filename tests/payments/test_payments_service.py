@@ -14,7 +14,9 @@ import respx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.support.payments_schema import body_fits
+from tests.support import payment_samples as samples
+from tests.support.payments_schema import request_fits
+from tests.support.signed_payments import API, ClockSleep, grant, problem, signed_by
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -41,9 +43,6 @@ from truelayer_async.models import (
     UserSelectedProvider,
 )
 from truelayer_async.testing import FakeClock
-
-from . import samples
-from .conftest import API, ClockSleep, grant, problem, signed_by
 
 PAY = f"{API}/payments/pay-1"
 FLOW_OK = {
@@ -93,7 +92,7 @@ async def test_create_is_signed_keyed_and_retried_with_the_same_key_and_bytes(
     assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
     uuid.UUID(first.headers["Idempotency-Key"], version=4)
     assert first.content == second.content
-    body = body_fits(first, "/v3/payments")
+    body = request_fits(first, "/v3/payments")
     assert body["hosted_page"] == {"return_uri": "https://shop.example/done"}
     assert body["metadata"] == {"order": "42"}
     assert "scope=payments" in token.calls.last.request.content.decode()
@@ -243,7 +242,7 @@ async def test_the_flow_is_signed_with_the_client_token_but_not_with_a_resource_
     assert "Tl-Signature" not in with_resource.headers
     assert with_resource.headers["Authorization"] == "Bearer rt-1"
     assert "Idempotency-Key" in with_resource.headers  # optional key: sent anyway
-    body = body_fits(with_client, "/v3/payments/{id}/authorization-flow")
+    body = request_fits(with_client, "/v3/payments/{id}/authorization-flow")
     assert body["redirect"] == {"return_uri": "https://shop.example/back"}
 
 
@@ -303,7 +302,8 @@ async def test_each_flow_action_posts_its_body_signed_and_keyed(
     request = route.calls.last.request
     signed_by(request, key)
     assert (
-        body_fits(request, f"/v3/payments/{{id}}/authorization-flow/actions/{action}") == wire_body
+        request_fits(request, f"/v3/payments/{{id}}/authorization-flow/actions/{action}")
+        == wire_body
     )
 
 
@@ -360,12 +360,12 @@ async def test_refunds_create_list_and_get(tl: Session, key: ec.EllipticCurvePri
     assert created.id == "ref-1"
     partial_request, full_request = (call.request for call in create.calls)
     signed_by(partial_request, key)
-    assert body_fits(partial_request, "/v3/payments/{id}/refunds") == {
+    assert request_fits(partial_request, "/v3/payments/{id}/refunds") == {
         "reference": "Refund 42",
         "amount_in_minor": 500,
         "metadata": {"why": "late"},
     }
-    assert body_fits(full_request, "/v3/payments/{id}/refunds") == {"reference": "Full refund"}
+    assert request_fits(full_request, "/v3/payments/{id}/refunds") == {"reference": "Full refund"}
     assert partial_request.headers["Idempotency-Key"] != full_request.headers["Idempotency-Key"]
     assert [type(r) for r in listed] == [RefundPending, RefundExecuted]
     assert isinstance(one, RefundExecuted)
@@ -390,7 +390,7 @@ async def test_provider_return_is_sent_without_token_or_signature_but_keyed(tl: 
     request = route.calls.last.request
     assert "Authorization" not in request.headers and "Tl-Signature" not in request.headers
     assert "Idempotency-Key" in request.headers
-    assert body_fits(request, "/v3/payments-provider-return") == {
+    assert request_fits(request, "/v3/payments-provider-return") == {
         "query": "code=abc&state=xyz",
         "fragment": "id_token=t",
     }

@@ -11,7 +11,9 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.support.payments_schema import body_fits, check_schema
+from tests.support import payment_samples as samples
+from tests.support.payments_schema import check_schema, request_fits
+from tests.support.signed_payments import API, grant, signed_by
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -23,9 +25,6 @@ from truelayer_async.models import (
     PaymentsProvider,
     UserSelectedProvider,
 )
-
-from . import samples
-from .conftest import API, grant, signed_by
 
 LINK = f"{API}/payment-links/link-1"
 LINK_METHOD = BankTransfer(
@@ -59,7 +58,7 @@ async def test_search_sends_the_default_flow_and_decodes_providers(tl: Session) 
     request = route.calls.last.request
     assert "Tl-Signature" not in request.headers
     assert request.headers["Authorization"] == "Bearer cc-1"
-    body = body_fits(request, "/v3/payments-providers/search")
+    body = request_fits(request, "/v3/payments-providers/search")
     assert body["authorization_flow"] == {
         "configuration": {"provider_selection": {}, "redirect": {}}
     }
@@ -113,7 +112,7 @@ async def test_link_create_is_signed_and_keyed_and_get_decodes(
     assert isinstance(link, PaymentLink) and link.status == "enabled"
     request = create.calls.last.request
     signed_by(request, key)
-    body = body_fits(request, "/v3/payment-links")
+    body = request_fits(request, "/v3/payment-links")
     assert body["type"] == "single_payment"
     assert body["payment_configuration"]["amount_in_minor"] == 2500
     assert body["expires_at"] == "2030-01-01T00:00:00+00:00"

@@ -5,7 +5,6 @@ accepts, typed results with Unknown fallbacks, camelCase ``traceId`` in errors, 
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from typing import Any
@@ -15,7 +14,9 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.emulator.openapi import VERIFICATION, spec
+from tests.support.openapi import VERIFICATION
+from tests.support.payments_schema import request_fits
+from tests.support.signed_payments import API, ClockSleep, grant, signed_by
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -35,8 +36,6 @@ from truelayer_async.models import (
     VerificationPending,
 )
 
-from .conftest import API, ClockSleep, grant, signed_by
-
 pytestmark = pytest.mark.anyio
 
 AHV = f"{API}/account-holder-verifications/requests"
@@ -48,12 +47,7 @@ PROBLEM = {"Content-Type": "application/problem+json"}
 
 def body_fits(request: httpx.Request, path: str) -> dict[str, Any]:
     """The request's JSON body, checked against verification-api.json's request schema."""
-    document = spec(VERIFICATION)
-    escaped = path.replace("/", "~1")
-    pointer = f"#/paths/{escaped}/post/requestBody/content/application~1json/schema"
-    body: dict[str, Any] = json.loads(request.content)
-    document.validate(body, pointer)
-    return body
+    return request_fits(request, path, document=VERIFICATION)
 
 
 def token_scope(route: respx.Route) -> str:

@@ -11,15 +11,14 @@ import httpx
 import pytest
 import respx
 
-from tests.emulator.openapi import PAYMENTS
 from tests.openapi import openapi_document
-from tests.payments.conftest import API, grant
+from tests.support import payout_samples as samples
+from tests.support.openapi import PAYMENTS
+from tests.support.signed_payments import API, grant
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async import errors as e
 from truelayer_async.models import BusinessAccountBeneficiary
-
-from . import samples
 
 SCHEMAS = openapi_document(PAYMENTS)["components"]["schemas"]
 PROBLEM = "application/problem+json; charset=UTF-8"

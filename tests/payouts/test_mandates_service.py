@@ -15,7 +15,11 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.payments.conftest import API, KID, grant, problem, signed_by
+from tests.support import payout_samples as samples
+from tests.support.payments_schema import request_fits
+from tests.support.payouts_openapi import validate
+from tests.support.signed_payments import API, KID, grant, problem, signed_by
+from tests.support.signing_keys import pem_of
 from tests.support.token_endpoint import REDIRECT, TOKEN_URL, form_of
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -48,10 +52,6 @@ from truelayer_async.models import (
     UserSelectedProvider,
 )
 from truelayer_async.testing import FakeClock
-
-from . import samples
-from .conftest import pem_of
-from .openapi import request_fits, validate
 
 MANDATE = f"{API}/mandates/{samples.MANDATE_ID}"
 USER = PaymentUser(name="Ada Lovelace", email="ada@example.com")

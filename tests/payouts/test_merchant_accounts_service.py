@@ -14,7 +14,9 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.payments.conftest import API, grant, problem, signed_by
+from tests.support import payout_samples as samples
+from tests.support.payouts_openapi import validate
+from tests.support.signed_payments import API, grant, problem, signed_by
 from tests.support.token_endpoint import TOKEN_URL, form_of
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -26,9 +28,6 @@ from truelayer_async.models import (
     TransactionPayout,
 )
 from truelayer_async.pagination import AsyncPaginator
-
-from . import samples
-from .openapi import validate
 
 ACCOUNT = f"{API}/merchant-accounts/{samples.MA_ID}"
 START = datetime(2024, 5, 1, tzinfo=timezone.utc)

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.openapi import PAYMENTS
 from tests.openapi import openapi_document
+from tests.support import payout_samples as samples
+from tests.support.openapi import PAYMENTS
+from tests.support.payouts_openapi import MANDATE_SCHEMAS, validate
 from truelayer_async import Secret
 from truelayer_async._converter import structure
 from truelayer_async.errors import MalformedResponseError
@@ -66,9 +68,6 @@ from truelayer_async.models import (
     UnknownPayoutAuthorizationFlow,
     UnknownPayoutBeneficiary,
 )
-
-from . import samples
-from .openapi import MANDATE_SCHEMAS, validate
 
 PAYOUT_CLASSES = {
     "authorization_required": PayoutAuthorizationRequired,

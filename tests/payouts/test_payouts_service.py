@@ -13,7 +13,9 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.payments.conftest import API, ClockSleep, grant, problem, signed_by
+from tests.support import payout_samples as samples
+from tests.support.payments_schema import request_fits
+from tests.support.signed_payments import API, ClockSleep, grant, problem, signed_by
 from tests.support.token_endpoint import REDIRECT, TOKEN_URL, form_of
 from truelayer_async import Session
 from truelayer_async import errors as e
@@ -44,9 +46,6 @@ from truelayer_async.models import (
     UserSelectedProvider,
     to_wire,
 )
-
-from . import samples
-from .openapi import request_fits
 
 PAYOUT = f"{API}/payouts/{samples.PAYOUT_ID}"
 SCAN = SortCodeAccountNumber(sort_code="040668", account_number="00000871")

@@ -7,12 +7,11 @@ import httpx
 import pytest
 import respx
 
-from tests.payments.conftest import API, grant
+from tests.support import payout_samples as samples
+from tests.support.signed_payments import API, grant
 from tests.support.token_endpoint import TOKEN_URL
 from truelayer_async import Session
 from truelayer_async.models import MandateConstraintsUsage, MerchantAccount, PayoutExecuted
-
-from . import samples
 
 TRACE = {"Tl-Trace-Id": "trace-raw"}
 

@@ -11,14 +11,13 @@ import httpx
 import pytest
 import respx
 
-from tests.payments.conftest import API, problem
 from tests.secret_scan import assert_no_secret_anywhere, assert_no_secret_in_logs
+from tests.support import payout_samples as samples
+from tests.support.signed_payments import API, problem
 from truelayer_async import Session
 from truelayer_async import errors as e
 from truelayer_async._converter import structure
 from truelayer_async.models import CreatedMandate, CreatedPayout
-
-from . import samples
 
 PAYOUT = f"{API}/payouts/{samples.PAYOUT_ID}"
 MANDATE = f"{API}/mandates/{samples.MANDATE_ID}"

@@ -18,7 +18,9 @@ from tests.support.processes import REPO
 
 # A test module depends on the documents when it imports them.
 _USES_OPENAPI = re.compile(
-    r"^from (tests\.openapi|\.openapi) import |^from \S+ import .*\bopenapi_document\b", re.M
+    r"^from (tests\.openapi|tests\.support\.openapi) import "
+    r"|^from \S+ import .*\bopenapi_document\b",
+    re.M,
 )
 _KNOWN_USERS = {
     "tests/emulator/test_fidelity.py",

@@ -18,7 +18,7 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support.data_api import FIXTURES
+from tests.support.fixture_files import FIXTURES
 from tests.support.reliability import (
     ACCOUNTS_URL,
     PROPERTY,

@@ -15,7 +15,6 @@ import pytest
 import pytest_asyncio
 import respx
 
-from tests.stores.conftest import redis_url  # noqa: F401 - the redis-server fixture
 from tests.support.reliability import (
     REDIRECT,
     TOKEN_URL,
@@ -196,7 +195,7 @@ async def test_st06_store_errors_carry_no_values(
 
 
 async def test_st07_redis_lock_one_refresh_across_instances(
-    redis_url: str,  # noqa: F811
+    redis_url: str,
     server: TokenServer,
     secrets: Secrets,
     clock: FakeClock,

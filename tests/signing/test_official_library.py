@@ -16,17 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.reliability import PROPERTY
-from truelayer_async import signing
-from truelayer_async.errors import SignatureVerificationError
-
-from .oracle import (
-    official,
-    official_rejects,
-    official_sign,
-    official_verify,
-    official_verify_bytes,
-)
-from .vectors import (
+from tests.support.signing_vectors import (
     JWKS,
     KID,
     PRIVATE_PEM,
@@ -48,6 +38,16 @@ from .vectors import (
     TV3_PATH,
     TV3_SIGNATURE,
     TV3_TIMESTAMP,
+)
+from truelayer_async import signing
+from truelayer_async.errors import SignatureVerificationError
+
+from .oracle import (
+    official,
+    official_rejects,
+    official_sign,
+    official_verify,
+    official_verify_bytes,
 )
 
 #: The order of P-521's base point: a valid ``r`` and ``s`` are in ``[1, N)``.

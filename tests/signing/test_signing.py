@@ -9,14 +9,7 @@ import json
 import pytest
 
 from tests.secret_scan import assert_no_secret_anywhere
-from truelayer_async import signing
-from truelayer_async.errors import (
-    ConfigurationError,
-    InvalidParameterError,
-    SignatureVerificationError,
-)
-
-from .vectors import (
+from tests.support.signing_vectors import (
     JWKS,
     KID,
     PRIVATE_PEM,
@@ -36,6 +29,12 @@ from .vectors import (
     TV3_PATH,
     TV3_SIGNATURE,
     TV3_TIMESTAMP,
+)
+from truelayer_async import signing
+from truelayer_async.errors import (
+    ConfigurationError,
+    InvalidParameterError,
+    SignatureVerificationError,
 )
 
 TV1_HEADERS = {"Idempotency-Key": TV1_IDEMPOTENCY_KEY}

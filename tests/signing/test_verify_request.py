@@ -9,11 +9,11 @@ import pytest
 import respx
 
 from tests.secret_scan import assert_no_secret_anywhere
+from tests.support.signing_vectors import JWKS, KID, PRIVATE_PEM, PUBLIC_PEM
 from truelayer_async import signing
 from truelayer_async.errors import InvalidParameterError, SignatureVerificationError
 
 from .oracle import official_rejects, official_verify_request
-from .vectors import JWKS, KID, PRIVATE_PEM, PUBLIC_PEM
 
 API = "https://api.truelayer-sandbox.com"
 BEARER = "Bearer cc-SENTINEL-7f3a"

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from tests.support.doubles import RecordingSleep
+from tests.support.signing_vectors import KID, PRIVATE_PEM, PUBLIC_PEM
 from tests.support.token_endpoint import REDIRECT, TOKEN_URL
 from truelayer_async import Session, signing
 from truelayer_async._path_segment import path_segment
@@ -24,7 +25,6 @@ from truelayer_async.errors import ConfigurationError, SignatureVerificationErro
 from truelayer_async.testing import FakeClock
 
 from .oracle import official_rejects, official_verify_request
-from .vectors import KID, PRIVATE_PEM, PUBLIC_PEM
 
 API = "https://api.truelayer-sandbox.com/v3"
 #: Non-ASCII text: whatever bytes the SDK encodes it to are the bytes that must be signed.

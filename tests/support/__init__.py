@@ -1,7 +1,8 @@
 """Helpers shared by the tests: plain classes, functions and constants, no fixtures.
 
-Fixtures stay in the ``conftest.py`` files; what they build comes from here. The clock
-is the public ``truelayer_async.testing.FakeClock``.
+Fixtures stay in the ``conftest.py`` files; what they build comes from here (one
+exception: ``signed_payments``' fixtures, which three folders' conftests re-export). The
+clock is the public ``truelayer_async.testing.FakeClock``.
 
 * ``doubles``: ``RecordingSleep``, ``FailingStore``.
 * ``binaries``: ``require_binary``.
@@ -26,4 +27,11 @@ is the public ``truelayer_async.testing.FakeClock``.
 * ``e2e``: the end-to-end tests' ``fresh_emulator`` and ``session_on``.
 * ``fixture_files``: ``tests/fixtures`` as bytes or decoded as the SDK decodes.
 * ``auth_links``: ``auth_link``, a hand-built link to the emulator's consent dialog.
+* ``openapi``: TrueLayer's OpenAPI documents with their errata, ``spec``; ``payouts_openapi``:
+  the payouts and mandates variant checks.
+* ``signed_payments``: the ``key``, ``napping`` and ``tl`` fixtures of the payments,
+  payouts and Data API v3 service tests (re-exported by their conftests), ``API``,
+  ``grant``, ``signed_by``, ``problem``.
+* ``payment_samples``, ``payout_samples``: Payments v3 response bodies.
+* ``signing_vectors``: the request-signing test vectors.
 """

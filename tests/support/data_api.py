@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from tests.support.fixture_files import FIXTURES
+from tests.support.fixture_files import fixture_bytes
 
-__all__ = ["DATA", "FIXTURES", "fixture", "ok"]
+__all__ = ["DATA", "fixture", "ok"]
 
 #: The sandbox's Data API base URL.
 DATA = "https://api.truelayer-sandbox.com/data/v1"
@@ -18,7 +18,7 @@ DATA = "https://api.truelayer-sandbox.com/data/v1"
 
 def fixture(name: str) -> Any:
     """``tests/fixtures/NAME.json``, decoded by ``json`` (floats, as a server sends them)."""
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+    return json.loads(fixture_bytes(f"{name}.json"))
 
 
 def ok(body: Any, **headers: str) -> httpx.Response:

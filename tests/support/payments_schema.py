@@ -1,5 +1,5 @@
 """Checking Payments bodies against TrueLayer's payments-api-v3.json (errata patched in
-memory by ``tests/emulator/openapi.py``): a response body against a named schema, and a
+memory by ``tests/support/openapi.py``): a response body against a named schema, and a
 request's body against its operation's request schema."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from tests.emulator.openapi import PAYMENTS, Spec, spec
+from tests.support.openapi import PAYMENTS, Spec, spec
 
-__all__ = ["body_fits", "check_schema", "payments_document"]
+__all__ = ["check_schema", "payments_document", "request_fits"]
 
 
 @functools.cache
@@ -31,13 +31,15 @@ def check_schema(body: dict[str, Any], schema: str) -> None:
     payments_document().validate(body, "#/components/schemas/" + schema)
 
 
-def body_fits(request: httpx.Request, path: str) -> dict[str, Any]:
-    """The request's JSON body, checked against the document's request schema."""
-    document = spec(PAYMENTS)  # the emulator tests' cached copy
+def request_fits(
+    request: httpx.Request, path: str, method: str = "post", *, document: str = PAYMENTS
+) -> dict[str, Any]:
+    """The JSON body of ``request``, checked against the request schema ``document``
+    (default: payments-api-v3.json) gives ``method path``."""
+    doc = spec(document)  # the emulator tests' cached copy
     escaped = path.replace("~", "~0").replace("/", "~1")
-    content = document.resolve(document.pointer(f"#/paths/{escaped}/post/requestBody"))["content"]
-    (media,) = content
+    pointer = f"#/paths/{escaped}/{method}/requestBody"
+    (media,) = doc.resolve(doc.pointer(pointer))["content"]
     body: dict[str, Any] = json.loads(request.content)
-    escaped_media = media.replace("/", "~1")
-    document.validate(body, f"#/paths/{escaped}/post/requestBody/content/{escaped_media}/schema")
+    doc.validate(body, f"{pointer}/content/{media.replace('/', '~1')}/schema")
     return body

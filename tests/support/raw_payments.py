@@ -1,6 +1,6 @@
 """A raw Payments v3 client for the emulator's tests: plain httpx, signatures made with
 ``truelayer_async.signing.sign``, and every response checked against payments-api-v3.json
-(``tests/emulator/openapi.py``, errata patched in memory). The raw payouts, mandates and
+(``tests/support/openapi.py``, errata patched in memory). The raw payouts, mandates and
 browser tests use it too."""
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx
 
-from tests.emulator.openapi import PAYMENTS, spec
+from tests.support.openapi import PAYMENTS, spec
+from tests.support.payouts_openapi import MANDATE_SCHEMAS
+from tests.support.payouts_openapi import validate as validate_variant
 from truelayer_async.signing import sign
 from truelayer_async.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeTrueLayer
 
@@ -98,10 +100,7 @@ _MANDATE_PATHS = ("/v3/mandates", "/v3/mandates/{id}")
 
 def _validate_mandates(body: Any, path: str) -> None:
     # ``GetMandate`` is an allOf around a oneOf: the closed-world check follows the
-    # variant of each mandate's status (tests/payouts/openapi.py).
-    from tests.payouts.openapi import MANDATE_SCHEMAS
-    from tests.payouts.openapi import validate as validate_variant
-
+    # variant of each mandate's status (tests/support/payouts_openapi.py).
     items = [body]
     if path == "/v3/mandates":
         assert set(body) == {"items", "pagination"}, body

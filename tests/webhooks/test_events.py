@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 
-from tests.emulator.openapi import spec
 from tests.openapi import PAYMENTS, VERIFICATION, openapi_document
+from tests.support.openapi import spec
 from truelayer_async.errors import WebhookPayloadError
 from truelayer_async.testing.webhook_samples import SAMPLE_EVENTS, sample_event
 from truelayer_async.webhooks import (

@@ -9,8 +9,8 @@ import anyio
 import httpx
 import pytest
 
-from tests.signing.vectors import TV3_BODY, TV3_PATH, TV3_SIGNATURE, TV3_TIMESTAMP
 from tests.support.backends import BACKENDS
+from tests.support.signing_vectors import TV3_BODY, TV3_PATH, TV3_SIGNATURE, TV3_TIMESTAMP
 from truelayer_async import Environment, Session
 from truelayer_async.errors import (
     ConfigurationError,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.signing.vectors import (
+from tests.support.signing_vectors import (
     JWKS,
     KID,
     PRIVATE_PEM,

@@ -18,7 +18,7 @@ from ..models import (
     UserSelectedProvider,
 )
 from ._errors import USAGE, CliError
-from ._pay import account_identifier, parse_amount
+from ._pay import account_identifier, external_account_given, parse_amount
 
 __all__ = ["PERIODS", "mandate_constraints", "mandate_input", "mandate_user"]
 
@@ -29,8 +29,7 @@ PERIODS = ("day", "week", "fortnight", "month", "half_year", "year")
 def mandate_input(args: argparse.Namespace) -> SweepingMandate | CommercialMandate:
     """The ``mandate`` object: ``--type``, where the money goes, ``--provider`` and
     ``--reference``."""
-    external = [args.account_holder_name, args.sort_code, args.account_number, args.iban]
-    if args.merchant_account_id and any(external):
+    if args.merchant_account_id and external_account_given(args):
         raise CliError("give either --merchant-account-id or an external account, not both", USAGE)
     if args.merchant_account_id:
         beneficiary: MandateMerchantAccount | MandateExternalAccount = MandateMerchantAccount(

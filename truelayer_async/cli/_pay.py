@@ -45,7 +45,7 @@ from ._payments_session import payments_session
 if TYPE_CHECKING:
     from ..session import Session
 
-__all__ = ["account_identifier", "parse_amount", "run_pay"]
+__all__ = ["account_identifier", "external_account_given", "parse_amount", "run_pay"]
 
 #: ``1250`` or ``12.50``: digits, then at most two decimals after a point.
 _AMOUNT = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?")
@@ -53,7 +53,7 @@ _AMOUNT = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?")
 _SERVE_SECONDS = 24 * 3600.0
 
 
-def parse_amount(text: str, *, flag: str = "--amount") -> int:
+def parse_amount(text: str, *, flag: str) -> int:
     """``1250`` (minor units) or ``12.50`` (major units, two decimals at most) → 1250;
     ``flag`` names the option in the error."""
     found = _AMOUNT.fullmatch(text.strip())
@@ -72,14 +72,14 @@ def parse_amount(text: str, *, flag: str = "--amount") -> int:
 
 def _payment_method(args: argparse.Namespace) -> BankTransfer:
     """The bank transfer the flags describe: into a merchant account or an external one."""
-    external = [args.account_holder_name, args.sort_code, args.account_number, args.iban]
-    if not args.merchant_account_id and not any(external):
+    external = external_account_given(args)
+    if not args.merchant_account_id and not external:
         raise CliError(
             "where should the money go? give --merchant-account-id ID, or an external account: "
             "--account-holder-name, --reference and --sort-code/--account-number or --iban",
             USAGE,
         )
-    if args.merchant_account_id and any(external):
+    if args.merchant_account_id and external:
         raise CliError("give either --merchant-account-id or an external account, not both", USAGE)
     if args.merchant_account_id:
         beneficiary: MerchantAccountBeneficiary | ExternalAccountBeneficiary = (
@@ -100,6 +100,11 @@ def _payment_method(args: argparse.Namespace) -> BankTransfer:
     else:
         selection = UserSelectedProvider()
     return BankTransfer(provider_selection=selection, beneficiary=beneficiary)
+
+
+def external_account_given(args: argparse.Namespace) -> bool:
+    """Whether any external-account flag is given (holder name, sort code, number, IBAN)."""
+    return any((args.account_holder_name, args.sort_code, args.account_number, args.iban))
 
 
 def account_identifier(args: argparse.Namespace) -> SortCodeAccountNumber | Iban:
@@ -147,8 +152,10 @@ def _destination(method: BankTransfer) -> str:
 
 async def run_pay(args: argparse.Namespace) -> int:
     """Create the payment, have it authorised, follow it, refund it if asked."""
-    amount = parse_amount(args.amount)
-    refund_amount = parse_amount(args.refund_amount) if args.refund_amount else None
+    amount = parse_amount(args.amount, flag="--amount")
+    refund_amount = (
+        parse_amount(args.refund_amount, flag="--refund-amount") if args.refund_amount else None
+    )
     env = environment(args)
     if args.auto_authorize and env.name != "custom":
         raise CliError(

@@ -11,7 +11,7 @@ from ..models import ExternalAccountBeneficiary, PaymentSourceBeneficiary, Payou
 from ._errors import FAILURE, OK, USAGE, CliError
 from ._ledger_output import payout_table
 from ._output import console, write_json
-from ._pay import account_identifier, parse_amount
+from ._pay import account_identifier, external_account_given, parse_amount
 from ._payment_progress import minor_money, status_detail
 from ._payments_session import payments_session
 
@@ -39,11 +39,10 @@ def _beneficiary(
     args: argparse.Namespace,
 ) -> ExternalAccountBeneficiary | PaymentSourceBeneficiary:
     """Where the money goes: back to a payment source, or to an external account."""
-    external = [args.account_holder_name, args.sort_code, args.account_number, args.iban]
     if not args.reference:
         raise CliError("a payout needs --reference (at most 18 characters)", USAGE)
     if args.payment_source_id or args.user_id:
-        if any(external):
+        if external_account_given(args):
             raise CliError(
                 "give either --payment-source-id with --user-id, or an external account, not both",
                 USAGE,
@@ -69,7 +68,7 @@ def _beneficiary(
 
 
 async def _create(args: argparse.Namespace) -> int:
-    amount = parse_amount(args.amount)
+    amount = parse_amount(args.amount, flag="--amount")
     beneficiary = _beneficiary(args)  # bad flags stop here, before any request
     out = console()
     async with payments_session(args, signed=True) as tl:
@@ -80,8 +79,10 @@ async def _create(args: argparse.Namespace) -> int:
             beneficiary=beneficiary,
             idempotency_key=args.idempotency_key,
         )
-        to = getattr(beneficiary, "account_holder_name", None) or (
-            f"payment source {args.payment_source_id}"
+        to = (
+            beneficiary.account_holder_name
+            if isinstance(beneficiary, ExternalAccountBeneficiary)
+            else f"payment source {beneficiary.payment_source_id}"
         )
         shown = minor_money(amount, args.currency)
         if args.format != "json":

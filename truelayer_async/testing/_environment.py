@@ -4,11 +4,13 @@ hosted pages and its webhook key set. Importing this module is cheap (no Starlet
 from __future__ import annotations
 
 from ..config import Environment
+from ..webhooks import EMULATOR_KEY_SET_PATH
 
 __all__ = ["HOSTED_PAGE_PATH", "KEY_SET_PATH", "emulator_environment"]
 
-#: Where the emulator serves its webhook key set (the ``jku`` of its signatures).
-KEY_SET_PATH = "/.well-known/jwks"
+#: Where the emulator serves its webhook key set (the ``jku`` of its signatures): the
+#: SDK's public ``truelayer_async.webhooks.EMULATOR_KEY_SET_PATH``.
+KEY_SET_PATH = EMULATOR_KEY_SET_PATH
 #: Where the emulator serves its hosted pages (payments, mandates and payouts).
 HOSTED_PAGE_PATH = "/hpp"
 

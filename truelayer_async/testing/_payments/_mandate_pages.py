@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 from .._dialog import redirect_with
 from ._api import PaymentsApi
 from ._mandates import Mandate, next_action, vrp_providers
-from ._pages import error_page, fragment_form, page, result_page, token_names
+from ._pages import error_page, fragment_form, page, result_page, result_uri, token_names
 from ._return_uris import PAGE_REFUSAL, allowed
 
 __all__ = ["routes"]
@@ -151,8 +151,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
                 outcome = _USERNAMES[username]
             mandates.decide(mandate, outcome)
             redirect = (mandate.flow or {}).get("redirect") or {}
-            base = str(request.base_url).rstrip("/")
-            uri = str(redirect.get("return_uri") or f"{base}/hpp/result")
+            uri = str(redirect.get("return_uri") or result_uri(request))
         return RedirectResponse(redirect_with(uri, {"mandate_id": mandate.id}), 303)
 
     return [

@@ -23,7 +23,7 @@ from ._periods import PERIODS
 from ._problems import PaymentsProblem, payments_json
 from ._providers import find
 from ._records import Payment, iso
-from ._return_uris import check_return_uris, nested
+from ._return_uris import check_return_uris
 from ._validate import (
     REFERENCE,
     Errors,
@@ -223,8 +223,7 @@ def start_flow(call: Call) -> Response:
     if not isinstance(redirect, dict) or not redirect.get("return_uri"):
         errors.add("redirect.return_uri", "Required.")
     raise_if_any(errors)
-    uri = nested(call.body, "redirect", "return_uri")
-    check_return_uris(call.api, call.client_id, {"redirect.return_uri": uri})
+    check_return_uris(call.api, call.client_id, call.body, "redirect.return_uri")
     if mandate.status != "authorization_required":
         raise PaymentsProblem(
             "invalid_state",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -37,16 +38,18 @@ from .._dialog import redirect_with
 from ._api import PaymentsApi
 from ._flow import apply_action, choose_provider, next_action, offered
 from ._problems import PaymentsProblem
-from ._providers import find
+from ._providers import Provider, find
 from ._records import Payment
 from ._return_uris import PAGE_REFUSAL, allowed
 from ._routes import hosted_page_uri, start_flow
 from ._store import USERNAMES
 
-__all__ = ["BANK_PATH", "resume", "routes"]
+__all__ = ["BANK_PATH", "result_uri", "resume", "routes"]
 
 #: The mock bank's payment pages (relative: the hosted page is on the same origin).
 BANK_PATH = "/mock-bank/payments"
+#: The emulator's own result page: where the user ends when no ``return_uri`` was given.
+RESULT_PATH = "/hpp/result"
 
 _FRAGMENT_SCRIPT = """
 (function () {
@@ -96,6 +99,11 @@ def result_page(kind: str, resource_id: str, status: str) -> HTMLResponse:
     return page("result", f"{kind.capitalize()} status", body)
 
 
+def result_uri(request: Request) -> str:
+    """The emulator's own result page at the origin ``request`` came to."""
+    return str(request.base_url).rstrip("/") + RESULT_PATH
+
+
 def error_page(status: int, description: str) -> HTMLResponse:
     body = f'<p id="error-description">{escape(description)}</p>'
     return HTMLResponse(_html._page("error", "Something went wrong", body), status)
@@ -125,7 +133,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if not return_uri:
                 return error_page(400, "The return_uri parameter is missing.")
             payment = store.find(payment_id)
-            own = return_uri == f"{str(request.base_url).rstrip('/')}/hpp/result"  # a link's
+            own = return_uri == result_uri(request)  # a link's
             if payment and not own and not allowed(api, payment.client_id, return_uri):
                 return error_page(400, PAGE_REFUSAL)
             session = secrets.token_urlsafe(16)
@@ -145,11 +153,12 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             if found is None:
                 return error_page(404, "This payment page has expired.")
             payment, _ = found
+            providers: Sequence[Provider | None]
             if _mid_authorization(payment):
                 resumed = resume(payment)
                 if resumed is not None:
                     return resumed
-                providers = _still_offered(payment)
+                providers = offered(payment)  # the flow's provider_selection step
             elif payment.status != "authorization_required" or payment.flow is not None:
                 return result_page("payment", payment.id, payment.status)
             else:
@@ -254,7 +263,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
             payment = store.pay_link(link)
             token = api.resource_token(payment)
             base = str(request.base_url).rstrip("/")
-            return_uri = link.return_uri or f"{base}/hpp/result"
+            return_uri = link.return_uri or result_uri(request)
         uri = hosted_page_uri(base, payment.id, token, {"return_uri": return_uri})
         return RedirectResponse(uri, 303)
 
@@ -270,7 +279,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
         Route("/hpp/payments", hpp_start, methods=["POST"]),
         Route("/hpp/payments/{session}", hpp_providers, methods=["GET"]),
         Route("/hpp/payments/{session}", hpp_choose, methods=["POST"]),
-        Route("/hpp/result", result, methods=["GET"]),
+        Route(RESULT_PATH, result, methods=["GET"]),
         Route("/mock-bank/payments/{session}", bank_page, methods=["GET"]),
         Route("/mock-bank/payments/{session}", bank_submit, methods=["POST"]),
         Route("/links/{id}", open_link, methods=["GET"]),
@@ -299,12 +308,6 @@ def resume(payment: Payment) -> Response | None:
     if action is not None and action["type"] == "redirect":
         return RedirectResponse(str(action["uri"]), 303)
     return result_page("payment", payment.id, payment.status)
-
-
-def _still_offered(payment: Payment) -> list[Any]:
-    """The providers the flow's ``provider_selection`` step offers."""
-    action = next_action(payment, BANK_PATH) or {}
-    return [find(str(p["id"])) for p in action.get("providers", ())]
 
 
 def offered_for_hpp(payment: Payment) -> list[Any]:
@@ -344,5 +347,5 @@ def _return_uri(api: PaymentsApi, payment: Payment, request: Request) -> str:
     direct = redirect.get("direct_return_uri")
     if direct:
         return redirect_with(str(direct), {"state": payment.bank_session or ""})
-    uri = redirect.get("return_uri") or f"{str(request.base_url).rstrip('/')}/hpp/result"
+    uri = redirect.get("return_uri") or result_uri(request)
     return redirect_with(str(uri), {"payment_id": payment.id})

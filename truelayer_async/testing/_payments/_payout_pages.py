@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from .._dialog import redirect_with
 from ._api import PaymentsApi
-from ._pages import error_page, fragment_form, page, result_page, token_names
+from ._pages import error_page, fragment_form, page, result_page, result_uri, token_names
 from ._payouts import PAYER_ACCOUNT, Payout
 from ._return_uris import PAGE_REFUSAL, allowed
 
@@ -98,8 +98,7 @@ def routes(api: PaymentsApi) -> list[BaseRoute]:
                 return result_page("payout", payout.id, payout.status)
             outcome = "authorized" if form.get("action") == "authorise" else "account_not_valid"
             payouts.decide(payout, outcome)
-            base = str(request.base_url).rstrip("/")
-            uri = payout.flow_return_uri or f"{base}/hpp/result"
+            uri = payout.flow_return_uri or result_uri(request)
         return RedirectResponse(redirect_with(uri, {"payout_id": payout.id}), 303)
 
     return [

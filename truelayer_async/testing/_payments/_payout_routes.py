@@ -163,7 +163,7 @@ def start_flow(call: Call) -> Response:
     return_uri = redirect.get("return_uri") if isinstance(redirect, dict) else None
     if not isinstance(return_uri, str) or not return_uri:
         raise_if_any(Errors({"redirect.return_uri": ["Required."]}))
-    check_return_uris(call.api, call.client_id, {"redirect.return_uri": return_uri})
+    check_return_uris(call.api, call.client_id, call.body, "redirect.return_uri")
     if payout.status not in ("authorization_required", "authorizing"):
         return payments_json("POST", payout.flow(""))
     call.api.payouts.start_flow(payout, str(return_uri))

@@ -14,7 +14,7 @@ from typing import Any
 from ._api import PaymentsApi
 from ._validate import Errors, raise_if_any
 
-__all__ = ["NOT_ALLOWED", "PAGE_REFUSAL", "allowed", "check_return_uris", "nested"]
+__all__ = ["NOT_ALLOWED", "PAGE_REFUSAL", "allowed", "check_return_uris"]
 
 NOT_ALLOWED = "The return_uri is not in the client's allowed redirect URIs (Console)."
 #: What a hosted page says (error page, 400) instead of redirecting to such a URI.
@@ -27,19 +27,24 @@ def allowed(api: PaymentsApi, client_id: str, uri: str) -> bool:
     return client is None or client.allows_return_uri(uri)
 
 
-def nested(body: Mapping[str, Any], *path: str) -> Any:
-    """``body[path[0]][path[1]]…``, or ``None`` where a level is missing."""
+def _at(body: Mapping[str, Any], field: str) -> Any:
+    """``body``'s value at the dotted ``field`` (``redirect.return_uri``), or ``None``
+    where a level is missing."""
     value: Any = body
-    for name in path:
+    for name in field.split("."):
         value = value.get(name) if isinstance(value, Mapping) else None
     return value
 
 
-def check_return_uris(api: PaymentsApi, client_id: str, fields: Mapping[str, Any]) -> None:
-    """400 ``Invalid Parameters`` naming each field (path → URI given) whose URI the
-    client has not allow-listed; fields left out or not text are other checks' business."""
+def check_return_uris(
+    api: PaymentsApi, client_id: str, body: Mapping[str, Any], *fields: str
+) -> None:
+    """400 ``Invalid Parameters`` naming each of ``fields`` (dotted paths into ``body``)
+    whose URI the client has not allow-listed; fields left out or not text are other
+    checks' business."""
     errors = Errors()
-    for field, uri in fields.items():
+    for field in fields:
+        uri = _at(body, field)
         if isinstance(uri, str) and uri and not allowed(api, client_id, uri):
             errors.add(field, NOT_ALLOWED)
     raise_if_any(errors)

@@ -20,7 +20,7 @@ from ._providers import find as find_provider
 from ._providers import search
 from ._records import Payment, PaymentLink
 from ._render import render_payment
-from ._return_uris import check_return_uris, nested
+from ._return_uris import check_return_uris
 from ._validate import Errors, check_payment, check_refund, check_start_flow, raise_if_any
 
 __all__ = ["routes", "start_flow"]
@@ -77,12 +77,9 @@ def create_payment(call: Call) -> Response:
     check_return_uris(
         call.api,
         call.client_id,
-        {
-            "hosted_page.return_uri": nested(body, "hosted_page", "return_uri"),
-            "authorization_flow.redirect.return_uri": nested(
-                body, "authorization_flow", "redirect", "return_uri"
-            ),
-        },
+        body,
+        "hosted_page.return_uri",
+        "authorization_flow.redirect.return_uri",
     )
     payment = call.api.store.create(call.client_id, body)
     token = call.api.resource_token(payment)
@@ -135,8 +132,7 @@ def get_payment(call: Call) -> Response:
 def start_authorization_flow(call: Call) -> Response:
     payment = _payment(call)
     raise_if_any(check_start_flow(call.body))
-    uri = nested(call.body, "redirect", "return_uri")
-    check_return_uris(call.api, call.client_id, {"redirect.return_uri": uri})
+    check_return_uris(call.api, call.client_id, call.body, "redirect.return_uri")
     start_flow(call.api, payment, call.body)
     return payments_json("POST", flow_response(payment, call.bank_url))
 
@@ -295,7 +291,7 @@ def create_link(call: Call) -> Response:
         except ValueError:
             errors.add("expires_at", "Must be an RFC 3339 date-time.")
     raise_if_any(errors)
-    check_return_uris(call.api, call.client_id, {"return_uri": body.get("return_uri")})
+    check_return_uris(call.api, call.client_id, body, "return_uri")
     link = call.api.store.create_link(call.client_id, body)
     return payments_json("POST", {"id": link.id, "uri": f"{call.base_url}/links/{link.id}"}, 201)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.payments.samples import IBAN, NRB, SCAN
+from tests.support.payment_samples import IBAN, NRB, SCAN
 
 MA_ID = "0cd1b0f7-71bc-4d24-b209-95259dadcc20"
 PAYOUT_ID = "0cd1b0f7-71bc-4d24-b209-95259dadcc21"

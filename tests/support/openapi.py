@@ -53,7 +53,7 @@ from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from tests.openapi import AUTH, DATA, PAYMENTS, VERIFICATION, openapi_document
 
-__all__ = ["AUTH", "DATA", "ERRATA", "VERIFICATION", "Spec", "spec"]
+__all__ = ["AUTH", "DATA", "ERRATA", "PAYMENTS", "VERIFICATION", "Spec", "spec"]
 
 
 def _number_or_string(schema: dict[str, Any]) -> None:
