@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.e2e import session_on
 from truelayer_async import Session
 from truelayer_async import errors as e
 from truelayer_async.models import (
@@ -210,3 +211,56 @@ async def test_wait_for_treats_executed_as_final_when_the_mandate_is_unreadable(
             executed = await blind.payments.wait_for(payment_id, timeout=60)
     assert isinstance(executed, PaymentExecuted)
     assert mandate_reads(fake, mandate_id) == 1
+
+
+def fail_mandate_read_once(fake: FakeTrueLayer, mandate_id: str, how: str) -> None:
+    """Make the next ``GET /v3/mandates/{id}`` fail as ``how`` says (a status, or a
+    response lost after the emulator handled the request)."""
+    path = f"/v3/mandates/{mandate_id}"
+    if how == "dropped":
+        fake.drop_response_after_commit(path, method="GET")
+    else:
+        fake.fail_next(path, int(how), method="GET")
+
+
+@pytest.mark.parametrize("how", ["503", "429", "dropped"])
+async def test_wait_for_reads_the_mandate_again_after_a_passing_failure(
+    fake: FakeTrueLayer, how: str
+) -> None:
+    # The mandate read fails in passing (no SDK retries here, so the failure reaches the
+    # wait): that decides nothing, the next poll reads it again, learns the money goes
+    # into a merchant account and waits for settled.
+    fake.payment_timing.settlement_delay = 5  # seen executed on more than one poll
+    async with session_on(fake, max_retries=0) as tl:
+        mandate_id = await authorized_mandate(tl, fake, sweeping(fake))
+        fail_mandate_read_once(fake, mandate_id, how)
+        settled = await tl.payments.wait_for(await pay(tl, mandate_id, 1000), timeout=60)
+    assert isinstance(settled, PaymentSettled)
+    assert mandate_reads(fake, mandate_id) == 2
+
+
+@pytest.mark.parametrize("status", [403, 404])
+async def test_wait_for_treats_executed_as_final_after_a_lasting_failure(
+    fake: FakeTrueLayer, status: int
+) -> None:
+    # An answer a retry would not change (forbidden, mandate gone): executed is
+    # final and the mandate is not read again.
+    async with session_on(fake, max_retries=0) as tl:
+        mandate_id = await authorized_mandate(tl, fake, sweeping(fake))
+        fake.fail_next(f"/v3/mandates/{mandate_id}", status, method="GET")
+        executed = await tl.payments.wait_for(await pay(tl, mandate_id, 1000), timeout=60)
+    assert isinstance(executed, PaymentExecuted)
+    assert mandate_reads(fake, mandate_id) == 1
+
+
+async def test_wait_for_times_out_while_the_mandate_keeps_failing(fake: FakeTrueLayer) -> None:
+    # A mandate read failing in passing on every poll never makes executed final: the
+    # wait ends at its timeout, with the executed payment as the last one seen.
+    fake.payment_timing.settlement_delay = 3600  # executed, then settled much later
+    async with session_on(fake, max_retries=0) as tl:
+        mandate_id = await authorized_mandate(tl, fake, sweeping(fake))
+        fake.fail_next(f"/v3/mandates/{mandate_id}", 503, times=None, method="GET")
+        with pytest.raises(e.WaitTimeoutError) as timed_out:
+            await tl.payments.wait_for(await pay(tl, mandate_id, 1000), timeout=30)
+    assert isinstance(timed_out.value.last, PaymentExecuted)
+    assert mandate_reads(fake, mandate_id) > 1

@@ -422,8 +422,9 @@ class PaymentsService:
         ``settled``; see :func:`~truelayer_async.models.is_final`). A payment on a
         mandate names no beneficiary, so when it is first seen ``executed`` its mandate
         is read once (``tl.mandates.get``): into a merchant account, the wait goes on to
-        ``settled``; if the mandate cannot be read (e.g. no mandate scope), ``executed``
-        is final. A status this SDK version does not know (an
+        ``settled``; if the mandate cannot be read for good (no mandate scope, 404),
+        ``executed`` is final, while a passing failure (5xx, 429, network) has it read
+        again on the next poll. A status this SDK version does not know (an
         :class:`~truelayer_async.models.UnknownPayment`) ends the wait too: it is
         returned rather than polled until ``timeout``; read its ``status`` and ``raw``.
         A payment webhook verified by this Session's ``tl.webhooks`` (in the same
