@@ -187,6 +187,20 @@ def test_the_emulator_is_allow_listed_by_its_environment_not_its_name() -> None:
     )
 
 
+def test_the_emulators_key_set_url_is_its_environments() -> None:
+    """``fake.key_set_url`` (the ``jku`` it signs with) is the ``webhook_jwks_url`` its
+    environment allow-lists: in-process, served, and at a base URL ending in a slash."""
+    fake = FakeTrueLayer()
+    assert fake.key_set_url == "https://api.truelayer.fake/.well-known/jwks"
+    assert fake.key_set_url == fake.environment.webhook_jwks_url
+    with fake.serve_in_thread() as url:
+        assert fake.key_set_url == f"{url}/.well-known/jwks"
+        assert fake.key_set_url == fake.environment.webhook_jwks_url
+    fake.base_url = "http://127.0.0.1:8765/"
+    assert fake.key_set_url == "http://127.0.0.1:8765/.well-known/jwks"
+    assert fake.key_set_url == fake.environment.webhook_jwks_url
+
+
 async def test_a_session_on_a_served_emulators_environment_verifies_its_webhooks() -> None:
     fake = FakeTrueLayer()
     with fake.serve_in_thread() as url:

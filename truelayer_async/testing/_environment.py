@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..config import Environment
 from ..webhooks import EMULATOR_KEY_SET_PATH
 
-__all__ = ["HOSTED_PAGE_PATH", "KEY_SET_PATH", "emulator_environment"]
+__all__ = ["HOSTED_PAGE_PATH", "KEY_SET_PATH", "emulator_environment", "key_set_url_at"]
 
 #: Where the emulator serves its webhook key set (the ``jku`` of its signatures): the
 #: SDK's public ``truelayer_async.webhooks.EMULATOR_KEY_SET_PATH``.
@@ -33,7 +33,13 @@ def emulator_environment(
         auth_url,
         api,
         name=name,
-        webhook_jwks_url=api + KEY_SET_PATH,
+        webhook_jwks_url=key_set_url_at(api),
         hosted_page_url=api + HOSTED_PAGE_PATH,
         payouts_page_url=api + HOSTED_PAGE_PATH,
     )
+
+
+def key_set_url_at(api_url: str) -> str:
+    """The webhook key set URL (``jku``) of an emulator whose API is at ``api_url``: the
+    ``webhook_jwks_url`` of its :func:`emulator_environment`."""
+    return api_url.rstrip("/") + KEY_SET_PATH

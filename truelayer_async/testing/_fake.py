@@ -41,7 +41,7 @@ from ._constants import (
     FAKE_API_URL,
     FAKE_AUTH_URL,
 )
-from ._environment import emulator_environment
+from ._environment import emulator_environment, key_set_url_at
 from ._faults import Faults, Rule, fault_response, path_matches
 from ._ledger_drivers import LedgerDrivers
 from ._personas import default_password, login, refusal
@@ -762,9 +762,7 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
     def key_set_url(self) -> str:
         """The emulator's webhook key set (``jku``): ``{api_url}/.well-known/jwks``. A
         Session made by ``session()`` allow-lists exactly this URL."""
-        jwks = self.environment.webhook_jwks_url
-        assert jwks is not None  # emulator_environment always sets it
-        return jwks
+        return key_set_url_at(self.base_url or FAKE_API_URL)
 
     @property
     def webhook_keys(self) -> EmulatorSigningKeys:
