@@ -133,32 +133,31 @@ def _sdk_payment() -> dict[str, Any]:
 
 
 async def test_the_control_api_and_the_server_flag_turn_it_on() -> None:
-    fake = FakeTrueLayer()
-    with fake.serve_in_thread() as url:
-        async with EmulatorControl(url) as control:
-            await control.allow_return_uris(ALLOWED, "https://shop.example/other")
-            with pytest.raises(EmulatorControlError, match="no client 'nobody'"):
-                await control.allow_return_uris(ALLOWED, client_id="nobody")
-    async with fake.session() as tl:
-        with pytest.raises(PaymentsApiError):
+    async with FakeTrueLayer() as fake:
+        with fake.serve_in_thread() as url:
+            async with EmulatorControl(url) as control:
+                await control.allow_return_uris(ALLOWED, "https://shop.example/other")
+                with pytest.raises(EmulatorControlError, match="no client 'nobody'"):
+                    await control.allow_return_uris(ALLOWED, client_id="nobody")
+        async with fake.session() as tl:
+            with pytest.raises(PaymentsApiError):
+                await tl.payments.create(
+                    **_sdk_payment(), hosted_page=HostedPageOptions(return_uri=OTHER)
+                )
             await tl.payments.create(
-                **_sdk_payment(), hosted_page=HostedPageOptions(return_uri=OTHER)
+                **_sdk_payment(),
+                hosted_page=HostedPageOptions(return_uri="https://shop.example/other"),
             )
-        await tl.payments.create(
-            **_sdk_payment(),
-            hosted_page=HostedPageOptions(return_uri="https://shop.example/other"),
-        )
-    await fake.aclose()
 
     args = build_parser().parse_args(["fake-server", "--return-uri", ALLOWED])
-    served = fake_from_options(args, access_token_ttl=60)
-    async with served.session() as tl:
+    async with fake_from_options(args, access_token_ttl=60) as served, served.session() as tl:
         with pytest.raises(PaymentsApiError):
             await tl.payments.create(
                 **_sdk_payment(), hosted_page=HostedPageOptions(return_uri=OTHER)
             )
-    await served.aclose()
-    default = fake_from_options(build_parser().parse_args(["fake-server"]), access_token_ttl=60)
-    async with default.session() as tl:
+    default_args = build_parser().parse_args(["fake-server"])
+    async with (
+        fake_from_options(default_args, access_token_ttl=60) as default,
+        default.session() as tl,
+    ):
         await tl.payments.create(**_sdk_payment(), hosted_page=HostedPageOptions(return_uri=OTHER))
-    await default.aclose()
