@@ -77,8 +77,14 @@ async def test_control_errors_are_typed(fake: FakeTrueLayer) -> None:
         await control.create_connection("nobody")
     assert isinstance(caught.value, TrueLayerError)
     assert caught.value.status == 400 and caught.value.error == "invalid_request"
-    with pytest.raises(EmulatorControlError, match="404"):
+    with pytest.raises(EmulatorControlError, match=r"404: no connection for 'nobody'$"):
         await control.revoke("nobody")
+    with pytest.raises(EmulatorControlError, match=r"404: no connection for 'nobody'$"):
+        await control.refresh_count("nobody")
+    with pytest.raises(EmulatorControlError, match="400: no client 'nobody'"):
+        await control.allow_return_uris("https://shop.example/return", client_id="nobody")
+    with pytest.raises(LookupError, match="no connection for 'nobody'"):
+        fake.revoke("nobody")
     with pytest.raises(EmulatorControlError, match="not negative"):
         await control.advance_clock(-1)
     async with EmulatorControl(f"http://127.0.0.1:{free_port()}") as unreachable:

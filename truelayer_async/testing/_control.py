@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from ._body import BodyError, read_json_object
 from ._clock import LiveClock
-from ._control_error import ControlError
+from ._control_error import ControlError, as_control_errors
 from ._faults import Rule
 from ._ledger_control import handlers as ledger_handlers
 from ._records import RequestRecord, WebhookRecord
@@ -98,17 +98,11 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
 
     async def revoke(request: Request) -> dict[str, Any]:
         username = request.path_params["username"]
-        try:
-            return {"revoked": fake.revoke(username)}
-        except LookupError:
-            raise ControlError(f"no connection for {username!r}", 404) from None
+        return {"revoked": as_control_errors(lambda: fake.revoke(username))}
 
     async def refreshes(request: Request) -> dict[str, Any]:
         key = request.path_params["key"]
-        try:
-            connection = fake.connection(key)
-        except LookupError:
-            raise ControlError(f"no connection for {key!r}", 404) from None
+        connection = as_control_errors(lambda: fake.connection(key))
         return {"credentials_id": connection.credentials_id, "refreshes": connection.refreshes}
 
     async def requests(request: Request) -> dict[str, Any]:
@@ -149,10 +143,7 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
         if not isinstance(uris, list) or not all(isinstance(u, str) and u for u in uris):
             raise ControlError("uris must be a list of URIs")
         options = {"client_id": _string(body, "client_id")} if "client_id" in body else {}
-        try:
-            fake.allow_return_uris(*uris, **options)
-        except ValueError as exc:
-            raise ControlError(str(exc)) from None
+        as_control_errors(lambda: fake.allow_return_uris(*uris, **options))
         return {"allowed": uris}
 
     async def authorize_payment(request: Request) -> dict[str, Any]:
@@ -162,16 +153,8 @@ def control_app(fake: FakeTrueLayer) -> Callable[[Scope, Receive, Send], Awaitab
             for name in ("execution_delay", "settlement_delay")
             if body.get(name) is not None
         }
-        try:
-            status = fake.authorize_payment(
-                request.path_params["payment_id"],
-                body.get("outcome", "executed"),
-                **delays,
-            )
-        except LookupError as exc:
-            raise ControlError(str(exc), 404) from None
-        except ValueError as exc:
-            raise ControlError(str(exc)) from None
+        payment_id, outcome = request.path_params["payment_id"], body.get("outcome", "executed")
+        status = as_control_errors(lambda: fake.authorize_payment(payment_id, outcome, **delays))
         return {"status": status}
 
     async def connect_data_v3(request: Request) -> dict[str, Any]:

@@ -388,7 +388,7 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
                 if owner in self._state.connections:
                     found = [self._state.connections[owner]]
             if not found:
-                raise LookupError("no connection matches that key")
+                raise LookupError(f"no connection for {key!r}")
             return found[-1]
 
     def credentials_id(self, token: str) -> str:
@@ -417,7 +417,7 @@ class FakeTrueLayer(LedgerDrivers, AsyncResource):
         with self._state.lock:
             found = self._state.find_connections(key)
             if not found:
-                raise LookupError("no connection matches that key")
+                raise LookupError(f"no connection for {key!r}")
             for connection in found:
                 connection.consent_revoked = True
                 connection.consent_updated_at = self.clock()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from ._body import read_json_object
-from ._control_error import ControlError
+from ._control_error import ControlError, as_control_errors
 
 if TYPE_CHECKING:
     from ._fake import FakeTrueLayer
@@ -23,13 +23,7 @@ Handler = Callable[[Request], Awaitable[Any]]
 def handlers(fake: FakeTrueLayer) -> list[tuple[str, Handler, str]]:
     """(path, handler, method) of every route."""
 
-    def run(action: Callable[[], Any]) -> Any:
-        try:
-            return action()
-        except LookupError as exc:
-            raise ControlError(str(exc.args[0] if exc.args else exc), 404) from None
-        except (ValueError, TypeError) as exc:
-            raise ControlError(str(exc)) from None
+    run = as_control_errors
 
     def number(body: dict[str, Any], name: str, default: Any = None) -> Any:
         value = body.get(name, default)
