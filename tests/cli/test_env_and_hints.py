@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import assert_clean_error, connect, run_cli, url_args
-from tests.support.processes import free_port
+from tests.support.processes import REPO, child_env, free_port
 from truelayer_async.cli import _errors as codes
 from truelayer_async.cli._config import environment, store_path
 from truelayer_async.cli._parser import build_parser
@@ -173,3 +175,33 @@ def test_short_account_ids_are_accepted(
         )
         assert result.code == 0, result.err
         assert f"Transactions of {short[0][:-1]}" in result.out
+
+
+#: Runs ``truelayer-async --help`` and prints which of the emulator's server packages it
+#: imported.
+_HELP_IMPORTS = """
+import runpy, sys
+sys.argv = ["truelayer-async", "--help"]
+try:
+    runpy.run_module("truelayer_async", run_name="__main__")
+except SystemExit:
+    pass
+heavy = {"starlette", "uvicorn", "jwt", "multipart"}
+print("IMPORTED", sorted({name.split(".")[0] for name in sys.modules} & heavy))
+"""
+
+
+def test_the_cli_starts_without_the_emulators_server_packages() -> None:
+    """``--help`` loads the config module, which builds an emulator's environment
+    (``testing._environment``) at import: that must not pull in Starlette and company."""
+    run = subprocess.run(
+        [sys.executable, "-c", _HELP_IMPORTS],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=child_env(),
+        timeout=60,
+        check=True,
+    )
+    assert "usage:" in run.stdout
+    assert run.stdout.splitlines()[-1] == "IMPORTED []"

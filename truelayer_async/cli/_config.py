@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .._secret import Secret
 from ..config import Environment
 from ..errors import NoTokenError
+from ..testing._environment import emulator_environment  # cheap: no Starlette
 from ._errors import USAGE, CliError
 
 if TYPE_CHECKING:
@@ -109,8 +110,6 @@ def environment(args: argparse.Namespace) -> Environment:
     if auth_url:
         # Another server is an emulator (``fake-server``): its hosted pages and webhook
         # key set are at its API URL.
-        from ..testing._environment import emulator_environment
-
         return emulator_environment(auth_url, api_url or auth_url, name="custom")
     name = flag_env or os.environ.get(ENV_ENVIRONMENT) or "sandbox"
     if name == "production":
