@@ -241,6 +241,27 @@ def test_a_mandate_needs_a_limit_and_a_beneficiary(
 
 
 @pytest.mark.usefixtures("signing_env")
+def test_pay_and_mandates_ask_where_the_money_goes_alike(
+    fake: FakeTrueLayer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mandate = ["mandates", "create", *url_args(fake), "--max-per-payment", "30"]
+    mandate += ["--period-limit", "month=40"]
+    pay = ["pay", *url_args(fake), "--amount", "100"]
+    asked = []
+    for argv in (mandate, pay):
+        result = run_cli(capsys, *argv)
+        assert_clean_error(result, codes.USAGE, "where should the money go?")
+        asked.append(result.err.strip())
+    assert asked[0] == asked[1]
+    # An account without its holder's name is an incomplete external account, for both.
+    iban = ["--iban", "GB33BUKB20201555555555", "--reference", "R"]
+    for argv in (mandate, pay):
+        assert_clean_error(run_cli(capsys, *argv, *iban), codes.USAGE,
+                           "an external account needs --account-holder-name")  # fmt: skip
+    assert fake.count("/v3/*") == 0
+
+
+@pytest.mark.usefixtures("signing_env")
 def test_revoking_an_unknown_mandate_is_not_found(
     fake: FakeTrueLayer, capsys: pytest.CaptureFixture[str]
 ) -> None:

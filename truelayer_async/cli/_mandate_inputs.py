@@ -18,7 +18,12 @@ from ..models import (
     UserSelectedProvider,
 )
 from ._errors import USAGE, CliError
-from ._pay import account_identifier, external_account_given, parse_amount
+from ._pay import (
+    account_identifier,
+    into_merchant_account,
+    parse_amount,
+    required_for_external_account,
+)
 
 __all__ = ["PERIODS", "mandate_constraints", "mandate_input", "mandate_user"]
 
@@ -29,22 +34,16 @@ PERIODS = ("day", "week", "fortnight", "month", "half_year", "year")
 def mandate_input(args: argparse.Namespace) -> SweepingMandate | CommercialMandate:
     """The ``mandate`` object: ``--type``, where the money goes, ``--provider`` and
     ``--reference``."""
-    if args.merchant_account_id and external_account_given(args):
-        raise CliError("give either --merchant-account-id or an external account, not both", USAGE)
-    if args.merchant_account_id:
+    if into_merchant_account(args):
         beneficiary: MandateMerchantAccount | MandateExternalAccount = MandateMerchantAccount(
             merchant_account_id=args.merchant_account_id
         )
-    elif args.account_holder_name:
-        beneficiary = MandateExternalAccount(
-            account_holder_name=args.account_holder_name,
-            account_identifier=account_identifier(args),
-        )
     else:
-        raise CliError(
-            "where should the money go? give --merchant-account-id ID, or an external account: "
-            "--account-holder-name and --sort-code/--account-number or --iban",
-            USAGE,
+        beneficiary = MandateExternalAccount(
+            account_holder_name=required_for_external_account(
+                args.account_holder_name, "--account-holder-name"
+            ),
+            account_identifier=account_identifier(args),
         )
     selection: UserSelectedProvider | PreselectedProviderId = (
         PreselectedProviderId(provider_id=args.provider)

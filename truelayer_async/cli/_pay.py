@@ -45,7 +45,14 @@ from ._payments_session import payments_session
 if TYPE_CHECKING:
     from ..session import Session
 
-__all__ = ["account_identifier", "external_account_given", "parse_amount", "run_pay"]
+__all__ = [
+    "account_identifier",
+    "external_account_given",
+    "into_merchant_account",
+    "parse_amount",
+    "required_for_external_account",
+    "run_pay",
+]
 
 #: ``1250`` or ``12.50``: digits, then at most two decimals after a point.
 _AMOUNT = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?")
@@ -72,16 +79,7 @@ def parse_amount(text: str, *, flag: str) -> int:
 
 def _payment_method(args: argparse.Namespace) -> BankTransfer:
     """The bank transfer the flags describe: into a merchant account or an external one."""
-    external = external_account_given(args)
-    if not args.merchant_account_id and not external:
-        raise CliError(
-            "where should the money go? give --merchant-account-id ID, or an external account: "
-            "--account-holder-name, --reference and --sort-code/--account-number or --iban",
-            USAGE,
-        )
-    if args.merchant_account_id and external:
-        raise CliError("give either --merchant-account-id or an external account, not both", USAGE)
-    if args.merchant_account_id:
+    if into_merchant_account(args):
         beneficiary: MerchantAccountBeneficiary | ExternalAccountBeneficiary = (
             MerchantAccountBeneficiary(
                 merchant_account_id=args.merchant_account_id, reference=args.reference
@@ -89,9 +87,11 @@ def _payment_method(args: argparse.Namespace) -> BankTransfer:
         )
     else:
         beneficiary = ExternalAccountBeneficiary(
-            account_holder_name=_required(args.account_holder_name, "--account-holder-name"),
+            account_holder_name=required_for_external_account(
+                args.account_holder_name, "--account-holder-name"
+            ),
             account_identifier=account_identifier(args),
-            reference=_required(args.reference, "--reference"),
+            reference=required_for_external_account(args.reference, "--reference"),
         )
     if args.provider:
         selection: UserSelectedProvider | PreselectedProvider = PreselectedProvider(
@@ -100,6 +100,22 @@ def _payment_method(args: argparse.Namespace) -> BankTransfer:
     else:
         selection = UserSelectedProvider()
     return BankTransfer(provider_selection=selection, beneficiary=beneficiary)
+
+
+def into_merchant_account(args: argparse.Namespace) -> bool:
+    """Whether the money goes into ``--merchant-account-id`` (True) or an external account
+    (False); a usage error when the flags name neither or both (``pay``, ``mandates
+    create``)."""
+    external = external_account_given(args)
+    if args.merchant_account_id and external:
+        raise CliError("give either --merchant-account-id or an external account, not both", USAGE)
+    if not args.merchant_account_id and not external:
+        raise CliError(
+            "where should the money go? give --merchant-account-id ID, or an external account: "
+            "--account-holder-name and --sort-code/--account-number or --iban",
+            USAGE,
+        )
+    return bool(args.merchant_account_id)
 
 
 def external_account_given(args: argparse.Namespace) -> bool:
@@ -122,7 +138,8 @@ def account_identifier(args: argparse.Namespace) -> SortCodeAccountNumber | Iban
     raise CliError("give the account: --sort-code and --account-number, or --iban", USAGE)
 
 
-def _required(value: str | None, flag: str) -> str:
+def required_for_external_account(value: str | None, flag: str) -> str:
+    """``value``, or a usage error saying an external account needs ``flag``."""
     if not value:
         raise CliError(f"an external account needs {flag}", USAGE)
     return value
