@@ -520,7 +520,7 @@ class Requester:
             self._release(response)
             raise
         if self._transport is not None:
-            response.elapsed = timedelta(seconds=time.perf_counter() - started)
+            _stamp_elapsed(response, started)
 
     def _release(self, response: httpx.Response) -> None:
         """Free the pool slot of a response whose close was interrupted (see _pool_repair);
@@ -545,7 +545,7 @@ class Requester:
     ) -> Response | _Failure | str:
         """The response with its (decoded, capped) body read, or a failure, or ``_CLOSED``.
 
-        Its correlation id and retry count are the caller's to fill in."""
+        Its retry count is the caller's to fill in."""
         failure: _Failure | None = None
         transport = self._transport
         started = time.perf_counter()
@@ -584,21 +584,15 @@ class Requester:
             await self._close(response, started)
             if len(response.content) > max_bytes:
                 raise _too_large(response.status_code, correlation_id, max_bytes)
-            return Response(
-                response.status_code, response.headers, response.content, correlation_id, 0,
-                response, lean=lean, content_type=content_type,
-            )  # fmt: skip
+            return _read(response, response.content, False, lean, content_type, correlation_id)
         stream = response.stream
         if isinstance(stream, ReceivedBody) and not encoding:
             # The whole body came with the head and its connection is back in the pool:
             # nothing to stream or close (a fifth of the SDK's own cost of a request).
-            response.elapsed = timedelta(seconds=time.perf_counter() - started)
+            _stamp_elapsed(response, started)
             if len(stream.body) > max_bytes:
                 raise _too_large(response.status_code, correlation_id, max_bytes)
-            return Response(
-                response.status_code, response.headers, stream.body, correlation_id, 0,
-                response, True, lean=lean, content_type=content_type,
-            )  # fmt: skip
+            return _read(response, stream.body, True, lean, content_type, correlation_id)
         too_large = corrupt = False
         # gzip and deflate are inflated here, a slice at a time, so the cap applies to the
         # decompressed size as it grows; other encodings are left to httpx.
@@ -640,11 +634,29 @@ class Requester:
                     correlation_id=correlation_id,
                 )
             raise _too_large(response.status_code, correlation_id, max_bytes)
-        body = b"".join(chunks)
-        return Response(
-            response.status_code, response.headers, body, correlation_id, 0, response, True,
-            lean=lean, content_type=content_type,
-        )  # fmt: skip
+        return _read(response, b"".join(chunks), True, lean, content_type, correlation_id)
+
+
+def _stamp_elapsed(response: httpx.Response, started: float) -> None:
+    """Give ``response`` its ``elapsed`` (since ``started``, a ``perf_counter`` reading),
+    as ``AsyncClient.send`` does when a response it sent is closed."""
+    response.elapsed = timedelta(seconds=time.perf_counter() - started)
+
+
+def _read(
+    response: httpx.Response,
+    body: bytes,
+    streamed: bool,
+    lean: LeanRequest | None,
+    content_type: str,
+    correlation_id: str | None,
+) -> Response:
+    """The SDK's :class:`Response` to ``response`` once its (decoded, capped) ``body`` is
+    read; its retry count is the caller's to fill in."""
+    return Response(
+        response.status_code, response.headers, body, correlation_id, 0, response, streamed,
+        lean=lean, content_type=content_type,
+    )  # fmt: skip
 
 
 # The response headers the SDK reads on every response: Content-Type, Content-Encoding
