@@ -274,8 +274,9 @@ class Requester:
         # AsyncClient.send: auth, redirects, cookies, event hooks, none of which the SDK's
         # client uses); None sends through ``client`` with everything it does.
         self._transport = transport
-        self._direct = DirectRequests(client.headers)
-        self._build: BuildRequest = client.build_request if transport is None else self._direct
+        # Built only for the SDK's own client: a user's client builds its own requests.
+        self._direct = None if transport is None else DirectRequests(client.headers)
+        self._build: BuildRequest = client.build_request if self._direct is None else self._direct
         # The transport's send_parts (the SDK's AiohttpTransport), for LeanRequests.
         self._send_parts: SendParts | None = getattr(transport, "send_parts", None)
         self.observer = observer
@@ -406,6 +407,7 @@ class Requester:
 
     def _build_attempt(self, call: Call, number: int) -> httpx.Request | LeanRequest:
         if call.lean:
+            assert self._direct is not None  # lean only over the SDK's own transport
             return build_lean(self._direct, call)
         return build_attempt(self._build, call, number)
 

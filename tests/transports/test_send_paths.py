@@ -26,6 +26,7 @@ from truelayer_async import (
     Secret,
     Session,
     Timeouts,
+    _http,
 )
 from truelayer_async._error_mapping import Api
 from truelayer_async._http import Requester, create_client
@@ -108,6 +109,28 @@ async def test_a_client_of_your_own_goes_through_send_with_its_event_hooks(
             await requester.request("GET", f"{server.url}/x", api=Api.DATA)
     assert sends == ["client.send"]
     assert events == ["request /x", "response 200"]
+
+
+async def test_a_client_of_your_own_gets_no_direct_request_builder(
+    server: WireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[httpx.Headers] = []
+    real = _http.DirectRequests
+
+    def counted(defaults: httpx.Headers) -> _http.DirectRequests:
+        built.append(defaults)
+        return real(defaults)
+
+    monkeypatch.setattr(_http, "DirectRequests", counted)
+    async with httpx.AsyncClient() as client:
+        environment = Environment.custom(server.url)
+        async with Session("id", "secret", http_client=client, environment=environment) as tl:
+            response = await tl._core.requester().request("GET", f"{server.url}/x", api=Api.DATA)
+    assert response.json() == {"results": []}
+    assert built == []  # its own build_request builds every request
+    async with Session("id", "secret", environment=environment) as tl:
+        tl._core.requester()
+    assert len(built) == 1  # the Session's own client does use one
 
 
 async def test_a_proxy_in_the_environment_keeps_the_sessions_client_on_send(
