@@ -157,6 +157,24 @@ async def test_the_default_backend_goes_through_the_proxy_the_environment_names(
     assert [a.path for a in server.arrivals] == ["http://api.proxied.invalid/x"]
 
 
+async def test_a_host_no_proxy_covers_is_reached_directly_through_send(
+    server: WireServer,
+    sleeps: RecordingSleep,
+    no_proxy_env: pytest.MonkeyPatch,
+    sends: list[str],
+) -> None:
+    # As proxy_in_environment documents: any proxy variable keeps the default backend on
+    # AsyncClient.send, and httpx's mounts still send a NO_PROXY host straight to it.
+    no_proxy_env.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    no_proxy_env.setenv("NO_PROXY", "127.0.0.1")
+    async with session(server.url, "httpx", sleeps) as tl:
+        assert tl._core.requester()._transport is None
+        response = await tl._core.requester().request("GET", f"{server.url}/x", api=Api.DATA)
+    assert response.json() == {"results": []}
+    assert sends == ["client.send"]
+    assert [a.path for a in server.arrivals] == ["/x"]
+
+
 async def test_the_aiohttp_backend_reads_no_proxy_from_the_environment(
     server: WireServer, sleeps: RecordingSleep, no_proxy_env: pytest.MonkeyPatch
 ) -> None:
