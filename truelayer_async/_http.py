@@ -511,18 +511,13 @@ class Requester:
     def _backoff(self, attempt: int) -> float:
         return self.retry_policy.backoff(attempt, self.jitter())
 
-    async def _close(self, response: httpx.Response, started: float) -> None:
-        """Close a response; if a cancellation interrupts that, still free its pool slot.
-
-        Sent straight to the transport, the response is also given its ``elapsed`` (time
-        since ``started``), as ``AsyncClient.send`` gives one when it is closed."""
+    async def _close(self, response: httpx.Response) -> None:
+        """Close a response; if a cancellation interrupts that, still free its pool slot."""
         try:
             await response.aclose()
         except BaseException:
             self._release(response)
             raise
-        if self._transport is not None:
-            _stamp_elapsed(response, started)
 
     def _release(self, response: httpx.Response) -> None:
         """Free the pool slot of a response whose close was interrupted (see _pool_repair);
@@ -583,82 +578,67 @@ class Requester:
             # The body is already in memory (a transport that built the response from
             # bytes, such as httpx.MockTransport, read it): skip streaming it again.
             # Same outcome: the stream is closed and the size cap applies.
-            await self._close(response, started)
+            await self._close(response)
             if len(response.content) > max_bytes:
                 raise _too_large(response.status_code, correlation_id, max_bytes)
-            return _read(response, response.content, False, lean, content_type, correlation_id)
-        stream = response.stream
-        if isinstance(stream, ReceivedBody) and not encoding:
+            body, streamed = response.content, False
+        elif isinstance(stream := response.stream, ReceivedBody) and not encoding:
             # The whole body came with the head and its connection is back in the pool:
             # nothing to stream or close (a fifth of the SDK's own cost of a request).
-            _stamp_elapsed(response, started)
             if len(stream.body) > max_bytes:
                 raise _too_large(response.status_code, correlation_id, max_bytes)
-            return _read(response, stream.body, True, lean, content_type, correlation_id)
-        too_large = corrupt = False
-        # gzip and deflate are inflated here, a slice at a time, so the cap applies to the
-        # decompressed size as it grows; other encodings are left to httpx.
-        inflater = inflater_for(encoding, max_bytes)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            source = _body_source(response, decoded=inflater is None and bool(encoding))
-            async for data in source:
-                for chunk in (data,) if inflater is None else inflater.feed(data):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        too_large = True
+            body, streamed = stream.body, True
+        else:
+            too_large = corrupt = False
+            # gzip and deflate are inflated here, a slice at a time, so the cap applies to
+            # the decompressed size as it grows; other encodings are left to httpx.
+            inflater = inflater_for(encoding, max_bytes)
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                source = _body_source(response, decoded=inflater is None and bool(encoding))
+                async for data in source:
+                    for chunk in (data,) if inflater is None else inflater.feed(data):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            too_large = True
+                            break
+                        chunks.append(chunk)
+                    if too_large:
                         break
-                    chunks.append(chunk)
-                if too_large:
-                    break
-        except (InflateError, httpx.DecodingError):
-            corrupt = True
-        except httpx.TransportError as exc:
-            failure = _failure_of(exc, reading=True)
-        except BaseException:
-            # A cancellation while reading, or while httpx closed the stream at its end
-            # (aiter_bytes does): make sure the pool slot was given back.
-            self._release(response)
-            raise
-        finally:
-            await self._close(response, started)
-        if failure is not None:
-            return failure
-        if too_large or corrupt:
-            # The body may hold tokens: keep it off the traceback (SEC-03).
-            chunks.clear()
-            data = chunk = b""
-            if corrupt:
-                raise e.MalformedResponseError(
-                    "the compressed response body is corrupt",
-                    status_code=response.status_code,
-                    correlation_id=correlation_id,
-                )
-            raise _too_large(response.status_code, correlation_id, max_bytes)
-        return _read(response, b"".join(chunks), True, lean, content_type, correlation_id)
-
-
-def _stamp_elapsed(response: httpx.Response, started: float) -> None:
-    """Give ``response`` its ``elapsed`` (since ``started``, a ``perf_counter`` reading),
-    as ``AsyncClient.send`` does when a response it sent is closed."""
-    response.elapsed = timedelta(seconds=time.perf_counter() - started)
-
-
-def _read(
-    response: httpx.Response,
-    body: bytes,
-    streamed: bool,
-    lean: LeanRequest | None,
-    content_type: str,
-    correlation_id: str | None,
-) -> Response:
-    """The SDK's :class:`Response` to ``response`` once its (decoded, capped) ``body`` is
-    read; its retry count is the caller's to fill in."""
-    return Response(
-        response.status_code, response.headers, body, correlation_id, 0, response, streamed,
-        lean=lean, content_type=content_type,
-    )  # fmt: skip
+            except (InflateError, httpx.DecodingError):
+                corrupt = True
+            except httpx.TransportError as exc:
+                failure = _failure_of(exc, reading=True)
+            except BaseException:
+                # A cancellation while reading, or while httpx closed the stream at its
+                # end (aiter_bytes does): make sure the pool slot was given back.
+                self._release(response)
+                raise
+            finally:
+                await self._close(response)
+            if failure is not None:
+                return failure
+            if too_large or corrupt:
+                # The body may hold tokens: keep it off the traceback (SEC-03).
+                chunks.clear()
+                data = chunk = b""
+                if corrupt:
+                    raise e.MalformedResponseError(
+                        "the compressed response body is corrupt",
+                        status_code=response.status_code,
+                        correlation_id=correlation_id,
+                    )
+                raise _too_large(response.status_code, correlation_id, max_bytes)
+            body, streamed = b"".join(chunks), True
+        if transport is not None:
+            # Sent straight to the transport: the response's elapsed, as AsyncClient.send
+            # sets it when a response is closed (a ReceivedBody only comes this way).
+            response.elapsed = timedelta(seconds=time.perf_counter() - started)
+        return Response(
+            response.status_code, response.headers, body, correlation_id, 0, response, streamed,
+            lean=lean, content_type=content_type,
+        )  # fmt: skip
 
 
 # The response headers the SDK reads on every response: Content-Type, Content-Encoding
