@@ -81,6 +81,8 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+#: A response's X-Tl-Correlation-Id and Tl-Trace-Id headers (None: absent).
+HeaderIds = tuple[str | None, str | None]
 
 
 def create_client(
@@ -190,6 +192,9 @@ class Response:
     #: The Content-Type header, read with the others the SDK needs in one pass when the
     #: response arrived (None: read from ``headers`` when asked).
     content_type: str | None = attrs.field(default=None, repr=False)
+    #: X-Tl-Correlation-Id and Tl-Trace-Id as they came (``correlation_id`` is the first,
+    #: else the second), read in the same pass: what the observer reports.
+    header_ids: HeaderIds = attrs.field(default=(None, None), repr=False)
 
     def media_type(self) -> str:
         """The Content-Type header ("" for none)."""
@@ -243,6 +248,7 @@ class SendParts(Protocol):
 
 _URL_CACHE_SIZE = 512  # parsed URLs a Requester keeps (a few hundred bytes each)
 _CLOSED = "closed"  # what _send_once returns when the client was closed under it
+_NO_IDS: HeaderIds = (None, None)  # a failed attempt's: no response headers
 
 
 @attrs.define
@@ -441,8 +447,8 @@ class Requester:
                         extra=log_fields(call, attempt, elapsed_ms, error=outcome.kind),
                     )  # fmt: skip
                 if observer is not None:
-                    await observer.response(call, request, attempt, started, None, None,
-                                            outcome.kind)  # fmt: skip
+                    await observer.response(call, request, attempt, started, None,
+                                            _NO_IDS, outcome.kind)  # fmt: skip
                 retryable = not outcome.sent or call.mode is not RetryMode.UNSENT_ONLY
                 if retryable and attempt < call.retries:
                     delay = self._backoff(attempt)
@@ -469,7 +475,7 @@ class Requester:
                 )  # fmt: skip
             if observer is not None:
                 await observer.response(call, request, attempt, started, status,
-                                        response.headers, None)  # fmt: skip
+                                        response.header_ids, None)  # fmt: skip
             if 200 <= status < 300:
                 response.retries_taken = attempt
                 return response
@@ -573,7 +579,7 @@ class Requester:
             failure = _failure_of(exc, reading=False)
         if failure is not None:
             return failure
-        content_type, encoding, correlation_id = _head_fields(response.headers)
+        content_type, encoding, correlation_id, ids = _head_fields(response.headers)
         if response.is_stream_consumed:
             # The body is already in memory (a transport that built the response from
             # bytes, such as httpx.MockTransport, read it): skip streaming it again.
@@ -637,7 +643,7 @@ class Requester:
             response.elapsed = timedelta(seconds=time.perf_counter() - started)
         return Response(
             response.status_code, response.headers, body, correlation_id, 0, response, streamed,
-            lean=lean, content_type=content_type,
+            lean=lean, content_type=content_type, header_ids=ids,
         )  # fmt: skip
 
 
@@ -647,10 +653,10 @@ _HEAD_FIELDS = {b"content-type": 0, b"content-encoding": 1, b"x-tl-correlation-i
                 b"tl-trace-id": 3}  # fmt: skip
 
 
-def _head_fields(headers: httpx.Headers) -> tuple[str, str | None, str | None]:
-    """Content-Type ("" for none), Content-Encoding and the correlation id, read in one
-    pass: what ``headers.get`` gives for each (repeats joined with ", "), at a third of
-    the cost of four lookups."""
+def _head_fields(headers: httpx.Headers) -> tuple[str, str | None, str | None, HeaderIds]:
+    """Content-Type ("" for none), Content-Encoding, the correlation id and the two
+    headers it is read from, in one pass: what ``headers.get`` gives for each (repeats
+    joined with ", "), at a third of the cost of four lookups."""
     found: list[str | None] = [None, None, None, None]
     charset = headers.encoding
     for name, value in headers.raw:
@@ -658,7 +664,7 @@ def _head_fields(headers: httpx.Headers) -> tuple[str, str | None, str | None]:
         if index is not None:
             text, before = value.decode(charset), found[index]
             found[index] = text if before is None else f"{before}, {text}"
-    return found[0] or "", found[1], found[2] or found[3] or None
+    return found[0] or "", found[1], found[2] or found[3] or None, (found[2], found[3])
 
 
 def _failure_of(exc: httpx.TransportError, *, reading: bool) -> _Failure:
