@@ -23,6 +23,7 @@ from truelayer_async import (
     Environment,
     InvalidParameterError,
     ResponseTooLargeError,
+    RetryPolicy,
     Secret,
     Session,
     Timeouts,
@@ -206,9 +207,14 @@ async def test_the_sessions_client_keeps_no_cookie_through_send_either() -> None
     assert not client.cookies and "cookie" not in request.headers
 
 
+@pytest.mark.parametrize("encoding", ["", "gzip"])  # aiohttp: read with the head, streamed
 async def test_the_raw_response_has_its_request_and_elapsed_on_every_path(
-    backend: str, server: WireServer, sleeps: RecordingSleep
+    backend: str, server: WireServer, sleeps: RecordingSleep, encoding: str
 ) -> None:
+    if encoding:
+        server.script = [
+            respond(body=gzip.compress(b'{"results":[]}'), headers={"Content-Encoding": "gzip"})
+        ]
     async with session(server.url, backend, sleeps) as tl:
         response = await tl._core.requester().request(
             "GET", f"{server.url}/x", api=Api.DATA, params={"a": "1"}
@@ -218,6 +224,21 @@ async def test_the_raw_response_has_its_request_and_elapsed_on_every_path(
     assert raw.elapsed.total_seconds() >= 0
     assert raw.json() == {"results": []}
     assert server.arrivals[0].path == "/x?a=1"
+
+
+async def test_a_body_a_transport_read_itself_gets_its_elapsed_sent_directly() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"results": []})  # built from bytes: already read
+
+    transport = httpx.MockTransport(answer)
+    async with httpx.AsyncClient(transport=transport) as client:
+        requester = Requester(
+            client, transport=transport, timeouts=Timeouts(), retry_policy=RetryPolicy()
+        )
+        response = await requester.request("GET", "https://api.example/x", api=Api.DATA)
+    raw = response.http_response  # .elapsed raises when it was never set
+    assert raw.elapsed.total_seconds() >= 0 and raw.request.url.path == "/x"
+    assert response.json() == {"results": []}
 
 
 async def test_an_unsafe_header_name_is_refused_before_anything_is_sent(
