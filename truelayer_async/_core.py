@@ -42,7 +42,7 @@ from ._token_manager import TokenManager
 from ._wakeups import Wakeups
 from .config import Environment, RetryPolicy, Timeouts
 from .services._scopes import check_scopes
-from .tokens import PAYMENTS_SCOPES, Token, TokenKey, TokenRecord, TokenType, TokenTypeLike
+from .tokens import PAYMENTS_SCOPES, Token, TokenRecord, TokenType, TokenTypeLike
 
 if TYPE_CHECKING:
     import httpx
@@ -316,13 +316,9 @@ class Core:
     async def token_for(self, source: TokenSource) -> Token:
         """The valid token of ``source`` (an expiring one is refreshed or renewed first)."""
         if type(source) is UserToken:
-            return await self.tokens.valid(self.user_key(source))
+            return await self.tokens.valid(self.tokens.key(source.token_type, source.user))
         assert isinstance(source, ClientToken)
         return await self.client_credentials(source.scopes, source.token_type)
-
-    def user_key(self, source: UserToken) -> TokenKey:
-        """The store key of a user's token (the manager remembers it)."""
-        return self.tokens.key(source.token_type, source.user)
 
     def authorized_request(
         self,
@@ -423,7 +419,8 @@ class Core:
             response = await send(token.access_token)
             record(response)
             return response
-        token = await self.tokens.refresh(self.user_key(source), used=token.access_token)
+        key = self.tokens.key(source.token_type, source.user)
+        token = await self.tokens.refresh(key, used=token.access_token)
         try:
             response = await send(token.access_token)
             record(response)

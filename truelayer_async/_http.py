@@ -81,6 +81,8 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+#: A response's X-Tl-Correlation-Id and Tl-Trace-Id headers (None: absent).
+HeaderIds = tuple[str | None, str | None]
 
 
 def create_client(
@@ -190,6 +192,9 @@ class Response:
     #: The Content-Type header, read with the others the SDK needs in one pass when the
     #: response arrived (None: read from ``headers`` when asked).
     content_type: str | None = attrs.field(default=None, repr=False)
+    #: X-Tl-Correlation-Id and Tl-Trace-Id as they came (``correlation_id`` is the first,
+    #: else the second), read in the same pass: what the observer reports.
+    header_ids: HeaderIds = attrs.field(default=(None, None), repr=False)
 
     def media_type(self) -> str:
         """The Content-Type header ("" for none)."""
@@ -243,6 +248,7 @@ class SendParts(Protocol):
 
 _URL_CACHE_SIZE = 512  # parsed URLs a Requester keeps (a few hundred bytes each)
 _CLOSED = "closed"  # what _send_once returns when the client was closed under it
+_NO_IDS: HeaderIds = (None, None)  # a failed attempt's: no response headers
 
 
 @attrs.define
@@ -274,8 +280,9 @@ class Requester:
         # AsyncClient.send: auth, redirects, cookies, event hooks, none of which the SDK's
         # client uses); None sends through ``client`` with everything it does.
         self._transport = transport
-        self._direct = DirectRequests(client.headers)
-        self._build: BuildRequest = client.build_request if transport is None else self._direct
+        # Built only for the SDK's own client: a user's client builds its own requests.
+        self._direct = None if transport is None else DirectRequests(client.headers)
+        self._build: BuildRequest = client.build_request if self._direct is None else self._direct
         # The transport's send_parts (the SDK's AiohttpTransport), for LeanRequests.
         self._send_parts: SendParts | None = getattr(transport, "send_parts", None)
         self.observer = observer
@@ -406,6 +413,7 @@ class Requester:
 
     def _build_attempt(self, call: Call, number: int) -> httpx.Request | LeanRequest:
         if call.lean:
+            assert self._direct is not None  # lean only over the SDK's own transport
             return build_lean(self._direct, call)
         return build_attempt(self._build, call, number)
 
@@ -439,8 +447,8 @@ class Requester:
                         extra=log_fields(call, attempt, elapsed_ms, error=outcome.kind),
                     )  # fmt: skip
                 if observer is not None:
-                    await observer.response(call, request, attempt, started, None, None,
-                                            outcome.kind)  # fmt: skip
+                    await observer.response(call, request, attempt, started, None,
+                                            _NO_IDS, outcome.kind)  # fmt: skip
                 retryable = not outcome.sent or call.mode is not RetryMode.UNSENT_ONLY
                 if retryable and attempt < call.retries:
                     delay = self._backoff(attempt)
@@ -467,7 +475,7 @@ class Requester:
                 )  # fmt: skip
             if observer is not None:
                 await observer.response(call, request, attempt, started, status,
-                                        response.headers, None)  # fmt: skip
+                                        response.header_ids, None)  # fmt: skip
             if 200 <= status < 300:
                 response.retries_taken = attempt
                 return response
@@ -509,18 +517,13 @@ class Requester:
     def _backoff(self, attempt: int) -> float:
         return self.retry_policy.backoff(attempt, self.jitter())
 
-    async def _close(self, response: httpx.Response, started: float) -> None:
-        """Close a response; if a cancellation interrupts that, still free its pool slot.
-
-        Sent straight to the transport, the response is also given its ``elapsed`` (time
-        since ``started``), as ``AsyncClient.send`` gives one when it is closed."""
+    async def _close(self, response: httpx.Response) -> None:
+        """Close a response; if a cancellation interrupts that, still free its pool slot."""
         try:
             await response.aclose()
         except BaseException:
             self._release(response)
             raise
-        if self._transport is not None:
-            response.elapsed = timedelta(seconds=time.perf_counter() - started)
 
     def _release(self, response: httpx.Response) -> None:
         """Free the pool slot of a response whose close was interrupted (see _pool_repair);
@@ -545,7 +548,7 @@ class Requester:
     ) -> Response | _Failure | str:
         """The response with its (decoded, capped) body read, or a failure, or ``_CLOSED``.
 
-        Its correlation id and retry count are the caller's to fill in."""
+        Its retry count is the caller's to fill in."""
         failure: _Failure | None = None
         transport = self._transport
         started = time.perf_counter()
@@ -576,74 +579,71 @@ class Requester:
             failure = _failure_of(exc, reading=False)
         if failure is not None:
             return failure
-        content_type, encoding, correlation_id = _head_fields(response.headers)
+        content_type, encoding, correlation_id, ids = _head_fields(response.headers)
         if response.is_stream_consumed:
             # The body is already in memory (a transport that built the response from
             # bytes, such as httpx.MockTransport, read it): skip streaming it again.
             # Same outcome: the stream is closed and the size cap applies.
-            await self._close(response, started)
+            await self._close(response)
             if len(response.content) > max_bytes:
                 raise _too_large(response.status_code, correlation_id, max_bytes)
-            return Response(
-                response.status_code, response.headers, response.content, correlation_id, 0,
-                response, lean=lean, content_type=content_type,
-            )  # fmt: skip
-        stream = response.stream
-        if isinstance(stream, ReceivedBody) and not encoding:
+            body, streamed = response.content, False
+        elif isinstance(stream := response.stream, ReceivedBody) and not encoding:
             # The whole body came with the head and its connection is back in the pool:
             # nothing to stream or close (a fifth of the SDK's own cost of a request).
-            response.elapsed = timedelta(seconds=time.perf_counter() - started)
             if len(stream.body) > max_bytes:
                 raise _too_large(response.status_code, correlation_id, max_bytes)
-            return Response(
-                response.status_code, response.headers, stream.body, correlation_id, 0,
-                response, True, lean=lean, content_type=content_type,
-            )  # fmt: skip
-        too_large = corrupt = False
-        # gzip and deflate are inflated here, a slice at a time, so the cap applies to the
-        # decompressed size as it grows; other encodings are left to httpx.
-        inflater = inflater_for(encoding, max_bytes)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            source = _body_source(response, decoded=inflater is None and bool(encoding))
-            async for data in source:
-                for chunk in (data,) if inflater is None else inflater.feed(data):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        too_large = True
+            body, streamed = stream.body, True
+        else:
+            too_large = corrupt = False
+            # gzip and deflate are inflated here, a slice at a time, so the cap applies to
+            # the decompressed size as it grows; other encodings are left to httpx.
+            inflater = inflater_for(encoding, max_bytes)
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                source = _body_source(response, decoded=inflater is None and bool(encoding))
+                async for data in source:
+                    for chunk in (data,) if inflater is None else inflater.feed(data):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            too_large = True
+                            break
+                        chunks.append(chunk)
+                    if too_large:
                         break
-                    chunks.append(chunk)
-                if too_large:
-                    break
-        except (InflateError, httpx.DecodingError):
-            corrupt = True
-        except httpx.TransportError as exc:
-            failure = _failure_of(exc, reading=True)
-        except BaseException:
-            # A cancellation while reading, or while httpx closed the stream at its end
-            # (aiter_bytes does): make sure the pool slot was given back.
-            self._release(response)
-            raise
-        finally:
-            await self._close(response, started)
-        if failure is not None:
-            return failure
-        if too_large or corrupt:
-            # The body may hold tokens: keep it off the traceback (SEC-03).
-            chunks.clear()
-            data = chunk = b""
-            if corrupt:
-                raise e.MalformedResponseError(
-                    "the compressed response body is corrupt",
-                    status_code=response.status_code,
-                    correlation_id=correlation_id,
-                )
-            raise _too_large(response.status_code, correlation_id, max_bytes)
-        body = b"".join(chunks)
+            except (InflateError, httpx.DecodingError):
+                corrupt = True
+            except httpx.TransportError as exc:
+                failure = _failure_of(exc, reading=True)
+            except BaseException:
+                # A cancellation while reading, or while httpx closed the stream at its
+                # end (aiter_bytes does): make sure the pool slot was given back.
+                self._release(response)
+                raise
+            finally:
+                await self._close(response)
+            if failure is not None:
+                return failure
+            if too_large or corrupt:
+                # The body may hold tokens: keep it off the traceback (SEC-03).
+                chunks.clear()
+                data = chunk = b""
+                if corrupt:
+                    raise e.MalformedResponseError(
+                        "the compressed response body is corrupt",
+                        status_code=response.status_code,
+                        correlation_id=correlation_id,
+                    )
+                raise _too_large(response.status_code, correlation_id, max_bytes)
+            body, streamed = b"".join(chunks), True
+        if transport is not None:
+            # Sent straight to the transport: the response's elapsed, as AsyncClient.send
+            # sets it when a response is closed (a ReceivedBody only comes this way).
+            response.elapsed = timedelta(seconds=time.perf_counter() - started)
         return Response(
-            response.status_code, response.headers, body, correlation_id, 0, response, True,
-            lean=lean, content_type=content_type,
+            response.status_code, response.headers, body, correlation_id, 0, response, streamed,
+            lean=lean, content_type=content_type, header_ids=ids,
         )  # fmt: skip
 
 
@@ -653,10 +653,10 @@ _HEAD_FIELDS = {b"content-type": 0, b"content-encoding": 1, b"x-tl-correlation-i
                 b"tl-trace-id": 3}  # fmt: skip
 
 
-def _head_fields(headers: httpx.Headers) -> tuple[str, str | None, str | None]:
-    """Content-Type ("" for none), Content-Encoding and the correlation id, read in one
-    pass: what ``headers.get`` gives for each (repeats joined with ", "), at a third of
-    the cost of four lookups."""
+def _head_fields(headers: httpx.Headers) -> tuple[str, str | None, str | None, HeaderIds]:
+    """Content-Type ("" for none), Content-Encoding, the correlation id and the two
+    headers it is read from, in one pass: what ``headers.get`` gives for each (repeats
+    joined with ", "), at a third of the cost of four lookups."""
     found: list[str | None] = [None, None, None, None]
     charset = headers.encoding
     for name, value in headers.raw:
@@ -664,7 +664,7 @@ def _head_fields(headers: httpx.Headers) -> tuple[str, str | None, str | None]:
         if index is not None:
             text, before = value.decode(charset), found[index]
             found[index] = text if before is None else f"{before}, {text}"
-    return found[0] or "", found[1], found[2] or found[3] or None
+    return found[0] or "", found[1], found[2] or found[3] or None, (found[2], found[3])
 
 
 def _failure_of(exc: httpx.TransportError, *, reading: bool) -> _Failure:

@@ -75,7 +75,12 @@ def proxy_in_environment() -> bool:
 
     httpx mounts those proxies only on a client that builds its own transport: on the
     default backend the Session then lets httpx build it, and sends through
-    ``AsyncClient.send`` (which picks the mounted proxy transports)."""
+    ``AsyncClient.send`` (which picks the mounted proxy transports).
+
+    ``NO_PROXY`` is not read here: with any proxy variable set, every request goes
+    through ``AsyncClient.send``, even to a host ``NO_PROXY`` covers. That is safe, not
+    a bug: httpx's mounts send such a host straight to it, as the direct path would;
+    only the direct path's lower CPU cost is given up."""
     proxies = urllib.request.getproxies()
     return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 

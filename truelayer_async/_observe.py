@@ -184,15 +184,15 @@ class Observer:
         number: int,
         started_ns: int,
         status: int | None,
-        headers: httpx.Headers | None,
+        ids: tuple[str | None, str | None],
         failure: str | None,
     ) -> None:
-        """After an attempt: its span, the call's running status, the ``response`` hooks."""
+        """After an attempt: its span, the call's running status, the ``response`` hooks.
+
+        ``ids``: the response's X-Tl-Correlation-Id and Tl-Trace-Id, as the Requester read
+        them (None for a header absent or no response)."""
         ended = time.perf_counter_ns()
-        correlation_id = trace_id = None
-        if headers is not None:
-            correlation_id = headers.get("x-tl-correlation-id")
-            trace_id = headers.get("tl-trace-id")
+        correlation_id, trace_id = ids
         scope = _SCOPE.get()
         if scope is not None:
             scope.status = status

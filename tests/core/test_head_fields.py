@@ -31,5 +31,6 @@ def test_one_pass_equals_the_lookups(raw: list[tuple[bytes, bytes]]) -> None:
         headers.get("content-type", ""),
         headers.get("content-encoding"),
         correlation_id_of(headers),
+        (headers.get("x-tl-correlation-id"), headers.get("tl-trace-id")),
     )
     assert _head_fields(httpx.Headers(raw)) == expected

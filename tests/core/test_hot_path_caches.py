@@ -18,7 +18,6 @@ import pytest
 from tests.support.doubles import RecordingSleep
 from truelayer_async import Session, TokenType, _http, _token_manager
 from truelayer_async import errors as e
-from truelayer_async._core import UserToken
 from truelayer_async._error_mapping import Api
 from truelayer_async._http import Requester
 from truelayer_async._secret import Secret
@@ -108,12 +107,11 @@ async def test_the_cache_is_bounded_and_keeps_the_newest(
     assert [str(r.url) for r in seen[-2:]] == [urls[-1], urls[0]]
 
 
-def test_a_user_token_key_is_built_once_and_equals_the_managers() -> None:
+def test_a_token_key_is_built_once_per_type_user_and_scopes() -> None:
     core = Session("client", "secret")._core
-    first = core.user_key(UserToken("alice"))
-    assert core.user_key(UserToken("alice")) is first
+    first = core.tokens.key(TokenType.DATA, "alice")
     assert core.tokens.key(TokenType.DATA, "alice") is first
-    payments = core.user_key(UserToken("alice", TokenType.PAYMENTS))
+    payments = core.tokens.key(TokenType.PAYMENTS, "alice")
     assert payments == core.tokens.key(TokenType.PAYMENTS, "alice") != first
     scoped = core.tokens.key(TokenType.PAYMENTS, None, ("payments",))
     assert core.tokens.key(TokenType.PAYMENTS, None, ("payments",)) is scoped
@@ -124,7 +122,7 @@ def test_a_bad_user_raises_the_typed_error_every_time(user: Any) -> None:
     core = Session("client", "secret")._core
     for _ in range(2):
         with pytest.raises(e.InvalidParameterError, match="user must be a non-empty string"):
-            core.user_key(UserToken(user))
+            core.tokens.key(TokenType.DATA, user)
     assert core.tokens._keys == {}
 
 
@@ -132,7 +130,7 @@ def test_the_token_key_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(_token_manager, "KEY_CACHE_SIZE", 8)
     core = Session("client", "secret")._core
     for i in range(20):
-        core.user_key(UserToken(f"user{i}"))
+        core.tokens.key(TokenType.DATA, f"user{i}")
     assert [user for _, user, _ in core.tokens._keys] == [f"user{i}" for i in range(12, 20)]
 
 

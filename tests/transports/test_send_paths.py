@@ -23,9 +23,11 @@ from truelayer_async import (
     Environment,
     InvalidParameterError,
     ResponseTooLargeError,
+    RetryPolicy,
     Secret,
     Session,
     Timeouts,
+    _http,
 )
 from truelayer_async._error_mapping import Api
 from truelayer_async._http import Requester, create_client
@@ -110,6 +112,28 @@ async def test_a_client_of_your_own_goes_through_send_with_its_event_hooks(
     assert events == ["request /x", "response 200"]
 
 
+async def test_a_client_of_your_own_gets_no_direct_request_builder(
+    server: WireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[httpx.Headers] = []
+    real = _http.DirectRequests
+
+    def counted(defaults: httpx.Headers) -> _http.DirectRequests:
+        built.append(defaults)
+        return real(defaults)
+
+    monkeypatch.setattr(_http, "DirectRequests", counted)
+    async with httpx.AsyncClient() as client:
+        environment = Environment.custom(server.url)
+        async with Session("id", "secret", http_client=client, environment=environment) as tl:
+            response = await tl._core.requester().request("GET", f"{server.url}/x", api=Api.DATA)
+    assert response.json() == {"results": []}
+    assert built == []  # its own build_request builds every request
+    async with Session("id", "secret", environment=environment) as tl:
+        tl._core.requester()
+    assert len(built) == 1  # the Session's own client does use one
+
+
 async def test_a_proxy_in_the_environment_keeps_the_sessions_client_on_send(
     no_proxy_env: pytest.MonkeyPatch,
 ) -> None:
@@ -132,6 +156,24 @@ async def test_the_default_backend_goes_through_the_proxy_the_environment_names(
         )
     assert response.json() == {"results": []}
     assert [a.path for a in server.arrivals] == ["http://api.proxied.invalid/x"]
+
+
+async def test_a_host_no_proxy_covers_is_reached_directly_through_send(
+    server: WireServer,
+    sleeps: RecordingSleep,
+    no_proxy_env: pytest.MonkeyPatch,
+    sends: list[str],
+) -> None:
+    # As proxy_in_environment documents: any proxy variable keeps the default backend on
+    # AsyncClient.send, and httpx's mounts still send a NO_PROXY host straight to it.
+    no_proxy_env.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    no_proxy_env.setenv("NO_PROXY", "127.0.0.1")
+    async with session(server.url, "httpx", sleeps) as tl:
+        assert tl._core.requester()._transport is None
+        response = await tl._core.requester().request("GET", f"{server.url}/x", api=Api.DATA)
+    assert response.json() == {"results": []}
+    assert sends == ["client.send"]
+    assert [a.path for a in server.arrivals] == ["/x"]
 
 
 async def test_the_aiohttp_backend_reads_no_proxy_from_the_environment(
@@ -165,9 +207,14 @@ async def test_the_sessions_client_keeps_no_cookie_through_send_either() -> None
     assert not client.cookies and "cookie" not in request.headers
 
 
+@pytest.mark.parametrize("encoding", ["", "gzip"])  # aiohttp: read with the head, streamed
 async def test_the_raw_response_has_its_request_and_elapsed_on_every_path(
-    backend: str, server: WireServer, sleeps: RecordingSleep
+    backend: str, server: WireServer, sleeps: RecordingSleep, encoding: str
 ) -> None:
+    if encoding:
+        server.script = [
+            respond(body=gzip.compress(b'{"results":[]}'), headers={"Content-Encoding": "gzip"})
+        ]
     async with session(server.url, backend, sleeps) as tl:
         response = await tl._core.requester().request(
             "GET", f"{server.url}/x", api=Api.DATA, params={"a": "1"}
@@ -177,6 +224,21 @@ async def test_the_raw_response_has_its_request_and_elapsed_on_every_path(
     assert raw.elapsed.total_seconds() >= 0
     assert raw.json() == {"results": []}
     assert server.arrivals[0].path == "/x?a=1"
+
+
+async def test_a_body_a_transport_read_itself_gets_its_elapsed_sent_directly() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"results": []})  # built from bytes: already read
+
+    transport = httpx.MockTransport(answer)
+    async with httpx.AsyncClient(transport=transport) as client:
+        requester = Requester(
+            client, transport=transport, timeouts=Timeouts(), retry_policy=RetryPolicy()
+        )
+        response = await requester.request("GET", "https://api.example/x", api=Api.DATA)
+    raw = response.http_response  # .elapsed raises when it was never set
+    assert raw.elapsed.total_seconds() >= 0 and raw.request.url.path == "/x"
+    assert response.json() == {"results": []}
 
 
 async def test_an_unsafe_header_name_is_refused_before_anything_is_sent(
